@@ -1,0 +1,23 @@
+# Two commands on a fresh machine (each creates the virtualenv on first use):
+#   make preview STACK=heavy    offline preview of a stack, with the policy pack
+#   make test                   every test
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STACK ?= heavy
+ARGS ?=
+
+.PHONY: preview test venv
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt policy/requirements.txt
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+preview: $(VENV)/.installed
+	$(PY) -m offline.preview --stack $(STACK) $(ARGS)
+
+# -n 2: the engine runs are CPU-bound and independent; two workers use both cores.
+test: $(VENV)/.installed
+	$(PY) -m pytest -q -n 2 $(ARGS)

@@ -1,0 +1,138 @@
+"""Compute: launch template, Auto Scaling group, ECS cluster and its capacity provider.
+
+Changing the instance type only makes a new launch template version; the ASG rolls its
+instances with an instance refresh and keeps its identity (no resource is replaced).
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from .config import PypiServerConfig
+from .network import NetworkPlacement
+
+# Resolved by EC2 at launch time: previews show no AMI churn when AWS publishes a new image;
+# the parameter name (and so the architecture) is what the stack controls.
+ECS_AMI_PARAMETER = {
+    "x86_64": "/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id",
+    "arm64": "/aws/service/ecs/optimized-ami/amazon-linux-2023/arm64/recommended/image_id",
+}
+ROOT_VOLUME_GIB = 30
+INSTANCE_WARMUP_SECONDS = 300
+
+
+@dataclass(frozen=True)
+class Compute:
+    launch_template: aws.ec2.LaunchTemplate
+    auto_scaling_group: aws.autoscaling.Group
+    cluster: aws.ecs.Cluster
+    capacity_provider: aws.ecs.CapacityProvider
+    cluster_capacity_providers: aws.ecs.ClusterCapacityProviders
+
+
+def ami_image_id(arch: str) -> str:
+    return f"resolve:ssm:{ECS_AMI_PARAMETER[arch]}"
+
+
+def user_data(cluster_name: str) -> str:
+    """Joins the cluster; the ECS agent drains tasks before the ASG terminates an instance."""
+    script = "\n".join([
+        "#!/bin/bash",
+        "cat >> /etc/ecs/ecs.config <<'EOF'",
+        f"ECS_CLUSTER={cluster_name}",
+        "ECS_ENABLE_CONTAINER_METADATA=true",
+        "ECS_CONTAINER_STOP_TIMEOUT=30s",
+        "EOF",
+        "",
+    ])
+    return base64.b64encode(script.encode()).decode()
+
+
+def cluster(name: str, parent: pulumi.Resource, tags: dict[str, str]) -> aws.ecs.Cluster:
+    return aws.ecs.Cluster(
+        f"{name}-cluster",
+        settings=[{"name": "containerInsights", "value": "enabled"}],
+        tags=tags,
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+
+
+def instances(name: str, cfg: PypiServerConfig, net: NetworkPlacement, ecs_cluster: aws.ecs.Cluster,
+              instance_security_group: aws.ec2.SecurityGroup, instance_profile: aws.iam.InstanceProfile,
+              parent: pulumi.Resource, tags: dict[str, str]) -> Compute:
+    opts = pulumi.ResourceOptions(parent=parent)
+    template = aws.ec2.LaunchTemplate(
+        f"{name}-lt",
+        instance_type=cfg.instance_type,
+        image_id=ami_image_id(cfg.instance_spec.arch),
+        iam_instance_profile={"arn": instance_profile.arn},
+        # IMDSv2 only; hop limit 1 keeps bridge-mode containers away from the instance role.
+        metadata_options={"http_endpoint": "enabled", "http_tokens": "required",
+                          "http_put_response_hop_limit": 1, "instance_metadata_tags": "disabled"},
+        network_interfaces=[{"associate_public_ip_address": "false", "delete_on_termination": "true",
+                             "security_groups": [instance_security_group.id]}],
+        block_device_mappings=[{"device_name": "/dev/xvda", "ebs": {
+            "encrypted": "true", "volume_size": ROOT_VOLUME_GIB, "volume_type": "gp3",
+            "delete_on_termination": "true"}}],
+        monitoring={"enabled": True},
+        user_data=ecs_cluster.name.apply(user_data),
+        update_default_version=True,
+        tag_specifications=[{"resource_type": t, "tags": {**tags, "Name": f"{name}-ecs"}}
+                            for t in ("instance", "volume")],
+        tags=tags,
+        opts=opts,
+    )
+    group = aws.autoscaling.Group(
+        f"{name}-asg",
+        min_size=cfg.asg_min_size,
+        max_size=cfg.asg_max_size,
+        vpc_zone_identifiers=net.instance_subnet_ids,
+        launch_template={"id": template.id, "version": template.latest_version.apply(str)},
+        health_check_type="EC2",
+        health_check_grace_period=INSTANCE_WARMUP_SECONDS,
+        # Managed termination protection requires it: ECS decides which instance may go.
+        protect_from_scale_in=True,
+        max_instance_lifetime=30 * 24 * 3600,
+        instance_refresh={
+            "strategy": "Rolling",
+            "preferences": {
+                # Launch the replacement before terminating the old instance: no capacity dip.
+                "min_healthy_percentage": 100,
+                "max_healthy_percentage": 200,
+                "instance_warmup": str(INSTANCE_WARMUP_SECONDS),
+                "scale_in_protected_instances": "Refresh",
+                "standby_instances": "Terminate",
+                "skip_matching": True,
+            },
+        },
+        tags=[{"key": "AmazonECSManaged", "value": "true", "propagate_at_launch": True}]
+        + [{"key": k, "value": v, "propagate_at_launch": True} for k, v in sorted(tags.items())],
+        # The capacity provider owns the desired count once the group exists.
+        opts=pulumi.ResourceOptions(parent=parent, ignore_changes=["desiredCapacity"]),
+    )
+    provider = aws.ecs.CapacityProvider(
+        f"{name}-cp",
+        auto_scaling_group_provider={
+            "auto_scaling_group_arn": group.arn,
+            "managed_scaling": {"status": "ENABLED", "target_capacity": 100, "minimum_scaling_step_size": 1,
+                                "maximum_scaling_step_size": 10,
+                                "instance_warmup_period": INSTANCE_WARMUP_SECONDS},
+            "managed_termination_protection": "ENABLED",
+            "managed_draining": "ENABLED",
+        },
+        tags=tags,
+        opts=opts,
+    )
+    attachment = aws.ecs.ClusterCapacityProviders(
+        f"{name}-cluster-capacity",
+        cluster_name=ecs_cluster.name,
+        capacity_providers=[provider.name],
+        default_capacity_provider_strategies=[{"capacity_provider": provider.name, "weight": 100, "base": 1}],
+        opts=opts,
+    )
+    return Compute(launch_template=template, auto_scaling_group=group, cluster=ecs_cluster,
+                   capacity_provider=provider, cluster_capacity_providers=attachment)

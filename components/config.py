@@ -1,0 +1,421 @@
+"""Per-stack configuration: one pydantic model, the single source of truth.
+
+A stack file sets `pypiserver:profile` and only what differs from it; the profile fills
+the sizing guide's defaults and explicit keys override them. Everything derived (workers,
+CPU units, tasks per instance, task min/max, cost) is a property computed from the model,
+never a stored second copy.
+
+Principles ("at least 2 instances", "compute-optimized only") are NOT validated here: a
+stack that breaks them still previews and the policy pack flags it. This module rejects
+only what cannot work or is not a valid AWS value.
+"""
+
+from __future__ import annotations
+
+import difflib
+import ipaddress
+import json
+import re
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic.alias_generators import to_camel
+
+from . import sizing, task_design
+from .catalog import InstanceSpec, catalog
+
+NAMESPACE = "pypiserver"
+
+Profile = Literal["light", "medium", "heavy", "very-heavy"]
+Action = Literal["download", "list", "update"]
+
+# The guide's four profiles (docs/SIZING.md "Quick Recommendations"), plus the storage and
+# LCU figures its cost breakdown assumes for each.
+PROFILE_DEFAULTS: dict[str, dict[str, Any]] = {
+    "light": {"instanceType": "t3.small", "asgMinSize": 2, "asgMaxSize": 2, "containerMemory": 512,
+              "expectedStorageGb": 1, "expectedLcuUsdPerMonth": 1},
+    "medium": {"instanceType": "c6a.large", "asgMinSize": 2, "asgMaxSize": 4, "containerMemory": 512,
+               "expectedStorageGb": 5, "expectedLcuUsdPerMonth": 2},
+    "heavy": {"instanceType": "c6a.xlarge", "asgMinSize": 2, "asgMaxSize": 4, "containerMemory": 512,
+              "expectedStorageGb": 10, "expectedLcuUsdPerMonth": 3},
+    "very-heavy": {"instanceType": "c6a.2xlarge", "asgMinSize": 2, "asgMaxSize": 4, "containerMemory": 1024,
+                   "expectedStorageGb": 50, "expectedLcuUsdPerMonth": 5},
+}
+
+# pypiserver needs two gunicorn workers of ~128 MiB each to serve and upload at once.
+MIN_CONTAINER_MEMORY_MIB = 256
+LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192,
+                      2557, 2922, 3288, 3653)
+
+_SUBNET_ID = re.compile(r"^subnet-[0-9a-f]{8,17}$")
+_DNS_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# A release tag (v2.4.2, 2.4.2-alpine) or a digest; never a moving tag such as `latest`.
+_IMAGE_TAG = re.compile(r"^(v?\d+\.\d+\.\d+([.-][0-9A-Za-z.-]+)?|sha256:[0-9a-f]{64})$")
+
+
+class ConfigError(Exception):
+    """A stack configuration that cannot be deployed. str() is one line for the user."""
+
+
+class InstanceSpecs(BaseModel):
+    """Facts for an instance type outside the built-in catalog."""
+
+    model_config = ConfigDict(extra="forbid", alias_generator=to_camel, populate_by_name=True, frozen=True)
+
+    vcpu: Annotated[int, Field(ge=1, le=448)]
+    memory_mib: Annotated[int, Field(ge=512)]
+    hourly_usd: Annotated[float, Field(ge=0)]
+    arch: Literal["x86_64", "arm64"]
+
+
+class PypiServerConfig(BaseModel):
+    """Everything a stack may set under the `pypiserver:` namespace."""
+
+    model_config = ConfigDict(extra="forbid", alias_generator=to_camel, populate_by_name=True, frozen=True)
+
+    profile: Profile
+
+    # Compute (profile defaults).
+    instance_type: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")]
+    instance_specs: InstanceSpecs | None = None
+    asg_min_size: Annotated[int, Field(ge=1, le=100)]
+    asg_max_size: Annotated[int, Field(ge=1, le=100)]
+
+    # Task sizing; unset means "computed by the guide's formulas".
+    container_memory: Annotated[int, Field(ge=MIN_CONTAINER_MEMORY_MIB, le=30720)]
+    container_memory_reservation: Annotated[int, Field(ge=128, le=30720)] | None = None
+    container_cpu: Annotated[int, Field(ge=128, le=4096)] | None = None
+    gunicorn_workers: Annotated[int, Field(ge=1, le=16)] | None = None
+    task_min_count: Annotated[int, Field(ge=1, le=1000)] | None = None
+    task_max_count: Annotated[int, Field(ge=1, le=1000)] | None = None
+    # nginx in front of pypiserver in the same task (serves packages, caches pages).
+    front_enabled: bool = True
+
+    # Storage.
+    efs_throughput_mode: Literal["elastic", "provisioned", "bursting"] = "elastic"
+    efs_provisioned_throughput_mibps: Annotated[float, Field(ge=1, le=3414)] | None = None
+    efs_lifecycle_days: Literal[0, 7, 14, 30, 60, 90] = 30  # 0: never move to Infrequent Access
+    backup_enabled: bool = True
+    backup_retention_days: Annotated[int, Field(ge=1, le=35)] = 7
+    backup_schedule: Annotated[str, Field(pattern=r"^(cron|rate)\(.+\)$")] = "cron(0 2 * * ? *)"
+
+    # Network and edge. No VPC/subnets: the default VPC and its subnets are looked up.
+    vpc_id: Annotated[str, Field(pattern=r"^vpc-[0-9a-f]{8,17}$")] | None = None
+    subnet_ids: list[str] | None = None
+    load_balancer_subnet_ids: list[str] | None = None
+    load_balancer_scheme: Literal["internal", "internet-facing"] = "internal"
+    allowed_cidrs: list[str] | None = None
+    zone_id: Annotated[str, Field(pattern=r"^Z[0-9A-Z]{4,32}$")] | None = None
+    dns_names: list[str] = ["pypiserver"]
+
+    # Observability.
+    alarm_emails: list[str] = []
+    alarm_topic_arns: list[Annotated[str, Field(pattern=r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]+$")]] = []
+    log_retention_days: int = 90
+
+    # pypiserver behaviour.
+    image_tag: str = "v2.4.2"
+    authenticate: list[Action] = ["download", "list", "update"]
+    # Off by default: falling back to pypi.org for unknown names invites dependency confusion.
+    fallback_to_pypi: bool = False
+
+    tags: dict[str, str] = {}
+
+    # Cost-estimate assumptions (profile defaults, from the guide's breakdown).
+    expected_storage_gb: Annotated[float, Field(ge=0)]
+    expected_lcu_usd_per_month: Annotated[float, Field(ge=0)]
+
+    # -- validation ---------------------------------------------------------------
+
+    @model_validator(mode="before")
+    @classmethod
+    def _apply_profile(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        profile = data.get("profile")
+        if profile is None:
+            raise ValueError(f"{NAMESPACE}:profile is required; allowed: {', '.join(PROFILE_DEFAULTS)}")
+        if profile not in PROFILE_DEFAULTS:
+            raise ValueError(
+                f"{NAMESPACE}:profile: {profile!r} is not a profile; allowed: {', '.join(PROFILE_DEFAULTS)}"
+            )
+        return {**PROFILE_DEFAULTS[profile], **data}
+
+    @field_validator("subnet_ids", "load_balancer_subnet_ids")
+    @classmethod
+    def _subnets(cls, v: list[str] | None) -> list[str] | None:
+        if v is None:
+            return v
+        bad = [s for s in v if not _SUBNET_ID.match(s)]
+        if bad:
+            raise ValueError(f"{bad[0]!r} is not a subnet id (subnet-xxxxxxxx)")
+        if len(set(v)) < 2:
+            raise ValueError(f"the load balancer needs at least 2 subnets in different AZs, got {len(set(v))}")
+        return v
+
+    @field_validator("allowed_cidrs")
+    @classmethod
+    def _cidrs(cls, v: list[str] | None) -> list[str] | None:
+        for cidr in v or []:
+            try:
+                ipaddress.ip_network(cidr, strict=True)
+            except ValueError:
+                raise ValueError(f"{cidr!r} is not a CIDR block such as 10.0.0.0/16") from None
+        return v
+
+    @field_validator("dns_names")
+    @classmethod
+    def _dns_names(cls, v: list[str]) -> list[str]:
+        if not v:
+            raise ValueError("give at least one name, e.g. ['pypiserver']")
+        bad = [n for n in v if not _DNS_LABEL.match(n)]
+        if bad:
+            raise ValueError(f"{bad[0]!r} is not a DNS label (a-z, 0-9, '-', at most 63 characters)")
+        return v
+
+    @field_validator("alarm_emails")
+    @classmethod
+    def _emails(cls, v: list[str]) -> list[str]:
+        bad = [e for e in v if not _EMAIL.match(e)]
+        if bad:
+            raise ValueError(f"{bad[0]!r} is not an email address")
+        return v
+
+    @field_validator("log_retention_days")
+    @classmethod
+    def _retention(cls, v: int) -> int:
+        if v not in LOG_RETENTION_DAYS:
+            raise ValueError(f"{v} is not a CloudWatch retention; allowed: {', '.join(map(str, LOG_RETENTION_DAYS))}")
+        return v
+
+    @field_validator("image_tag")
+    @classmethod
+    def _image_tag(cls, v: str) -> str:
+        if not _IMAGE_TAG.match(v):
+            raise ValueError(f"{v!r} is not a pinned release tag; use e.g. 'v2.4.2' (moving tags like 'latest' "
+                             "change what runs without a diff)")
+        return v
+
+    @field_validator("authenticate")
+    @classmethod
+    def _authenticate(cls, v: list[str]) -> list[str]:
+        if len(set(v)) != len(v):
+            raise ValueError("lists an action twice")
+        if "update" not in v:
+            raise ValueError("must include 'update': anonymous uploads would let anyone publish packages")
+        return v
+
+    @model_validator(mode="after")
+    def _consistent(self) -> PypiServerConfig:
+        key = _key
+        if self.instance_type not in catalog() and self.instance_specs is None:
+            families = sorted({t.split(".")[0] for t in catalog()})
+            raise ConfigError(
+                f"{key('instanceType')}: {self.instance_type!r} is not in the built-in catalog "
+                f"({', '.join(families)}); set {key('instanceSpecs')} {{vcpu, memoryMib, hourlyUsd, arch}} to use it"
+            )
+        if self.asg_min_size > self.asg_max_size:
+            raise ConfigError(f"{key('asgMinSize')} ({self.asg_min_size}) must not exceed "
+                              f"{key('asgMaxSize')} ({self.asg_max_size})")
+        if self.container_memory_reservation is not None and self.container_memory_reservation > self.container_memory:
+            raise ConfigError(f"{key('containerMemoryReservation')} ({self.container_memory_reservation} MiB) must "
+                              f"not exceed {key('containerMemory')} ({self.container_memory} MiB)")
+        if self.task_min_count is not None and self.task_max_count is not None and self.task_min_count > self.task_max_count:
+            raise ConfigError(f"{key('taskMinCount')} ({self.task_min_count}) must not exceed "
+                              f"{key('taskMaxCount')} ({self.task_max_count})")
+        if self.efs_throughput_mode == "provisioned" and self.efs_provisioned_throughput_mibps is None:
+            raise ConfigError(f"{key('efsProvisionedThroughputMibps')} is required when {key('efsThroughputMode')} "
+                              "is 'provisioned' (1-3414 MiB/s)")
+        if self.efs_throughput_mode != "provisioned" and self.efs_provisioned_throughput_mibps is not None:
+            raise ConfigError(f"{key('efsProvisionedThroughputMibps')} applies only when {key('efsThroughputMode')} "
+                              f"is 'provisioned' (it is {self.efs_throughput_mode!r})")
+        if self.subnet_ids is not None and self.vpc_id is None:
+            raise ConfigError(f"{key('vpcId')} is required when {key('subnetIds')} is set (the VPC of those subnets)")
+        if self.load_balancer_subnet_ids is not None and self.subnet_ids is None:
+            raise ConfigError(f"{key('loadBalancerSubnetIds')} needs {key('subnetIds')} and {key('vpcId')} too")
+        if self.load_balancer_scheme == "internet-facing" and not self.allowed_cidrs:
+            raise ConfigError(f"{key('allowedCidrs')} is required when {key('loadBalancerScheme')} is "
+                              "'internet-facing'; list your clients' CIDRs (['0.0.0.0/0'] opens it to the world)")
+        if self.front_enabled and (self.pypiserver_cpu_units < 128 or self.pypiserver_memory_reservation_mib < 128):
+            raise ConfigError(
+                f"{key('containerCpu')}/{key('containerMemory')}: with the nginx front on, the task needs at least "
+                f"{task_design.FRONT_CPU_UNITS + 128} CPU units and {task_design.FRONT_MEMORY_MIB + 256} MiB "
+                "(nginx's share plus 128 for pypiserver)")
+        self._check_task_fits()
+        return self
+
+    def _check_task_fits(self) -> None:
+        """A task that no instance can hold would never be placed: reject it before AWS does."""
+        spec = self.instance_spec
+        free_mib = sizing.available_memory_mib(spec.memory_mib)
+        free_cpu = sizing.available_cpu_units(spec.vcpu)
+        if self.task_memory_reservation_mib > free_mib:
+            raise ConfigError(
+                f"{_key('containerMemory')}: a task reserves {self.task_memory_reservation_mib} MiB but "
+                f"{self.instance_type} has {free_mib} MiB for tasks ({sizing.SYSTEM_RESERVED_MIB} MiB are kept "
+                "for the system); choose a larger instance or less memory")
+        if self.task_cpu_units > free_cpu:
+            raise ConfigError(
+                f"{_key('containerCpu')}: a task reserves {self.task_cpu_units} CPU units but "
+                f"{self.instance_type} has {free_cpu} for tasks; choose a larger instance or fewer workers")
+
+    # -- derived values (computed, never stored) ----------------------------------
+
+    @property
+    def instance_spec(self) -> InstanceSpec:
+        if self.instance_specs is not None:
+            s = self.instance_specs
+            known = catalog().get(self.instance_type)
+            return InstanceSpec(vcpu=s.vcpu, memory_mib=s.memory_mib, hourly_usd=s.hourly_usd, arch=s.arch,
+                                instance_class=known.instance_class if known else "compute")
+        return catalog()[self.instance_type]
+
+    @property
+    def workers(self) -> int:
+        return self.gunicorn_workers or sizing.gunicorn_workers(self.container_memory)
+
+    # The guide's formulas size the whole TASK. With the nginx front on, nginx's share is
+    # carved out of that budget (pypiserver does far less work behind it), so the guide's
+    # task counts per instance still hold and the math still counts nginx's reservation.
+
+    @property
+    def task_cpu_units(self) -> int:
+        return self.container_cpu or sizing.container_cpu_units(self.workers)
+
+    @property
+    def task_memory_reservation_mib(self) -> int:
+        return self.container_memory_reservation or sizing.memory_reservation_mib(self.container_memory)
+
+    @property
+    def pypiserver_cpu_units(self) -> int:
+        return self.task_cpu_units - (task_design.FRONT_CPU_UNITS if self.front_enabled else 0)
+
+    @property
+    def pypiserver_memory_mib(self) -> int:
+        return self.container_memory - (task_design.FRONT_MEMORY_MIB if self.front_enabled else 0)
+
+    @property
+    def pypiserver_memory_reservation_mib(self) -> int:
+        front = task_design.FRONT_MEMORY_RESERVATION_MIB if self.front_enabled else 0
+        return self.task_memory_reservation_mib - front
+
+    @property
+    def capacity(self) -> sizing.InstanceCapacity:
+        spec = self.instance_spec
+        return sizing.instance_capacity(spec.vcpu, spec.memory_mib, self.task_cpu_units,
+                                        self.task_memory_reservation_mib)
+
+    @property
+    def task_min(self) -> int:
+        return self.task_min_count or sizing.default_task_min(self.capacity.tasks_per_instance, self.asg_min_size)
+
+    @property
+    def task_max(self) -> int:
+        if self.task_max_count is not None:
+            return self.task_max_count
+        return sizing.default_task_max(self.task_min, self.capacity.tasks_per_instance, self.asg_max_size)
+
+    @property
+    def total_workers(self) -> int:
+        """Gunicorn workers serving at the ASG's minimum size with task_min tasks."""
+        return self.task_min * self.workers
+
+    @property
+    def monthly_cost(self) -> sizing.MonthlyCost:
+        return sizing.monthly_cost(
+            instance_hourly_usd=self.instance_spec.hourly_usd,
+            instance_count=self.asg_min_size,
+            efs_storage_gb=self.expected_storage_gb,
+            alb_lcu_usd=self.expected_lcu_usd_per_month,
+            efs_provisioned_mibps=self.efs_provisioned_throughput_mibps,
+        )
+
+    @property
+    def domain_enabled(self) -> bool:
+        return self.zone_id is not None
+
+    def capacity_summary(self) -> dict[str, Any]:
+        """The capacity math as the component exports it (camelCase, like every output)."""
+        cap = self.capacity
+        return {
+            "instanceType": self.instance_type,
+            "tasksByCpu": cap.tasks_by_cpu,
+            "tasksByMemory": cap.tasks_by_memory,
+            "tasksPerInstance": cap.tasks_per_instance,
+            "limitedBy": cap.limited_by,
+            "taskCpuUnits": self.task_cpu_units,
+            "taskMemoryReservationMib": self.task_memory_reservation_mib,
+            "taskMin": self.task_min,
+            "taskMax": self.task_max,
+            "workersPerTask": self.workers,
+            "totalWorkers": self.total_workers,
+        }
+
+
+# -- loading from the engine's config ---------------------------------------------
+
+def _key(field_alias: str) -> str:
+    return f"{NAMESPACE}:{field_alias}"
+
+
+def _alias_of(field_name: str) -> str:
+    return PypiServerConfig.model_fields[field_name].alias or field_name
+
+
+_STRING_FIELDS = {
+    name for name, f in PypiServerConfig.model_fields.items()
+    if f.annotation is str or (getattr(f.annotation, "__origin__", None) is Literal
+                               and all(isinstance(a, str) for a in f.annotation.__args__))
+}
+
+
+def _parse_value(alias: str, raw: Any) -> Any:
+    """The engine passes every value as a string (objects and lists as JSON): decode it."""
+    field = next((n for n, f in PypiServerConfig.model_fields.items() if f.alias == alias), None)
+    if not isinstance(raw, str) or field in _STRING_FIELDS:
+        return raw
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError:
+        return raw  # a bare word: let the model say what it expected
+
+
+def load_config(raw: Mapping[str, Any]) -> PypiServerConfig:
+    """Build the model from `pypiserver:*` config entries (other namespaces are ignored).
+
+    Raises ConfigError with one line naming the key, the value and what is allowed.
+    """
+    ours = {k.split(":", 1)[1]: v for k, v in raw.items() if k.startswith(f"{NAMESPACE}:")}
+    known = [f.alias for f in PypiServerConfig.model_fields.values()]
+    for k in ours:
+        if k not in known:
+            close = difflib.get_close_matches(k, known, n=1)
+            hint = f"; did you mean {_key(close[0])}?" if close else f"; allowed keys: {', '.join(sorted(known))}"
+            raise ConfigError(f"{_key(k)} is not a known setting{hint}")
+    data = {k: _parse_value(k, v) for k, v in ours.items()}
+    try:
+        return PypiServerConfig.model_validate(data)
+    except ConfigError:
+        raise
+    except ValidationError as e:
+        raise ConfigError(_one_line(e, data)) from None
+
+
+def _one_line(err: ValidationError, data: Mapping[str, Any]) -> str:
+    first = err.errors()[0]
+    msg = first["msg"].removeprefix("Value error, ")
+    loc = [str(p) for p in first["loc"]]
+    if not loc:  # raised by a model validator: its message already names the key
+        return msg
+    top = loc[0]
+    alias = top if top in {f.alias for f in PypiServerConfig.model_fields.values()} else _alias_of(top)
+    path = _key(alias) + "".join(f"[{p}]" if p.isdigit() else f".{p}" for p in loc[1:])
+    value = first.get("input")
+    shown = json.dumps(value) if not isinstance(value, str) else repr(value)
+    if first["type"] == "missing":
+        return f"{path} is required"
+    if first["type"] == "extra_forbidden":
+        return f"{path} is not a known setting"
+    return f"{path}: got {shown}; {msg[0].lower() + msg[1:]}"

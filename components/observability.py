@@ -1,0 +1,127 @@
+"""Observability: the sizing guide's alarms (which the Terraform module only documents),
+an SNS topic for them, and a dashboard of the same metrics."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from .config import PypiServerConfig
+
+
+@dataclass(frozen=True)
+class AlarmSpec:
+    """One alarm of the guide's "Monitoring Metrics" section."""
+
+    suffix: str
+    description: str
+    namespace: str
+    metric: str
+    threshold: float
+    statistic: str | None = None
+    extended_statistic: str | None = None
+    period: int = 300
+    evaluation_periods: int = 1
+    dimensions: str = "service"  # which dimension set: "efs", "service" or "alb"
+
+
+GUIDE_ALARMS = (
+    AlarmSpec("efs-io-limit", "EFS PercentIOLimit > 80 %: check throughput mode", "AWS/EFS", "PercentIOLimit", 80,
+              statistic="Average", evaluation_periods=2, dimensions="efs"),
+    AlarmSpec("ecs-cpu-high", "ECS CPU > 80 % for 10 minutes: move to a larger instance type", "AWS/ECS",
+              "CPUUtilization", 80, statistic="Average", evaluation_periods=2),
+    AlarmSpec("ecs-memory-high", "ECS memory > 90 %: raise containerMemory or the instance type", "AWS/ECS",
+              "MemoryUtilization", 90, statistic="Average"),
+    AlarmSpec("alb-p95-latency", "ALB P95 TargetResponseTime > 5 s", "AWS/ApplicationELB", "TargetResponseTime", 5,
+              extended_statistic="p95", evaluation_periods=3, dimensions="alb"),
+    AlarmSpec("alb-5xx", "More than 10 target 5xx responses in an hour", "AWS/ApplicationELB",
+              "HTTPCode_Target_5XX_Count", 10, statistic="Sum", period=3600, dimensions="alb"),
+    AlarmSpec("unhealthy-hosts", "At least one task fails its health check", "AWS/ApplicationELB",
+              "UnHealthyHostCount", 0, statistic="Maximum", period=60, evaluation_periods=3, dimensions="alb"),
+)
+
+
+@dataclass(frozen=True)
+class Observability:
+    topic: aws.sns.Topic
+    alarms: list[aws.cloudwatch.MetricAlarm]
+    dashboard: aws.cloudwatch.Dashboard
+
+
+def monitoring(name: str, cfg: PypiServerConfig, region: str, *, file_system_id: pulumi.Input[str],
+               cluster_name: pulumi.Input[str], service_name: pulumi.Input[str],
+               load_balancer_arn_suffix: pulumi.Input[str], target_group_arn_suffix: pulumi.Input[str],
+               parent: pulumi.Resource, tags: dict[str, str]) -> Observability:
+    opts = pulumi.ResourceOptions(parent=parent)
+    topic = aws.sns.Topic(f"{name}-alarms", kms_master_key_id="alias/aws/sns", tags=tags, opts=opts)
+    for i, email in enumerate(cfg.alarm_emails):
+        aws.sns.TopicSubscription(f"{name}-alarm-email-{i}", topic=topic.arn, protocol="email", endpoint=email,
+                                  opts=pulumi.ResourceOptions(parent=topic))
+    actions = [topic.arn, *cfg.alarm_topic_arns]
+    dimension_sets = {
+        "efs": {"FileSystemId": file_system_id},
+        "service": {"ClusterName": cluster_name, "ServiceName": service_name},
+        "alb": {"LoadBalancer": load_balancer_arn_suffix, "TargetGroup": target_group_arn_suffix},
+    }
+    alarms = [
+        aws.cloudwatch.MetricAlarm(
+            f"{name}-{a.suffix}",
+            alarm_description=a.description,
+            namespace=a.namespace,
+            metric_name=a.metric,
+            statistic=a.statistic,
+            extended_statistic=a.extended_statistic,
+            comparison_operator="GreaterThanThreshold",
+            threshold=a.threshold,
+            period=a.period,
+            evaluation_periods=a.evaluation_periods,
+            dimensions=dimension_sets[a.dimensions],
+            treat_missing_data="notBreaching",
+            alarm_actions=actions,
+            ok_actions=actions,
+            tags=tags,
+            opts=opts,
+        )
+        for a in GUIDE_ALARMS
+    ]
+    body = pulumi.Output.all(file_system_id, cluster_name, service_name, load_balancer_arn_suffix).apply(
+        lambda a: json.dumps(dashboard_body(region, *a)))
+    dashboard = aws.cloudwatch.Dashboard(f"{name}-dashboard", dashboard_name=f"{name}-{pulumi.get_stack()}",
+                                         dashboard_body=body, opts=opts)
+    return Observability(topic=topic, alarms=alarms, dashboard=dashboard)
+
+
+def dashboard_body(region: str, file_system_id: str, cluster: str, service: str, alb: str) -> dict[str, Any]:
+    def widget(title: str, metrics: list[list[Any]], x: int, y: int, **extra: Any) -> dict[str, Any]:
+        return {"type": "metric", "x": x, "y": y, "width": 12, "height": 6,
+                "properties": {"title": title, "region": region, "view": "timeSeries", "metrics": metrics, **extra}}
+
+    threshold = lambda label, value: {"horizontal": [{"label": label, "value": value}]}  # noqa: E731
+    return {"widgets": [
+        widget("ECS CPU and memory (%)", [
+            ["AWS/ECS", "CPUUtilization", "ClusterName", cluster, "ServiceName", service],
+            ["AWS/ECS", "MemoryUtilization", "ClusterName", cluster, "ServiceName", service],
+        ], 0, 0, annotations=threshold("CPU alarm", 80)),
+        widget("ALB target response time (s)", [
+            ["AWS/ApplicationELB", "TargetResponseTime", "LoadBalancer", alb, {"stat": s}] for s in ("p50", "p95", "p99")
+        ], 12, 0, annotations=threshold("P95 alarm", 5)),
+        widget("ALB responses", [
+            ["AWS/ApplicationELB", m, "LoadBalancer", alb, {"stat": "Sum"}]
+            for m in ("RequestCount", "HTTPCode_Target_2XX_Count", "HTTPCode_Target_4XX_Count",
+                      "HTTPCode_Target_5XX_Count")
+        ], 0, 6),
+        widget("Healthy and unhealthy tasks", [
+            ["AWS/ApplicationELB", m, "LoadBalancer", alb, {"stat": "Maximum"}]
+            for m in ("HealthyHostCount", "UnHealthyHostCount")
+        ], 12, 6),
+        widget("EFS PercentIOLimit (%)", [["AWS/EFS", "PercentIOLimit", "FileSystemId", file_system_id]],
+               0, 12, annotations=threshold("alarm", 80)),
+        widget("EFS throughput (bytes)", [
+            ["AWS/EFS", m, "FileSystemId", file_system_id, {"stat": "Sum"}]
+            for m in ("DataReadIOBytes", "DataWriteIOBytes", "MetadataIOBytes")
+        ], 12, 12),
+    ]}

@@ -1,0 +1,118 @@
+"""The PypiServer component: a complete, sized pypiserver deployment from one config."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+
+from . import compute, edge, iam, network, observability, service, storage, task_design
+from .config import PypiServerConfig
+
+COMPONENT_TYPE = "pypiserver:index:PypiServer"
+
+
+class PypiServer(pulumi.ComponentResource):
+    """pypiserver on ECS (EC2 capacity provider) with packages on EFS behind an ALB.
+
+    Logical names depend only on `name`, never on the instance type or profile, so
+    resizing keeps every resource's URN (identity) and nothing stateful is replaced.
+    """
+
+    url: pulumi.Output[str]
+    """Where pip and twine reach the index."""
+    credentials_secret_arn: pulumi.Output[str]
+    """Secrets Manager secret with {username, password} for pip/twine."""
+    capacity: dict[str, Any]
+    """The sizing guide's capacity math for this stack (known at preview time)."""
+
+    def __init__(self, name: str, config: PypiServerConfig, region: str,
+                 opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(COMPONENT_TYPE, name, None, opts)
+        self._name, self._cfg, self._region = name, config, region
+        self._tags = {"Service": "pypiserver", "Stack": pulumi.get_stack(), "ManagedBy": "pulumi", **config.tags}
+
+        self.placement = network.resolve_placement(config)
+        self.security_groups = self._security_groups()
+        self.cluster = self._cluster()
+        self.storage = self._storage()
+        self.credentials = self._credentials()
+        self.roles = self._iam()
+        self.compute = self._compute()
+        self.edge = self._edge()
+        self.service = self._service()
+        self.observability = self._observability()
+
+        self.url = self.edge.url
+        self.credentials_secret_arn = self.credentials.secret.arn
+        self.capacity = config.capacity_summary()
+        self.monthly_cost_usd = config.monthly_cost.total
+        self.register_outputs(self.outputs())
+
+    def outputs(self) -> dict[str, Any]:
+        return {
+            "url": self.url,
+            "albDnsName": self.edge.load_balancer.dns_name,
+            "efsId": self.storage.file_system.id,
+            "clusterName": self.cluster.name,
+            "serviceName": self.service.service.name,
+            "asgName": self.compute.auto_scaling_group.name,
+            "credentialsSecretArn": self.credentials_secret_arn,
+            "capacity": self.capacity,
+            "monthlyCostUsd": self.monthly_cost_usd,
+        }
+
+    # -- one helper per AWS concern ---------------------------------------------------
+
+    def _security_groups(self) -> network.SecurityGroups:
+        return network.security_groups(self._name, self._cfg, self.placement, self, self._tags)
+
+    def _cluster(self):
+        return compute.cluster(self._name, self, self._tags)
+
+    def _storage(self) -> storage.Storage:
+        return storage.file_system(self._name, self._cfg, self.placement, self.security_groups.efs, self,
+                                   self._tags)
+
+    def _credentials(self) -> service.Credentials:
+        return service.credentials(self._name, self, self._tags)
+
+    def _iam(self) -> iam.Roles:
+        return iam.roles(self._name, self.storage.file_system.arn, self.storage.access_point.arn,
+                         self.credentials.secret.arn, self, self._tags)
+
+    def _compute(self) -> compute.Compute:
+        return compute.instances(self._name, self._cfg, self.placement, self.cluster, self.security_groups.instances,
+                                 self.roles.instance_profile, self, self._tags)
+
+    def _edge(self) -> edge.Edge:
+        return edge.load_balancer(self._name, self._cfg, self.placement, self.security_groups.load_balancer,
+                                  task_design.HEALTH_PATH, self, self._tags)
+
+    def _service(self) -> service.Service:
+        return service.service(
+            self._name, self._cfg, self._region,
+            cluster=self.cluster,
+            capacity_provider=self.compute.capacity_provider,
+            ready=[self.compute.cluster_capacity_providers, *self.edge.listeners, *self.storage.mount_targets],
+            file_system_id=self.storage.file_system.id,
+            access_point_id=self.storage.access_point.id,
+            credentials_secret_arn=self.credentials.secret.arn,
+            execution_role=self.roles.execution,
+            task_role=self.roles.task,
+            target_group=self.edge.target_group,
+            parent=self,
+            tags=self._tags,
+        )
+
+    def _observability(self) -> observability.Observability:
+        return observability.monitoring(
+            self._name, self._cfg, self._region,
+            file_system_id=self.storage.file_system.id,
+            cluster_name=self.cluster.name,
+            service_name=self.service.service.name,
+            load_balancer_arn_suffix=self.edge.load_balancer.arn_suffix,
+            target_group_arn_suffix=self.edge.target_group.arn_suffix,
+            parent=self,
+            tags=self._tags,
+        )

@@ -1,0 +1,148 @@
+"""Service: credentials, logs, the task definition, the ECS service and its autoscaling."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, replace
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_random as random
+
+from . import task_design
+from .config import PypiServerConfig
+
+USERNAME = "pypi"
+# 32 alphanumerics: ~190 bits, far beyond the 128 bits that make a fast salted hash safe.
+PASSWORD_LENGTH = 32
+SCALING_CPU_TARGET_PERCENT = 60
+SCALING_COOLDOWN_SECONDS = 300
+
+
+@dataclass(frozen=True)
+class Credentials:
+    secret: aws.secretsmanager.Secret
+    password: random.RandomPassword
+
+
+@dataclass(frozen=True)
+class Service:
+    log_group: aws.cloudwatch.LogGroup
+    task_definition: aws.ecs.TaskDefinition
+    service: aws.ecs.Service
+    scaling_target: aws.appautoscaling.Target
+
+
+def credentials(name: str, parent: pulumi.Resource, tags: dict[str, str]) -> Credentials:
+    """Generated once at deploy time and kept in state: later runs render identical inputs."""
+    password = random.RandomPassword(f"{name}-password", length=PASSWORD_LENGTH, special=False,
+                                     opts=pulumi.ResourceOptions(parent=parent))
+    secret = aws.secretsmanager.Secret(f"{name}-credentials", description="pypiserver username and password",
+                                       tags=tags, opts=pulumi.ResourceOptions(parent=parent))
+    aws.secretsmanager.SecretVersion(
+        f"{name}-credentials-version",
+        secret_id=secret.id,
+        secret_string=password.result.apply(
+            lambda p: json.dumps(task_design.credentials_document(USERNAME, p), sort_keys=True)),
+        opts=pulumi.ResourceOptions(parent=secret),
+    )
+    return Credentials(secret=secret, password=password)
+
+
+def task_spec(cfg: PypiServerConfig, region: str) -> task_design.TaskSpec:
+    """Everything the container definitions need from config; ARNs are filled in later."""
+    return task_design.TaskSpec(
+        image_tag=cfg.image_tag,
+        workers=cfg.workers,
+        pypiserver_cpu=cfg.pypiserver_cpu_units,
+        pypiserver_memory=cfg.pypiserver_memory_mib,
+        pypiserver_memory_reservation=cfg.pypiserver_memory_reservation_mib,
+        authenticate=tuple(cfg.authenticate),
+        fallback_to_pypi=cfg.fallback_to_pypi,
+        front_enabled=cfg.front_enabled,
+        log_group="",
+        region=region,
+        credentials_secret_arn="",
+    )
+
+
+def service(name: str, cfg: PypiServerConfig, region: str, *, cluster: aws.ecs.Cluster,
+            capacity_provider: aws.ecs.CapacityProvider, ready: list[pulumi.Resource],
+            file_system_id: pulumi.Input[str], access_point_id: pulumi.Input[str],
+            credentials_secret_arn: pulumi.Input[str], execution_role: aws.iam.Role, task_role: aws.iam.Role,
+            target_group: aws.lb.TargetGroup, parent: pulumi.Resource, tags: dict[str, str]) -> Service:
+    opts = pulumi.ResourceOptions(parent=parent)
+    log_group = aws.cloudwatch.LogGroup(f"{name}-logs", retention_in_days=cfg.log_retention_days, tags=tags,
+                                        opts=opts)
+    spec = task_spec(cfg, region)
+    container_definitions = pulumi.Output.all(log_group.name, credentials_secret_arn).apply(
+        lambda a: json.dumps(task_design.container_definitions(
+            replace(spec, log_group=a[0], credentials_secret_arn=a[1]))))
+    task_definition = aws.ecs.TaskDefinition(
+        f"{name}-task",
+        family=f"{name}-{pulumi.get_stack()}",
+        network_mode="bridge",
+        requires_compatibilities=["EC2"],
+        execution_role_arn=execution_role.arn,
+        task_role_arn=task_role.arn,
+        container_definitions=container_definitions,
+        volumes=[{
+            "name": task_design.PACKAGES_VOLUME,
+            "efs_volume_configuration": {
+                "file_system_id": file_system_id,
+                "transit_encryption": "ENABLED",
+                "authorization_config": {"access_point_id": access_point_id, "iam": "ENABLED"},
+            },
+        }],
+        tags=tags,
+        opts=opts,
+    )
+    container_name, container_port = task_design.load_balanced_container(spec)
+    ecs_service = aws.ecs.Service(
+        f"{name}-service",
+        cluster=cluster.arn,
+        task_definition=task_definition.arn,
+        desired_count=cfg.task_min,
+        capacity_provider_strategies=[{"capacity_provider": capacity_provider.name, "weight": 100, "base": 1}],
+        # Spread over AZs first, then instances: losing one of either never takes the index down.
+        ordered_placement_strategies=[
+            {"type": "spread", "field": "attribute:ecs.availability-zone"},
+            {"type": "spread", "field": "instanceId"},
+        ],
+        deployment_circuit_breaker={"enable": True, "rollback": True},
+        deployment_minimum_healthy_percent=100,
+        deployment_maximum_percent=200,
+        health_check_grace_period_seconds=60,
+        load_balancers=[{"target_group_arn": target_group.arn, "container_name": container_name,
+                         "container_port": container_port}],
+        enable_ecs_managed_tags=True,
+        propagate_tags="SERVICE",
+        tags=tags,
+        # Autoscaling owns the running count once the service exists.
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=ready, ignore_changes=["desiredCount"]),
+    )
+    target = aws.appautoscaling.Target(
+        f"{name}-scaling-target",
+        service_namespace="ecs",
+        scalable_dimension="ecs:service:DesiredCount",
+        resource_id=pulumi.Output.concat("service/", cluster.name, "/", ecs_service.name),
+        min_capacity=cfg.task_min,
+        max_capacity=cfg.task_max,
+        opts=opts,
+    )
+    aws.appautoscaling.Policy(
+        f"{name}-cpu-scaling",
+        policy_type="TargetTrackingScaling",
+        service_namespace=target.service_namespace,
+        scalable_dimension=target.scalable_dimension,
+        resource_id=target.resource_id,
+        target_tracking_scaling_policy_configuration={
+            "target_value": SCALING_CPU_TARGET_PERCENT,
+            "predefined_metric_specification": {"predefined_metric_type": "ECSServiceAverageCPUUtilization"},
+            "scale_in_cooldown": SCALING_COOLDOWN_SECONDS,
+            "scale_out_cooldown": 60,
+        },
+        opts=pulumi.ResourceOptions(parent=target),
+    )
+    return Service(log_group=log_group, task_definition=task_definition, service=ecs_service,
+                   scaling_target=target)

@@ -1,0 +1,233 @@
+"""Pulumi mocks that answer like AWS would: realistic ids, ARNs, names and data sources.
+
+Every answer is derived from the resource's type and logical name, so two runs of the same
+stack produce identical state (determinism is tested), and nothing needs credentials.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import pulumi
+
+ACCOUNT = "123456789012"
+REGION = "us-east-1"
+DEFAULT_VPC_ID = "vpc-0a1b2c3d4e5f60718"
+DEFAULT_VPC_CIDR = "172.31.0.0/16"
+DEFAULT_SUBNETS = {  # one default subnet per AZ, as in a real default VPC
+    "subnet-0aa1111111111111a": "us-east-1a",
+    "subnet-0bb2222222222222b": "us-east-1b",
+    "subnet-0cc3333333333333c": "us-east-1c",
+}
+ZONE_NAME = "example.com"
+
+
+def _hex(*parts: str, n: int = 17) -> str:
+    return hashlib.sha256("/".join(parts).encode()).hexdigest()[:n]
+
+
+def _physical_name(logical: str, typ: str) -> str:
+    """Pulumi auto-naming: logical name plus a random-looking (here: stable) suffix."""
+    return f"{logical}-{_hex(typ, logical, n=7)}"
+
+
+class AwsMocks(pulumi.runtime.Mocks):
+    """State per resource type: the inputs echoed back plus the computed outputs AWS adds."""
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        typ, name, inputs = args.typ, args.name, dict(args.inputs)
+        if not args.custom:  # component resources have no cloud state of their own
+            return "", {}
+        service = typ.split(":")[1].split("/")[0]
+        pname = inputs.get("name") or _physical_name(name, typ)
+        rid = f"{name}-{_hex(typ, name, n=8)}"
+        arn = f"arn:aws:{service}:{REGION}:{ACCOUNT}:{typ.split(':')[-1].lower()}/{pname}"
+        state: dict[str, Any] = {**inputs, "arn": arn}
+        extra = _COMPUTED.get(typ)
+        if extra:
+            rid, more = extra(name, pname, inputs)
+            state.update(more)
+        if "name" not in inputs and typ.startswith("aws:") and typ not in _NAMELESS:
+            state["name"] = pname
+        return rid, state
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
+        answer = _INVOKES.get(args.token)
+        if answer is None:
+            raise NotImplementedError(f"offline engine has no answer for data source {args.token}")
+        return answer(dict(args.args))
+
+
+_NAMELESS = {
+    "aws:efs/mountTarget:MountTarget", "aws:efs/accessPoint:AccessPoint", "aws:efs/fileSystemPolicy:FileSystemPolicy",
+    "aws:ecs/clusterCapacityProviders:ClusterCapacityProviders", "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+    "aws:secretsmanager/secretVersion:SecretVersion", "aws:lb/listener:Listener", "aws:route53/record:Record",
+    "aws:acm/certificate:Certificate", "aws:acm/certificateValidation:CertificateValidation",
+    "aws:sns/topicSubscription:TopicSubscription", "aws:appautoscaling/target:Target",
+    "aws:backup/selection:Selection", "aws:ec2/launchTemplate:LaunchTemplate",
+}
+
+
+def _lb(name: str, pname: str, inputs: dict) -> tuple[str, dict]:
+    suffix = f"app/{pname[:32]}/{_hex(name, n=16)}"
+    arn = f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}:loadbalancer/{suffix}"
+    scheme = "internal-" if inputs.get("internal") else ""
+    return arn, {"arn": arn, "arnSuffix": suffix, "zoneId": "Z35SXDOTRQ7X7K",
+                 "dnsName": f"{scheme}{pname[:32]}-{int(_hex(name, n=8), 16) % 10**10}.{REGION}.elb.amazonaws.com"}
+
+
+def _tg(name: str, pname: str, inputs: dict) -> tuple[str, dict]:
+    suffix = f"targetgroup/{pname[:32]}/{_hex(name, n=16)}"
+    arn = f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}:{suffix}"
+    return arn, {"arn": arn, "arnSuffix": suffix}
+
+
+def _efs(name: str, pname: str, inputs: dict) -> tuple[str, dict]:
+    fs_id = f"fs-{_hex(name, n=17)}"
+    return fs_id, {"arn": f"arn:aws:elasticfilesystem:{REGION}:{ACCOUNT}:file-system/{fs_id}",
+                   "dnsName": f"{fs_id}.efs.{REGION}.amazonaws.com"}
+
+
+def _access_point(name: str, pname: str, inputs: dict) -> tuple[str, dict]:
+    ap = f"fsap-{_hex(name, n=17)}"
+    return ap, {"arn": f"arn:aws:elasticfilesystem:{REGION}:{ACCOUNT}:access-point/{ap}"}
+
+
+def _prefixed(prefix: str, arn_fmt: str):
+    def make(name: str, pname: str, inputs: dict) -> tuple[str, dict]:
+        rid = f"{prefix}-{_hex(name, n=17)}"
+        return rid, {"arn": arn_fmt.format(id=rid, name=pname, region=REGION, account=ACCOUNT)}
+    return make
+
+
+def _named(arn_fmt: str):
+    """Resources whose id is their (auto-generated) name."""
+    def make(name: str, pname: str, inputs: dict) -> tuple[str, dict]:
+        return pname, {"arn": arn_fmt.format(name=pname, region=REGION, account=ACCOUNT)}
+    return make
+
+
+def _launch_template(name: str, pname: str, inputs: dict) -> tuple[str, dict]:
+    lt = f"lt-{_hex(name, n=17)}"
+    return lt, {"arn": f"arn:aws:ec2:{REGION}:{ACCOUNT}:launch-template/{lt}", "latestVersion": 1,
+                "defaultVersion": 1}
+
+
+def _secret(name: str, pname: str, inputs: dict) -> tuple[str, dict]:
+    arn = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:{pname}-{_hex(name, n=6)}"
+    return arn, {"arn": arn}
+
+
+def _password(name: str, pname: str, inputs: dict) -> tuple[str, dict]:
+    # Stable for a given logical name, like a password kept in state across runs.
+    length = int(inputs.get("length", 32))
+    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789"
+    digest = hashlib.sha256(f"password/{name}".encode()).digest() * 4
+    result = "".join(alphabet[b % len(alphabet)] for b in digest[:length])
+    return f"{name}-password", {"result": result}
+
+
+def _certificate(name: str, pname: str, inputs: dict) -> tuple[str, dict]:
+    arn = f"arn:aws:acm:{REGION}:{ACCOUNT}:certificate/{_hex(name, n=8)}-{_hex(name, 'c', n=4)}"
+    domains = [inputs.get("domainName"), *inputs.get("subjectAlternativeNames", [])]
+    options = [{"domainName": d, "resourceRecordName": f"_{_hex(d, n=32)}.{d}.", "resourceRecordType": "CNAME",
+                "resourceRecordValue": f"_{_hex(d, 'v', n=32)}.acm-validations.aws."} for d in domains]
+    return arn, {"arn": arn, "domainValidationOptions": options}
+
+
+def _cert_validation(name: str, pname: str, inputs: dict) -> tuple[str, dict]:
+    return inputs["certificateArn"], {"certificateArn": inputs["certificateArn"]}
+
+
+def _record(name: str, pname: str, inputs: dict) -> tuple[str, dict]:
+    return f"{inputs.get('zoneId')}_{inputs.get('name')}_{inputs.get('type')}", {"fqdn": str(inputs.get("name", "")).rstrip(".")}
+
+
+def _cluster(name: str, pname: str, inputs: dict) -> tuple[str, dict]:
+    arn = f"arn:aws:ecs:{REGION}:{ACCOUNT}:cluster/{pname}"
+    return arn, {"arn": arn}
+
+
+def _service(name: str, pname: str, inputs: dict) -> tuple[str, dict]:
+    arn = f"arn:aws:ecs:{REGION}:{ACCOUNT}:service/{pname}"
+    return arn, {"arn": arn}
+
+
+def _task_definition(name: str, pname: str, inputs: dict) -> tuple[str, dict]:
+    family = inputs.get("family", pname)
+    arn = f"arn:aws:ecs:{REGION}:{ACCOUNT}:task-definition/{family}:1"
+    return family, {"arn": arn, "arnWithoutRevision": arn.rsplit(":", 1)[0], "revision": 1}
+
+
+def _capacity_provider(name: str, pname: str, inputs: dict) -> tuple[str, dict]:
+    arn = f"arn:aws:ecs:{REGION}:{ACCOUNT}:capacity-provider/{pname}"
+    return arn, {"arn": arn}
+
+
+def _scaling_target(name: str, pname: str, inputs: dict) -> tuple[str, dict]:
+    return str(inputs.get("resourceId")), {"arn": f"arn:aws:application-autoscaling:{REGION}:{ACCOUNT}:"
+                                                  f"scalable-target/{_hex(name, n=20)}"}
+
+
+_COMPUTED = {
+    "aws:lb/loadBalancer:LoadBalancer": _lb,
+    "aws:lb/targetGroup:TargetGroup": _tg,
+    "aws:lb/listener:Listener": _prefixed("listener", "arn:aws:elasticloadbalancing:{region}:{account}:listener/{id}"),
+    "aws:efs/fileSystem:FileSystem": _efs,
+    "aws:efs/accessPoint:AccessPoint": _access_point,
+    "aws:efs/mountTarget:MountTarget": _prefixed("fsmt", "arn:aws:elasticfilesystem:{region}:{account}:mount-target/{id}"),
+    "aws:ec2/securityGroup:SecurityGroup": _prefixed("sg", "arn:aws:ec2:{region}:{account}:security-group/{id}"),
+    "aws:ec2/launchTemplate:LaunchTemplate": _launch_template,
+    "aws:autoscaling/group:Group": _named("arn:aws:autoscaling:{region}:{account}:autoScalingGroup:"
+                                          "00000000-0000-0000-0000-000000000000:autoScalingGroupName/{name}"),
+    "aws:iam/role:Role": _named("arn:aws:iam::{account}:role/{name}"),
+    "aws:iam/instanceProfile:InstanceProfile": _named("arn:aws:iam::{account}:instance-profile/{name}"),
+    "aws:ecs/cluster:Cluster": _cluster,
+    "aws:ecs/service:Service": _service,
+    "aws:ecs/taskDefinition:TaskDefinition": _task_definition,
+    "aws:ecs/capacityProvider:CapacityProvider": _capacity_provider,
+    "aws:appautoscaling/target:Target": _scaling_target,
+    "aws:secretsmanager/secret:Secret": _secret,
+    "random:index/randomPassword:RandomPassword": _password,
+    "aws:acm/certificate:Certificate": _certificate,
+    "aws:acm/certificateValidation:CertificateValidation": _cert_validation,
+    "aws:route53/record:Record": _record,
+    "aws:cloudwatch/logGroup:LogGroup": _named("arn:aws:logs:{region}:{account}:log-group:{name}"),
+    "aws:sns/topic:Topic": _named("arn:aws:sns:{region}:{account}:{name}"),
+    "aws:backup/vault:Vault": _named("arn:aws:backup:{region}:{account}:backup-vault:{name}"),
+    "aws:backup/plan:Plan": _prefixed("plan", "arn:aws:backup:{region}:{account}:backup-plan:{id}"),
+}
+
+
+def _get_vpc(args: dict) -> dict:
+    vpc_id = args.get("id") or DEFAULT_VPC_ID
+    return {"id": vpc_id, "cidrBlock": DEFAULT_VPC_CIDR if vpc_id == DEFAULT_VPC_ID else "10.20.0.0/16",
+            "default": vpc_id == DEFAULT_VPC_ID, "arn": f"arn:aws:ec2:{REGION}:{ACCOUNT}:vpc/{vpc_id}"}
+
+
+def _get_subnets(args: dict) -> dict:
+    return {"id": REGION, "ids": sorted(DEFAULT_SUBNETS), "filters": args.get("filters", [])}
+
+
+def _get_zone(args: dict) -> dict:
+    zone_id = args.get("zoneId", "Z0123456789ABCDEFGHIJ")
+    return {"id": zone_id, "zoneId": zone_id, "name": f"{ZONE_NAME}.", "privateZone": False}
+
+
+def _get_parameter(args: dict) -> dict:
+    name = args["name"]
+    value = "ami-0" + _hex(name, n=16)
+    return {"id": name, "name": name, "type": "String", "value": value, "insecureValue": value}
+
+
+_INVOKES = {
+    "aws:ec2/getVpc:getVpc": _get_vpc,
+    "aws:ec2/getSubnets:getSubnets": _get_subnets,
+    "aws:route53/getZone:getZone": _get_zone,
+    "aws:ssm/getParameter:getParameter": _get_parameter,
+    "aws:index/getRegion:getRegion": lambda a: {"id": REGION, "name": REGION, "region": REGION},
+    "aws:index/getCallerIdentity:getCallerIdentity": lambda a: {"id": ACCOUNT, "accountId": ACCOUNT,
+                                                                "arn": f"arn:aws:iam::{ACCOUNT}:root",
+                                                                "userId": ACCOUNT},
+}

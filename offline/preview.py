@@ -1,0 +1,134 @@
+"""`make preview STACK=heavy`: what a stack would build and what it costs, offline.
+
+    python -m offline.preview --stack heavy [--json] [--set key=value ...]
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections import Counter
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+from rich.tree import Tree
+
+from .cli import ArgumentParser, fail
+from .engine import COMPONENT_TYPE, EngineError, StackPreview, parse_overrides, run_program
+
+
+def summary(preview: StackPreview) -> dict[str, Any]:
+    """Key settings, capacity and cost: what a reviewer checks before `pulumi up`."""
+    cfg = preview.config
+    cost = cfg.monthly_cost
+    alarms = [r.name for r in preview.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")]
+    return {
+        "settings": {
+            "profile": cfg.profile,
+            "instanceType": cfg.instance_type,
+            "instanceClass": cfg.instance_spec.instance_class,
+            "architecture": cfg.instance_spec.arch,
+            "asgMinSize": cfg.asg_min_size,
+            "asgMaxSize": cfg.asg_max_size,
+            "taskMin": cfg.task_min,
+            "taskMax": cfg.task_max,
+            "workersPerTask": cfg.workers,
+            "taskCpuUnits": cfg.task_cpu_units,
+            "containerMemoryMib": cfg.container_memory,
+            "nginxFront": cfg.front_enabled,
+            "efsThroughputMode": cfg.efs_throughput_mode,
+            "backups": cfg.backup_enabled,
+            "loadBalancerScheme": cfg.load_balancer_scheme,
+            "alarms": alarms,
+        },
+        "capacity": cfg.capacity_summary(),
+        "cost": {"ec2": cost.ec2, "loadBalancer": cost.load_balancer, "efs": cost.efs, "total": cost.total,
+                 "basis": f"{cfg.asg_min_size} x {cfg.instance_type} on demand, 730 h/month, us-east-1"},
+    }
+
+
+def as_json(preview: StackPreview) -> dict[str, Any]:
+    return {
+        "stack": preview.stack,
+        "resources": [
+            {"urn": r.urn, "type": r.type, "name": r.name, "parent": r.parent, "inputs": r.inputs}
+            for r in preview.resources
+        ],
+        **summary(preview),
+        "outputs": preview.outputs,
+    }
+
+
+def render(preview: StackPreview, console: Console) -> None:
+    info = summary(preview)
+    console.print(f"[bold]Stack {preview.stack}[/] (profile {preview.config.profile}): "
+                  f"{len(preview.resources)} resources, offline preview under mocks")
+    console.print(_tree(preview))
+
+    counts = Counter(r.type for r in preview.resources)
+    by_type = Table("type", "count", title="Resources by type")
+    for typ, n in sorted(counts.items()):
+        by_type.add_row(typ, str(n))
+    console.print(by_type)
+
+    settings = Table("setting", "value", title="Key settings")
+    for key, value in info["settings"].items():
+        settings.add_row(key, ", ".join(value) if isinstance(value, list) else str(value))
+    console.print(settings)
+
+    cap = info["capacity"]
+    capacity = Table("capacity", "value", title="Capacity math (sizing guide)")
+    capacity.add_row("tasks per instance by CPU", f"{cap['tasksByCpu']}  ({cap['taskCpuUnits']} CPU units per task)")
+    capacity.add_row("tasks per instance by RAM",
+                     f"{cap['tasksByMemory']}  ({cap['taskMemoryReservationMib']} MiB reserved per task)")
+    capacity.add_row("tasks per instance", f"{cap['tasksPerInstance']}  (limited by {cap['limitedBy']})")
+    capacity.add_row("task min / max", f"{cap['taskMin']} / {cap['taskMax']}")
+    capacity.add_row("gunicorn workers", f"{cap['workersPerTask']} per task, {cap['totalWorkers']} at task min")
+    console.print(capacity)
+
+    cost = info["cost"]
+    bill = Table("monthly cost (USD)", "estimate", title=f"Cost: {cost['basis']}")
+    for label, key in (("EC2", "ec2"), ("ALB (base + LCU)", "loadBalancer"), ("EFS", "efs"), ("total", "total")):
+        bill.add_row(label, f"${cost[key]:,.2f}")
+    console.print(bill)
+
+
+def _tree(preview: StackPreview) -> Tree:
+    children: dict[str | None, list] = {}
+    for r in preview.resources:
+        children.setdefault(r.parent, []).append(r)
+    roots = [r for r in preview.resources if r.type == COMPONENT_TYPE]
+    tree = Tree(f"stack {preview.stack}")
+
+    def add(node: Tree, resource) -> None:
+        branch = node.add(f"{resource.type}  [bold]{resource.name}[/]")
+        for child in sorted(children.get(resource.urn, []), key=lambda c: (c.type, c.name)):
+            add(branch, child)
+
+    for root in roots:
+        add(tree, root)
+    return tree
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = ArgumentParser(prog="offline.preview", description=__doc__.splitlines()[0])
+    parser.add_argument("--stack", default="heavy", help="stack file Pulumi.<stack>.yaml (default: heavy)")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="override a pypiserver:* key, e.g. --set instanceType=c6a.2xlarge")
+    parser.add_argument("--json", action="store_true", help="machine-readable output")
+    args = parser.parse_args(argv)
+    try:
+        preview = run_program(args.stack, parse_overrides(args.set))
+    except EngineError as err:
+        fail(str(err))
+    if args.json:
+        json.dump(as_json(preview), sys.stdout, indent=1, sort_keys=True, default=str)
+        print()
+    else:
+        render(preview, Console(width=140))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
