@@ -1,0 +1,289 @@
+"""Rendering of the task (components/task_design.py): both designs, config, credentials."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import re
+import shlex
+import shutil
+import subprocess
+from dataclasses import replace
+
+import bcrypt
+import pytest
+from passlib.apache import HtpasswdFile
+from pypiserver.config import Config as PypiserverConfig
+
+from components import task_design as td
+
+PASSWORD = "Zq3xT9mR2vL8kP4wN6yB1cH5"  # 24 alphanumerics, like the component's RandomPassword
+
+
+def spec(**changes) -> td.TaskSpec:
+    base = td.TaskSpec(
+        image_tag="v2.4.2",
+        workers=4,
+        pypiserver_cpu=512,
+        pypiserver_memory=384,
+        pypiserver_memory_reservation=320,
+        authenticate=("download", "list", "update"),
+        fallback_to_pypi=False,
+        front_enabled=True,
+        log_group="/ecs/pypiserver",
+        region="us-east-1",
+        credentials_secret_arn="arn:aws:secretsmanager:us-east-1:123456789012:secret:pypiserver-AbCdEf",
+    )
+    return replace(base, **changes)
+
+
+def parsed(s: td.TaskSpec, tmp_path) -> PypiserverConfig:
+    """pypiserver's own parser applied to the rendered args (package folder made local)."""
+    htpasswd = tmp_path / "htpasswd"
+    htpasswd.write_text(td.credentials_document("pypi", PASSWORD)["pypiserver_htpasswd"] + "\n")
+    layout = replace(td.layout_for(s), packages_dir=str(tmp_path), pypiserver_htpasswd=str(htpasswd))
+    return PypiserverConfig.from_args(td.pypiserver_args(s, layout))
+
+
+def by_name(containers: list[dict]) -> dict[str, dict]:
+    return {c["name"]: c for c in containers}
+
+
+def location_block(conf: str, header: str) -> str:
+    """The text of one `location ... {` block (nested blocks included)."""
+    start = conf.index(f"location {header} {{")
+    depth, i = 0, conf.index("{", start)
+    while True:
+        depth += {"{": 1, "}": -1}.get(conf[i], 0)
+        if depth == 0:
+            return conf[start:i + 1]
+        i += 1
+
+
+# -- the two designs -----------------------------------------------------------------
+
+def test_front_off_is_pypiserver_alone_with_the_host_port():
+    containers = td.container_definitions(spec(front_enabled=False))
+    assert [c["name"] for c in containers] == ["pypiserver"], "front off renders only pypiserver"
+    assert containers[0]["portMappings"] == [{"containerPort": 8080, "hostPort": 0, "protocol": "tcp"}], \
+        "pypiserver gets the dynamic host port when alone"
+
+
+def test_front_on_gives_only_nginx_a_host_port():
+    containers = by_name(td.container_definitions(spec()))
+    assert set(containers) == {"pypiserver", "nginx"}, "front on renders nginx + pypiserver"
+    assert "portMappings" not in containers["pypiserver"], "pypiserver must not be reachable from outside the task"
+    assert containers["nginx"]["portMappings"] == [{"containerPort": 8080, "hostPort": 0, "protocol": "tcp"}], \
+        "nginx gets the dynamic host port"
+
+
+def test_load_balanced_container_follows_the_design():
+    assert td.load_balanced_container(spec()) == ("nginx", 8080), "ALB targets nginx when the front is on"
+    assert td.load_balanced_container(spec(front_enabled=False)) == ("pypiserver", 8080), \
+        "ALB targets pypiserver when alone"
+
+
+def test_front_off_runs_pypiserver_as_the_terraform_module_does(tmp_path):
+    parsed_config = parsed(spec(front_enabled=False), tmp_path)
+    assert parsed_config.backend_arg == "simple-dir", "the module's backend"
+    assert set(parsed_config.authenticate) == {"download", "list", "update"}, "bcrypt check on every protected action"
+    assert parsed_config.server_method == "gunicorn"
+    assert parsed_config.health_endpoint == td.HEALTH_PATH, "health endpoint instead of /"
+    assert "--worker-class gevent" in td.gunicorn_cmd_args(spec(front_enabled=False)), "the module's gevent workers"
+
+
+def test_front_on_pypiserver_checks_only_uploads_itself(tmp_path):
+    parsed_config = parsed(spec(), tmp_path)
+    assert list(parsed_config.authenticate) == ["update"], "behind nginx, pypiserver keeps its own check on uploads only"
+    assert parsed_config.port == td.PYPISERVER_BEHIND_FRONT_PORT
+
+
+def test_pypiserver_without_any_protected_action_gets_no_password_file():
+    args = td.pypiserver_args(spec(front_enabled=True, authenticate=("download", "list")))
+    assert args[args.index("-a") + 1] == "." and args[args.index("-P") + 1] == ".", \
+        "pypiserver must be told explicitly that it authenticates nothing"
+    assert "PYPISERVER_HTPASSWD" not in td.pypiserver_entry_command(spec(authenticate=("list",)))
+
+
+def test_fallback_to_pypi_is_disabled_unless_configured():
+    assert "--disable-fallback" in td.pypiserver_args(spec()), "fallback off by default (dependency confusion)"
+    assert "--disable-fallback" not in td.pypiserver_args(spec(fallback_to_pypi=True))
+
+
+def test_listings_carry_sha256_so_pip_verifies_downloads(tmp_path):
+    assert parsed(spec(), tmp_path).hash_algo == "sha256"
+
+
+@pytest.mark.parametrize("front", [True, False])
+def test_no_health_check_touches_the_root_page(front):
+    for c in td.container_definitions(spec(front_enabled=front)):
+        probe = " ".join(c["healthCheck"]["command"])
+        urls = re.findall(r"http://[^' ]+", probe)
+        assert urls and all(u.endswith(td.HEALTH_PATH) for u in urls), f"{c['name']} probes {urls}, expected /health"
+
+
+def test_pypiserver_health_probe_uses_the_port_it_listens_on():
+    for front in (True, False):
+        s = spec(front_enabled=front)
+        port = td.pypiserver_args(s)[td.pypiserver_args(s).index("-p") + 1]
+        probe = by_name(td.container_definitions(s))["pypiserver"]["healthCheck"]["command"][-1]
+        assert f":{port}{td.HEALTH_PATH}" in probe, f"front={front}: probe must hit port {port}"
+
+
+def test_images_are_stock_and_pinned():
+    containers = by_name(td.container_definitions(spec(image_tag="v2.4.1")))
+    assert containers["pypiserver"]["image"] == "pypiserver/pypiserver:v2.4.1", "pypiserver tag comes from config"
+    repo, tag = containers["nginx"]["image"].split(":")
+    assert repo == "nginx" and re.fullmatch(r"\d+\.\d+\.\d+-alpine", tag), f"nginx pinned to a release: {tag}"
+
+
+def test_container_sizes_come_from_the_spec_and_front_constants():
+    containers = by_name(td.container_definitions(spec()))
+    p, n = containers["pypiserver"], containers["nginx"]
+    assert (p["cpu"], p["memory"], p["memoryReservation"]) == (512, 384, 320), "pypiserver sized from the spec"
+    assert (n["cpu"], n["memory"], n["memoryReservation"]) == (
+        td.FRONT_CPU_UNITS, td.FRONT_MEMORY_MIB, td.FRONT_MEMORY_RESERVATION_MIB), "nginx sized by the exported constants"
+
+
+def test_nginx_container_receives_the_rendered_config_through_its_environment():
+    s = spec()
+    nginx = by_name(td.container_definitions(s))["nginx"]
+    env = {e["name"]: e["value"] for e in nginx["environment"]}
+    assert env["NGINX_CONF"] == td.nginx_config(s), "the image gets exactly the rendered config"
+    script = nginx["command"][0]
+    assert f'> {td.NGINX_CONF_PATH}' in script and script.endswith("exec nginx"), "config written, then nginx exec'd"
+
+
+def test_pypiserver_entry_runs_the_image_entrypoint_with_the_rendered_args():
+    s = spec()
+    script = td.pypiserver_entry_command(s)
+    tail = script.split("exec ", 1)[1]
+    assert shlex.split(tail) == ["/entrypoint.sh", *td.pypiserver_args(s)], "entrypoint gets exactly the rendered args"
+
+
+def test_secrets_reference_keys_of_the_credentials_document():
+    doc = td.credentials_document("pypi", PASSWORD)
+    for c in td.container_definitions(spec()):
+        for secret in c.get("secrets", []):
+            arn, key, stage, version = secret["valueFrom"].rsplit(":", 3)
+            assert arn == spec().credentials_secret_arn and key in doc, f"{secret} must name a document key"
+
+
+def test_rendering_is_deterministic():
+    assert td.container_definitions_json(spec()) == td.container_definitions_json(spec()), "two renders must match"
+    assert json.loads(td.container_definitions_json(spec())) == td.container_definitions(spec())
+
+
+# -- nginx config --------------------------------------------------------------------
+
+def test_staleness_bound_is_at_most_15_seconds_and_matches_the_config():
+    conf = td.nginx_config(spec())
+    assert td.STALENESS_BOUND_SECONDS <= 15, "issue 5: a new upload must be visible within 15 s"
+    assert f"proxy_cache_valid 200 301 302 {td.PAGE_CACHE_SECONDS}s;" in conf
+    assert f"proxy_read_timeout {td.PAGE_READ_TIMEOUT_SECONDS}s;" in conf
+    assert f"proxy_connect_timeout {td.PAGE_CONNECT_TIMEOUT_SECONDS}s;" in conf
+
+
+def test_pages_are_never_served_stale_while_updating():
+    conf = td.nginx_config(spec())
+    use_stale = re.search(r"proxy_cache_use_stale ([^;]*);", conf).group(1).split()
+    assert "updating" not in use_stale, "stale-while-updating would break the staleness bound"
+    assert "proxy_cache_background_update on" not in conf
+
+
+def test_errors_are_not_cached_and_404s_only_briefly():
+    conf = td.nginx_config(spec())
+    valid = re.findall(r"proxy_cache_valid ([^;]*);", conf)
+    codes = {code for v in valid for code in v.split()[:-1]}
+    assert not codes & {"any", "500", "502", "503", "504"}, f"errors must not be cached: {valid}"
+    assert f"404 {td.NOT_FOUND_CACHE_SECONDS}s" in valid and td.NOT_FOUND_CACHE_SECONDS <= 2
+
+
+@pytest.mark.parametrize("action, location", [("download", "/packages/"), ("list", "/"), ("list", "= /packages/"),
+                                              ("update", "@update")])
+def test_each_protected_action_is_checked_by_nginx(action, location):
+    block = location_block(td.nginx_config(spec()), location)
+    assert 'auth_basic "pypiserver";' in block, f"{location} must require auth when {action} is protected"
+
+
+@pytest.mark.parametrize("action, location", [("download", "/packages/"), ("list", "/")])
+def test_unprotected_actions_are_open_at_nginx(action, location):
+    others = tuple(a for a in ("download", "list", "update") if a != action)
+    block = location_block(td.nginx_config(spec(authenticate=others)), location)
+    assert "auth_basic off;" in block, f"{location} must be open when {action} is not protected"
+
+
+def test_health_is_answered_by_nginx_without_auth():
+    block = location_block(td.nginx_config(spec()), f"= {td.HEALTH_PATH}")
+    assert "auth_basic off;" in block and "return 200" in block and "proxy_pass" not in block
+
+
+def test_packages_are_served_from_the_volume_not_pypiserver():
+    block = location_block(td.nginx_config(spec()), "/packages/")
+    assert f"alias {td.PACKAGES_DIR}/;" in block and "proxy_pass" not in block
+
+
+def test_uploads_bypass_the_cache():
+    block = location_block(td.nginx_config(spec()), "@update")
+    assert "proxy_cache off;" in block, "POSTs must never be cached"
+
+
+def test_nginx_accepts_the_rendered_config(tmp_path):
+    if shutil.which("nginx") is None:
+        if os.environ.get("REQUIRE_REAL_PARTS"):
+            pytest.fail("nginx is required (REQUIRE_REAL_PARTS=1) but not installed")
+        pytest.skip("nginx not installed")
+    layout = replace(td.FRONTED_CONTAINER_LAYOUT, listen="127.0.0.1:1", upstream="127.0.0.1:2",
+                     packages_dir=str(tmp_path), nginx_htpasswd=str(tmp_path / "htpasswd"), nginx_user=None,
+                     pid_path=str(tmp_path / "nginx.pid"), state_dir=str(tmp_path), error_log=str(tmp_path / "e.log"),
+                     access_log=str(tmp_path / "a.log"))
+    conf = tmp_path / "nginx.conf"
+    conf.write_text(td.nginx_config(spec(), layout))
+    result = subprocess.run(["nginx", "-t", "-q", "-c", str(conf), "-p", str(tmp_path)], capture_output=True, text=True)
+    assert result.returncode == 0, f"nginx -t rejected the rendered config: {result.stderr}"
+
+
+# -- credentials ---------------------------------------------------------------------
+
+def test_credentials_document_is_deterministic():
+    assert td.credentials_document("pypi", PASSWORD) == td.credentials_document("pypi", PASSWORD), \
+        "a random salt would show a diff on every preview"
+
+
+def test_salts_differ_between_passwords():
+    a = td.credentials_document("pypi", PASSWORD)["nginx_htpasswd"]
+    b = td.credentials_document("pypi", PASSWORD[::-1])["nginx_htpasswd"]
+    salt = lambda line: base64.b64decode(line.split("{SSHA}")[1])[20:]  # noqa: E731
+    assert salt(a) != salt(b), "each password gets its own salt"
+
+
+def test_nginx_hash_is_salted_sha1_of_the_password():
+    line = td.credentials_document("pypi", PASSWORD)["nginx_htpasswd"]
+    user, scheme_hash = line.split(":", 1)
+    raw = base64.b64decode(scheme_hash.removeprefix("{SSHA}"))
+    digest, salt = raw[:20], raw[20:]
+    assert user == "pypi" and len(salt) >= 8, "username kept, salt of 8 bytes"
+    assert hashlib.sha1(PASSWORD.encode() + salt).digest() == digest, "{SSHA} = SHA-1(password + salt) + salt"
+
+
+def test_pypiserver_hash_verifies_through_passlib_like_pypiserver(tmp_path):
+    line = td.credentials_document("pypi", PASSWORD)["pypiserver_htpasswd"]
+    f = tmp_path / "htpasswd"
+    f.write_text(line + "\n")
+    ht = HtpasswdFile(str(f))
+    assert ht.check_password("pypi", PASSWORD) is True, "pypiserver (passlib) must accept the password"
+    assert ht.check_password("pypi", PASSWORD + "x") is False, "and refuse any other"
+
+
+def test_pypiserver_hash_is_bcrypt_at_the_modules_cost():
+    hashed = td.credentials_document("pypi", PASSWORD)["pypiserver_htpasswd"].split(":", 1)[1]
+    assert hashed.startswith(f"$2b${td.BCRYPT_COST}$") and bcrypt.checkpw(PASSWORD.encode(), hashed.encode())
+
+
+@pytest.mark.parametrize("username, password", [("pypi", "short1"), ("pypi", "x" * 30 + "!"), ("py:pi", PASSWORD),
+                                                ("", PASSWORD)])
+def test_credentials_document_rejects_weak_or_malformed_credentials(username, password):
+    with pytest.raises(ValueError):
+        td.credentials_document(username, password)
