@@ -1,0 +1,69 @@
+"""The data-safety verdict: does a move replace or delete anything that holds state?
+
+Replacing or deleting one of these resources loses data or breaks every client, whatever
+else the move does, so migrate reports it as an error and exits non-zero.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .migrate_diff import MigrationDiff
+
+STATEFUL_TYPES: dict[str, str] = {
+    "aws:efs/fileSystem:FileSystem": "holds every uploaded package; a new file system starts empty",
+    "aws:efs/mountTarget:MountTarget": "tasks in that subnet lose their NFS mount of the packages",
+    "aws:efs/accessPoint:AccessPoint": "the tasks' only way into the packages (uid/gid 9898, /packages)",
+    "aws:backup/vault:Vault": "holds the EFS recovery points",
+    "aws:secretsmanager/secret:Secret": "holds the credentials every pip and twine client uses",
+    # Not a secret store, but replacing it generates a new password: every client breaks.
+    "random:index/randomPassword:RandomPassword": "a new password breaks every client's credentials",
+    "aws:cloudwatch/logGroup:LogGroup": "holds the service's log history",
+}
+
+NO_DATA_AT_RISK = "no data at risk"
+
+
+@dataclass(frozen=True)
+class DataRisk:
+    type: str
+    name: str
+    action: str  # "replace" | "delete" | "move region"
+    reason: str
+    because_of: tuple[str, ...] = ()  # properties (or causes) that force it
+    protected: bool = False
+
+    def describe(self) -> str:
+        cause = f" (changed: {', '.join(self.because_of)})" if self.because_of else ""
+        guard = "; it is protected, so `pulumi up` stops with an error" if self.protected else ""
+        return f"{self.action} {self.type.split(':')[-1]} {self.name}{cause}: {self.reason}{guard}"
+
+
+@dataclass(frozen=True)
+class SafetyVerdict:
+    risks: tuple[DataRisk, ...]
+
+    @property
+    def at_risk(self) -> bool:
+        return bool(self.risks)
+
+    @property
+    def summary(self) -> str:
+        if not self.risks:
+            return NO_DATA_AT_RISK
+        return f"DATA AT RISK: {len(self.risks)} stateful resource(s) would be replaced or deleted"
+
+
+def assess(diff: MigrationDiff, region_before: str | None = None, region_after: str | None = None) -> SafetyVerdict:
+    risks = []
+    for change in diff.changes:
+        reason = STATEFUL_TYPES.get(change.type)
+        if reason is None or change.action not in ("replace", "delete"):
+            continue
+        causes = change.replacing_paths if change.action == "replace" else ()
+        risks.append(DataRisk(change.type, change.name, change.action, reason, causes, change.protected))
+    if region_before and region_after and region_before != region_after:
+        risks.append(DataRisk("aws:region", f"{region_before} -> {region_after}", "move region",
+                              "every resource, the EFS file system included, is recreated empty in the new region",
+                              ("aws:region",)))
+    return SafetyVerdict(tuple(risks))

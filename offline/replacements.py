@@ -1,0 +1,150 @@
+"""Which input properties force a resource to be replaced, per AWS type the component uses.
+
+pulumi-aws is bridged from terraform-provider-aws: a property marked `ForceNew: true` in the
+provider's schema ("changing this forces a new resource to be created" in the docs) makes
+`pulumi up` delete and recreate the resource; any other change is an in-place update. This
+table copies those markings for the types PypiServer renders, with the source noted per type.
+Property names are Pulumi's camelCase input names (pulumi-aws 7.51.1), which sometimes differ
+from Terraform's: MetricAlarm `name` is Terraform's `alarm_name`, TopicSubscription `topic` is
+`topic_arn`. Nested paths use dots; a rule covers everything below it ("posixUser" covers
+"posixUser.uid"). List indices are ignored when matching.
+
+Sources are files in hashicorp/terraform-provider-aws (the schema's ForceNew flags), read for
+this table unless marked "(not re-read)"; those entries come from the provider docs and the
+well-known schema and should be checked first if a preview looks wrong.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+TF = "hashicorp/terraform-provider-aws internal/service/"
+
+
+@dataclass(frozen=True)
+class ReplacementRule:
+    """Properties that force replacement; `all_inputs_except` marks types with no in-place update."""
+
+    properties: tuple[str, ...]
+    source: str
+    all_inputs_except: tuple[str, ...] | None = None
+
+    def forces_replacement(self, path: str) -> bool:
+        plain = _strip_indices(path)
+        top = plain.split(".", 1)[0]
+        if self.all_inputs_except is not None:
+            return top not in self.all_inputs_except
+        return any(plain == p or plain.startswith(p + ".") for p in self.properties)
+
+
+_NAME = ("name", "namePrefix")
+
+REPLACEMENT_RULES: dict[str, ReplacementRule] = {
+    # -- storage (the state) ----------------------------------------------------------
+    "aws:efs/fileSystem:FileSystem": ReplacementRule(
+        ("availabilityZoneName", "creationToken", "encrypted", "kmsKeyId", "performanceMode"),
+        TF + "efs/file_system.go"),
+    "aws:efs/mountTarget:MountTarget": ReplacementRule(
+        ("fileSystemId", "subnetId", "ipAddress", "ipAddressType", "ipv6Address"),
+        TF + "efs/mount_target.go (ipAddressType/ipv6Address: newer schema, not re-read)"),
+    "aws:efs/accessPoint:AccessPoint": ReplacementRule(
+        ("fileSystemId", "posixUser", "rootDirectory"), TF + "efs/access_point.go"),
+    "aws:efs/fileSystemPolicy:FileSystemPolicy": ReplacementRule(
+        ("fileSystemId",), TF + "efs/file_system_policy.go (not re-read)"),
+    "aws:backup/vault:Vault": ReplacementRule(("name", "kmsKeyArn"), TF + "backup/vault.go (not re-read)"),
+    "aws:backup/plan:Plan": ReplacementRule((), TF + "backup/plan.go (not re-read): updated in place"),
+    # Backup selections have no update call: every argument is ForceNew.
+    "aws:backup/selection:Selection": ReplacementRule(
+        (), TF + "backup/selection.go (not re-read): no update, every argument ForceNew",
+        all_inputs_except=()),
+    # -- credentials and logs -----------------------------------------------------------
+    # terraform-provider-random: every argument of random_password has RequiresReplace.
+    "random:index/randomPassword:RandomPassword": ReplacementRule(
+        (), "hashicorp/terraform-provider-random internal/provider/resource_password.go (not re-read): "
+            "every argument RequiresReplace", all_inputs_except=()),
+    "aws:secretsmanager/secret:Secret": ReplacementRule(_NAME, TF + "secretsmanager/secret.go (not re-read)"),
+    "aws:secretsmanager/secretVersion:SecretVersion": ReplacementRule(
+        ("secretId", "secretString", "secretBinary"), TF + "secretsmanager/secret_version.go (not re-read)"),
+    "aws:cloudwatch/logGroup:LogGroup": ReplacementRule(
+        (*_NAME, "logGroupClass"), TF + "logs/group.go (not re-read)"),
+    # -- compute --------------------------------------------------------------------------
+    # Every other launch template argument makes a new template version (in-place update).
+    "aws:ec2/launchTemplate:LaunchTemplate": ReplacementRule(_NAME, TF + "ec2/ec2_launch_template.go"),
+    "aws:autoscaling/group:Group": ReplacementRule(_NAME, TF + "autoscaling/group.go (not re-read)"),
+    "aws:ecs/cluster:Cluster": ReplacementRule(("name",), TF + "ecs/cluster.go (not re-read)"),
+    "aws:ecs/capacityProvider:CapacityProvider": ReplacementRule(
+        ("name", "autoScalingGroupProvider.autoScalingGroupArn"), TF + "ecs/capacity_provider.go (not re-read)"),
+    "aws:ecs/clusterCapacityProviders:ClusterCapacityProviders": ReplacementRule(
+        ("clusterName",), TF + "ecs/cluster_capacity_providers.go (not re-read)"),
+    # A task definition revision is immutable: any change registers a new one (a replacement
+    # in Pulumi's terms; the old revision is deregistered).
+    "aws:ecs/taskDefinition:TaskDefinition": ReplacementRule(
+        (), TF + "ecs/task_definition.go (not re-read): only tags, skipDestroy, trackLatest update in place",
+        all_inputs_except=("tags", "tagsAll", "skipDestroy", "trackLatest")),
+    "aws:ecs/service:Service": ReplacementRule(
+        ("name", "cluster", "iamRole", "launchType", "schedulingStrategy", "deploymentController.type"),
+        TF + "ecs/service.go"),
+    "aws:appautoscaling/target:Target": ReplacementRule(
+        ("resourceId", "scalableDimension", "serviceNamespace"), TF + "appautoscaling/target.go (not re-read)"),
+    "aws:appautoscaling/policy:Policy": ReplacementRule(
+        ("name", "resourceId", "scalableDimension", "serviceNamespace"), TF + "appautoscaling/policy.go (not re-read)"),
+    # -- network, IAM, edge ---------------------------------------------------------------
+    "aws:ec2/securityGroup:SecurityGroup": ReplacementRule(
+        (*_NAME, "description", "vpcId"), TF + "ec2/vpc_security_group.go (not re-read)"),
+    "aws:iam/role:Role": ReplacementRule((*_NAME, "path"), TF + "iam/role.go (not re-read)"),
+    "aws:iam/rolePolicy:RolePolicy": ReplacementRule((*_NAME, "role"), TF + "iam/role_policy.go (not re-read)"),
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": ReplacementRule(
+        ("role", "policyArn"), TF + "iam/role_policy_attachment.go (not re-read): no update"),
+    "aws:iam/instanceProfile:InstanceProfile": ReplacementRule(
+        (*_NAME, "path"), TF + "iam/instance_profile.go (not re-read)"),
+    "aws:lb/loadBalancer:LoadBalancer": ReplacementRule(
+        (*_NAME, "internal", "loadBalancerType"), TF + "elbv2/load_balancer.go (not re-read)"),
+    "aws:lb/targetGroup:TargetGroup": ReplacementRule(
+        (*_NAME, "port", "protocol", "protocolVersion", "vpcId", "targetType", "ipAddressType"),
+        TF + "elbv2/target_group.go (not re-read)"),
+    "aws:lb/listener:Listener": ReplacementRule(("loadBalancerArn",), TF + "elbv2/listener.go (not re-read)"),
+    "aws:acm/certificate:Certificate": ReplacementRule(
+        ("domainName", "subjectAlternativeNames", "keyAlgorithm", "certificateAuthorityArn"),
+        TF + "acm/certificate.go (not re-read)"),
+    "aws:acm/certificateValidation:CertificateValidation": ReplacementRule(
+        ("certificateArn", "validationRecordFqdns"), TF + "acm/certificate_validation.go (not re-read): no update"),
+    "aws:route53/record:Record": ReplacementRule(("name", "zoneId"), TF + "route53/record.go"),
+    # -- observability ----------------------------------------------------------------------
+    "aws:sns/topic:Topic": ReplacementRule((*_NAME, "fifoTopic"), TF + "sns/topic.go (not re-read)"),
+    "aws:sns/topicSubscription:TopicSubscription": ReplacementRule(
+        ("topic", "protocol", "endpoint"), TF + "sns/topic_subscription.go (not re-read)"),
+    "aws:cloudwatch/metricAlarm:MetricAlarm": ReplacementRule(
+        ("name",), TF + "cloudwatch/metric_alarm.go (alarm_name, `name` in Pulumi)"),
+    "aws:cloudwatch/dashboard:Dashboard": ReplacementRule(
+        ("dashboardName",), TF + "cloudwatch/dashboard.go (not re-read)"),
+}
+
+# Outputs a provider recomputes on an in-place update, so inputs that reference them change
+# too. A launch template marks latest_version as "known after apply" when anything but its
+# name, description or default-version settings changes (CustomizeDiff ComputedIf in
+# ec2_launch_template.go); an ASG whose launchTemplate.version reads it is then updated,
+# which is what starts an instance refresh.
+VOLATILE_OUTPUTS: dict[str, tuple[str, ...]] = {
+    "aws:ec2/launchTemplate:LaunchTemplate": ("latestVersion",),
+}
+
+_INDEX = re.compile(r"\[\d+\]")
+
+
+def _strip_indices(path: str) -> str:
+    return _INDEX.sub("", path)
+
+
+def rule_for(resource_type: str) -> ReplacementRule | None:
+    return REPLACEMENT_RULES.get(resource_type)
+
+
+def forces_replacement(resource_type: str, path: str) -> bool:
+    """True when changing `path` on a resource of this type recreates it.
+
+    Types missing from the table are treated as updated in place; migrate reports them as
+    unknown so a new type in the component cannot slip through unnoticed.
+    """
+    rule = rule_for(resource_type)
+    return rule is not None and rule.forces_replacement(path)
