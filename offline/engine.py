@@ -140,16 +140,10 @@ def _run_isolated(stack: str, config: dict[str, str], root: Path) -> StackPrevie
     from pulumi.runtime.stack import run_pulumi_func
     from pulumi.runtime.sync_await import _sync_await
 
-    from components.config import ConfigError, load_config
+    from components.config import load_config
 
     from .mocks import AwsMocks
     from .recording_monitor import RecordingMonitor
-
-    # Validate first so a bad stack never reaches the program (and the message is ours).
-    try:
-        cfg = load_config(config)
-    except ConfigError as err:
-        raise EngineError(str(err)) from None
 
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
@@ -176,5 +170,6 @@ def _run_isolated(stack: str, config: dict[str, str], root: Path) -> StackPrevie
             os.environ["PULUMI_CONFIG"] = saved_env
         asyncio.set_event_loop(None)
         loop.close()
-    return StackPreview(stack=stack, project=PROJECT, config=cfg, resources=monitor.rendered(),
+    # The program accepted this config (a bad one raises RunError above, as under the CLI).
+    return StackPreview(stack=stack, project=PROJECT, config=load_config(config), resources=monitor.rendered(),
                         outputs=monitor.component_outputs(COMPONENT_TYPE))

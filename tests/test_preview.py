@@ -1,0 +1,55 @@
+"""`make preview`: the offline preview command, run as users run it (a real subprocess)."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT
+
+
+def preview(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "offline.preview", *args], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120)
+
+
+def test_human_output_shows_tree_settings_capacity_and_cost():
+    run = preview("--stack", "heavy")
+    assert run.returncode == 0, run.stderr
+    for expected in ("aws:efs/fileSystem:FileSystem", "pypiserver-efs", "c6a.xlarge", "12 / 24",
+                     "limited by cpu", "$245.58", "pypiserver-ecs-cpu-high", "elastic"):
+        assert expected in run.stdout, f"preview should show {expected!r}"
+
+
+def test_json_has_resources_capacity_and_cost():
+    run = preview("--stack", "light", "--json")
+    assert run.returncode == 0, run.stderr
+    doc = json.loads(run.stdout)
+    types = {r["type"] for r in doc["resources"]}
+    assert "aws:autoscaling/group:Group" in types
+    assert all({"urn", "type", "name", "parent", "inputs"} <= r.keys() for r in doc["resources"])
+    assert (doc["capacity"]["taskMin"], doc["capacity"]["taskMax"]) == (6, 6), "light: 6 tasks, capped at 6"
+    assert doc["cost"]["total"] == pytest.approx(48, rel=0.03)
+
+
+def test_set_overrides_a_key():
+    doc = json.loads(preview("--stack", "heavy", "--json", "--set", "instanceType=c6a.2xlarge").stdout)
+    assert doc["settings"]["instanceType"] == "c6a.2xlarge"
+    assert doc["capacity"]["tasksPerInstance"] == 12
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (("--stack", "nope"), "unknown stack 'nope'"),
+    (("--stack", "heavy", "--set", "asgMinSize=3", "--set", "asgMaxSize=2"), "pypiserver:asgMinSize"),
+    (("--stack", "heavy", "--set", "bogusKey=1"), "pypiserver:bogusKey is not a known setting"),
+    (("--stack", "heavy", "--set", "justakey"), "expected key=value"),
+    (("--frobnicate",), "unrecognized arguments: --frobnicate"),
+])
+def test_bad_input_is_one_line_and_non_zero(args, fragment):
+    run = preview(*args)
+    assert run.returncode == 2, f"expected exit 2, got {run.returncode}"
+    assert fragment in run.stderr, run.stderr
+    assert "Traceback" not in run.stderr
+    assert len(run.stderr.strip().splitlines()) == 1, f"expected one line, got: {run.stderr}"
+    assert run.stdout == "", "nothing may be previewed on bad input"
