@@ -21,3 +21,10 @@ preview: $(VENV)/.installed
 # -n 2: the engine runs are CPU-bound and independent; two workers use both cores.
 test: $(VENV)/.installed
 	$(PY) -m pytest -q -n 2 $(ARGS)
+
+# --- policy pack (issue 3) ---------------------------------------------------------------
+.PHONY: vendor-policy
+# The pack is published alone (only policy/ is uploaded): it ships generated copies of the
+# sizing facts it shares with components/; tests/test_policy_vendored.py checks they match.
+vendor-policy:
+	cp components/sizing.py components/catalog.py components/instance_catalog.json policy/vendored/

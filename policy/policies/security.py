@@ -1,0 +1,226 @@
+"""Security: encryption at rest and in transit, IMDSv2, no public addresses, no ingress open
+to the world except HTTP(S) on the load balancer, and modern TLS."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pulumi_policy import (EnforcementLevel, PolicyResource, ReportViolation, ResourceValidationArgs,
+                           ResourceValidationPolicy, StackValidationArgs, StackValidationPolicy)
+
+from policies.common import (EC2_INSTANCE, ECS_TASK_DEFINITION, EFS_FILE_SYSTEM, LAUNCH_TEMPLATE, LISTENERS,
+                             LOAD_BALANCERS, SECURITY_GROUP, SECURITY_GROUP_INGRESS_RULE, SECURITY_GROUP_RULE, dig,
+                             is_true, items, mapping, number, schema, settings, show, text)
+from policies.graph import dependents, linked, of_type
+
+# --- efs-encrypted -----------------------------------------------------------------------
+
+
+def check_efs_encrypted(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if args.resource_type == EFS_FILE_SYSTEM and not is_true(args.props.get("encrypted")):
+        report("encrypted is not true: set encrypted=True on the file system. Encryption at rest is chosen at "
+               "creation, so this replaces it: copy the packages to the new file system first.")
+
+
+efs_encrypted = ResourceValidationPolicy(
+    name="efs-encrypted",
+    description="The EFS file system is encrypted at rest.",
+    enforcement_level=EnforcementLevel.MANDATORY,
+    validate=check_efs_encrypted,
+)
+
+# --- efs-transit-encryption --------------------------------------------------------------
+
+
+def check_efs_transit_encryption(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if args.resource_type != ECS_TASK_DEFINITION:
+        return
+    for volume in items(args.props.get("volumes")):
+        efs = mapping(mapping(volume).get("efsVolumeConfiguration"))
+        if efs and text(efs.get("transitEncryption")) != "ENABLED":
+            report(f"volume '{mapping(volume).get('name')}' mounts EFS with transitEncryption "
+                   f"{efs.get('transitEncryption') or 'unset'}: set transitEncryption to ENABLED (NFS traffic, "
+                   "package uploads included, would cross the VPC in clear text).")
+
+
+efs_transit_encryption = ResourceValidationPolicy(
+    name="efs-transit-encryption",
+    description="ECS tasks mount EFS with encryption in transit (TLS).",
+    enforcement_level=EnforcementLevel.MANDATORY,
+    validate=check_efs_transit_encryption,
+)
+
+# --- launch-template-imdsv2 --------------------------------------------------------------
+
+
+def check_imdsv2(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if args.resource_type not in (LAUNCH_TEMPLATE, EC2_INSTANCE):
+        return
+    options = mapping(args.props.get("metadataOptions"))
+    if text(options.get("httpEndpoint")) == "disabled" or text(options.get("httpTokens")) == "required":
+        return
+    report(f"metadataOptions.httpTokens is {options.get('httpTokens') or 'unset'}: set it to \"required\" "
+           "(IMDSv2), so a request forged through a container cannot read the instance role's credentials.")
+
+
+launch_template_imdsv2 = ResourceValidationPolicy(
+    name="launch-template-imdsv2",
+    description="Instances require IMDSv2 session tokens for the metadata service.",
+    enforcement_level=EnforcementLevel.MANDATORY,
+    validate=check_imdsv2,
+)
+
+# --- no-public-ip ------------------------------------------------------------------------
+
+
+def check_no_public_ip(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if args.resource_type == LAUNCH_TEMPLATE:
+        interfaces = [mapping(i) for i in items(args.props.get("networkInterfaces"))]
+        values = [i.get("associatePublicIpAddress") for i in interfaces]
+    elif args.resource_type == EC2_INSTANCE:
+        values = [args.props.get("associatePublicIpAddress")]
+    else:
+        return
+    # Unset means "whatever the subnet says", and default-VPC subnets hand out public IPs.
+    if not values or any(v is None or is_true(v) for v in values):
+        shown = ", ".join("unset" if v is None else str(v).lower() for v in values) or "unset"
+        report(f"associatePublicIpAddress is {shown}: set it to false on every network interface; instances "
+               "are reached through the load balancer only, and an unset value follows the subnet (public in "
+               "the default VPC).")
+
+
+no_public_ip = ResourceValidationPolicy(
+    name="no-public-ip",
+    description="Instances get no public IP address.",
+    enforcement_level=EnforcementLevel.MANDATORY,
+    validate=check_no_public_ip,
+)
+
+# --- no-open-ingress (stack) -------------------------------------------------------------
+
+WORLD = ("0.0.0.0/0", "::/0")
+OPEN_INGRESS_SCHEMA = schema(
+    publicPorts={"type": "array", "items": {"type": "integer", "minimum": 0, "maximum": 65535},
+                 "default": [80, 443],
+                 "description": "Ports the load balancer's security group may open to 0.0.0.0/0 or ::/0."},
+)
+
+
+def ports_within(protocol: Any, from_port: Any, to_port: Any, allowed: list[int]) -> bool:
+    """Whether the rule opens only allowed ports ("-1" means every protocol and port)."""
+    low, high = number(from_port), number(to_port)
+    if str(protocol).lower() in ("-1", "all") or low is None or high is None:
+        return False
+    return high - low < len(allowed) and all(p in allowed for p in range(int(low), int(high) + 1))
+
+
+def world_rules(sg: PolicyResource, resources: list[PolicyResource]) -> list[tuple[str, dict]]:
+    """(urn, normalized rule) for every ingress rule of `sg` open to the world: inline rules
+    and standalone rule resources attached to it."""
+    found = []
+    for rule in items(sg.props.get("ingress")):
+        rule = mapping(rule)
+        cidrs = [*items(rule.get("cidrBlocks")), *items(rule.get("ipv6CidrBlocks"))]
+        found.append((sg.urn, rule.get("protocol"), rule.get("fromPort"), rule.get("toPort"), cidrs))
+    for rule in of_type(resources, SECURITY_GROUP_RULE, SECURITY_GROUP_INGRESS_RULE):
+        if sg not in linked(rule, resources, SECURITY_GROUP):
+            continue
+        p = rule.props
+        if rule.resource_type == SECURITY_GROUP_RULE:
+            if p.get("type") != "ingress":
+                continue
+            cidrs = [*items(p.get("cidrBlocks")), *items(p.get("ipv6CidrBlocks"))]
+            found.append((rule.urn, p.get("protocol"), p.get("fromPort"), p.get("toPort"), cidrs))
+        else:
+            found.append((rule.urn, p.get("ipProtocol"), p.get("fromPort"), p.get("toPort"),
+                          [p.get("cidrIpv4"), p.get("cidrIpv6")]))
+    return [(urn, {"protocol": proto, "from": low, "to": high})
+            for urn, proto, low, high, cidrs in found if any(c in WORLD for c in cidrs)]
+
+
+def check_no_open_ingress(args: StackValidationArgs, report: ReportViolation) -> None:
+    allowed = [int(p) for p in settings(args, OPEN_INGRESS_SCHEMA)["publicPorts"]]
+    resources = args.resources
+    for sg in of_type(resources, SECURITY_GROUP):
+        on_load_balancer = bool(dependents(sg, resources, *LOAD_BALANCERS))
+        for urn, rule in world_rules(sg, resources):
+            if on_load_balancer and ports_within(rule["protocol"], rule["from"], rule["to"], allowed):
+                continue
+            where = ("the load balancer's security group may open only ports " + ", ".join(map(str, allowed))
+                     if on_load_balancer else "only the load balancer's security group may be open to the world")
+            report(f"security group '{sg.name}' allows {rule['protocol']} {show(number(rule['from']))}-"
+                   f"{show(number(rule['to']))} from anywhere: {where}. Narrow the source to your clients "
+                   "(pypiserver:allowedCidrs) or to another security group.", urn)
+
+
+no_open_ingress = StackValidationPolicy(
+    name="no-open-ingress",
+    description="No security group admits the whole internet, except HTTP(S) on the load balancer's.",
+    enforcement_level=EnforcementLevel.MANDATORY,
+    config_schema=OPEN_INGRESS_SCHEMA,
+    validate=check_no_open_ingress,
+)
+
+# --- alb-modern-tls / alb-https-only -----------------------------------------------------
+
+MODERN_TLS_POLICIES = [
+    "ELBSecurityPolicy-TLS13-1-2-2021-06",
+    "ELBSecurityPolicy-TLS13-1-2-Res-2021-06",
+    "ELBSecurityPolicy-TLS13-1-2-Ext1-2021-06",
+    "ELBSecurityPolicy-TLS13-1-2-Ext2-2021-06",
+    "ELBSecurityPolicy-TLS13-1-3-2021-06",
+    "ELBSecurityPolicy-TLS13-1-2-FIPS-2023-04",
+    "ELBSecurityPolicy-TLS13-1-2-Res-FIPS-2023-04",
+    "ELBSecurityPolicy-TLS13-1-3-FIPS-2023-04",
+]
+TLS_SCHEMA = schema(
+    allowedPolicies={"type": "array", "items": {"type": "string"}, "default": MODERN_TLS_POLICIES,
+                     "description": "ELB security policies accepted on HTTPS/TLS listeners."},
+)
+
+
+def check_modern_tls(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if args.resource_type not in LISTENERS or text(args.props.get("protocol")) not in ("HTTPS", "TLS"):
+        return
+    allowed = settings(args, TLS_SCHEMA)["allowedPolicies"]
+    # Without sslPolicy, AWS applies ELBSecurityPolicy-2016-08, which still accepts TLS 1.0.
+    policy = text(args.props.get("sslPolicy")) or "ELBSecurityPolicy-2016-08 (AWS default)"
+    if policy not in allowed:
+        report(f"sslPolicy is {policy}: use {allowed[0] if allowed else 'a TLS 1.2+ policy'} (TLS 1.2 minimum, "
+               "forward-secret ciphers).")
+
+
+alb_modern_tls = ResourceValidationPolicy(
+    name="alb-modern-tls",
+    description="HTTPS listeners use a modern TLS policy (TLS 1.2 or later).",
+    enforcement_level=EnforcementLevel.MANDATORY,
+    config_schema=TLS_SCHEMA,
+    validate=check_modern_tls,
+)
+
+
+def redirects_to_https(action: Any) -> bool:
+    action = mapping(action)
+    return action.get("type") == "redirect" and dig(action, "redirect", "protocol") == "HTTPS"
+
+
+def check_https_only(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if args.resource_type not in LISTENERS or text(args.props.get("protocol")) != "HTTP":
+        return
+    actions = items(args.props.get("defaultActions"))
+    if actions and all(redirects_to_https(a) for a in actions):
+        return
+    report("the load balancer serves plain HTTP: package downloads and the basic-auth credentials cross the "
+           "network in clear text. Set pypiserver:zoneId and pypiserver:dnsNames to get a certificate, an HTTPS "
+           "listener with a modern TLS policy, and an HTTP-to-HTTPS redirect.")
+
+
+alb_https_only = ResourceValidationPolicy(
+    name="alb-https-only",
+    description="Clients reach the index over HTTPS (advisory: a stack without a domain has only HTTP).",
+    enforcement_level=EnforcementLevel.ADVISORY,
+    validate=check_https_only,
+)
+
+POLICIES = [efs_encrypted, efs_transit_encryption, launch_template_imdsv2, no_public_ip, no_open_ingress,
+            alb_modern_tls, alb_https_only]

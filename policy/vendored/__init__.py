@@ -1,0 +1,6 @@
+"""Generated copies of components/sizing.py, catalog.py and instance_catalog.json.
+
+Do not edit: run `make vendor-policy` after changing the originals
+(tests/test_policy_vendored.py fails while they differ). The pack is published on its own,
+so it cannot import components/.
+"""

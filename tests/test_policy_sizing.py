@@ -1,0 +1,206 @@
+"""policy/policies/sizing.py, in-process: the happy-path stack complies; each mutation breaks one rule."""
+
+import json
+
+import pytest
+
+from policy_fixtures import (CONTAINERS_HEAVY, DELETE, FakeResource, analyze, happy_stack, mutate, named,  # noqa: F401
+                             urn, without)
+
+SIZING = ["asg-min-instances", "compute-optimized-instances", "efs-throughput-mode", "ecs-task-max-bounded",
+          "ecs-task-max-fits-instances", "instance-min-vcpu", "asg-max-instances"]
+
+
+@pytest.mark.parametrize("policy", SIZING)
+def test_happy_stack_complies(analyze, policy):
+    assert named(analyze(happy_stack()), policy) == [], f"the compliant heavy stack must pass {policy}"
+
+
+# --- asg-min-instances -------------------------------------------------------------------
+
+def test_asg_min_size_one_is_mandatory_violation(analyze):
+    found = named(analyze(mutate(happy_stack(), "pypiserver-asg", "minSize", 1)), "asg-min-instances")
+    assert [(v.level, v.resource) for v in found] == [("mandatory", "pypiserver-asg")], found
+    assert "minSize is 1" in found[0].message and "asgMinSize" in found[0].message
+
+
+def test_asg_min_size_configurable(analyze):
+    stack = happy_stack()  # minSize 2
+    assert named(analyze(stack, {"asg-min-instances": {"minInstances": 3}}), "asg-min-instances"), \
+        "minInstances=3 must reject minSize 2"
+
+
+# --- compute-optimized-instances ---------------------------------------------------------
+
+def test_general_purpose_family_rejected(analyze):
+    found = named(analyze(mutate(happy_stack(), "pypiserver-lt", "instanceType", "m6i.large")),
+                  "compute-optimized-instances")
+    assert len(found) == 1 and found[0].resource == "pypiserver-lt", found
+    assert "m6i.large is not compute-optimized" in found[0].message
+
+
+@pytest.mark.parametrize("instance_type", ["c7g.xlarge", "c6i.large", "c5.2xlarge"])
+def test_other_compute_families_allowed(analyze, instance_type):
+    stack = mutate(happy_stack(), "pypiserver-lt", "instanceType", instance_type)
+    assert named(analyze(stack), "compute-optimized-instances") == [], f"{instance_type} is compute-optimized"
+
+
+def test_burstable_rejected_without_allowance(analyze):
+    stack = mutate(happy_stack("light"), "pypiserver-lt", "instanceType", "t3.small")
+    found = named(analyze(stack, stack="light"), "compute-optimized-instances")
+    assert len(found) == 1, "t3 must be rejected when no stack is allowed burstable"
+    assert "CPU credits" in found[0].message, "the message must say why burstable is risky"
+
+
+def test_burstable_allowed_for_named_stack(analyze):
+    stack = mutate(happy_stack("light"), "pypiserver-lt", "instanceType", "t3.small")
+    config = {"compute-optimized-instances": {"burstableStacks": ["light"]}}
+    assert named(analyze(stack, config, stack="light"), "compute-optimized-instances") == []
+
+
+def test_burstable_allowance_is_per_stack_name(analyze):
+    """The allowance follows PULUMI_STACK (what the engine sets), not anything in the stack."""
+    stack = mutate(happy_stack("heavy"), "pypiserver-lt", "instanceType", "t3a.medium")
+    config = {"compute-optimized-instances": {"burstableStacks": ["light"]}}
+    found = named(analyze(stack, config, stack="heavy"), "compute-optimized-instances")
+    assert len(found) == 1 and "stack 'heavy'" in found[0].message, found
+
+
+def test_burstable_not_allowed_by_the_stacks_own_tags(analyze):
+    """A stack cannot exempt itself: tags or other props on its own resources change nothing."""
+    stack = mutate(happy_stack("light"), "pypiserver-lt", "instanceType", "t3.small")
+    stack = mutate(stack, "pypiserver-lt", "tags", {"burstableStacks": "light", "policy-exemption": "burstable"})
+    assert len(named(analyze(stack, stack="light"), "compute-optimized-instances")) == 1
+
+
+def test_mixed_instances_override_checked(analyze):
+    stack = mutate(happy_stack(), "pypiserver-asg", "mixedInstancesPolicy",
+                   {"launchTemplate": {"overrides": [{"instanceType": "c6a.xlarge"}, {"instanceType": "r6i.large"}]}})
+    found = named(analyze(stack), "compute-optimized-instances")
+    assert [v.resource for v in found] == ["pypiserver-asg"] and "r6i.large" in found[0].message, found
+
+
+# --- efs-throughput-mode -----------------------------------------------------------------
+
+def test_bursting_efs_rejected(analyze):
+    found = named(analyze(mutate(happy_stack(), "pypiserver-efs", "throughputMode", "bursting")),
+                  "efs-throughput-mode")
+    assert [(v.level, v.resource) for v in found] == [("mandatory", "pypiserver-efs")]
+    assert "efsThroughputMode to elastic" in found[0].message
+
+
+def test_missing_throughput_mode_means_bursting(analyze):
+    found = named(analyze(mutate(happy_stack(), "pypiserver-efs", "throughputMode", DELETE)), "efs-throughput-mode")
+    assert len(found) == 1 and "bursting" in found[0].message, "AWS defaults to bursting when unset"
+
+
+def test_provisioned_rejected_by_default(analyze):
+    stack = mutate(happy_stack(), "pypiserver-efs", "throughputMode", "provisioned")
+    assert len(named(analyze(stack), "efs-throughput-mode")) == 1
+
+
+def test_provisioned_allowed_by_config(analyze):
+    stack = mutate(happy_stack(), "pypiserver-efs", "throughputMode", "provisioned")
+    config = {"efs-throughput-mode": {"allowedModes": ["elastic", "provisioned"]}}
+    assert named(analyze(stack, config), "efs-throughput-mode") == []
+
+
+# --- ecs-task-max-bounded ----------------------------------------------------------------
+
+def test_task_max_over_ratio_rejected(analyze):
+    found = named(analyze(mutate(happy_stack(), "pypiserver-scaling-target", "maxCapacity", 25)),
+                  "ecs-task-max-bounded")
+    assert [v.resource for v in found] == ["pypiserver-scaling-target"]
+    assert "at most 24" in found[0].message, found[0].message
+
+
+def test_task_max_missing_rejected(analyze):
+    stack = mutate(happy_stack(), "pypiserver-scaling-target", "maxCapacity", DELETE)
+    found = named(analyze(stack), "ecs-task-max-bounded")
+    assert len(found) == 1 and "no maxCapacity" in found[0].message
+
+
+def test_task_max_ratio_configurable(analyze):
+    stack = mutate(happy_stack(), "pypiserver-scaling-target", "maxCapacity", 30)
+    assert named(analyze(stack, {"ecs-task-max-bounded": {"maxToMinRatio": 3}}), "ecs-task-max-bounded") == []
+
+
+def test_non_ecs_scaling_target_ignored(analyze):
+    stack = mutate(happy_stack(), "pypiserver-scaling-target", "scalableDimension", "dynamodb:table:ReadCapacityUnits")
+    stack = mutate(stack, "pypiserver-scaling-target", "maxCapacity", 1000)
+    assert named(analyze(stack), "ecs-task-max-bounded") == []
+
+
+# --- ecs-task-max-fits-instances (stack) -------------------------------------------------
+
+def test_task_max_beyond_instances_rejected(analyze):
+    """c6a.xlarge holds 6 tasks of 640 CPU units; 3 instances hold 18 < 24."""
+    found = named(analyze(mutate(happy_stack(), "pypiserver-asg", "maxSize", 3)), "ecs-task-max-fits-instances")
+    assert [(v.level, v.resource) for v in found] == [("mandatory", "pypiserver-scaling-target")], found
+    assert "hold at most 18" in found[0].message and "6 per instance" in found[0].message, found[0].message
+
+
+def test_task_capacity_uses_launch_template_instance_type(analyze):
+    """c6a.large: (2048-128)//640 = 3 per instance -> 12 on 4 instances < 24."""
+    found = named(analyze(mutate(happy_stack(), "pypiserver-lt", "instanceType", "c6a.large")),
+                  "ecs-task-max-fits-instances")
+    assert len(found) == 1 and "hold at most 12" in found[0].message, found
+
+
+def test_task_capacity_sums_every_container(analyze):
+    """A second container of 640 units halves what fits: 3 per c6a.xlarge -> 12 < 24."""
+    sidecar = {"name": "front", "image": "nginx", "cpu": 640, "memoryReservation": 64}
+    stack = mutate(happy_stack(), "pypiserver-task", "containerDefinitions", json.dumps([*CONTAINERS_HEAVY, sidecar]))
+    found = named(analyze(stack), "ecs-task-max-fits-instances")
+    assert len(found) == 1 and "1280 CPU units and 448 MiB" in found[0].message, found
+
+
+def test_task_capacity_follows_dependencies_not_any_asg(analyze):
+    """An unrelated large ASG in the stack must not count toward the service's room."""
+    stack = mutate(happy_stack(), "pypiserver-asg", "maxSize", 3)
+    big = next(r for r in stack if r.name == "pypiserver-asg")
+    other = FakeResource(urn=urn("heavy", big.type, "other-asg"), type=big.type, name="other-asg", parent=big.parent,
+                         custom=True, inputs={**big.inputs, "maxSize": 50}, outputs={**big.outputs, "maxSize": 50},
+                         dependencies=big.dependencies, property_dependencies=big.property_dependencies)
+    assert len(named(analyze([*stack, other]), "ecs-task-max-fits-instances")) == 1
+
+
+def test_task_without_reservations_rejected(analyze):
+    stack = mutate(happy_stack(), "pypiserver-task", "containerDefinitions", json.dumps([{"name": "x", "image": "y"}]))
+    found = named(analyze(stack), "ecs-task-max-fits-instances")
+    assert len(found) == 1 and "reserves 0 CPU units" in found[0].message
+
+
+def test_unknown_instance_type_needs_extra_instance_types(analyze):
+    stack = mutate(happy_stack(), "pypiserver-lt", "instanceType", "c8g.xlarge")
+    found = named(analyze(stack), "ecs-task-max-fits-instances")
+    assert len(found) == 1 and "extraInstanceTypes" in found[0].message
+    config = {"ecs-task-max-fits-instances": {"extraInstanceTypes": {"c8g.xlarge": {"vcpu": 4, "memoryMib": 8192}}}}
+    assert named(analyze(stack, config), "ecs-task-max-fits-instances") == [], \
+        "a type described in extraInstanceTypes is bounded like a catalog type"
+
+
+def test_fargate_service_without_instances_not_checked(analyze):
+    stack = without(happy_stack(), "pypiserver-asg", "pypiserver-cp", "pypiserver-lt")
+    stack = mutate(stack, "pypiserver-scaling-target", "maxCapacity", 24)
+    assert named(analyze(stack), "ecs-task-max-fits-instances") == []
+
+
+# --- fewer, beefier (advisory) -----------------------------------------------------------
+
+def test_one_vcpu_instance_is_advisory(analyze):
+    stack = mutate(happy_stack(), "pypiserver-lt", "instanceType", "c6g.medium")
+    config = {"instance-min-vcpu": {"extraInstanceTypes": {"c6g.medium": {"vcpu": 1, "memoryMib": 2048}}}}
+    found = named(analyze(stack, config), "instance-min-vcpu")
+    assert [v.level for v in found] == ["advisory"], "fewer-beefier is advisory by default"
+    assert "c6g.medium has 1 vCPU" in found[0].message
+
+
+def test_two_vcpu_instance_passes_min_vcpu(analyze):
+    stack = mutate(happy_stack(), "pypiserver-lt", "instanceType", "t3.small")  # 2 vCPU
+    assert named(analyze(stack), "instance-min-vcpu") == []
+
+
+def test_asg_max_over_four_is_advisory(analyze):
+    found = named(analyze(mutate(happy_stack(), "pypiserver-asg", "maxSize", 6)), "asg-max-instances")
+    assert [(v.level, v.resource) for v in found] == [("advisory", "pypiserver-asg")]
