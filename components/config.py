@@ -99,7 +99,7 @@ class PypiServerConfig(BaseModel):
     efs_lifecycle_days: Literal[0, 7, 14, 30, 60, 90] = 30  # 0: never move to Infrequent Access
     backup_enabled: bool = True
     backup_retention_days: Annotated[int, Field(ge=1, le=35)] = 7
-    backup_schedule: Annotated[str, Field(pattern=r"^(cron|rate)\(.+\)$")] = "cron(0 2 * * ? *)"
+    backup_schedule: str = "cron(0 2 * * ? *)"
 
     # Network and edge. No VPC/subnets: the default VPC and its subnets are looked up.
     vpc_id: Annotated[str, Field(pattern=r"^vpc-[0-9a-f]{8,17}$")] | None = None
@@ -181,6 +181,13 @@ class PypiServerConfig(BaseModel):
         bad = [e for e in v if not _EMAIL.match(e)]
         if bad:
             raise ValueError(f"{bad[0]!r} is not an email address")
+        return v
+
+    @field_validator("backup_schedule")
+    @classmethod
+    def _schedule(cls, v: str) -> str:
+        if not re.match(r"^(cron|rate)\(.+\)$", v):
+            raise ValueError("expected an AWS Backup expression such as 'cron(0 2 * * ? *)' or 'rate(12 hours)'")
         return v
 
     @field_validator("log_retention_days")

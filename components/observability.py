@@ -88,14 +88,15 @@ def monitoring(name: str, cfg: PypiServerConfig, region: str, *, file_system_id:
         )
         for a in GUIDE_ALARMS
     ]
-    body = pulumi.Output.all(file_system_id, cluster_name, service_name, load_balancer_arn_suffix).apply(
-        lambda a: json.dumps(dashboard_body(region, *a)))
+    body = pulumi.Output.all(file_system_id, cluster_name, service_name, load_balancer_arn_suffix,
+                             target_group_arn_suffix).apply(lambda a: json.dumps(dashboard_body(region, *a)))
     dashboard = aws.cloudwatch.Dashboard(f"{name}-dashboard", dashboard_name=f"{name}-{pulumi.get_stack()}",
                                          dashboard_body=body, opts=opts)
     return Observability(topic=topic, alarms=alarms, dashboard=dashboard)
 
 
-def dashboard_body(region: str, file_system_id: str, cluster: str, service: str, alb: str) -> dict[str, Any]:
+def dashboard_body(region: str, file_system_id: str, cluster: str, service: str, alb: str,
+                   target_group: str) -> dict[str, Any]:
     def widget(title: str, metrics: list[list[Any]], x: int, y: int, **extra: Any) -> dict[str, Any]:
         return {"type": "metric", "x": x, "y": y, "width": 12, "height": 6,
                 "properties": {"title": title, "region": region, "view": "timeSeries", "metrics": metrics, **extra}}
@@ -115,7 +116,7 @@ def dashboard_body(region: str, file_system_id: str, cluster: str, service: str,
                       "HTTPCode_Target_5XX_Count")
         ], 0, 6),
         widget("Healthy and unhealthy tasks", [
-            ["AWS/ApplicationELB", m, "LoadBalancer", alb, {"stat": "Maximum"}]
+            ["AWS/ApplicationELB", m, "TargetGroup", target_group, "LoadBalancer", alb, {"stat": "Maximum"}]
             for m in ("HealthyHostCount", "UnHealthyHostCount")
         ], 12, 6),
         widget("EFS PercentIOLimit (%)", [["AWS/EFS", "PercentIOLimit", "FileSystemId", file_system_id]],
