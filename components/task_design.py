@@ -11,9 +11,10 @@ Two designs, chosen by `frontEnabled`:
   `credentials_document`), serves `/packages/` straight from the EFS volume with sendfile,
   serves pages from a short-lived cache with a stated staleness bound, answers the health
   endpoint itself, and passes uploads to pypiserver, which keeps its own check on uploads.
+  pypiserver lists from memory, refreshed on a timer (see LISTING_REFRESH_SECONDS).
 
 Both images are stock and pinned. The rendered nginx config and htpasswd lines reach them
-through the environment (config) and Secrets Manager (htpasswd), and a short entry command
+through the environment (nginx.conf, gunicorn.conf.py) and Secrets Manager (htpasswd), and a short entry command
 writes them to files before exec'ing the image's usual process. The local run of the task
 (tools/serve.py) starts the same commands and config with loopback ports and local paths
 (`Layout`), so what is benchmarked is what is deployed.
@@ -58,17 +59,24 @@ FRONT_CPU_UNITS = 128
 FRONT_MEMORY_MIB = 128
 FRONT_MEMORY_RESERVATION_MIB = 64
 
-# -- page cache and its staleness bound -------------------------------------------
-# A cached page is fresh for PAGE_CACHE_SECONDS after nginx stored it; the walk behind it
-# started at most PAGE_CONNECT_TIMEOUT + PAGE_READ_TIMEOUT seconds before that (slower
-# renders are abandoned, not stored). No stale-while-updating: on expiry, requests wait
-# (proxy_cache_lock) for the one render rather than get an old page, so an upload is
-# visible to pip within STALENESS_BOUND_SECONDS while pypiserver answers. When pypiserver
-# does not answer (crash, overload), nginx serves the last good page instead of an error.
-PAGE_CACHE_SECONDS = 10
+# -- listing freshness and the staleness bound ----------------------------------------
+# Behind nginx, pypiserver uses its cached-dir backend (a page costs ~4 ms instead of a
+# ~45 ms walk of 2000 files), but not its inotify invalidation, which never fires for files
+# written by other EFS clients (and dies in gunicorn's forked workers: pypiserver #449).
+# Instead each worker drops its listing and hash caches every LISTING_REFRESH_SECONDS
+# (a timer in the rendered gunicorn.conf.py), so a listing is at most that old.
+# nginx then keeps a page fresh for PAGE_CACHE_SECONDS after storing it; the render behind
+# it started at most PAGE_CONNECT + PAGE_READ timeouts earlier (slower renders are
+# abandoned, not stored). No stale-while-updating: on expiry, requests wait
+# (proxy_cache_lock) for the one render rather than get an old page. So an upload is
+# visible to pip within STALENESS_BOUND_SECONDS while pypiserver answers. When it does not
+# (crash, overload), nginx serves the last good page instead of an error.
+LISTING_REFRESH_SECONDS = 3
+PAGE_CACHE_SECONDS = 8
 PAGE_CONNECT_TIMEOUT_SECONDS = 1
-PAGE_READ_TIMEOUT_SECONDS = 4
-STALENESS_BOUND_SECONDS = PAGE_CACHE_SECONDS + PAGE_CONNECT_TIMEOUT_SECONDS + PAGE_READ_TIMEOUT_SECONDS
+PAGE_READ_TIMEOUT_SECONDS = 3
+STALENESS_BOUND_SECONDS = (LISTING_REFRESH_SECONDS + PAGE_CACHE_SECONDS + PAGE_CONNECT_TIMEOUT_SECONDS
+                           + PAGE_READ_TIMEOUT_SECONDS)
 # 404s are cached briefly (a just-uploaded project must not stay "missing"); errors never.
 NOT_FOUND_CACHE_SECONDS = 1
 MAX_UPLOAD_MIB = 1024
@@ -216,10 +224,7 @@ def pypiserver_args(spec: TaskSpec, layout: Layout | None = None) -> list[str]:
         "-i", layout.pypiserver_host,
         "-p", str(layout.pypiserver_port),
         "--server", "gunicorn",
-        # simple-dir: listings never go stale across workers, tasks and instances (the
-        # cached backend relies on inotify, which does not see other EFS clients' writes).
-        # Behind nginx its full directory walk runs once per page per cache period only.
-        "--backend", "simple-dir",
+        "--backend", pypiserver_backend(spec),
         # sha256 in every link: pip verifies downloads against it, so a listing taken while
         # an upload is being written in place fails verification instead of installing a
         # truncated file (and poetry requires it).
@@ -237,27 +242,69 @@ def pypiserver_args(spec: TaskSpec, layout: Layout | None = None) -> list[str]:
     return args
 
 
-def gunicorn_cmd_args(spec: TaskSpec) -> str:
-    """GUNICORN_CMD_ARGS: pypi-server hands gunicorn no argv, so gunicorn reads this variable
-    (it overrides the image's /data/gunicorn.conf.py: errorlog "-", preload_app, 1 gevent worker)."""
-    if spec.front_enabled:
-        # sync workers: behind nginx (which buffers upload bodies) each request is short
-        # CPU/disk work, one at a time per worker, with no monkey-patching overhead.
-        return f"--workers {spec.workers} --worker-class sync --timeout {UPLOAD_TIMEOUT_SECONDS}"
-    # The module's gunicorn.conf.py: gevent workers, preloaded app.
-    return f"--workers {spec.workers} --worker-class gevent"
+def pypiserver_backend(spec: TaskSpec) -> str:
+    # Alone (the guide's design): simple-dir, as the module runs it, so listings never go
+    # stale, at the price of a full directory walk on every request. Behind nginx:
+    # cached-dir with the timer refresh of gunicorn_config (see LISTING_REFRESH_SECONDS).
+    return "cached-dir" if spec.front_enabled else "simple-dir"
 
 
-def pypiserver_environment(spec: TaskSpec) -> dict[str, str]:
-    return {"GUNICORN_CMD_ARGS": gunicorn_cmd_args(spec)}
+# Runs in every gunicorn worker. pypi-server builds the app (and its cache) before gunicorn
+# forks, so the refresh must start per worker, after the fork. A missing attribute (another
+# pypiserver version) fails the worker's boot loudly instead of serving a never-refreshed
+# cache.
+_LISTING_REFRESH_HOOK = """
+def post_worker_init(worker):
+    import threading
+    import time
+
+    from pypiserver import _app
+
+    backend = _app.config.backend.backend
+    cache = backend.cache_manager
+    roots, digest_lock, digests = list(backend.roots), cache.digest_lock, cache.digest_cache
+
+    def refresh():
+        while True:
+            time.sleep(LISTING_REFRESH_SECONDS)
+            for root in roots:
+                cache.invalidate_root_cache(root)
+            # Hashes too: one taken while an upload was being written must not outlive it.
+            with digest_lock:
+                digests.clear()
+
+    threading.Thread(target=refresh, name="listing-refresh", daemon=True).start()
+"""
+
+
+def gunicorn_config(spec: TaskSpec) -> str:
+    """gunicorn.conf.py for the image's documented override path, /data/gunicorn.conf.py
+    (pypi-server passes gunicorn no argv, so this file is where its settings live)."""
+    header = "# Rendered by components/task_design.py; do not edit by hand.\n"
+    if not spec.front_enabled:
+        # The Terraform module's files/gunicorn.conf.py.
+        return header + (f"workers = {spec.workers}\nworker_class = \"gevent\"\npreload_app = True\n"
+                         "errorlog = \"-\"\n")
+    # sync workers: behind nginx (which buffers upload bodies) each request is short CPU or
+    # disk work, and real threads let the refresh timer run beside it.
+    return header + (
+        f"workers = {spec.workers}\nworker_class = \"sync\"\ntimeout = {UPLOAD_TIMEOUT_SECONDS}\n"
+        f"errorlog = \"-\"\nLISTING_REFRESH_SECONDS = {LISTING_REFRESH_SECONDS}\n" + _LISTING_REFRESH_HOOK
+    )
+
+
+GUNICORN_CONF_PATH = "/data/gunicorn.conf.py"
 
 
 def pypiserver_entry_command(spec: TaskSpec) -> str:
-    """Shell command for the stock image: write the htpasswd line from the secret, then run
-    the image's own entrypoint (which drops to the pypiserver user) with our arguments."""
-    write = f'printf "%s\\n" "$PYPISERVER_HTPASSWD" > {PYPISERVER_HTPASSWD_PATH} && '
+    """Shell command for the stock image: write the gunicorn config (environment) and the
+    htpasswd line (secret), then run the image's own entrypoint (which drops to the
+    pypiserver user) with our arguments."""
+    write_conf = f'printf "%s" "$GUNICORN_CONF" > {GUNICORN_CONF_PATH} && '
+    write_htpasswd = f'printf "%s\\n" "$PYPISERVER_HTPASSWD" > {PYPISERVER_HTPASSWD_PATH} && '
     needs_file = bool(pypiserver_authenticate(spec))
-    return (write if needs_file else "") + "exec /entrypoint.sh " + shlex.join(pypiserver_args(spec))
+    return (write_conf + (write_htpasswd if needs_file else "") + "exec /entrypoint.sh "
+            + shlex.join(pypiserver_args(spec)))
 
 
 # -- nginx ------------------------------------------------------------------------
@@ -448,7 +495,7 @@ def _pypiserver_container(spec: TaskSpec) -> dict:
         "memoryReservation": spec.pypiserver_memory_reservation,
         "entryPoint": ["/bin/sh", "-c"],
         "command": [pypiserver_entry_command(spec)],
-        "environment": [{"name": k, "value": v} for k, v in sorted(pypiserver_environment(spec).items())],
+        "environment": [{"name": "GUNICORN_CONF", "value": gunicorn_config(spec)}],
         "mountPoints": [{"sourceVolume": PACKAGES_VOLUME, "containerPath": PACKAGES_DIR, "readOnly": False}],
         "healthCheck": _health_check(["python", "-c", probe]),
         "logConfiguration": _log_configuration(spec, PYPISERVER_CONTAINER),

@@ -10,6 +10,7 @@ import re
 import shlex
 import shutil
 import subprocess
+import time
 from dataclasses import replace
 
 import bcrypt
@@ -45,6 +46,18 @@ def parsed(s: td.TaskSpec, tmp_path) -> PypiserverConfig:
     htpasswd.write_text(td.credentials_document("pypi", PASSWORD)["pypiserver_htpasswd"] + "\n")
     layout = replace(td.layout_for(s), packages_dir=str(tmp_path), pypiserver_htpasswd=str(htpasswd))
     return PypiserverConfig.from_args(td.pypiserver_args(s, layout))
+
+
+def gunicorn_settings(s: td.TaskSpec):
+    """gunicorn's own loader applied to the rendered gunicorn.conf.py."""
+    from gunicorn.config import Config as GunicornConfig
+    namespace: dict = {}
+    exec(td.gunicorn_config(s), namespace)
+    cfg = GunicornConfig()
+    for key, value in namespace.items():
+        if key in cfg.settings:
+            cfg.set(key, value)
+    return cfg
 
 
 def by_name(containers: list[dict]) -> dict[str, dict]:
@@ -91,7 +104,45 @@ def test_front_off_runs_pypiserver_as_the_terraform_module_does(tmp_path):
     assert set(parsed_config.authenticate) == {"download", "list", "update"}, "bcrypt check on every protected action"
     assert parsed_config.server_method == "gunicorn"
     assert parsed_config.health_endpoint == td.HEALTH_PATH, "health endpoint instead of /"
-    assert "--worker-class gevent" in td.gunicorn_cmd_args(spec(front_enabled=False)), "the module's gevent workers"
+
+
+def test_front_off_gunicorn_config_is_the_modules():
+    settings = gunicorn_settings(spec(front_enabled=False, workers=4))
+    assert (settings.workers, settings.worker_class_str, settings.preload_app) == (4, "gevent", True), \
+        "the module's gunicorn.conf.py: 4 gevent workers, preloaded"
+
+
+def test_front_on_gunicorn_config_uses_sync_workers_from_sizing():
+    settings = gunicorn_settings(spec(workers=6))
+    assert (settings.workers, settings.worker_class_str) == (6, "sync"), "workers from sizing, sync class"
+
+
+def test_front_on_pypiserver_lists_from_its_cache():
+    assert td.pypiserver_backend(spec()) == "cached-dir" and td.pypiserver_backend(spec(front_enabled=False)) == "simple-dir"
+
+
+def test_listing_refresh_timer_makes_new_files_visible(tmp_path):
+    """The hook in the rendered gunicorn.conf.py, run against a real cached-dir pypiserver app."""
+    import pypiserver
+    from pypiserver import _app
+
+    (tmp_path / "demo-1.0.tar.gz").write_bytes(b"one")
+    pypiserver.app(roots=[str(tmp_path)], backend_arg="cached-dir", authenticate=[], password_file=".")
+    backend = _app.config.backend
+    assert [p.version for p in backend.find_project_packages("demo")] == ["1.0"]
+    namespace: dict = {}
+    exec(td.gunicorn_config(spec()), namespace)
+    namespace["LISTING_REFRESH_SECONDS"] = 0.05  # the hook reads the module global
+    (tmp_path / "demo-2.0.tar.gz").write_bytes(b"two")
+    _app.config.backend.backend.cache_manager.observer.stop()  # as in a forked worker: no inotify
+    namespace["post_worker_init"](None)
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        if len(list(backend.find_project_packages("demo"))) == 2:
+            break
+        time.sleep(0.02)
+    assert sorted(p.version for p in backend.find_project_packages("demo")) == ["1.0", "2.0"], \
+        "the timer must drop the cached listing so a new file shows up"
 
 
 def test_front_on_pypiserver_checks_only_uploads_itself(tmp_path):
@@ -163,6 +214,15 @@ def test_pypiserver_entry_runs_the_image_entrypoint_with_the_rendered_args():
     assert shlex.split(tail) == ["/entrypoint.sh", *td.pypiserver_args(s)], "entrypoint gets exactly the rendered args"
 
 
+def test_pypiserver_container_receives_the_rendered_gunicorn_config():
+    s = spec()
+    container = by_name(td.container_definitions(s))["pypiserver"]
+    env = {e["name"]: e["value"] for e in container["environment"]}
+    assert env["GUNICORN_CONF"] == td.gunicorn_config(s), "the image gets exactly the rendered gunicorn config"
+    assert f'"$GUNICORN_CONF" > {td.GUNICORN_CONF_PATH}' in container["command"][0], \
+        "written where the image's gunicorn looks (/data/gunicorn.conf.py)"
+
+
 def test_secrets_reference_keys_of_the_credentials_document():
     doc = td.credentials_document("pypi", PASSWORD)
     for c in td.container_definitions(spec()):
@@ -181,6 +241,9 @@ def test_rendering_is_deterministic():
 def test_staleness_bound_is_at_most_15_seconds_and_matches_the_config():
     conf = td.nginx_config(spec())
     assert td.STALENESS_BOUND_SECONDS <= 15, "issue 5: a new upload must be visible within 15 s"
+    assert td.STALENESS_BOUND_SECONDS == (td.LISTING_REFRESH_SECONDS + td.PAGE_CACHE_SECONDS
+                                          + td.PAGE_CONNECT_TIMEOUT_SECONDS + td.PAGE_READ_TIMEOUT_SECONDS)
+    assert f"LISTING_REFRESH_SECONDS = {td.LISTING_REFRESH_SECONDS}" in td.gunicorn_config(spec())
     assert f"proxy_cache_valid 200 301 302 {td.PAGE_CACHE_SECONDS}s;" in conf
     assert f"proxy_read_timeout {td.PAGE_READ_TIMEOUT_SECONDS}s;" in conf
     assert f"proxy_connect_timeout {td.PAGE_CONNECT_TIMEOUT_SECONDS}s;" in conf
