@@ -28,3 +28,15 @@ test: $(VENV)/.installed
 # sizing facts it shares with components/; tests/test_policy_vendored.py checks they match.
 vendor-policy:
 	cp components/sizing.py components/catalog.py components/instance_catalog.json policy/vendored/
+
+# --- migration preview (issue 4) ---------------------------------------------------------
+#   make migrate FROM=light TO=heavy                        move a stack between stack files
+#   make migrate STACK=heavy SET="instanceType=c6a.2xlarge"  change settings of one stack
+# ARGS=--json for machines. Exit codes: 0 safe, 2 bad input, 3 data at risk, 4 blocked.
+FROM ?=
+TO ?=
+SET ?=
+
+.PHONY: migrate
+migrate: $(VENV)/.installed
+	$(PY) -m offline.migrate $(if $(FROM)$(TO),--from "$(FROM)" --to "$(TO)",--stack "$(STACK)") $(if $(SET),--set "$(SET)") $(ARGS)

@@ -34,6 +34,8 @@ class DataRisk:
     protected: bool = False
 
     def describe(self) -> str:
+        if self.action == "move region":
+            return f"move region {self.name}: {self.reason}"
         cause = f" (changed: {', '.join(self.because_of)})" if self.because_of else ""
         guard = "; it is protected, so `pulumi up` stops with an error" if self.protected else ""
         return f"{self.action} {self.type.split(':')[-1]} {self.name}{cause}: {self.reason}{guard}"
