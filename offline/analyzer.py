@@ -385,3 +385,31 @@ def sort_verdicts(verdicts: Iterable[Verdict]) -> list[Verdict]:
 def blocked(verdicts: Iterable[Verdict]) -> bool:
     """The CLI fails a preview when any mandatory policy is violated."""
     return any(v.blocking for v in verdicts)
+
+
+# --- for the preview command -------------------------------------------------------------
+
+def check_preview(preview: Any, policy_config: Mapping[str, Any], config: Mapping[str, str] | None = None) \
+        -> list[Verdict]:
+    """Verdicts for an offline.engine.StackPreview; `config` is the stack's PULUMI_CONFIG."""
+    return check(preview.resources, stack=preview.stack, project=preview.project, config=config,
+                 policy_config=policy_config)
+
+
+def render_verdicts(verdicts: Sequence[Verdict], config_path: str | os.PathLike, console: Any) -> None:
+    """The verdicts table and a closing line saying whether the CLI would block."""
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table("level", "policy", "resource", "message", title=Text(f"Policy verdicts (config: {config_path})"))
+    for v in verdicts:
+        table.add_row(Text(v.level, style="bold red" if v.blocking else "yellow"), Text(v.policy), Text(v.resource),
+                      Text(v.message))
+    if verdicts:
+        console.print(table)
+    mandatory = sum(v.blocking for v in verdicts)
+    if mandatory:
+        console.print(f"[bold red]Policy: {mandatory} mandatory violation(s): `pulumi preview` with this pack "
+                      "would fail.[/]")
+    else:
+        console.print(f"[bold green]Policy: no mandatory violation[/] ({len(verdicts)} advisory).")
