@@ -174,6 +174,17 @@ def happy_stack(stack: str = "heavy") -> list[FakeResource]:
     return resources
 
 
+def https_listener(ssl_policy: str | None, stack: str = "heavy") -> FakeResource:
+    """What a stack with a domain adds: an HTTPS listener (sslPolicy omitted when None)."""
+    props: dict[str, Any] = {"port": 443, "protocol": "HTTPS", "certificateArn": "arn:cert",
+                             "defaultActions": [{"type": "forward", "targetGroupArn": "arn:tg"}]}
+    if ssl_policy is not None:
+        props["sslPolicy"] = ssl_policy
+    type_ = "aws:lb/listener:Listener"
+    return FakeResource(urn=urn(stack, type_, "pypiserver-https"), type=type_, name="pypiserver-https",
+                        parent=urn(stack, COMPONENT_TYPE, "pypiserver"), custom=True, inputs=props, outputs=props)
+
+
 def _type_of(specs: list, name: str) -> str:
     return next(t for t, n, _, _ in specs if n == name)
 
