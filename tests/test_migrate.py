@@ -10,11 +10,13 @@ import json
 import subprocess
 import sys
 from dataclasses import replace
+from itertools import permutations
 
 import pytest
-from conftest import ROOT, render
+from conftest import ROOT, SHIPPED_STACKS, render
 
 from offline import migrate
+from offline.engine import run_program, stack_config
 from offline.migrate import EXIT_DATA_AT_RISK, EXIT_OK, analyse, render_sides
 from offline.migrate_safety import NO_DATA_AT_RISK
 from offline.replacements import REPLACEMENT_RULES
@@ -169,6 +171,26 @@ def test_graviton_move_switches_the_ami_parameter_to_arm64(light_to_graviton):
     assert not [a for a in m.advice if a.level == "error"] and m.exit_code == EXIT_OK
 
 
+# -- every move between the shipped profiles ------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def shipped_renders():
+    """Each shipped stack as it is, and as each other stack's settings would render it."""
+    return {(src, dst): run_program(src, stack_config(dst) if dst != src else None)
+            for src in SHIPPED_STACKS for dst in SHIPPED_STACKS}
+
+
+@pytest.mark.parametrize("src, dst", list(permutations(SHIPPED_STACKS, 2)))
+def test_moves_between_shipped_profiles_put_no_data_at_risk(shipped_renders, src, dst):
+    before, after = shipped_renders[(src, src)], shipped_renders[(src, dst)]
+    m = analyse(before, after, source=src, target=dst)
+    assert m.safety.summary == NO_DATA_AT_RISK, [r.describe() for r in m.safety.risks]
+    assert not (changed(m, "create") | changed(m, "delete")), "a profile move keeps every resource's identity"
+    new_revision = before.config.container_memory != after.config.container_memory
+    assert changed(m, "replace") == ({TASK} if new_revision else set()), \
+        "only the task definition is replaced, and only when the container size changes"
+
+
 # -- unsafe moves -------------------------------------------------------------------------------------
 
 def mutated_efs(preview, **inputs):
@@ -248,6 +270,17 @@ def test_every_type_the_component_renders_has_replacement_rules():
     full = render("heavy", zoneId="Z0123456789ABCDEFGHIJ", dnsNames=["pypi"], alarmEmails=["ops@example.com"])
     missing = sorted({r.type for r in full.resources if r.custom} - set(REPLACEMENT_RULES))
     assert not missing, f"add these types to offline/replacements.py: {missing}"
+
+
+def test_set_is_repeatable_and_space_separated(capsys):
+    code = migrate.main(["--stack", "heavy", "--set", "instanceType=c6a.2xlarge asgMaxSize=6",
+                         "--set", "taskMaxCount=40", "--json"])
+    doc = json.loads(capsys.readouterr().out)
+    assert code == EXIT_OK
+    scaling = next(r for r in doc["resources"] if r["name"] == "pypiserver-scaling-target")
+    assert {c["path"]: c["new"] for c in scaling["changes"]}["maxCapacity"] == 40
+    asg = next(r for r in doc["resources"] if r["name"] == "pypiserver-asg")
+    assert {c["path"]: c["new"] for c in asg["changes"]}["maxSize"] == 6
 
 
 def test_make_migrate_runs_the_cli():
