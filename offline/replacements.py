@@ -64,17 +64,23 @@ REPLACEMENT_RULES: dict[str, ReplacementRule] = {
         (), "hashicorp/terraform-provider-random internal/provider/resource_password.go (not re-read): "
             "every argument RequiresReplace", all_inputs_except=()),
     "aws:secretsmanager/secret:Secret": ReplacementRule(_NAME, TF + "secretsmanager/secret.go (not re-read)"),
+    # Only versionStages updates in place: a new secret string is a new secret version.
     "aws:secretsmanager/secretVersion:SecretVersion": ReplacementRule(
-        ("secretId", "secretString", "secretBinary"), TF + "secretsmanager/secret_version.go (not re-read)"),
+        ("secretId", "secretString", "secretBinary", "secretStringWoVersion"),
+        TF + "secretsmanager/secret_version.go"),
     "aws:cloudwatch/logGroup:LogGroup": ReplacementRule(
-        (*_NAME, "logGroupClass"), TF + "logs/group.go (not re-read)"),
+        (*_NAME, "logGroupClass"), TF + "logs/group.go (logGroupClass read; name/namePrefix not re-read)"),
     # -- compute --------------------------------------------------------------------------
     # Every other launch template argument makes a new template version (in-place update).
     "aws:ec2/launchTemplate:LaunchTemplate": ReplacementRule(_NAME, TF + "ec2/ec2_launch_template.go"),
     "aws:autoscaling/group:Group": ReplacementRule(_NAME, TF + "autoscaling/group.go (not re-read)"),
     "aws:ecs/cluster:Cluster": ReplacementRule(("name",), TF + "ecs/cluster.go (not re-read)"),
+    # The autoScalingGroupProvider block is ForceNew too, but plugin-sdk v2 (helper/schema
+    # diffList) applies a list block's ForceNew to its item count only: adding or removing the
+    # block replaces, its managed scaling/draining settings update in place.
     "aws:ecs/capacityProvider:CapacityProvider": ReplacementRule(
-        ("name", "autoScalingGroupProvider.autoScalingGroupArn"), TF + "ecs/capacity_provider.go (not re-read)"),
+        ("name", "cluster", "autoScalingGroupProvider.autoScalingGroupArn", "managedInstancesProvider"),
+        TF + "ecs/capacity_provider.go (name not re-read)"),
     "aws:ecs/clusterCapacityProviders:ClusterCapacityProviders": ReplacementRule(
         ("clusterName",), TF + "ecs/cluster_capacity_providers.go (not re-read)"),
     # A task definition revision is immutable: any change registers a new one (a replacement
