@@ -11,16 +11,18 @@ from __future__ import annotations
 
 import contextvars
 import copy
+import json
 import sys
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 
 from pulumi_policy import EnforcementLevel
 from pulumi_policy.policy import _PolicyAnalyzerServicer  # private: pulumi-policy is pinned exactly
 
-from offline.analyzer import PACK_DIR, AnalyzerClient, Verdict
+from offline.analyzer import PACK_DIR, AnalyzerClient, PolicyPackProcess, Verdict
 
 sys.path.insert(0, str(PACK_DIR))  # the pack imports its modules as top-level packages, as the engine runs it
 
@@ -73,7 +75,6 @@ GUIDE_ALARMS = [
 
 def happy_stack(stack: str = "heavy") -> list[FakeResource]:
     """A compliant heavy stack: c6a.xlarge, ASG 2-4, tasks 12-24, elastic EFS with backups."""
-    import json
 
     specs: list[tuple[str, str, dict, dict[str, list[str]]]] = [
         ("aws:ec2/securityGroup:SecurityGroup", "pypiserver-alb-sg", {
@@ -271,6 +272,23 @@ def analyze(monkeypatch: pytest.MonkeyPatch) -> Callable[..., list[Verdict]]:
     def run(resources: list[FakeResource], policy_config: dict | None = None, stack: str = "heavy") -> list[Verdict]:
         return run_in_process(resources, policy_config, stack, monkeypatch)
     return run
+
+
+@pytest.fixture(scope="module")
+def pack_pool() -> Iterator[Callable[[str], PolicyPackProcess]]:
+    """pack_pool(stack) -> the pack running in its own process for that stack name, started
+    once per test module (PULUMI_STACK is fixed per process; start-up takes about a second)."""
+    running: dict[str, PolicyPackProcess] = {}
+
+    def get(stack: str = "heavy") -> PolicyPackProcess:
+        if stack not in running:
+            running[stack] = PolicyPackProcess(stack=stack, project=STACK_PROJECT,
+                                               config={"pypiserver:profile": stack, "aws:region": "us-east-1"})
+        return running[stack]
+
+    yield get
+    for process in running.values():
+        process.close()
 
 
 def named(verdicts: list[Verdict], policy: str) -> list[Verdict]:

@@ -6,26 +6,15 @@ import pytest
 
 from offline.analyzer import PolicyError, PolicyPackProcess
 from policy_fixtures import (DELETE, STACK_PROJECT, happy_stack, https_listener, mutate, named,  # noqa: F401
-                             without)
+                             pack_pool, without)
 
 SECRET_SIG = {"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270"}
 C6G_MEDIUM = {"extraInstanceTypes": {"c6g.medium": {"vcpu": 1, "memoryMib": 2048}}}
 
 
 @pytest.fixture(scope="module")
-def pack():
-    """pack(stack) -> a running PolicyPackProcess for that stack name (started once)."""
-    running: dict[str, PolicyPackProcess] = {}
-
-    def get(stack: str = "heavy") -> PolicyPackProcess:
-        if stack not in running:
-            running[stack] = PolicyPackProcess(stack=stack, project=STACK_PROJECT,
-                                               config={"pypiserver:profile": stack, "aws:region": "us-east-1"})
-        return running[stack]
-
-    yield get
-    for process in running.values():
-        process.close()
+def pack(pack_pool):
+    return pack_pool
 
 
 def run(pack, resources, policy_config=None, stack="heavy"):
