@@ -1,0 +1,70 @@
+"""policy/: a pack that can be published alone and is built only when run."""
+
+import re
+import runpy
+
+import pytest
+import yaml
+
+from offline.analyzer import EXAMPLE_POLICY_CONFIG, PACK_DIR, PolicyInfo, load_policy_config, reconcile
+from policy_fixtures import ALL_POLICIES
+
+KEBAB = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)+$")
+
+
+def test_policy_project_file_declares_python_virtualenv_and_version():
+    project = yaml.safe_load((PACK_DIR / "PulumiPolicy.yaml").read_text())
+    assert project["runtime"]["name"] == "python"
+    assert project["runtime"]["options"]["virtualenv"], "the pack has its own virtualenv"
+    assert re.fullmatch(r"\d+\.\d+\.\d+", str(project["version"])), "Python packs take their version from here"
+
+
+def test_pack_requirements_are_pinned_exactly():
+    lines = [line.strip() for line in (PACK_DIR / "requirements.txt").read_text().splitlines()
+             if line.strip() and not line.startswith("#")]
+    assert lines and all(re.fullmatch(r"[A-Za-z0-9_.-]+==[0-9][0-9A-Za-z.]*", line) for line in lines), lines
+    assert any(line.startswith("pulumi-policy==") for line in lines)
+
+
+def test_pack_imports_nothing_outside_policy():
+    """`pulumi policy publish` uploads only policy/: components/ and offline/ are not there."""
+    offenders = []
+    for path in PACK_DIR.rglob("*.py"):
+        for line in path.read_text().splitlines():
+            if re.match(r"\s*(from|import)\s+(components|offline|tests)\b", line):
+                offenders.append(f"{path.relative_to(PACK_DIR)}: {line.strip()}")
+    assert offenders == []
+
+
+def test_main_builds_no_pack_unless_run_as_main(capfd):
+    """Building a PolicyPack starts a server and blocks; importing the pack must not."""
+    namespace = runpy.run_path(str(PACK_DIR / "__main__.py"), run_name="imported")
+    assert namespace["PACK_NAME"] == "pypiserver-guide"
+    assert capfd.readouterr().out == "", "no port printed: no server started"
+
+
+@pytest.mark.parametrize("policy", ALL_POLICIES, ids=lambda p: p.name)
+def test_policy_is_kebab_case_and_described(policy):
+    assert KEBAB.match(policy.name), f"{policy.name} must be kebab-case"
+    assert policy.description.endswith("."), "a one-sentence description"
+    assert policy.enforcement_level is not None, "each policy states its default level"
+
+
+def test_policy_names_are_unique():
+    names = [p.name for p in ALL_POLICIES]
+    assert len(names) == len(set(names))
+
+
+@pytest.mark.parametrize("policy", [p for p in ALL_POLICIES if p.config_schema], ids=lambda p: p.name)
+def test_every_setting_has_a_default_and_a_description(policy):
+    for key, prop in policy.config_schema.properties.items():
+        assert "default" in prop and prop.get("description"), f"{policy.name}.{key}"
+
+
+def test_example_config_is_valid_for_the_pack():
+    infos = [PolicyInfo(p.name, p.description, p.enforcement_level.value,
+                        p.config_schema.properties if p.config_schema else {}) for p in ALL_POLICIES]
+    reconciled = reconcile(infos, load_policy_config(EXAMPLE_POLICY_CONFIG))
+    assert reconciled["compute-optimized-instances"].properties["burstableStacks"] == ["light"]
+    assert {n for n, c in reconciled.items() if c.level == "advisory"} == {
+        "instance-min-vcpu", "asg-max-instances", "alb-https-only"}, "example: all mandatory except fewer-beefier/https"
