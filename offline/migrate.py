@@ -47,8 +47,14 @@ class Migration:
     kept_keys: list[str] = field(default_factory=list)
 
     @property
+    def blocking_reasons(self) -> list[str]:
+        return ([a.message for a in self.advice if a.level == "error"]
+                + [f"mandatory policy {v.policy} fails on the target" for v in self.policy.violations
+                   if v.enforcement_level == "mandatory"])
+
+    @property
     def blocked(self) -> bool:
-        return any(a.level == "error" for a in self.advice) or self.policy.blocking
+        return bool(self.blocking_reasons)
 
     @property
     def exit_code(self) -> int:
@@ -307,7 +313,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {migration.safety.summary}: "
               + "; ".join(r.describe() for r in migration.safety.risks), file=sys.stderr)
     elif migration.blocked:
-        print("error: the target cannot be applied as is (see the errors above)", file=sys.stderr)
+        print("error: blocked: " + "; ".join(migration.blocking_reasons), file=sys.stderr)
     return migration.exit_code
 
 

@@ -16,6 +16,8 @@ from typing import Literal
 
 from components.catalog import SIZE_ORDER, catalog, family, size
 
+from .migrate_rollout import single
+
 Level = Literal["info", "warning", "error"]
 
 LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
@@ -124,17 +126,12 @@ def _ami_arch(image_id: str) -> str | None:
     return "arm64" if "/arm64/" in image_id else "x86_64"
 
 
-def _one(preview, type_token: str):
-    found = [r for r in preview.resources if r.type == type_token]
-    return found[0] if len(found) == 1 else None
-
-
 def architecture_checks(before, after) -> list[Advice]:
     """On the target stack: AMI parameter, task platform and images must match the instance's arch."""
     arch = after.config.instance_spec.arch
     moved = before.config.instance_spec.arch != arch
     checks: list[Advice] = []
-    lt = _one(after, LAUNCH_TEMPLATE)
+    lt = single(after, LAUNCH_TEMPLATE)
     image_id = str((lt.inputs.get("imageId") if lt else "") or "")
     ami = _ami_arch(image_id)
     if ami is None:
@@ -146,7 +143,7 @@ def architecture_checks(before, after) -> list[Advice]:
     elif moved:
         checks.append(Advice("info", "architecture", f"AMI parameter follows the move to {arch}: {image_id}"))
 
-    td = _one(after, TASK_DEFINITION)
+    td = single(after, TASK_DEFINITION)
     platform = ((td.inputs.get("runtimePlatform") if td else None) or {}).get("cpuArchitecture")
     if platform and _ECS_ARCH.get(str(platform).upper()) != arch:
         checks.append(Advice("error", "architecture", f"the task definition pins runtimePlatform.cpuArchitecture "

@@ -106,8 +106,9 @@ def _plain(value: Any) -> Any:
     return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
-def _one(preview, type_token: str):
-    found = [r for r in preview.resources if r.type == type_token]
+def single(preview, type_token: str):
+    """The one rendered resource of a type, or None (absent, or several)."""
+    found = preview.of_type(type_token)
     return found[0] if len(found) == 1 else None
 
 
@@ -178,7 +179,7 @@ def _deployment(diff: MigrationDiff, after, desired: int, spare: int) -> EcsDepl
 
 
 def _health_seconds(after) -> tuple[int, int, str]:
-    tg = _one(after, TARGET_GROUP)
+    tg = single(after, TARGET_GROUP)
     hc = (tg.inputs.get("healthCheck") if tg else None) or {}
     threshold = _int(hc.get("healthyThreshold"), DEFAULT_HEALTH[0])
     interval = _int(hc.get("interval"), DEFAULT_HEALTH[1])

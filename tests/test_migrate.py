@@ -171,6 +171,12 @@ def test_graviton_move_switches_the_ami_parameter_to_arm64(light_to_graviton):
     assert not [a for a in m.advice if a.level == "error"] and m.exit_code == EXIT_OK
 
 
+def test_a_move_into_a_forbidden_shape_is_blocked_by_the_policy_pack():
+    run = cli("--stack", "heavy", "--set", "instanceType=t3.medium")
+    assert run.returncode == migrate.EXIT_BLOCKED, run.stderr
+    assert run.stderr.startswith("error: blocked: mandatory policy compute-optimized-instances"), run.stderr
+
+
 # -- every move between the shipped profiles ------------------------------------------------------------
 
 @pytest.fixture(scope="module")
