@@ -5,7 +5,7 @@ One process per stack name is shared by the whole module (start-up costs about a
 import pytest
 
 from offline.analyzer import PolicyError, PolicyPackProcess
-from policy_fixtures import (DELETE, STACK_PROJECT, happy_stack, https_listener, mutate, named,  # noqa: F401
+from policy_fixtures import (STACK_PROJECT, happy_stack, https_listener, mutate, named,  # noqa: F401
                              pack_pool, without)
 
 SECRET_SIG = {"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270"}
