@@ -171,10 +171,11 @@ def test_graviton_move_switches_the_ami_parameter_to_arm64(light_to_graviton):
     assert not [a for a in m.advice if a.level == "error"] and m.exit_code == EXIT_OK
 
 
-def test_a_move_into_a_forbidden_shape_is_blocked_by_the_policy_pack():
-    run = cli("--stack", "heavy", "--set", "instanceType=t3.medium")
-    assert run.returncode == migrate.EXIT_BLOCKED, run.stderr
-    assert run.stderr.startswith("error: blocked: mandatory policy compute-optimized-instances"), run.stderr
+def test_a_move_into_a_forbidden_shape_is_blocked_by_the_policy_pack(capsys):
+    code = migrate.main(["--stack", "heavy", "--set", "instanceType=t3.medium"])
+    err = capsys.readouterr().err
+    assert code == migrate.EXIT_BLOCKED, err
+    assert err.startswith("error: blocked: mandatory policy compute-optimized-instances"), err
 
 
 # -- every move between the shipped profiles ------------------------------------------------------------
@@ -240,10 +241,11 @@ def cli(*args: str) -> subprocess.CompletedProcess:
                           text=True, timeout=120)
 
 
-def test_region_change_is_data_at_risk_through_the_real_cli():
-    run = cli("--stack", "heavy", "--set", "aws:region=eu-west-1")
-    assert run.returncode == EXIT_DATA_AT_RISK, run.stderr
-    assert "DATA AT RISK" in run.stderr and "us-east-1 -> eu-west-1" in run.stderr
+def test_region_change_is_data_at_risk_even_with_json(capsys):
+    code = migrate.main(["--stack", "heavy", "--set", "aws:region=eu-west-1", "--json"])
+    err = capsys.readouterr().err
+    assert code == EXIT_DATA_AT_RISK, err
+    assert "DATA AT RISK" in err and "us-east-1 -> eu-west-1" in err
 
 
 # -- bad input -------------------------------------------------------------------------------------
