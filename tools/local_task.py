@@ -1,0 +1,246 @@
+"""Run the ECS task's containers as local processes on loopback.
+
+The commands and config come from components/task_design.py, the same functions that
+render the task definition; only the `Layout` differs (loopback ports, a local package
+folder, files under a work directory instead of /data and /etc/nginx):
+
+- pypiserver: `pypi-server <rendered args>` from .venv, in a folder holding the rendered
+  gunicorn.conf.py (the container's /data), with the rendered htpasswd line;
+- nginx (front on): Debian's nginx with the rendered nginx.conf, unprivileged-style
+  (`-c`, `-p`, our own pid file), in the foreground.
+
+Used by `make serve`, the tests of real clients and faults, and the benchmark.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import string
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from components import task_design as td
+
+VENV_BIN = Path(sys.executable).parent
+USERNAME = "pypi"
+PASSWORD_LENGTH = 32  # like the component's RandomPassword: ~190 bits
+
+
+class LocalRunError(Exception):
+    """A local run that cannot start. str() is one line for the user."""
+
+
+def generate_credentials(username: str = USERNAME) -> dict[str, str]:
+    alphabet = string.ascii_letters + string.digits
+    password = "".join(secrets.choice(alphabet) for _ in range(PASSWORD_LENGTH))
+    return td.credentials_document(username, password)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def port_is_free(port: int) -> bool:
+    with socket.socket() as s:
+        # As the servers bind: connections of a previous run in TIME_WAIT do not block it.
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def nginx_binary() -> str | None:
+    return shutil.which("nginx") or next((p for p in ("/usr/sbin/nginx",) if os.path.exists(p)), None)
+
+
+@dataclass
+class LocalTask:
+    """One task: pypiserver, plus nginx in front when the spec says so."""
+
+    spec: td.TaskSpec
+    packages_dir: Path
+    workdir: Path
+    port: int  # what clients use (nginx when the front is on, pypiserver otherwise)
+    backend_port: int | None = None  # pypiserver behind nginx; picked when None
+    credentials: dict[str, str] = field(default_factory=generate_credentials)
+    _pypiserver: subprocess.Popen | None = field(default=None, init=False, repr=False)
+    _nginx: subprocess.Popen | None = field(default=None, init=False, repr=False)
+
+    # -- layout -----------------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def pypiserver_url(self) -> str:
+        return f"http://127.0.0.1:{self.layout.pypiserver_port}"
+
+    @property
+    def data_dir(self) -> Path:
+        """The container's /data: gunicorn.conf.py and the htpasswd file."""
+        return self.workdir / "pypiserver"
+
+    @property
+    def nginx_dir(self) -> Path:
+        return self.workdir / "nginx"
+
+    @property
+    def layout(self) -> td.Layout:
+        if self.backend_port is None and self.spec.front_enabled:
+            self.backend_port = free_port()
+        pypiserver_port = self.backend_port if self.spec.front_enabled else self.port
+        return replace(
+            td.layout_for(self.spec),
+            pypiserver_host="127.0.0.1",
+            pypiserver_port=pypiserver_port,
+            packages_dir=str(self.packages_dir.resolve()),
+            pypiserver_htpasswd=str(self.data_dir / ".htpasswd"),
+            listen=f"127.0.0.1:{self.port}",
+            upstream=f"127.0.0.1:{pypiserver_port}",
+            nginx_htpasswd=str(self.nginx_dir / "htpasswd"),
+            # Master as root (CI): workers as the same user, so they can write the cache.
+            # Otherwise nginx ignores `user` and keeps ours.
+            nginx_user="root" if os.geteuid() == 0 else None,
+            pid_path=str(self.nginx_dir / "nginx.pid"),
+            state_dir=str(self.nginx_dir / "state"),
+            error_log=str(self.nginx_dir / "error.log"),
+            access_log=str(self.nginx_dir / "access.log"),
+        )
+
+    def nginx_config(self) -> str:
+        return td.nginx_config(self.spec, self.layout)
+
+    def pypiserver_command(self) -> list[str]:
+        return [str(VENV_BIN / "pypi-server"), *td.pypiserver_args(self.spec, self.layout)]
+
+    # -- lifecycle --------------------------------------------------------------------
+
+    def write_files(self) -> None:
+        self.packages_dir.mkdir(parents=True, exist_ok=True)
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        (self.data_dir / "gunicorn.conf.py").write_text(td.gunicorn_config(self.spec))
+        (self.data_dir / ".htpasswd").write_text(self.credentials["pypiserver_htpasswd"] + "\n")
+        if self.spec.front_enabled:
+            (self.nginx_dir / "state").mkdir(parents=True, exist_ok=True)
+            (self.nginx_dir / "nginx.conf").write_text(self.nginx_config())
+            (self.nginx_dir / "htpasswd").write_text(self.credentials["nginx_htpasswd"] + "\n")
+
+    def start(self, timeout: float = 30) -> LocalTask:
+        ports = [self.port] + ([self.layout.pypiserver_port] if self.spec.front_enabled else [])
+        busy = [p for p in ports if not port_is_free(p)]
+        if busy:
+            raise LocalRunError(f"port {busy[0]} on 127.0.0.1 is in use; choose another with --port")
+        if self.spec.front_enabled and nginx_binary() is None:
+            raise LocalRunError("nginx is not installed (apt-get install -y nginx)")
+        self.write_files()
+        self.start_pypiserver(timeout)
+        if self.spec.front_enabled:
+            self.start_nginx(timeout)
+        return self
+
+    def start_pypiserver(self, timeout: float = 30) -> None:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("GUNICORN")}
+        log = open(self.workdir / "pypiserver.log", "ab")
+        # cwd = the container's /data, where gunicorn finds gunicorn.conf.py; own session so
+        # the master and its workers can be signalled together.
+        self._pypiserver = subprocess.Popen(self.pypiserver_command(), cwd=self.data_dir, env=env, stdout=log,
+                                            stderr=subprocess.STDOUT, start_new_session=True)
+        log.close()
+        self._wait_healthy(self.pypiserver_url + td.HEALTH_PATH, self._pypiserver, "pypiserver", timeout)
+
+    def start_nginx(self, timeout: float = 30) -> None:
+        conf = self.nginx_dir / "nginx.conf"
+        log = open(self.nginx_dir / "nginx.out", "ab")
+        # -e: the error log before the config is read (Debian's default path needs root).
+        cmd = [nginx_binary(), "-c", str(conf), "-p", str(self.nginx_dir), "-e", str(self.nginx_dir / "error.log")]
+        self._nginx = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        log.close()
+        self._wait_healthy(self.url + td.HEALTH_PATH, self._nginx, "nginx", timeout)
+
+    def _wait_healthy(self, url: str, proc: subprocess.Popen, name: str, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise LocalRunError(f"{name} exited with code {proc.returncode} at start; see {self.workdir}")
+            try:
+                with urllib.request.urlopen(url, timeout=1) as r:
+                    if r.status == 200:
+                        return
+            except (urllib.error.URLError, OSError):
+                pass
+            time.sleep(0.1)
+        raise LocalRunError(f"{name} did not answer {url} within {timeout:.0f} s; see {self.workdir}")
+
+    @staticmethod
+    def _stop(proc: subprocess.Popen | None, sig: int, grace: float) -> None:
+        if proc is None or proc.poll() is not None:
+            return
+        try:
+            os.killpg(proc.pid, sig)
+            proc.wait(grace)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        except ProcessLookupError:
+            pass
+
+    def kill_pypiserver(self) -> None:
+        """SIGKILL pypiserver's master and workers (a crash, not a shutdown)."""
+        self._stop(self._pypiserver, signal.SIGKILL, 5)
+
+    def stop(self) -> None:
+        self._stop(self._nginx, signal.SIGQUIT, 10)  # graceful: finish in-flight requests
+        self._stop(self._pypiserver, signal.SIGTERM, 10)
+        # Orphans of a killed master (the group was ours alone).
+        for proc in (self._nginx, self._pypiserver):
+            if proc is not None:
+                try:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+
+    @property
+    def pypiserver_alive(self) -> bool:
+        return self._pypiserver is not None and self._pypiserver.poll() is None
+
+    def __enter__(self) -> LocalTask:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def describe(self) -> dict:
+        return {"url": self.url, "username": self.credentials["username"], "password": self.credentials["password"],
+                "packages": str(self.packages_dir), "workdir": str(self.workdir),
+                "front": self.spec.front_enabled, "pypiserverUrl": self.pypiserver_url}
+
+
+def save_credentials(path: Path, credentials: dict[str, str]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(credentials, indent=2, sort_keys=True) + "\n")
+    path.chmod(0o600)
+
+
+def load_or_create_credentials(path: Path) -> dict[str, str]:
+    """Keep a local run's credentials across restarts (clients keep working)."""
+    if path.is_file():
+        saved = json.loads(path.read_text())
+        return td.credentials_document(saved["username"], saved["password"])
+    creds = generate_credentials()
+    save_credentials(path, creds)
+    return creds

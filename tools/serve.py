@@ -1,0 +1,85 @@
+"""`make serve STACK=heavy`: run a stack's task locally on loopback until Ctrl-C.
+
+pypiserver (gunicorn, from .venv) and, when the stack's front is on, nginx (Debian's),
+started from the same rendered commands and config as the task definition, over a local
+package folder (default .serve/<stack>/packages). Credentials are generated on the first
+run, kept in .serve/<stack>/credentials.json and printed.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from components.config import ConfigError, load_config
+from offline.cli import ArgumentParser, fail
+from offline.engine import EngineError, parse_overrides, stack_config
+from tools import repo_gen
+from tools.bench import task_spec_for
+from tools.local_task import LocalRunError, LocalTask, load_or_create_credentials
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = ArgumentParser(prog="make serve", description=__doc__.splitlines()[0])
+    parser.add_argument("--stack", default="heavy")
+    parser.add_argument("--port", type=int, default=8080, help="port on 127.0.0.1 for clients (default 8080)")
+    parser.add_argument("--packages", type=Path, help="package folder (default .serve/<stack>/packages)")
+    parser.add_argument("--generate", type=int, default=0, metavar="N",
+                        help="first write N generated packages x 4 versions into the folder")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="override a stack setting, e.g. --set frontEnabled=false")
+    args = parser.parse_args(argv)
+    if not 1024 <= args.port <= 65535:
+        fail(f"--port {args.port}: use an unprivileged port, 1024-65535")
+    if args.generate < 0:
+        fail(f"--generate {args.generate}: must be 0 or more")
+    try:
+        cfg = load_config(stack_config(args.stack, parse_overrides(args.set)))
+    except (EngineError, ConfigError) as err:
+        fail(str(err))
+
+    home = PROJECT_ROOT / ".serve" / args.stack
+    packages = args.packages or home / "packages"
+    if args.generate:
+        repo_gen.generate(packages, args.generate, 4)
+    task = LocalTask(task_spec_for(cfg), packages, home / "run", args.port,
+                     credentials=load_or_create_credentials(home / "credentials.json"))
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        task.start()
+    except LocalRunError as err:
+        task.stop()
+        fail(str(err))
+    info = task.describe()
+    design = "nginx front + pypiserver" if cfg.front_enabled else "pypiserver alone (the guide's design)"
+    print(f"stack {args.stack}: {design}, {cfg.workers} gunicorn workers, auth on {', '.join(cfg.authenticate)}")
+    print(f"  index:     {info['url']}/simple/")
+    print(f"  username:  {info['username']}")
+    print(f"  password:  {info['password']}")
+    print(f"  packages:  {info['packages']}")
+    print(f"  logs:      {info['workdir']}")
+    print(f"  pip:       pip install --index-url http://{info['username']}:{info['password']}@127.0.0.1:{args.port}"
+          "/simple/ <project>")
+    print(f"  twine:     twine upload --repository-url {info['url']}/ -u {info['username']} -p {info['password']} "
+          "dist/*")
+    print("Ctrl-C stops both processes.", flush=True)
+    try:
+        while not stop.wait(0.5):
+            if not task.pypiserver_alive:
+                print("pypiserver exited; stopping", file=sys.stderr)
+                return 1
+    except KeyboardInterrupt:
+        pass
+    finally:
+        task.stop()
+        print("stopped.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
