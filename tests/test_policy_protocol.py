@@ -163,3 +163,14 @@ def test_pack_that_cannot_start_gives_one_line_error(tmp_path):
     with pytest.raises(PolicyError, match="the policy pack did not start") as err:
         PolicyPackProcess(stack="heavy", project=STACK_PROJECT, pack_dir=tmp_path)
     assert "\n" not in str(err.value)
+
+
+def test_stacks_own_config_cannot_grant_the_burstable_allowance():
+    """Whatever the stack's config says (PULUMI_CONFIG reaches the pack process), only the
+    organization's policy config names the stacks that may run burstable instances."""
+    own_config = {"pypiserver:burstableStacks": '["heavy"]', "compute-optimized-instances:burstableStacks": "heavy",
+                  "pypiserver:policyExemptions": '["compute-optimized-instances"]'}
+    with PolicyPackProcess(stack="heavy", project=STACK_PROJECT, config=own_config) as process:
+        process.configure(None)
+        verdicts = process.analyze(mutate(happy_stack(), "pypiserver-lt", "instanceType", "t3.small"))
+    assert [v.level for v in named(verdicts, "compute-optimized-instances")] == ["mandatory"]
