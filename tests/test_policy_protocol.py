@@ -174,3 +174,11 @@ def test_stacks_own_config_cannot_grant_the_burstable_allowance():
         process.configure(None)
         verdicts = process.analyze(mutate(happy_stack(), "pypiserver-lt", "instanceType", "t3.small"))
     assert [v.level for v in named(verdicts, "compute-optimized-instances")] == ["mandatory"]
+
+
+def test_unknown_value_over_grpc_is_an_advisory_cannot_run(pack):
+    unknown = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # what the engine sends for any unknown during preview
+    verdicts = run(pack, mutate(happy_stack(), "pypiserver-lt", "instanceType", unknown))
+    found = named(verdicts, "compute-optimized-instances")
+    assert [v.level for v in found] == ["advisory"] and "during preview" in found[0].message, found
+    assert not [v for v in verdicts if v.level == "mandatory"], "an unknown value never blocks by itself"
