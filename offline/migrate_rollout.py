@@ -156,6 +156,13 @@ def _instance_refresh(diff: MigrationDiff, before, after, warnings: list[str]) -
         warnings.append("the ASG has no instanceRefresh block: the new launch template applies only to "
                         "instances launched from now on")
         return None
+    if asg.new.inputs.get("protectFromScaleIn") and prefs.get("scaleInProtectedInstances") != "Refresh":
+        # ECS managed termination protection needs scale-in protection; a refresh then skips
+        # (Ignore) or waits on (Wait) every instance unless told to refresh protected ones.
+        warnings.append(
+            "the ASG protects instances from scale-in but instanceRefresh.preferences.scaleInProtectedInstances is "
+            f"{prefs.get('scaleInProtectedInstances') or 'unset (Ignore/Wait)'}: the refresh skips or waits on the "
+            "old instances; set it to 'Refresh'")
     why = "launch template " + (lt.name if lt else "") + (f": {', '.join(_changed_paths(lt))}" if lt else "")
     return InstanceRefresh(why, min_h, max_h, warmup, instances, batch, math.ceil(instances / batch))
 

@@ -90,6 +90,7 @@ def test_light_to_heavy_rolls_instances_and_doubles_tasks(light_to_heavy):
     assert r.instance_refresh is not None and r.deployment is None
     assert (r.instance_refresh.min_healthy_percent, r.instance_refresh.instance_warmup_seconds) == (100, 300), \
         "read from the ASG's rendered instanceRefresh"
+    assert r.warnings == [], "the shipped ASG refreshes protected instances and has room for 12 tasks"
     cap = {c.field: (c.before, c.after) for c in r.capacity}
     assert cap["tasksPerInstance"] == (3, 6) and cap["taskMin"] == (6, 12) and cap["totalWorkers"] == (24, 48)
 

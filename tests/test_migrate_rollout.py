@@ -59,6 +59,18 @@ def test_terminate_first_is_partial_for_each_batch():
     assert any("boot" in a for a in p.partial.assumptions), "the estimate states its assumptions"
 
 
+def test_refresh_that_would_skip_protected_instances_warns():
+    before = [replace(r, inputs={**r.inputs, "protectFromScaleIn": True}) if r.type == ASG else r
+              for r in happy_stack()]
+    after = [replace(r, inputs={**r.inputs, "protectFromScaleIn": True}) if r.type == ASG else r
+             for r in happy_stack("c6a.2xlarge")]
+    p = plan(before, after, cfg("heavy"), cfg("heavy", instanceType="c6a.2xlarge"))
+    assert any("scaleInProtectedInstances" in w for w in p.warnings), \
+        "protected instances are not refreshed unless the preference says Refresh"
+    fixed = with_refresh_preferences(after, scaleInProtectedInstances="Refresh")
+    assert not plan(before, fixed, cfg("heavy"), cfg("heavy", instanceType="c6a.2xlarge")).warnings
+
+
 def test_template_change_behind_latest_warns_that_nothing_refreshes():
     p = plan(happy_stack(asg_version="$Latest"), happy_stack("c6a.2xlarge", asg_version="$Latest"),
              cfg("heavy"), cfg("heavy", instanceType="c6a.2xlarge"))
