@@ -151,6 +151,7 @@ def as_json(m: Migration) -> dict[str, Any]:
             "ecsDeployment": None if r.deployment is None else _fields(r.deployment),
             "capacity": [{"field": c.field, "before": c.before, "after": c.after} for c in r.capacity],
             "partialCapacity": _fields(r.partial),
+            "stalls": r.stalls,
             "warnings": r.warnings, "notes": r.notes,
         },
         "cost": {"before": cost_before, "after": cost_after, "delta": round(cost_after - cost_before, 2),
@@ -265,12 +266,13 @@ def _render_rollout(r: RolloutPlan, console: Console) -> None:
             cap.add_row(c.field, str(c.before), str(c.after))
         console.print(cap)
     p = r.partial
+    total = "does not finish as configured (see the warnings)" if r.stalls else _minutes(p.rollout_seconds)
     if p.seconds:
         console.print(f"  partial capacity: {_minutes(p.seconds)}, down to {p.lowest_serving_tasks} of the "
-                      f"{p.serving_now} tasks serving now; whole rollout {_minutes(p.rollout_seconds)}")
+                      f"{p.serving_now} tasks serving now; whole rollout {total}")
     else:
         console.print(f"  partial capacity: none expected (never below the {p.serving_now} tasks serving now; "
-                      f"{p.desired_tasks} desired during the move); whole rollout {_minutes(p.rollout_seconds)}")
+                      f"{p.desired_tasks} desired during the move); whole rollout {total}")
     console.print("  assumptions: " + "; ".join(p.assumptions))
     for w in r.warnings:
         console.print(f"  [yellow]warning: {w}[/]")

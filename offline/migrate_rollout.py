@@ -87,6 +87,7 @@ class RolloutPlan:
     partial: PartialCapacity
     warnings: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    stalls: bool = False  # the refresh or the deployment cannot finish as configured
 
 
 # -- reading rendered settings -------------------------------------------------------------
@@ -228,18 +229,21 @@ def plan_rollout(diff: MigrationDiff, before, after) -> RolloutPlan:
             partial_seconds += refresh.batches * (drain + INSTANCE_BOOT_SECONDS + task_ready)
             remaining = refresh.instances - refresh.batch_size
             lowest = min(lowest, remaining * int(cap_before["tasksPerInstance"]))
+    stalls = False
     if slots_after < desired:
+        stalls = refresh is not None
         warnings.append(
             f"after the move the cluster holds {slots_after} tasks at ASG max ({cap_after['tasksPerInstance']} per "
-            f"instance x {after.config.asg_max_size}) but {desired} are desired while it rolls: tasks stay pending, "
-            "draining instances wait for replacements (min healthy 100%) and the refresh can stall; lower "
-            "taskMinCount first or move in stages")
+            f"instance x {after.config.asg_max_size}) but {desired} are desired: the rest stay pending"
+            + (", draining instances wait for replacements (min healthy 100%) and the refresh can stall; lower "
+               "taskMinCount first or move in stages" if refresh else ""))
         lowest = min(lowest, slots_after)
         # Until target tracking scales in (one cooldown) the extra tasks cannot run.
         partial_seconds = max(partial_seconds, rollout or task_ready)
     if deployment:
         wave = task_ready + drain
         if deployment.waves == 0:
+            stalls = True
             warnings.append(
                 f"ECS cannot replace tasks: no spare room ({deployment.spare_slots} slots beyond {desired} desired "
                 f"at ASG max) and minimum healthy {deployment.min_healthy_percent}% forbids stopping first; the "
@@ -267,4 +271,4 @@ def plan_rollout(diff: MigrationDiff, before, after) -> RolloutPlan:
     return RolloutPlan(refresh, deployment, capacity,
                        PartialCapacity(partial_seconds, max(lowest, 0), serving_now, desired, rollout,
                                        assumptions),
-                       warnings, notes)
+                       warnings, notes, stalls)

@@ -45,6 +45,7 @@ def test_launch_before_terminate_keeps_full_capacity():
         "the refresh settings come from the rendered ASG"
     assert ir.launch_before_terminate and (ir.batch_size, ir.batches) == (2, 1)
     assert p.partial.seconds == 0, "replacements launch before anything terminates: no partial capacity"
+    assert not p.stalls and p.warnings == []
     assert p.partial.rollout_seconds == INSTANCE_BOOT_SECONDS + 300 + DRAIN
 
 
@@ -91,13 +92,13 @@ def test_new_revision_rolls_an_ecs_deployment_with_the_rendered_settings():
 def test_deployment_without_room_stalls():
     light = cfg("light")  # 2 x t3.small hold exactly the 6 desired tasks, ASG max 2
     p = plan(happy_stack("t3.small"), happy_stack("t3.small", containers=BIGGER_TASK), light, light)
-    assert p.deployment.waves == 0 and p.deployment.spare_slots == 0
+    assert p.deployment.waves == 0 and p.deployment.spare_slots == 0 and p.stalls
     assert any("stalls" in w and "circuit breaker" in w for w in p.warnings)
 
 
 def test_downgrade_below_running_tasks_warns_and_shows_the_dip():
     p = plan(happy_stack(), happy_stack("t3.small"), cfg("heavy"), cfg("light"))
-    assert any("holds 6 tasks at ASG max" in w for w in p.warnings)
+    assert any("holds 6 tasks at ASG max" in w and "refresh can stall" in w for w in p.warnings) and p.stalls
     assert (p.partial.serving_now, p.partial.lowest_serving_tasks) == (12, 6)
     changed = {c.field: (c.before, c.after) for c in p.capacity}
     assert changed["tasksPerInstance"] == (6, 3) and changed["taskMin"] == (12, 6)
