@@ -120,6 +120,25 @@ def _value(value: Any, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _change_text(old: Any, new: Any, limit: int = 60) -> str:
+    """`old -> new`; long strings (scripts, configs, ARNs) are shown where they differ."""
+    if isinstance(old, str) and isinstance(new, str) and max(len(old), len(new)) > limit:
+        old_lines, new_lines = old.splitlines() or [""], new.splitlines() or [""]
+        for i, (a, b) in enumerate(zip(old_lines, new_lines)):
+            if a != b:
+                where = f"line {i + 1}: " if len(old_lines) > 1 or len(new_lines) > 1 else ""
+                return f"{where}{_around_difference(a.strip(), b.strip(), limit)}"
+        return f"{len(old_lines)} -> {len(new_lines)} lines"
+    return f"{_value(old, limit)} -> {_value(new, limit)}"
+
+
+def _around_difference(a: str, b: str, limit: int) -> str:
+    start = next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
+    cut = max(0, start - limit // 3)
+    clip = (lambda t: ("…" if cut else "") + _value(t[cut:], limit))
+    return f"{clip(a)} -> {clip(b)}"
+
+
 def _json_value(value: Any) -> Any:
     if value is UNKNOWN:
         return {"unknown": True}
@@ -194,7 +213,7 @@ def render(m: Migration, console: Console) -> None:
     for c in m.diff.changes:
         if c.action == "same":
             continue
-        lines = [f"{p.path}: {_value(p.old)} -> {_value(p.new)}" + ("  [red](forces replacement)[/]"
+        lines = [f"{p.path}: {_change_text(p.old, p.new)}" + ("  [red](forces replacement)[/]"
                                                                     if p.forces_replacement else "")
                  for p in c.properties]
         table.add_row(f"[{_ACTION_STYLE[c.action]}]{c.action}[/]", f"{c.type.split(':')[-1]} {c.name}",

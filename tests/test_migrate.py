@@ -298,3 +298,12 @@ def test_make_migrate_runs_the_cli():
     assert run.returncode == 0, run.stderr
     doc = json.loads(run.stdout)
     assert doc["to"] == "heavy + instanceType=c6a.2xlarge" and doc["dataSafety"]["verdict"] == NO_DATA_AT_RISK
+
+
+def test_long_values_are_shown_where_they_differ():
+    old = "# rendered config\nbind = 0.0.0.0:8080\nworkers = 4\n"
+    assert migrate._change_text(old, old.replace("workers = 4", "workers = 8"), limit=20) == \
+        "line 3: workers = 4 -> workers = 8"
+    ami = "resolve:ssm:/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id"
+    shown = migrate._change_text(ami, ami.replace("/recommended/", "/arm64/recommended/"))
+    assert "arm64" in shown.split(" -> ")[1] and "arm64" not in shown.split(" -> ")[0]
