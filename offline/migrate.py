@@ -134,7 +134,7 @@ def _change_text(old: Any, new: Any, limit: int = 60) -> str:
 
 def _around_difference(a: str, b: str, limit: int) -> str:
     start = next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
-    cut = max(0, start - limit // 3)
+    cut = max(0, start - limit // 3) if max(len(a), len(b)) > limit else 0
     clip = (lambda t: ("…" if cut else "") + _value(t[cut:], limit))
     return f"{clip(a)} -> {clip(b)}"
 
