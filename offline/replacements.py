@@ -86,7 +86,8 @@ REPLACEMENT_RULES: dict[str, ReplacementRule] = {
     # A task definition revision is immutable: any change registers a new one (a replacement
     # in Pulumi's terms; the old revision is deregistered).
     "aws:ecs/taskDefinition:TaskDefinition": ReplacementRule(
-        (), TF + "ecs/task_definition.go (not re-read): only tags, skipDestroy, trackLatest update in place",
+        (), TF + "ecs/task_definition.go: resourceTaskDefinitionUpdate handles tags only (skipDestroy, "
+            "trackLatest are provider-side settings)",
         all_inputs_except=("tags", "tagsAll", "skipDestroy", "trackLatest")),
     "aws:ecs/service:Service": ReplacementRule(
         ("name", "cluster", "iamRole", "launchType", "schedulingStrategy", "deploymentController.type"),
