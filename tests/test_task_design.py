@@ -5,20 +5,20 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import os
 import re
 import shlex
-import shutil
 import subprocess
 import time
 from dataclasses import replace
 
 import bcrypt
 import pytest
+from conftest import nginx_available, require_real_part
 from passlib.apache import HtpasswdFile
 from pypiserver.config import Config as PypiserverConfig
 
 from components import task_design as td
+from tools.local_task import nginx_binary
 
 PASSWORD = "Zq3xT9mR2vL8kP4wN6yB1cH5"  # 24 alphanumerics, like the component's RandomPassword
 
@@ -294,17 +294,14 @@ def test_uploads_bypass_the_cache():
 
 
 def test_nginx_accepts_the_rendered_config(tmp_path):
-    if shutil.which("nginx") is None:
-        if os.environ.get("REQUIRE_REAL_PARTS"):
-            pytest.fail("nginx is required (REQUIRE_REAL_PARTS=1) but not installed")
-        pytest.skip("nginx not installed")
+    require_real_part(nginx_available(), "nginx")
     layout = replace(td.FRONTED_CONTAINER_LAYOUT, listen="127.0.0.1:1", upstream="127.0.0.1:2",
                      packages_dir=str(tmp_path), nginx_htpasswd=str(tmp_path / "htpasswd"), nginx_user=None,
                      pid_path=str(tmp_path / "nginx.pid"), state_dir=str(tmp_path), error_log=str(tmp_path / "e.log"),
                      access_log=str(tmp_path / "a.log"))
     conf = tmp_path / "nginx.conf"
     conf.write_text(td.nginx_config(spec(), layout))
-    result = subprocess.run(["nginx", "-t", "-q", "-c", str(conf), "-p", str(tmp_path)], capture_output=True, text=True)
+    result = subprocess.run([nginx_binary(), "-t", "-q", "-c", str(conf), "-p", str(tmp_path)], capture_output=True, text=True)
     assert result.returncode == 0, f"nginx -t rejected the rendered config: {result.stderr}"
 
 
