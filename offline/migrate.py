@@ -285,13 +285,17 @@ def _render_rollout(r: RolloutPlan, console: Console) -> None:
             cap.add_row(c.field, str(c.before), str(c.after))
         console.print(cap)
     p = r.partial
-    total = "does not finish as configured (see the warnings)" if r.stalls else _minutes(p.rollout_seconds)
-    if p.seconds:
+    if r.stalls:
+        dip = (f"down to {p.lowest_serving_tasks} of the {p.serving_now} tasks serving now"
+               if p.lowest_serving_tasks < p.serving_now else f"the {p.serving_now} tasks keep serving")
+        console.print(f"  partial capacity: {dip} until the stall is resolved; the rollout does not finish as "
+                      "configured (see the warnings)")
+    elif p.seconds:
         console.print(f"  partial capacity: {_minutes(p.seconds)}, down to {p.lowest_serving_tasks} of the "
-                      f"{p.serving_now} tasks serving now; whole rollout {total}")
+                      f"{p.serving_now} tasks serving now; whole rollout {_minutes(p.rollout_seconds)}")
     else:
         console.print(f"  partial capacity: none expected (never below the {p.serving_now} tasks serving now; "
-                      f"{p.desired_tasks} desired during the move); whole rollout {total}")
+                      f"{p.desired_tasks} desired during the move); whole rollout {_minutes(p.rollout_seconds)}")
     console.print("  assumptions: " + "; ".join(p.assumptions))
     for w in r.warnings:
         console.print(f"  [yellow]warning: {w}[/]")
