@@ -32,7 +32,8 @@ vendor-policy:
 # --- migration preview (issue 4) ---------------------------------------------------------
 #   make migrate FROM=light TO=heavy                        move a stack between stack files
 #   make migrate STACK=heavy SET="instanceType=c6a.2xlarge"  change settings of one stack
-# ARGS=--json for machines. Exit codes: 0 safe, 2 bad input, 3 data at risk, 4 blocked.
+# ARGS=--json for machines. CLI exit codes: 0 safe, 2 bad input, 3 data at risk, 4 blocked
+# (make itself exits 2 on any of them and names the code in its "Error N" line).
 FROM ?=
 TO ?=
 SET ?=
