@@ -11,7 +11,8 @@ Two designs, chosen by `frontEnabled`:
   `credentials_document`), serves `/packages/` straight from the EFS volume with sendfile,
   serves pages from a short-lived cache with a stated staleness bound, answers the health
   endpoint itself, and passes uploads to pypiserver, which keeps its own check on uploads.
-  pypiserver lists from memory, refreshed on a timer (see LISTING_REFRESH_SECONDS).
+  pypiserver lists from memory, refreshed on a timer, and never lists a file still being
+  written (see the staleness bound below).
 
 Both images are stock and pinned. The rendered nginx config and htpasswd lines reach them
 through the environment (nginx.conf, gunicorn.conf.py) and Secrets Manager (htpasswd), and a short entry command
@@ -63,20 +64,24 @@ FRONT_MEMORY_RESERVATION_MIB = 64
 # Behind nginx, pypiserver uses its cached-dir backend (a page costs ~4 ms instead of a
 # ~45 ms walk of 2000 files), but not its inotify invalidation, which never fires for files
 # written by other EFS clients (and dies in gunicorn's forked workers: pypiserver #449).
-# Instead each worker drops its listing and hash caches every LISTING_REFRESH_SECONDS
-# (a timer in the rendered gunicorn.conf.py), so a listing is at most that old.
-# nginx then keeps a page fresh for PAGE_CACHE_SECONDS after storing it; the render behind
-# it started at most PAGE_CONNECT + PAGE_READ timeouts earlier (slower renders are
-# abandoned, not stored). No stale-while-updating: on expiry, requests wait
-# (proxy_cache_lock) for the one render rather than get an old page. So an upload is
-# visible to pip within STALENESS_BOUND_SECONDS while pypiserver answers. When it does not
-# (crash, overload), nginx serves the last good page instead of an error.
-LISTING_REFRESH_SECONDS = 3
-PAGE_CACHE_SECONDS = 8
+# The rendered gunicorn.conf.py instead, in every worker:
+# - drops the listing and hash caches every LISTING_REFRESH_SECONDS;
+# - leaves out of listings files modified in the last UPLOAD_SETTLE_SECONDS: pypiserver
+#   writes uploads in place, and a file listed mid-write would carry the hash of a partial
+#   file (and a client downloading it at the same size would accept a truncated file).
+# nginx keeps a page fresh for PAGE_CACHE_SECONDS after storing it, and stores only renders
+# that answered within PAGE_READ_TIMEOUT_SECONDS. No stale-while-updating: on expiry,
+# requests wait (proxy_cache_lock) for the one render rather than get an old page.
+# So an upload finished at time U is in every page served after U + STALENESS_BOUND_SECONDS
+# (settle + refresh + render + cache), while pypiserver answers. When it does not (crash,
+# overload), nginx serves the last good page instead of an error.
+UPLOAD_SETTLE_SECONDS = 3
+LISTING_REFRESH_SECONDS = 2
+PAGE_CACHE_SECONDS = 6
 PAGE_CONNECT_TIMEOUT_SECONDS = 1
-PAGE_READ_TIMEOUT_SECONDS = 3
-STALENESS_BOUND_SECONDS = (LISTING_REFRESH_SECONDS + PAGE_CACHE_SECONDS + PAGE_CONNECT_TIMEOUT_SECONDS
-                           + PAGE_READ_TIMEOUT_SECONDS)
+PAGE_READ_TIMEOUT_SECONDS = 4
+STALENESS_BOUND_SECONDS = (UPLOAD_SETTLE_SECONDS + LISTING_REFRESH_SECONDS + PAGE_READ_TIMEOUT_SECONDS
+                           + PAGE_CACHE_SECONDS)
 # 404s are cached briefly (a just-uploaded project must not stay "missing"); errors never.
 NOT_FOUND_CACHE_SECONDS = 1
 MAX_UPLOAD_MIB = 1024
@@ -255,21 +260,39 @@ def pypiserver_backend(spec: TaskSpec) -> str:
 # cache.
 _LISTING_REFRESH_HOOK = """
 def post_worker_init(worker):
+    import itertools
+    import os
     import threading
     import time
 
-    from pypiserver import _app
+    from pypiserver.backend import listdir
 
-    backend = _app.config.backend.backend
+    # pypiserver keeps its config on the Bottle app it hands gunicorn.
+    backend = worker.wsgi._pypiserver_config.backend.backend
     cache = backend.cache_manager
     roots, digest_lock, digests = list(backend.roots), cache.digest_lock, cache.digest_cache
+
+    def settled(root):
+        # Files still being written in place stay out of listings (and out of pages' hashes).
+        cutoff = time.time() - UPLOAD_SETTLE_SECONDS
+        found = []
+        for pkg in listdir(root):
+            try:
+                if os.stat(pkg.fn).st_mtime <= cutoff:
+                    found.append(pkg)
+            except OSError:
+                pass  # removed since the walk
+        return found
+
+    backend.get_all_packages = lambda: itertools.chain.from_iterable(
+        cache.listdir(root, settled) for root in roots)
 
     def refresh():
         while True:
             time.sleep(LISTING_REFRESH_SECONDS)
             for root in roots:
                 cache.invalidate_root_cache(root)
-            # Hashes too: one taken while an upload was being written must not outlive it.
+            # Hashes too: a file replaced on another host must not keep its old hash.
             with digest_lock:
                 digests.clear()
 
@@ -289,7 +312,8 @@ def gunicorn_config(spec: TaskSpec) -> str:
     # disk work, and real threads let the refresh timer run beside it.
     return header + (
         f"workers = {spec.workers}\nworker_class = \"sync\"\ntimeout = {UPLOAD_TIMEOUT_SECONDS}\n"
-        f"errorlog = \"-\"\nLISTING_REFRESH_SECONDS = {LISTING_REFRESH_SECONDS}\n" + _LISTING_REFRESH_HOOK
+        f"errorlog = \"-\"\nLISTING_REFRESH_SECONDS = {LISTING_REFRESH_SECONDS}\n"
+        f"UPLOAD_SETTLE_SECONDS = {UPLOAD_SETTLE_SECONDS}\n" + _LISTING_REFRESH_HOOK
     )
 
 

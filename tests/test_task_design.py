@@ -5,11 +5,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import os
 import re
 import shlex
 import subprocess
 import time
 from dataclasses import replace
+from types import SimpleNamespace
 
 import bcrypt
 import pytest
@@ -121,28 +123,52 @@ def test_front_on_pypiserver_lists_from_its_cache():
     assert td.pypiserver_backend(spec()) == "cached-dir" and td.pypiserver_backend(spec(front_enabled=False)) == "simple-dir"
 
 
-def test_listing_refresh_timer_makes_new_files_visible(tmp_path):
-    """The hook in the rendered gunicorn.conf.py, run against a real cached-dir pypiserver app."""
+def aged(path, seconds: float = 3600):
+    """A file last modified `seconds` ago (an upload finished long since)."""
+    stamp = time.time() - seconds
+    os.utime(path, (stamp, stamp))
+    return path
+
+
+@pytest.fixture
+def fronted_backend(tmp_path):
+    """A real cached-dir pypiserver backend with the rendered worker hook installed (timer
+    shortened), as in a forked gunicorn worker (no inotify)."""
     import pypiserver
-    from pypiserver import _app
 
     (tmp_path / "demo-1.0.tar.gz").write_bytes(b"one")
-    pypiserver.app(roots=[str(tmp_path)], backend_arg="cached-dir", authenticate=[], password_file=".")
-    backend = _app.config.backend
-    assert [p.version for p in backend.find_project_packages("demo")] == ["1.0"]
+    aged(tmp_path / "demo-1.0.tar.gz")
+    app = pypiserver.app_from_config(parsed(spec(authenticate=("download", "list")), tmp_path))  # rendered args
+    backend = app._pypiserver_config.backend
+    backend.backend.cache_manager.observer.stop()
     namespace: dict = {}
     exec(td.gunicorn_config(spec()), namespace)
-    namespace["LISTING_REFRESH_SECONDS"] = 0.05  # the hook reads the module global
-    (tmp_path / "demo-2.0.tar.gz").write_bytes(b"two")
-    _app.config.backend.backend.cache_manager.observer.stop()  # as in a forked worker: no inotify
-    namespace["post_worker_init"](None)
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline:
-        if len(list(backend.find_project_packages("demo"))) == 2:
-            break
+    namespace["LISTING_REFRESH_SECONDS"] = 0.05  # the hook reads the module globals
+    namespace["post_worker_init"](SimpleNamespace(wsgi=app))  # what gunicorn passes: the worker, .wsgi = app
+    return backend
+
+
+def versions_within(backend, seconds: float, want: int) -> list[str]:
+    deadline = time.monotonic() + seconds
+    while len(list(backend.find_project_packages("demo"))) < want and time.monotonic() < deadline:
         time.sleep(0.02)
-    assert sorted(p.version for p in backend.find_project_packages("demo")) == ["1.0", "2.0"], \
+    return sorted(p.version for p in backend.find_project_packages("demo"))
+
+
+def test_listing_refresh_timer_makes_new_files_visible(fronted_backend, tmp_path):
+    assert versions_within(fronted_backend, 0, 1) == ["1.0"]
+    (tmp_path / "demo-2.0.tar.gz").write_bytes(b"two")
+    aged(tmp_path / "demo-2.0.tar.gz")
+    assert versions_within(fronted_backend, 5, 2) == ["1.0", "2.0"], \
         "the timer must drop the cached listing so a new file shows up"
+
+
+def test_files_still_being_written_stay_out_of_listings(fronted_backend, tmp_path):
+    (tmp_path / "demo-3.0.tar.gz").write_bytes(b"partial")  # mtime now: an upload in progress
+    assert versions_within(fronted_backend, 0.5, 2) == ["1.0"], \
+        f"a file modified within {td.UPLOAD_SETTLE_SECONDS} s must not be listed (its hash would be partial)"
+    aged(tmp_path / "demo-3.0.tar.gz", td.UPLOAD_SETTLE_SECONDS + 1)
+    assert versions_within(fronted_backend, 5, 2) == ["1.0", "3.0"], "listed once it has settled"
 
 
 def test_front_on_pypiserver_checks_only_uploads_itself(tmp_path):
@@ -241,8 +267,8 @@ def test_rendering_is_deterministic():
 def test_staleness_bound_is_at_most_15_seconds_and_matches_the_config():
     conf = td.nginx_config(spec())
     assert td.STALENESS_BOUND_SECONDS <= 15, "issue 5: a new upload must be visible within 15 s"
-    assert td.STALENESS_BOUND_SECONDS == (td.LISTING_REFRESH_SECONDS + td.PAGE_CACHE_SECONDS
-                                          + td.PAGE_CONNECT_TIMEOUT_SECONDS + td.PAGE_READ_TIMEOUT_SECONDS)
+    assert td.STALENESS_BOUND_SECONDS == (td.UPLOAD_SETTLE_SECONDS + td.LISTING_REFRESH_SECONDS
+                                          + td.PAGE_READ_TIMEOUT_SECONDS + td.PAGE_CACHE_SECONDS)
     assert f"LISTING_REFRESH_SECONDS = {td.LISTING_REFRESH_SECONDS}" in td.gunicorn_config(spec())
     assert f"proxy_cache_valid 200 301 302 {td.PAGE_CACHE_SECONDS}s;" in conf
     assert f"proxy_read_timeout {td.PAGE_READ_TIMEOUT_SECONDS}s;" in conf

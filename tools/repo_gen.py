@@ -11,10 +11,12 @@ from __future__ import annotations
 import argparse
 import base64
 import hashlib
+import os
 import random
 import sys
 import zipfile
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 
 DEFAULT_PREFIX = "bench-pkg"
@@ -51,14 +53,23 @@ def wheel_bytes_files(project: str, version: str, payload: bytes) -> dict[str, b
     return files
 
 
-def write_wheel(directory: Path, project: str, version: str, payload: bytes) -> Wheel:
+# Generated repositories look published long ago (the front leaves files modified in the
+# last seconds out of listings, as uploads still being written).
+PUBLISHED_AT = datetime(2024, 1, 1, tzinfo=timezone.utc)
+
+
+def write_wheel(directory: Path, project: str, version: str, payload: bytes, published: bool = True) -> Wheel:
+    """One wheel; `published` dates its file (and contents) PUBLISHED_AT, else it is new."""
     filename = f"{project.replace('-', '_')}-{version}-py3-none-any.whl"
     # Fixed timestamps keep the bytes identical between runs.
     with zipfile.ZipFile(directory / filename, "w", compression=zipfile.ZIP_STORED) as zf:
         for path, data in wheel_bytes_files(project, version, payload).items():
-            info = zipfile.ZipInfo(path, date_time=(2024, 1, 1, 0, 0, 0))
+            info = zipfile.ZipInfo(path, date_time=PUBLISHED_AT.timetuple()[:6])
             info.external_attr = 0o644 << 16
             zf.writestr(info, data)
+    if published:
+        stamp = PUBLISHED_AT.timestamp()
+        os.utime(directory / filename, (stamp, stamp))
     return Wheel(project=project, version=version, filename=filename)
 
 
