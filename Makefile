@@ -41,3 +41,23 @@ SET ?=
 .PHONY: migrate
 migrate: $(VENV)/.installed
 	$(PY) -m offline.migrate $(if $(FROM)$(TO),--from "$(FROM)" --to "$(TO)",--stack "$(STACK)") $(if $(SET),--set "$(SET)") $(ARGS)
+
+# --- serving fast under burst (issue 5) --------------------------------------------------
+#   make serve STACK=heavy [PORT=8080]           the stack's task on 127.0.0.1 until Ctrl-C
+#   make stress URL=http://host PROFILE=burst    validate an index (burst|sustained|with-uploads|light);
+#                                                credentials from PYPI_USERNAME/PYPI_PASSWORD
+#   make bench                                   guide's design vs our task vs static nginx, one run:
+#                                                results/bench.json + results/bench.png
+URL ?=
+PROFILE ?= burst
+PORT ?= 8080
+
+.PHONY: serve stress bench
+serve: $(VENV)/.installed
+	$(PY) -m tools.serve --stack "$(STACK)" --port "$(PORT)" $(ARGS)
+
+stress: $(VENV)/.installed
+	$(PY) -m tools.stress --url "$(URL)" --profile "$(PROFILE)" $(ARGS)
+
+bench: $(VENV)/.installed
+	$(PY) -m tools.bench $(ARGS)

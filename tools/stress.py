@@ -35,6 +35,8 @@ EXIT_UNREACHABLE = 3
 
 
 def check_url(url: str) -> str:
+    if not url:
+        fail("URL is required, e.g. make stress URL=http://127.0.0.1:8080 PROFILE=burst")
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         fail(f"URL {url!r}: expected http(s)://host[:port][/path], e.g. URL=http://127.0.0.1:8080")
