@@ -325,6 +325,11 @@ class PypiServerConfig(BaseModel):
         return sizing.default_task_max(self.task_min, self.capacity.tasks_per_instance, self.asg_max_size)
 
     @property
+    def deployment_minimum_healthy_percent(self) -> int:
+        slots = self.capacity.tasks_per_instance * self.asg_max_size
+        return sizing.deployment_minimum_healthy_percent(self.task_min, slots)
+
+    @property
     def total_workers(self) -> int:
         """Gunicorn workers serving at the ASG's minimum size with task_min tasks."""
         return self.task_min * self.workers

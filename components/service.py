@@ -110,7 +110,7 @@ def service(name: str, cfg: PypiServerConfig, region: str, *, cluster: aws.ecs.C
             {"type": "spread", "field": "instanceId"},
         ],
         deployment_circuit_breaker={"enable": True, "rollback": True},
-        deployment_minimum_healthy_percent=100,
+        deployment_minimum_healthy_percent=cfg.deployment_minimum_healthy_percent,
         deployment_maximum_percent=200,
         health_check_grace_period_seconds=60,
         load_balancers=[{"target_group_arn": target_group.arn, "container_name": container_name,

@@ -130,3 +130,13 @@ def monthly_cost(
     return MonthlyCost(
         ec2=round(ec2, 2), load_balancer=round(ALB_BASE_USD_PER_MONTH + alb_lcu_usd, 2), efs=round(efs, 2)
     )
+
+
+def deployment_minimum_healthy_percent(desired_tasks: int, task_slots_at_asg_max: int) -> int:
+    """ECS deployment floor. With a free slot at the ASG's maximum size, every old task
+    keeps serving while new ones start (100 %). Without one (light: 2 x t3.small hold
+    exactly its 6 tasks), a new task could never be placed and the deployment would stall
+    until the circuit breaker rolls it back, so one old task must stop first."""
+    if task_slots_at_asg_max > desired_tasks:
+        return 100
+    return (100 * (desired_tasks - 1)) // desired_tasks

@@ -75,9 +75,14 @@ def light_to_graviton():
 
 def test_light_to_heavy_updates_exactly_template_asg_and_scaling(light_to_heavy):
     m = light_to_heavy
-    assert changed(m, "update") == {LT, ASG, SCALING}, "only the instance type, ASG max and task bounds change"
+    # The service changes only its deployment floor: light's full ASG (6 slots, 6 tasks)
+    # needs 83 % so a new revision can be placed, heavy has room and keeps 100 %.
+    assert changed(m, "update") == {LT, ASG, SCALING, SERVICE}, \
+        "only the instance type, ASG max, task bounds and deployment floor change"
     assert not (changed(m, "replace") | changed(m, "create") | changed(m, "delete"))
-    assert MUST_STAY | {TASK, SERVICE} <= unchanged(m), "same container size: no new task definition revision"
+    assert MUST_STAY | {TASK} <= unchanged(m), "same container size: no new task definition revision"
+    svc = {p.path: (p.old, p.new) for p in next(c for c in m.diff.changes if c.name == SERVICE[1]).properties}
+    assert svc == {"deploymentMinimumHealthyPercent": (83, 100)}
 
 
 def test_light_to_heavy_is_safe_and_exits_zero(light_to_heavy):
@@ -134,7 +139,7 @@ def test_heavy_to_very_heavy_adds_a_task_revision_and_deployment(heavy_to_very_h
 
 def test_heavy_to_light_advises_stages_and_warns_about_credits(heavy_to_light):
     m = heavy_to_light
-    assert changed(m, "update") == {LT, ASG, SCALING} and not changed(m, "replace")
+    assert changed(m, "update") == {LT, ASG, SCALING, SERVICE} and not changed(m, "replace")
     by_topic = {a.topic: a for a in m.advice}
     assert "c6a.xlarge -> c6a.large -> t3.medium -> t3.small" in by_topic["stages"].message
     assert by_topic["burstable"].level == "warning"
@@ -160,7 +165,8 @@ def test_instance_type_only_keeps_the_task_definition(heavy_instance_only):
 
 def test_graviton_move_switches_the_ami_parameter_to_arm64(light_to_graviton):
     m = light_to_graviton
-    assert changed(m, "update") == {LT, ASG, SCALING} and TASK in unchanged(m)
+    # c6g.xlarge holds 6 tasks per instance, so light's ASG gains a free slot: 83 % -> 100 %.
+    assert changed(m, "update") == {LT, ASG, SCALING, SERVICE} and TASK in unchanged(m)
     lt = {p.path: p for p in next(c for c in m.diff.changes if c.name == "pypiserver-lt").properties}
     assert set(lt) == {"imageId", "instanceType"}
     assert "/arm64/" in lt["imageId"].new and "/arm64/" not in lt["imageId"].old

@@ -84,6 +84,13 @@ def test_heavy_matches_the_guides_validated_configuration():
     assert preview.outputs["monthlyCostUsd"] == pytest.approx(245, rel=0.03)
 
 
+@pytest.mark.parametrize("stack, percent", [("light", 83), ("medium", 100), ("heavy", 100), ("very-heavy", 100)])
+def test_deployments_have_room_to_place_a_new_task(stack, percent):
+    svc = render(stack).one(SERVICE).inputs
+    assert svc["deploymentMinimumHealthyPercent"] == percent, \
+        f"{stack}: a full ASG must let one task stop first so the new revision can be placed"
+
+
 def test_service_starts_at_task_min():
     assert render("heavy").one(SERVICE).inputs["desiredCount"] == 12
 

@@ -99,3 +99,13 @@ def test_provisioned_throughput_is_billed_per_mibps():
     elastic = sizing.monthly_cost(0.153, 2, 10, 3)
     provisioned = sizing.monthly_cost(0.153, 2, 10, 3, efs_provisioned_mibps=100)
     assert provisioned.efs - elastic.efs == pytest.approx(600), "guide: 100 MiB/s provisioned ~ $600/month"
+
+
+def test_deployment_keeps_every_task_when_the_asg_has_a_free_slot():
+    assert sizing.deployment_minimum_healthy_percent(desired_tasks=12, task_slots_at_asg_max=24) == 100
+
+
+def test_deployment_stops_one_task_first_when_the_asg_is_full():
+    # light: 2 x t3.small hold exactly 6 tasks; at 100 % no new task could ever be placed.
+    percent = sizing.deployment_minimum_healthy_percent(desired_tasks=6, task_slots_at_asg_max=6)
+    assert -(-6 * percent // 100) == 5, "ECS should keep 5 of 6 tasks and free one slot for the new revision"
