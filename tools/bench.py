@@ -117,6 +117,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--packages", type=int, default=500)
     parser.add_argument("--versions", type=int, default=4)
     parser.add_argument("--output", type=Path, default=PROJECT_ROOT / "results" / "bench.json")
+    parser.add_argument("--workdir", type=Path, default=PROJECT_ROOT / "results" / "tmp" / "bench",
+                        help="generated repository and server files (its subfolders are replaced)")
     args = parser.parse_args(argv)
     for key in ("clients", "cold", "warm", "static", "packages", "versions"):
         if getattr(args, key) < 1:
@@ -128,8 +130,9 @@ def main(argv: list[str] | None = None) -> int:
     except (EngineError, ConfigError) as err:
         fail(str(err))
 
-    workdir = PROJECT_ROOT / "results" / "tmp" / "bench"
-    shutil.rmtree(workdir, ignore_errors=True)
+    workdir = args.workdir
+    for sub in ("packages", "static", "ours", "guide"):  # only what this tool writes
+        shutil.rmtree(workdir / sub, ignore_errors=True)
     packages = workdir / "packages"
     started = time.time()
     wheels = repo_gen.generate(packages, args.packages, args.versions)

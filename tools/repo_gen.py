@@ -8,7 +8,6 @@ byte-identical files (and benchmarks compare like with like).
 
 from __future__ import annotations
 
-import argparse
 import base64
 import hashlib
 import os
@@ -18,6 +17,8 @@ import zipfile
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+
+from offline.cli import ArgumentParser, fail
 
 DEFAULT_PREFIX = "bench-pkg"
 
@@ -90,7 +91,7 @@ def generate(directory: Path, packages: int = 500, versions: int = 4, payload_by
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tools.repo_gen", description=__doc__.splitlines()[0])
+    parser = ArgumentParser(prog="python -m tools.repo_gen", description=__doc__.splitlines()[0])
     parser.add_argument("directory", type=Path)
     parser.add_argument("--packages", type=int, default=500)
     parser.add_argument("--versions", type=int, default=4)
@@ -98,9 +99,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     for key in ("packages", "versions"):
         if getattr(args, key) < 1:
-            parser.error(f"--{key} must be at least 1")
+            fail(f"--{key} must be at least 1, got {getattr(args, key)}")
     if args.payload_bytes < 0:
-        parser.error("--payload-bytes must be 0 or more")
+        fail(f"--payload-bytes must be 0 or more, got {args.payload_bytes}")
     wheels = generate(args.directory, args.packages, args.versions, args.payload_bytes)
     print(f"wrote {len(wheels)} wheels ({args.packages} packages x {args.versions} versions) to {args.directory}")
     return 0

@@ -30,6 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--packages", type=Path, help="package folder (default .serve/<stack>/packages)")
     parser.add_argument("--generate", type=int, default=0, metavar="N",
                         help="first write N generated packages x 4 versions into the folder")
+    parser.add_argument("--workdir", type=Path, help="credentials and run files (default .serve/<stack>)")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="override a stack setting, e.g. --set frontEnabled=false")
     args = parser.parse_args(argv)
@@ -42,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     except (EngineError, ConfigError) as err:
         fail(str(err))
 
-    home = PROJECT_ROOT / ".serve" / args.stack
+    home = args.workdir or PROJECT_ROOT / ".serve" / args.stack
     packages = args.packages or home / "packages"
     if args.generate:
         repo_gen.generate(packages, args.generate, 4)
