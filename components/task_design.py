@@ -46,6 +46,8 @@ FRONT_CONTAINER = "nginx"
 SERVICE_PORT = 8080
 # pypiserver's port behind nginx; no host port, reached over the task's bridge link.
 PYPISERVER_BEHIND_FRONT_PORT = 8081
+# nginx's internal hop for page renders, on loopback inside the nginx container.
+PAGE_RENDERS_PORT = 8082
 
 PACKAGES_DIR = "/data/packages"  # the EFS volume, as the Terraform module mounts it
 PYPISERVER_HTPASSWD_PATH = "/data/.htpasswd"
@@ -69,19 +71,23 @@ FRONT_MEMORY_RESERVATION_MIB = 64
 # - leaves out of listings files modified in the last UPLOAD_SETTLE_SECONDS: pypiserver
 #   writes uploads in place, and a file listed mid-write would carry the hash of a partial
 #   file (and a client downloading it at the same size would accept a truncated file).
-# nginx keeps a page fresh for PAGE_CACHE_SECONDS after storing it, and stores only renders
-# that answered within PAGE_READ_TIMEOUT_SECONDS. No stale-while-updating: on expiry,
-# requests wait (proxy_cache_lock) for the one render rather than get an old page.
+# nginx keeps a page fresh for PAGE_CACHE_SECONDS after storing it, then may serve it
+# stale for PAGE_REVALIDATE_SECONDS more while one background request renders it again
+# (stale-while-revalidate, so hot pages never make clients wait for a render); past that,
+# requests wait (proxy_cache_lock) for the one render. nginx stores only renders that
+# answered within PAGE_READ_TIMEOUT_SECONDS.
 # So an upload finished at time U is in every page served after U + STALENESS_BOUND_SECONDS
-# (settle + refresh + render + cache), while pypiserver answers. When it does not (crash,
-# overload), nginx serves the last good page instead of an error.
+# (settle + refresh + render + fresh + stale), while pypiserver answers. When it does not
+# (crash, overload), nginx serves the last good page instead of an error.
 UPLOAD_SETTLE_SECONDS = 3
 LISTING_REFRESH_SECONDS = 2
-PAGE_CACHE_SECONDS = 6
+PAGE_READ_TIMEOUT_SECONDS = 3
+PAGE_CACHE_SECONDS = 5
+PAGE_CACHE_MIN_SECONDS = 3  # lifetimes are spread between these (see nginx_config)
+PAGE_REVALIDATE_SECONDS = 2
 PAGE_CONNECT_TIMEOUT_SECONDS = 1
-PAGE_READ_TIMEOUT_SECONDS = 4
 STALENESS_BOUND_SECONDS = (UPLOAD_SETTLE_SECONDS + LISTING_REFRESH_SECONDS + PAGE_READ_TIMEOUT_SECONDS
-                           + PAGE_CACHE_SECONDS)
+                           + PAGE_CACHE_SECONDS + PAGE_REVALIDATE_SECONDS)
 # 404s are cached briefly (a just-uploaded project must not stay "missing"); errors never.
 NOT_FOUND_CACHE_SECONDS = 1
 MAX_UPLOAD_MIB = 1024
@@ -128,6 +134,7 @@ class Layout:
     # nginx
     listen: str = f"0.0.0.0:{SERVICE_PORT}"
     upstream: str = f"{PYPISERVER_CONTAINER}:{PYPISERVER_BEHIND_FRONT_PORT}"
+    page_renders: str = f"127.0.0.1:{PAGE_RENDERS_PORT}"  # nginx's internal hop (see nginx_config)
     nginx_htpasswd: str = NGINX_HTPASSWD_PATH
     nginx_user: str | None = "nginx"  # the stock image's worker user; None when not root
     pid_path: str = "/var/run/nginx.pid"
@@ -339,6 +346,13 @@ def _auth(realm: str | None, layout: Layout) -> str:
     return f'auth_basic "{realm}";\n            auth_basic_user_file {layout.nginx_htpasswd};'
 
 
+def _fresh_lifetimes() -> str:
+    """map entries: last millisecond digit -> max-age, evenly over PAGE_CACHE_MIN..PAGE_CACHE."""
+    span = PAGE_CACHE_SECONDS - PAGE_CACHE_MIN_SECONDS + 1
+    lines = [f"        ~{d}$ {PAGE_CACHE_MIN_SECONDS + d * span // 10};" for d in range(10)]
+    return "\n".join(lines)
+
+
 def nginx_config(spec: TaskSpec, layout: Layout | None = None) -> str:
     """The whole nginx.conf for the front (the image's default config is replaced)."""
     layout = layout or FRONTED_CONTAINER_LAYOUT
@@ -390,6 +404,39 @@ http {{
         keepalive 16;
     }}
 
+    # Cache misses go through this internal hop, which states the caching policy as
+    # Cache-Control: nginx honours a time-limited stale-while-revalidate only from there.
+    # Fresh lifetimes spread over {PAGE_CACHE_MIN_SECONDS}..{PAGE_CACHE_SECONDS} s (by the clock's last millisecond digit):
+    # pages first cached together would otherwise expire together, and their re-renders
+    # would arrive at pypiserver as one burst every cycle.
+    map $msec $page_fresh_seconds {{
+        default {PAGE_CACHE_SECONDS};
+{_fresh_lifetimes()}
+    }}
+
+    upstream page_renders {{
+        server {layout.page_renders};
+        keepalive 16;
+    }}
+
+    server {{
+        listen {layout.page_renders};
+        access_log off;
+        location / {{
+            proxy_pass http://pypiserver;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_set_header Host $http_host;
+            proxy_set_header X-Forwarded-For $http_x_forwarded_for;
+            proxy_set_header X-Forwarded-Proto $http_x_forwarded_proto;
+            proxy_connect_timeout {PAGE_CONNECT_TIMEOUT_SECONDS}s;
+            proxy_read_timeout {UPLOAD_TIMEOUT_SECONDS}s;
+            proxy_hide_header Cache-Control;
+            # 2xx/3xx only (no "always"): 404s keep proxy_cache_valid's short life.
+            add_header Cache-Control "max-age=$page_fresh_seconds, stale-while-revalidate={PAGE_REVALIDATE_SECONDS}";
+        }}
+    }}
+
     server {{
         listen {layout.listen} backlog=4096;
 
@@ -404,16 +451,19 @@ http {{
 
         proxy_cache pages;
         proxy_cache_key $http_x_forwarded_proto$host$request_uri;
+        # Fresh/stale lifetimes come from the hop's Cache-Control; these are for the rest.
         proxy_cache_valid 200 301 302 {PAGE_CACHE_SECONDS}s;
         proxy_cache_valid 404 {NOT_FOUND_CACHE_SECONDS}s;
-        # Our TTLs, not pypiserver's headers, set the bound.
-        proxy_ignore_headers Cache-Control Expires;
+        proxy_ignore_headers Expires;
+        proxy_hide_header Cache-Control;
+        proxy_cache_background_update on;
         # One render per expired page; the others wait for it instead of piling onto
-        # pypiserver, and get a fresh page (no stale-while-updating: see the bound).
+        # pypiserver (past the stale-while-revalidate window, or on a first request).
         proxy_cache_lock on;
         proxy_cache_lock_timeout {PAGE_CONNECT_TIMEOUT_SECONDS + PAGE_READ_TIMEOUT_SECONDS}s;
         proxy_cache_lock_age {PAGE_CONNECT_TIMEOUT_SECONDS + PAGE_READ_TIMEOUT_SECONDS}s;
-        # pypiserver down or failing: the last good page beats an error.
+        # pypiserver down or failing: the last good page beats an error. ("updating" is
+        # not here: the hop's stale-while-revalidate bounds it in time.)
         proxy_cache_use_stale error timeout http_500 http_502 http_503 http_504;
         add_header X-Cache-Status $upstream_cache_status always;
 
@@ -438,7 +488,7 @@ http {{
         # The listing of every file (pypiserver's /packages/ page).
         location = /packages/ {{
             {_auth(listing, layout)}
-            proxy_pass http://pypiserver;
+            proxy_pass http://page_renders;
         }}
 
         # GET /: pypiserver's public welcome page (cached: it counts every package).
@@ -449,7 +499,7 @@ http {{
             if ($request_method = POST) {{
                 return 418;
             }}
-            proxy_pass http://pypiserver;
+            proxy_pass http://page_renders;
         }}
 
         location @update {{
@@ -462,13 +512,13 @@ http {{
 
         location = /favicon.ico {{
             auth_basic off;
-            proxy_pass http://pypiserver;
+            proxy_pass http://page_renders;
         }}
 
         # Everything else is an index page (/simple/..., /<project>/json, redirects).
         location / {{
             {_auth(listing, layout)}
-            proxy_pass http://pypiserver;
+            proxy_pass http://page_renders;
         }}
     }}
 }}

@@ -6,6 +6,8 @@ small generated repository; loads are a handful of requests.
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from local_run_support import (auth_header, heavy_spec, http, pip, start_task, twine_upload, upload,
                                wait_until_listed)
@@ -156,3 +158,32 @@ def test_guide_design_refuses_wrong_credentials(guide_task):
     status, _, _ = http("GET", f"{guide_task.url}/simple/demo-000/",
                         auth_header(guide_task.credentials["username"], "not-the-password"))
     assert status == 403, f"pypiserver alone answers a wrong password with 403, got {status}"
+
+
+def cache_status(task, creds, path: str) -> str:
+    status, _, headers = http("GET", task.url + path, creds)
+    assert status == 200
+    return headers.get("X-Cache-Status", "")
+
+
+def test_an_expiring_hot_page_is_revalidated_in_the_background(task, creds):
+    """Polled often, a page goes HIT... then STALE once (served while a background render
+    runs), then HIT again: clients of a hot page never wait for a render."""
+    path = "/simple/demo-004/"
+    cache_status(task, creds, path)
+    seen = []
+    deadline = time.monotonic() + td.PAGE_CACHE_SECONDS + td.PAGE_REVALIDATE_SECONDS + 1
+    while time.monotonic() < deadline:
+        seen.append(cache_status(task, creds, path))
+        time.sleep(0.25)
+    changes = [s for i, s in enumerate(seen) if i == 0 or s != seen[i - 1]]
+    assert changes[:3] == ["HIT", "STALE", "HIT"], f"expected HIT, STALE, HIT; got {seen}"
+
+
+def test_a_page_past_its_stale_window_is_rendered_again_before_serving(task, creds):
+    """Unrequested for longer than fresh + stale-while-revalidate, a page is not served old:
+    the request waits for a fresh render (the staleness bound relies on this)."""
+    path = "/simple/demo-005/"
+    cache_status(task, creds, path)
+    time.sleep(td.PAGE_CACHE_SECONDS + td.PAGE_REVALIDATE_SECONDS + 0.5)
+    assert cache_status(task, creds, path) == "EXPIRED", "an old page must not be served stale"

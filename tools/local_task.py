@@ -76,6 +76,7 @@ class LocalTask:
     workdir: Path
     port: int  # what clients use (nginx when the front is on, pypiserver otherwise)
     backend_port: int | None = None  # pypiserver behind nginx; picked when None
+    hop_port: int = field(default_factory=free_port)  # nginx's internal page-render hop
     credentials: dict[str, str] = field(default_factory=generate_credentials)
     _pypiserver: subprocess.Popen | None = field(default=None, init=False, repr=False)
     _nginx: subprocess.Popen | None = field(default=None, init=False, repr=False)
@@ -112,6 +113,7 @@ class LocalTask:
             pypiserver_htpasswd=str(self.data_dir / ".htpasswd"),
             listen=f"127.0.0.1:{self.port}",
             upstream=f"127.0.0.1:{pypiserver_port}",
+            page_renders=f"127.0.0.1:{self.hop_port}",
             nginx_htpasswd=str(self.nginx_dir / "htpasswd"),
             # Master as root (CI): workers as the same user, so they can write the cache.
             # Otherwise nginx ignores `user` and keeps ours.
@@ -141,7 +143,7 @@ class LocalTask:
             (self.nginx_dir / "htpasswd").write_text(self.credentials["nginx_htpasswd"] + "\n")
 
     def start(self, timeout: float = 30) -> LocalTask:
-        ports = [self.port] + ([self.layout.pypiserver_port] if self.spec.front_enabled else [])
+        ports = [self.port] + ([self.layout.pypiserver_port, self.hop_port] if self.spec.front_enabled else [])
         busy = [p for p in ports if not port_is_free(p)]
         if busy:
             raise LocalRunError(f"port {busy[0]} on 127.0.0.1 is in use; choose another with --port")
