@@ -397,3 +397,18 @@ def test_pypiserver_hash_is_bcrypt_at_the_modules_cost():
 def test_credentials_document_rejects_weak_or_malformed_credentials(username, password):
     with pytest.raises(ValueError):
         td.credentials_document(username, password)
+
+
+def test_project_lookup_follows_removals_and_name_normalization(fronted_backend, tmp_path):
+    (tmp_path / "Demo_Tool-1.0.tar.gz").write_bytes(b"x")
+    aged(tmp_path / "Demo_Tool-1.0.tar.gz")
+    deadline = time.monotonic() + 5
+    while not list(fronted_backend.find_project_packages("demo-tool")) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert [p.version for p in fronted_backend.find_project_packages("demo-tool")] == ["1.0"], \
+        "PEP 503 names: Demo_Tool is found as demo-tool"
+    (tmp_path / "demo-1.0.tar.gz").unlink()
+    deadline = time.monotonic() + 5
+    while list(fronted_backend.find_project_packages("demo")) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert list(fronted_backend.find_project_packages("demo")) == [], "a removed file leaves the listing"

@@ -74,6 +74,21 @@ def record(name: str, result: loadgen.LoadResult, extra: dict) -> dict:
             "latencyPercentiles": percentiles_table([o.latency for o in result.operations])}
 
 
+def parse_cpus(text: str | None) -> frozenset[int] | None:
+    """'0' or '0,1' -> CPUs for the servers; the client is pinned to the rest."""
+    if text is None:
+        return None
+    available = os.sched_getaffinity(0)
+    try:
+        cpus = frozenset(int(c) for c in text.split(","))
+    except ValueError:
+        fail(f"--server-cpus {text!r}: expected CPU numbers like 0 or 0,1")
+    if not cpus <= available or cpus == available:
+        fail(f"--server-cpus {text!r}: choose some, not all, of the CPUs {sorted(available)} (the client needs one)")
+    os.sched_setaffinity(0, available - cpus)  # this process runs the client
+    return cpus
+
+
 def load_average() -> float:
     return round(os.getloadavg()[0], 2)
 
@@ -114,6 +129,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--guide", type=int, default=1020,
                         help="installs against the guide's design (default 1020: 2 per client; 0 skips it)")
     parser.add_argument("--max-seconds", type=float, default=300, help="time bound per run (default 300)")
+    parser.add_argument("--server-cpus", help="pin the servers to these CPUs, e.g. '0' (a one-vCPU machine); "
+                        "the client gets the others")
     parser.add_argument("--packages", type=int, default=500)
     parser.add_argument("--versions", type=int, default=4)
     parser.add_argument("--output", type=Path, default=PROJECT_ROOT / "results" / "bench.json")
@@ -125,6 +142,7 @@ def main(argv: list[str] | None = None) -> int:
             fail(f"--{key} must be at least 1, got {getattr(args, key)}")
     if args.guide < 0 or args.max_seconds <= 0:
         fail("--guide must be 0 or more and --max-seconds positive")
+    server_cpus = parse_cpus(args.server_cpus)
     try:
         ours_cfg, guide_cfg = load_stack(args.stack, True), load_stack(args.stack, False)
     except (EngineError, ConfigError) as err:
@@ -138,7 +156,8 @@ def main(argv: list[str] | None = None) -> int:
     wheels = repo_gen.generate(packages, args.packages, args.versions)
     projects = sorted({w.project for w in wheels})
     print(f"repository: {len(wheels)} wheels ({args.packages} x {args.versions}) in {packages}")
-    print(f"machine: {os.cpu_count()} CPUs, load average {load_average()} (shared with other work)")
+    print(f"machine: {os.cpu_count()} CPUs, load average {load_average()} (shared with other work); servers on "
+          f"{'CPUs ' + ','.join(map(str, sorted(server_cpus))) if server_cpus else 'all CPUs, with the client'}")
 
     runs: list[dict] = []
     latencies: dict[str, list[float]] = {}
@@ -148,14 +167,14 @@ def main(argv: list[str] | None = None) -> int:
         latencies[name] = [o.latency for o in result.operations]
 
     try:
-        with StaticServer(packages, workdir / "static", free_port()) as static:
+        with StaticServer(packages, workdir / "static", free_port(), server_cpus) as static:
             run_phase(static.url, projects, 50, 500, 60, None, "static warmup", seed=0)  # page cache, not recorded
             load = load_average()
             keep("static", run_phase(static.url, projects, args.clients, args.static, args.max_seconds, None,
                                      "static", seed=1), {"loadAverageBefore": load, "auth": False})
 
         ours_spec = task_spec_for(ours_cfg)
-        with LocalTask(ours_spec, packages, workdir / "ours", free_port()) as ours:
+        with LocalTask(ours_spec, packages, workdir / "ours", free_port(), cpus=server_cpus) as ours:
             auth = (ours.credentials["username"], ours.credentials["password"])
             load = load_average()
             keep("ours-cold", run_phase(ours.url, projects, args.clients, args.cold, args.max_seconds, auth,
@@ -165,7 +184,8 @@ def main(argv: list[str] | None = None) -> int:
                                         "ours warm", seed=3), {"loadAverageBefore": load, "auth": True})
 
         if args.guide:
-            with LocalTask(task_spec_for(guide_cfg), packages, workdir / "guide", free_port()) as guide:
+            with LocalTask(task_spec_for(guide_cfg), packages, workdir / "guide", free_port(),
+                           cpus=server_cpus) as guide:
                 auth = (guide.credentials["username"], guide.credentials["password"])
                 load = load_average()
                 keep("guide", run_phase(guide.url, projects, args.clients, args.guide, args.max_seconds, auth,
@@ -189,7 +209,8 @@ def main(argv: list[str] | None = None) -> int:
     document = {
         "generatedAt": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "durationSeconds": round(time.time() - started, 1),
-        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
+        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
+                    "serverCpus": sorted(server_cpus) if server_cpus else "all (shared with the client)"},
         "stack": args.stack,
         "repository": {"packages": args.packages, "versionsPerPackage": args.versions, "wheels": len(wheels)},
         "client": {"concurrency": args.clients, "operation": "GET /simple/<project>/ then GET the newest file, "

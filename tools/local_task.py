@@ -63,6 +63,13 @@ def port_is_free(port: int) -> bool:
         return True
 
 
+def pin_to(cpus: frozenset[int] | None):
+    """preexec_fn restricting a child (and everything it forks) to `cpus`; None: no limit."""
+    if not cpus:
+        return None
+    return lambda: os.sched_setaffinity(0, cpus)
+
+
 def nginx_binary() -> str | None:
     return shutil.which("nginx") or next((p for p in ("/usr/sbin/nginx",) if os.path.exists(p)), None)
 
@@ -77,6 +84,7 @@ class LocalTask:
     port: int  # what clients use (nginx when the front is on, pypiserver otherwise)
     backend_port: int | None = None  # pypiserver behind nginx; picked when None
     hop_port: int = field(default_factory=free_port)  # nginx's internal page-render hop
+    cpus: frozenset[int] | None = None  # pin both processes to these CPUs (a smaller machine)
     credentials: dict[str, str] = field(default_factory=generate_credentials)
     _pypiserver: subprocess.Popen | None = field(default=None, init=False, repr=False)
     _nginx: subprocess.Popen | None = field(default=None, init=False, repr=False)
@@ -161,7 +169,8 @@ class LocalTask:
         # cwd = the container's /data, where gunicorn finds gunicorn.conf.py; own session so
         # the master and its workers can be signalled together.
         self._pypiserver = subprocess.Popen(self.pypiserver_command(), cwd=self.data_dir, env=env, stdout=log,
-                                            stderr=subprocess.STDOUT, start_new_session=True)
+                                            stderr=subprocess.STDOUT, start_new_session=True,
+                                            preexec_fn=pin_to(self.cpus))
         log.close()
         self._wait_healthy(self.pypiserver_url + td.HEALTH_PATH, self._pypiserver, "pypiserver", timeout)
 
@@ -170,7 +179,8 @@ class LocalTask:
         log = open(self.nginx_dir / "nginx.out", "ab")
         # -e: the error log before the config is read (Debian's default path needs root).
         cmd = [nginx_binary(), "-c", str(conf), "-p", str(self.nginx_dir), "-e", str(self.nginx_dir / "error.log")]
-        self._nginx = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        self._nginx = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                                       preexec_fn=pin_to(self.cpus))
         log.close()
         self._wait_healthy(self.url + td.HEALTH_PATH, self._nginx, "nginx", timeout)
 

@@ -17,7 +17,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tools.local_task import LocalRunError, nginx_binary
+from tools.local_task import LocalRunError, nginx_binary, pin_to
 
 
 def render_site(packages_dir: Path, site_dir: Path) -> int:
@@ -70,6 +70,7 @@ class StaticServer:
     packages_dir: Path
     workdir: Path
     port: int
+    cpus: frozenset[int] | None = None
     _proc: subprocess.Popen | None = field(default=None, init=False, repr=False)
 
     @property
@@ -86,7 +87,8 @@ class StaticServer:
         conf.write_text(static_config(self.port, site.resolve(), self.packages_dir, state.resolve()))
         self._proc = subprocess.Popen([nginx_binary(), "-c", str(conf.resolve()), "-p", str(self.workdir.resolve()),
                                        "-e", str((state / "error.log").resolve())],
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+                                      preexec_fn=pin_to(self.cpus))
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
             try:
