@@ -179,9 +179,11 @@ def main(argv: list[str] | None = None) -> int:
             load = load_average()
             keep("ours-cold", run_phase(ours.url, projects, args.clients, args.cold, args.max_seconds, auth,
                                         "ours cold", seed=2), {"loadAverageBefore": load, "auth": True})
-            load = load_average()
-            keep("ours-warm", run_phase(ours.url, projects, args.clients, args.warm, args.max_seconds, auth,
-                                        "ours warm", seed=3), {"loadAverageBefore": load, "auth": True})
+            load, cpu_before = load_average(), ours.cpu_seconds()
+            warm = run_phase(ours.url, projects, args.clients, args.warm, args.max_seconds, auth, "ours warm", seed=3)
+            cpu = {name: round((used - cpu_before[name]) / warm.duration, 3)
+                   for name, used in ours.cpu_seconds().items()}
+            keep("ours-warm", warm, {"loadAverageBefore": load, "auth": True, "cpuPerSecond": cpu})
 
         if args.guide:
             with LocalTask(task_spec_for(guide_cfg), packages, workdir / "guide", free_port(),
@@ -203,6 +205,8 @@ def main(argv: list[str] | None = None) -> int:
     print()
     for key, value in ratios.items():
         print(f"{key}: {value}")
+    cpu = by_name["ours-warm"]["cpuPerSecond"]
+    print(f"our task's CPU in the warm phase (cores busy): nginx {cpu['nginx']}, pypiserver {cpu['pypiserver']}")
     for name, check in checks.items():
         print(f"  [{'PASS' if check['pass'] else 'FAIL'}] {name}: measured {check['measured']} (limit {check['limit']})")
 

@@ -70,6 +70,21 @@ def pin_to(cpus: frozenset[int] | None):
     return lambda: os.sched_setaffinity(0, cpus)
 
 
+def group_cpu_seconds(pgid: int) -> float:
+    """User + system CPU seconds of the live processes in a process group (Linux /proc)."""
+    ticks = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # exited meanwhile
+        if int(fields[2]) == pgid:  # fields after "(comm)": state, ppid, pgrp, ..., utime [11], stime [12]
+            ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def nginx_binary() -> str | None:
     return shutil.which("nginx") or next((p for p in ("/usr/sbin/nginx",) if os.path.exists(p)), None)
 
@@ -225,6 +240,11 @@ class LocalTask:
                     os.killpg(proc.pid, signal.SIGKILL)
                 except ProcessLookupError:
                     pass
+
+    def cpu_seconds(self) -> dict[str, float]:
+        """CPU time used so far by each process group (master + workers), from /proc."""
+        groups = {"nginx": self._nginx, "pypiserver": self._pypiserver}
+        return {name: group_cpu_seconds(proc.pid) for name, proc in groups.items() if proc is not None}
 
     @property
     def pypiserver_alive(self) -> bool:
