@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import hashlib
 import io
 import random
@@ -82,10 +83,6 @@ def basic_auth_headers(credentials: Credentials | None) -> dict[str, str]:
     return {"Authorization": f"Basic {token}"}
 
 
-def _connection_error(err: Exception) -> str:
-    return f"connection ({type(err).__name__})"
-
-
 class Client:
     """One pip-like client (operations reuse keep-alive connections, as pip's session does)."""
 
@@ -95,9 +92,8 @@ class Client:
         self.timeout = aiohttp.ClientTimeout(total=timeout)
 
     async def install(self, session: aiohttp.ClientSession, project: str, t0: float) -> Operation:
-        started = time.perf_counter()
-        op = Operation(kind="install", started=started - t0, latency=0.0)
-        try:
+        op = Operation(kind="install", started=time.perf_counter() - t0, latency=0.0)
+        async with _recorded(op, t0):
             page_url = urljoin(self.base, f"simple/{project}/")
             r0 = time.perf_counter()
             async with session.get(page_url, headers=self.headers, timeout=self.timeout) as resp:
@@ -122,40 +118,39 @@ class Client:
                     op.error = f"http {resp.status}"
                 elif hashlib.sha256(data).hexdigest() != sha:
                     op.error = "hash mismatch"
-        except asyncio.TimeoutError:
-            op.error = "timeout"
-        except aiohttp.ClientConnectionError as err:
-            op.error = _connection_error(err)
-        except aiohttp.ClientError as err:
-            op.error = type(err).__name__
-        finally:
-            op.latency = time.perf_counter() - started
         return op
 
     async def upload(self, session: aiohttp.ClientSession, filename: str, content: bytes, t0: float) -> Operation:
-        started = time.perf_counter()
-        op = Operation(kind="upload", started=started - t0, latency=0.0)
+        op = Operation(kind="upload", started=time.perf_counter() - t0, latency=0.0)
         form = aiohttp.FormData()
         form.add_field(":action", "file_upload")
         form.add_field("protocol_version", "1")
         form.add_field("sha256_digest", hashlib.sha256(content).hexdigest())
         form.add_field("content", content, filename=filename, content_type="application/octet-stream")
-        try:
+        async with _recorded(op, t0):
+            r0 = time.perf_counter()
             async with session.post(self.base, data=form, headers=self.headers, timeout=self.timeout) as resp:
                 op.status = resp.status
                 await resp.read()
-                op.requests.append(("upload", time.perf_counter() - started, resp.status))
+                op.requests.append(("upload", time.perf_counter() - r0, resp.status))
                 if resp.status != 200:
                     op.error = f"http {resp.status}"
-        except asyncio.TimeoutError:
-            op.error = "timeout"
-        except aiohttp.ClientConnectionError as err:
-            op.error = _connection_error(err)
-        except aiohttp.ClientError as err:
-            op.error = type(err).__name__
-        finally:
-            op.latency = time.perf_counter() - started
         return op
+
+
+@contextlib.asynccontextmanager
+async def _recorded(op: Operation, t0: float):
+    """Classify a client-side failure as the operation's error; always record its latency."""
+    try:
+        yield
+    except asyncio.TimeoutError:
+        op.error = "timeout"
+    except aiohttp.ClientConnectionError as err:
+        op.error = f"connection ({type(err).__name__})"
+    except aiohttp.ClientError as err:
+        op.error = type(err).__name__
+    finally:
+        op.latency = time.perf_counter() - t0 - op.started
 
 
 def throwaway_wheel(project: str, version: str = "1.0.0", payload: int = 4096) -> tuple[str, bytes]:
