@@ -167,8 +167,8 @@ def cache_status(task, creds, path: str) -> str:
 
 
 def test_an_expiring_hot_page_is_revalidated_in_the_background(task, creds):
-    """Polled often, a page goes HIT... then STALE once (served while a background render
-    runs), then HIT again: clients of a hot page never wait for a render."""
+    """Polled often, an expiring page is served STALE (while one background render runs; other
+    requests meanwhile see UPDATING), never made to wait (EXPIRED/MISS)."""
     path = "/simple/demo-004/"
     cache_status(task, creds, path)
     seen = []
@@ -176,8 +176,9 @@ def test_an_expiring_hot_page_is_revalidated_in_the_background(task, creds):
     while time.monotonic() < deadline:
         seen.append(cache_status(task, creds, path))
         time.sleep(0.25)
-    changes = [s for i, s in enumerate(seen) if i == 0 or s != seen[i - 1]]
-    assert changes[:3] == ["HIT", "STALE", "HIT"], f"expected HIT, STALE, HIT; got {seen}"
+    assert "STALE" in seen, f"the first request after expiry must get the stale page at once: {seen}"
+    assert set(seen) <= {"HIT", "STALE", "UPDATING"}, f"no request may wait for a render: {seen}"
+    assert seen[-1] == "HIT", f"the background render must have stored a fresh page: {seen}"
 
 
 def test_a_page_past_its_stale_window_is_rendered_again_before_serving(task, creds):

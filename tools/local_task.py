@@ -173,9 +173,13 @@ class LocalTask:
         if self.spec.front_enabled and nginx_binary() is None:
             raise LocalRunError("nginx is not installed (apt-get install -y nginx)")
         self.write_files()
-        self.start_pypiserver(timeout)
-        if self.spec.front_enabled:
-            self.start_nginx(timeout)
+        try:
+            self.start_pypiserver(timeout)
+            if self.spec.front_enabled:
+                self.start_nginx(timeout)
+        except BaseException:
+            self.stop()  # never leave a half-started task behind
+            raise
         return self
 
     def start_pypiserver(self, timeout: float = 30) -> None:

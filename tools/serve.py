@@ -50,35 +50,36 @@ def main(argv: list[str] | None = None) -> int:
     task = LocalTask(task_spec_for(cfg), packages, home / "run", args.port,
                      credentials=load_or_create_credentials(home / "credentials.json"))
     stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    # Ctrl-C (SIGINT) and SIGTERM only set the flag: a KeyboardInterrupt raised between two
+    # statements could skip the cleanup and leave nginx and pypiserver running.
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
     try:
-        task.start()
-    except LocalRunError as err:
-        task.stop()
-        fail(str(err))
-    info = task.describe()
-    design = "nginx front + pypiserver" if cfg.front_enabled else "pypiserver alone (the guide's design)"
-    print(f"stack {args.stack}: {design}, {cfg.workers} gunicorn workers, auth on {', '.join(cfg.authenticate)}")
-    print(f"  index:     {info['url']}/simple/")
-    print(f"  username:  {info['username']}")
-    print(f"  password:  {info['password']}")
-    print(f"  packages:  {info['packages']}")
-    print(f"  logs:      {info['workdir']}")
-    print(f"  pip:       pip install --index-url http://{info['username']}:{info['password']}@127.0.0.1:{args.port}"
-          "/simple/ <project>")
-    print(f"  twine:     twine upload --repository-url {info['url']}/ -u {info['username']} -p {info['password']} "
-          "dist/*")
-    print("Ctrl-C stops both processes.", flush=True)
-    try:
+        try:
+            task.start()
+        except LocalRunError as err:
+            fail(str(err))
+        info = task.describe()
+        design = "nginx front + pypiserver" if cfg.front_enabled else "pypiserver alone (the guide's design)"
+        print(f"stack {args.stack}: {design}, {cfg.workers} gunicorn workers, auth on {', '.join(cfg.authenticate)}")
+        print(f"  index:     {info['url']}/simple/")
+        print(f"  username:  {info['username']}")
+        print(f"  password:  {info['password']}")
+        print(f"  packages:  {info['packages']}")
+        print(f"  logs:      {info['workdir']}")
+        print(f"  pip:       pip install --index-url http://{info['username']}:{info['password']}@127.0.0.1:"
+              f"{args.port}/simple/ <project>")
+        print(f"  twine:     twine upload --repository-url {info['url']}/ -u {info['username']} "
+              f"-p {info['password']} dist/*")
+        print("Ctrl-C stops both processes.", flush=True)
         while not stop.wait(0.5):
             if not task.pypiserver_alive:
                 print("pypiserver exited; stopping", file=sys.stderr)
                 return 1
-    except KeyboardInterrupt:
-        pass
     finally:
         task.stop()
-        print("stopped.")
+        if stop.is_set():
+            print("stopped.")
     return 0
 
 
