@@ -178,7 +178,7 @@ def test_an_expiring_hot_page_is_revalidated_in_the_background(task, creds):
         time.sleep(0.25)
     assert "STALE" in seen, f"the first request after expiry must get the stale page at once: {seen}"
     assert set(seen) <= {"HIT", "STALE", "UPDATING"}, f"no request may wait for a render: {seen}"
-    assert seen[-1] == "HIT", f"the background render must have stored a fresh page: {seen}"
+    assert "HIT" in seen[seen.index("STALE"):], f"the background render must have stored a fresh page: {seen}"
 
 
 def test_a_page_past_its_stale_window_is_rendered_again_before_serving(task, creds):
