@@ -79,18 +79,21 @@ FRONT_MEMORY_RESERVATION_MIB = 64
 # (stale-while-revalidate, so hot pages never make clients wait for a render); past that,
 # requests wait (proxy_cache_lock) for the one render. nginx stores only renders that
 # answered within PAGE_READ_TIMEOUT_SECONDS.
+# nginx's cache clock ticks in whole seconds, which can stretch each of its lifetimes by up
+# to NGINX_CLOCK_SECONDS.
 # So an upload finished at time U is in every page served after U + STALENESS_BOUND_SECONDS
-# (settle + refresh + render + fresh + stale), while pypiserver answers. When it does not
-# (crash, overload), nginx serves the last good page instead of an error.
+# (settle + refresh + render + fresh + stale + clock), while pypiserver answers. When it
+# does not (crash, overload), nginx serves the last good page instead of an error.
 UPLOAD_SETTLE_SECONDS = 3
 LISTING_REFRESH_SECONDS = 2
 PAGE_READ_TIMEOUT_SECONDS = 3
 PAGE_CACHE_SECONDS = 5
 PAGE_CACHE_MIN_SECONDS = 3  # lifetimes are spread between these (see nginx_config)
-PAGE_REVALIDATE_SECONDS = 2
+PAGE_REVALIDATE_SECONDS = 1
 PAGE_CONNECT_TIMEOUT_SECONDS = 1
+NGINX_CLOCK_SECONDS = 1
 STALENESS_BOUND_SECONDS = (UPLOAD_SETTLE_SECONDS + LISTING_REFRESH_SECONDS + PAGE_READ_TIMEOUT_SECONDS
-                           + PAGE_CACHE_SECONDS + PAGE_REVALIDATE_SECONDS)
+                           + PAGE_CACHE_SECONDS + PAGE_REVALIDATE_SECONDS + NGINX_CLOCK_SECONDS)
 # 404s are cached briefly (a just-uploaded project must not stay "missing"); errors never.
 NOT_FOUND_CACHE_SECONDS = 1
 MAX_UPLOAD_MIB = 1024

@@ -54,6 +54,7 @@ def test_readme_states_the_rendered_staleness_bound_and_its_terms():
     assert f"fresh {td.PAGE_CACHE_MIN_SECONDS}–{td.PAGE_CACHE_SECONDS} s" in SECTION
     assert f"up to {td.PAGE_REVALIDATE_SECONDS} s past that" in SECTION
     assert f"longer than {td.PAGE_READ_TIMEOUT_SECONDS} s is not cached" in SECTION
+    assert f"whole seconds ({td.NGINX_CLOCK_SECONDS} s more)" in SECTION
 
 
 def test_readme_states_the_fronts_share_of_the_task():

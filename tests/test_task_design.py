@@ -269,7 +269,7 @@ def test_staleness_bound_is_at_most_15_seconds_and_adds_up():
     assert td.STALENESS_BOUND_SECONDS <= 15, "issue 5: a new upload must be visible within 15 s"
     assert td.STALENESS_BOUND_SECONDS == (td.UPLOAD_SETTLE_SECONDS + td.LISTING_REFRESH_SECONDS
                                           + td.PAGE_READ_TIMEOUT_SECONDS + td.PAGE_CACHE_SECONDS
-                                          + td.PAGE_REVALIDATE_SECONDS)
+                                          + td.PAGE_REVALIDATE_SECONDS + td.NGINX_CLOCK_SECONDS)
 
 
 def test_rendered_config_uses_the_bounds_terms():
