@@ -14,9 +14,9 @@ Two designs, chosen by `frontEnabled`:
   pypiserver lists from memory, refreshed on a timer, and never lists a file still being
   written (see the staleness bound below).
 
-Both images are stock and pinned. The rendered nginx config and htpasswd lines reach them
-through the environment (nginx.conf, gunicorn.conf.py) and Secrets Manager (htpasswd), and a short entry command
-writes them to files before exec'ing the image's usual process. The local run of the task
+Both images are stock and pinned. The rendered files reach them through the environment
+(nginx.conf, gunicorn.conf.py) and Secrets Manager (htpasswd lines), and a short entry
+command writes them out before exec'ing the image's usual process. The local run of the task
 (tools/serve.py) starts the same commands and config with loopback ports and local paths
 (`Layout`), so what is benchmarked is what is deployed.
 """
@@ -57,8 +57,8 @@ PACKAGES_VOLUME = "packages"
 
 # nginx's share of the task (the rest is pypiserver's). ECS CPU units are relative shares
 # in bridge mode, so either container can use idle CPU beyond its share. Measured in the
-# local run at ~2000 installs/s (510 clients, 500 hot pages): nginx 0.26 CPU, pypiserver
-# 0.21 (keeping pages fresh), so under contention they split the task about evenly.
+# local run at 2000-2500 installs/s (510 clients, 500 hot pages): nginx ~0.25 CPU,
+# pypiserver ~0.2 (keeping pages fresh), so under contention they split the task evenly.
 # Memory covers the workers, the 10 MiB cache key zone and headroom (cached pages live on
 # the container's disk).
 FRONT_CPU_UNITS = 256
@@ -499,8 +499,9 @@ http {{
             return 200 "Ok\\n";
         }}
 
-        # Package files straight from the volume. Written in place by pypiserver, so a file
-        # may be read mid-upload; pip's sha256 check (from the listing) rejects such a copy.
+        # Package files straight from the volume. pypiserver writes uploads in place, but
+        # pages list a file only once it has settled (see the bound), and pip checks the
+        # sha256 from the page, so a copy read mid-write is refused, never installed.
         location /packages/ {{
             {_auth(download, layout)}
             alias {layout.packages_dir.rstrip("/")}/;
