@@ -13,7 +13,7 @@ import contextvars
 import copy
 import json
 import sys
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -23,6 +23,7 @@ from pulumi_policy import EnforcementLevel
 from pulumi_policy.policy import _PolicyAnalyzerServicer  # private: pulumi-policy is pinned exactly
 
 from offline.analyzer import PACK_DIR, AnalyzerClient, PolicyPackProcess, Verdict
+from offline.engine import RenderedResource
 
 sys.path.insert(0, str(PACK_DIR))  # the pack imports its modules as top-level packages, as the engine runs it
 
@@ -33,24 +34,6 @@ COMPONENT_TYPE = "pypiserver:index:PypiServer"
 # What the engine sends for any value not known during preview (KeepUnknowns marshals every
 # unknown as the string sentinel).
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
-
-
-@dataclass(frozen=True)
-class FakeResource:
-    """The fields offline.analyzer needs, like offline.engine.RenderedResource."""
-
-    urn: str
-    type: str
-    name: str
-    parent: str | None
-    custom: bool
-    inputs: dict
-    outputs: dict
-    dependencies: tuple[str, ...] = ()
-    property_dependencies: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    protect: bool = False
-    delete_before_replace: bool = False
-    ignore_changes: tuple[str, ...] = ()
 
 
 def urn(stack: str, type_: str, name: str) -> str:
@@ -73,7 +56,7 @@ GUIDE_ALARMS = [
 ]
 
 
-def happy_stack(stack: str = "heavy") -> list[FakeResource]:
+def happy_stack(stack: str = "heavy") -> list[RenderedResource]:
     """A compliant heavy stack: c6a.xlarge, ASG 2-4, tasks 12-24, elastic EFS with backups."""
 
     specs: list[tuple[str, str, dict, dict[str, list[str]]]] = [
@@ -162,12 +145,12 @@ def happy_stack(stack: str = "heavy") -> list[FakeResource]:
         "threshold": 80, "alarmActions": ["arn:topic"]}, {"alarmActions": ["pypiserver-alarms"]})
         for suffix, namespace, metric in GUIDE_ALARMS]
 
-    component = FakeResource(urn=urn(stack, COMPONENT_TYPE, "pypiserver"), type=COMPONENT_TYPE, name="pypiserver",
+    component = RenderedResource(id=None, urn=urn(stack, COMPONENT_TYPE, "pypiserver"), type=COMPONENT_TYPE, name="pypiserver",
                              parent=None, custom=False, inputs={}, outputs={})
     resources = [component]
     for type_, name, inputs, deps in specs:
         prop_deps = {k: tuple(urn(stack, _type_of(specs, n), n) for n in names) for k, names in deps.items()}
-        resources.append(FakeResource(
+        resources.append(RenderedResource(id=None, 
             urn=urn(stack, type_, name), type=type_, name=name, parent=component.urn, custom=True,
             inputs=inputs, outputs={**inputs, "id": f"id-{name}", "arn": f"arn:{name}"},
             dependencies=tuple(dict.fromkeys(u for us in prop_deps.values() for u in us)),
@@ -175,14 +158,14 @@ def happy_stack(stack: str = "heavy") -> list[FakeResource]:
     return resources
 
 
-def https_listener(ssl_policy: str | None, stack: str = "heavy") -> FakeResource:
+def https_listener(ssl_policy: str | None, stack: str = "heavy") -> RenderedResource:
     """What a stack with a domain adds: an HTTPS listener (sslPolicy omitted when None)."""
     props: dict[str, Any] = {"port": 443, "protocol": "HTTPS", "certificateArn": "arn:cert",
                              "defaultActions": [{"type": "forward", "targetGroupArn": "arn:tg"}]}
     if ssl_policy is not None:
         props["sslPolicy"] = ssl_policy
     type_ = "aws:lb/listener:Listener"
-    return FakeResource(urn=urn(stack, type_, "pypiserver-https"), type=type_, name="pypiserver-https",
+    return RenderedResource(id=None, urn=urn(stack, type_, "pypiserver-https"), type=type_, name="pypiserver-https",
                         parent=urn(stack, COMPONENT_TYPE, "pypiserver"), custom=True, inputs=props, outputs=props)
 
 
@@ -190,11 +173,11 @@ def _type_of(specs: list, name: str) -> str:
     return next(t for t, n, _, _ in specs if n == name)
 
 
-def find(resources: list[FakeResource], name: str) -> FakeResource:
+def find(resources: list[RenderedResource], name: str) -> RenderedResource:
     return next(r for r in resources if r.name == name)
 
 
-def mutate(resources: list[FakeResource], name: str, path: str, value: Any) -> list[FakeResource]:
+def mutate(resources: list[RenderedResource], name: str, path: str, value: Any) -> list[RenderedResource]:
     """A copy of the stack with one property of one resource set (in inputs and outputs).
     `path` is dotted; list indices are numbers ("ingress.0.fromPort"). A value of `DELETE`
     removes the property."""
@@ -211,7 +194,7 @@ def mutate(resources: list[FakeResource], name: str, path: str, value: Any) -> l
     return out
 
 
-def without(resources: list[FakeResource], *names: str) -> list[FakeResource]:
+def without(resources: list[RenderedResource], *names: str) -> list[RenderedResource]:
     """The stack minus some resources (and the links to them)."""
     gone = {r.urn for r in resources if r.name in names}
     return [replace(r, dependencies=tuple(d for d in r.dependencies if d not in gone),
@@ -254,7 +237,7 @@ class InProcessPack(AnalyzerClient):
                                                               EnforcementLevel.MANDATORY)))
 
 
-def run_in_process(resources: list[FakeResource], policy_config: dict | None = None,
+def run_in_process(resources: list[RenderedResource], policy_config: dict | None = None,
                    stack: str = "heavy", monkeypatch: Any = None) -> list[Verdict]:
     """Configure and analyze in-process. The stack name reaches the pack as the engine sends
     it: PULUMI_STACK in the environment (set through monkeypatch, restored after the test)."""
@@ -269,7 +252,7 @@ def run_in_process(resources: list[FakeResource], policy_config: dict | None = N
 @pytest.fixture
 def analyze(monkeypatch: pytest.MonkeyPatch) -> Callable[..., list[Verdict]]:
     """analyze(resources, policy_config=None, stack="heavy") -> verdicts, in-process."""
-    def run(resources: list[FakeResource], policy_config: dict | None = None, stack: str = "heavy") -> list[Verdict]:
+    def run(resources: list[RenderedResource], policy_config: dict | None = None, stack: str = "heavy") -> list[Verdict]:
         return run_in_process(resources, policy_config, stack, monkeypatch)
     return run
 

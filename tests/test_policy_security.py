@@ -2,7 +2,8 @@
 
 import pytest
 
-from policy_fixtures import (DELETE, FakeResource, analyze, happy_stack, https_listener, mutate, named,  # noqa: F401
+from offline.engine import RenderedResource
+from policy_fixtures import (DELETE, analyze, happy_stack, https_listener, mutate, named,  # noqa: F401
                              urn)
 
 MANDATORY = ["efs-encrypted", "efs-transit-encryption", "launch-template-imdsv2", "no-public-ip", "no-open-ingress",
@@ -114,7 +115,7 @@ def test_standalone_ingress_rule_open_to_world_rejected(analyze):
     rule_type = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
     props = {"securityGroupId": "sg-efs", "ipProtocol": "tcp", "fromPort": 2049, "toPort": 2049,
              "cidrIpv4": "0.0.0.0/0"}
-    rule = FakeResource(urn=urn("heavy", rule_type, "nfs-open"), type=rule_type, name="nfs-open",
+    rule = RenderedResource(id=None, urn=urn("heavy", rule_type, "nfs-open"), type=rule_type, name="nfs-open",
                         parent=efs_sg.parent, custom=True, inputs=props, outputs=props,
                         dependencies=(efs_sg.urn,), property_dependencies={"securityGroupId": (efs_sg.urn,)})
     v = only(analyze([*stack, rule]), "no-open-ingress")

@@ -4,7 +4,8 @@ import json
 
 import pytest
 
-from policy_fixtures import (CONTAINERS_HEAVY, DELETE, FakeResource, analyze, happy_stack, mutate, named,  # noqa: F401
+from offline.engine import RenderedResource
+from policy_fixtures import (CONTAINERS_HEAVY, DELETE, analyze, happy_stack, mutate, named,  # noqa: F401
                              urn, without)
 
 SIZING = ["asg-min-instances", "compute-optimized-instances", "efs-throughput-mode", "ecs-task-max-bounded",
@@ -159,7 +160,7 @@ def test_task_capacity_follows_dependencies_not_any_asg(analyze):
     """An unrelated large ASG in the stack must not count toward the service's room."""
     stack = mutate(happy_stack(), "pypiserver-asg", "maxSize", 3)
     big = next(r for r in stack if r.name == "pypiserver-asg")
-    other = FakeResource(urn=urn("heavy", big.type, "other-asg"), type=big.type, name="other-asg", parent=big.parent,
+    other = RenderedResource(id=None, urn=urn("heavy", big.type, "other-asg"), type=big.type, name="other-asg", parent=big.parent,
                          custom=True, inputs={**big.inputs, "maxSize": 50}, outputs={**big.outputs, "maxSize": 50},
                          dependencies=big.dependencies, property_dependencies=big.property_dependencies)
     assert len(named(analyze([*stack, other]), "ecs-task-max-fits-instances")) == 1
