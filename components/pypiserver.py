@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pulumi
+import pulumi_aws as aws
 
 from . import compute, edge, iam, network, observability, service, storage, task_design
 from .config import PypiServerConfig
@@ -67,7 +68,7 @@ class PypiServer(pulumi.ComponentResource):
     def _security_groups(self) -> network.SecurityGroups:
         return network.security_groups(self._name, self._cfg, self.placement, self, self._tags)
 
-    def _cluster(self):
+    def _cluster(self) -> aws.ecs.Cluster:
         return compute.cluster(self._name, self, self._tags)
 
     def _storage(self) -> storage.Storage:

@@ -76,8 +76,8 @@ def service(name: str, cfg: PypiServerConfig, region: str, *, cluster: aws.ecs.C
                                         opts=opts)
     spec = task_spec(cfg, region)
     container_definitions = pulumi.Output.all(log_group.name, credentials_secret_arn).apply(
-        lambda a: json.dumps(task_design.container_definitions(
-            replace(spec, log_group=a[0], credentials_secret_arn=a[1]))))
+        lambda a: task_design.container_definitions_json(
+            replace(spec, log_group=a[0], credentials_secret_arn=a[1])))
     task_definition = aws.ecs.TaskDefinition(
         f"{name}-task",
         family=f"{name}-{pulumi.get_stack()}",

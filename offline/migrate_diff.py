@@ -70,9 +70,6 @@ class MigrationDiff:
     changes: list[ResourceChange]
     unknown_types: list[str] = field(default_factory=list)  # types missing from the replacement table
 
-    def by_action(self, action: Action) -> list[ResourceChange]:
-        return [c for c in self.changes if c.action == action]
-
     def find(self, type_: str, name: str | None = None) -> list[ResourceChange]:
         return [c for c in self.changes if c.type == type_ and (name is None or c.name == name)]
 
