@@ -45,6 +45,9 @@ def user_data(cluster_name: str) -> str:
         "cat >> /etc/ecs/ecs.config <<'EOF'",
         f"ECS_CLUSTER={cluster_name}",
         "ECS_ENABLE_CONTAINER_METADATA=true",
+        # Task roles in bridge mode (the EFS IAM mount uses the task role): said explicitly
+        # rather than relying on the AMI's default.
+        "ECS_ENABLE_TASK_IAM_ROLE=true",
         "ECS_CONTAINER_STOP_TIMEOUT=30s",
         "EOF",
         "",
@@ -73,7 +76,8 @@ def instances(name: str, cfg: PypiServerConfig, net: NetworkPlacement, ecs_clust
         # IMDSv2 only; hop limit 1 keeps bridge-mode containers away from the instance role.
         metadata_options={"http_endpoint": "enabled", "http_tokens": "required",
                           "http_put_response_hop_limit": 1, "instance_metadata_tags": "disabled"},
-        network_interfaces=[{"associate_public_ip_address": "false", "delete_on_termination": "true",
+        network_interfaces=[{"associate_public_ip_address": str(cfg.instance_public_ip).lower(),
+                             "delete_on_termination": "true",
                              "security_groups": [instance_security_group.id]}],
         block_device_mappings=[{"device_name": "/dev/xvda", "ebs": {
             "encrypted": "true", "volume_size": ROOT_VOLUME_GIB, "volume_type": "gp3",

@@ -22,7 +22,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
-from . import sizing, task_design
+from . import images, sizing, task_design
 from .catalog import InstanceSpec, catalog
 
 NAMESPACE = "pypiserver"
@@ -43,6 +43,15 @@ PROFILE_DEFAULTS: dict[str, dict[str, Any]] = {
                    "expectedStorageGb": 50, "expectedLcuUsdPerMonth": 5},
 }
 
+# The ALB's idle timeout sits this far above the front's upload timeout, so nginx answers a
+# stalled upload with its own 504 before the load balancer drops the connection.
+LOAD_BALANCER_IDLE_MARGIN_SECONDS = 30
+# Interface endpoints the task and the instances need when subnets have no NAT route
+# ("Amazon ECS interface VPC endpoints (AWS PrivateLink)"; SSM for the AMI parameter and
+# Session Manager). ECR's layers come from S3, through the gateway endpoint.
+VPC_INTERFACE_ENDPOINTS = ("ecs", "ecs-agent", "ecs-telemetry", "ecr.api", "ecr.dkr", "secretsmanager", "logs",
+                           "ssm", "ssmmessages", "ec2messages")
+
 # pypiserver needs two gunicorn workers of ~128 MiB each to serve and upload at once.
 MIN_CONTAINER_MEMORY_MIB = 256
 LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192,
@@ -51,8 +60,13 @@ LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 
 _SUBNET_ID = re.compile(r"^subnet-[0-9a-f]{8,17}$")
 _DNS_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-# A release tag (v2.4.2, 2.4.2-alpine) or a digest; never a moving tag such as `latest`.
-_IMAGE_TAG = re.compile(r"^(v?\d+\.\d+\.\d+([.-][0-9A-Za-z.-]+)?|sha256:[0-9a-f]{64})$")
+# An IAM principal a resource policy can name: an account root, a role or a user.
+_IAM_PRINCIPAL = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:(root|role/[\w+=,.@/-]{1,512}|user/[\w+=,.@/-]{1,512})$")
+# AWS Backup takes cron expressions only: "A CRON expression in UTC specifying when Backup
+# initiates a backup job" (botocore backup model, BackupRuleInput.ScheduleExpression), with the
+# six fields of EventBridge's cron (minutes hours day-of-month month day-of-week year), one of
+# day-of-month and day-of-week being '?'.
+_CRON_FIELD = re.compile(r"^[0-9A-Za-z*?,/#L-]+$")
 
 
 class ConfigError(Exception):
@@ -101,12 +115,26 @@ class PypiServerConfig(BaseModel):
     backup_retention_days: Annotated[int, Field(ge=1, le=35)] = 7
     backup_schedule: str = "cron(0 2 * * ? *)"
 
-    # Network and edge. No VPC/subnets: the default VPC and its subnets are looked up.
+    # Network. No vpcId: the component builds its own VPC (public subnets for the load
+    # balancer, private subnets for instances and EFS, NAT egress, an S3 gateway endpoint).
+    # With vpcId + subnetIds, the subnets are looked up and checked at preview.
     vpc_id: Annotated[str, Field(pattern=r"^vpc-[0-9a-f]{8,17}$")] | None = None
     subnet_ids: list[str] | None = None
     load_balancer_subnet_ids: list[str] | None = None
+    vpc_cidr: str = "10.0.0.0/16"
+    availability_zone_count: Annotated[int, Field(ge=2, le=3)] = 2
+    # One NAT gateway by default: instances only need egress for the ECS control plane, image
+    # pulls, logs and secrets; clients never cross it. per-az keeps egress through an AZ outage.
+    nat_gateways: Literal["single", "per-az"] = "single"
+    # Interface endpoints for every AWS service the task needs (private subnets with no NAT).
+    vpc_endpoints: bool = False
+    # Instances with public IPs in public subnets (e.g. the default VPC): the pack's
+    # no-public-ip policy flags it unless the organization allows it.
+    instance_public_ip: bool = False
     load_balancer_scheme: Literal["internal", "internet-facing"] = "internal"
     allowed_cidrs: list[str] | None = None
+    # Internet-facing without a domain serves plain HTTP: refused unless said explicitly.
+    allow_plain_http: bool = False
     zone_id: Annotated[str, Field(pattern=r"^Z[0-9A-Z]{4,32}$")] | None = None
     dns_names: list[str] = ["pypiserver"]
 
@@ -115,8 +143,16 @@ class PypiServerConfig(BaseModel):
     alarm_topic_arns: list[Annotated[str, Field(pattern=r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]+$")]] = []
     log_retention_days: int = 90
 
+    # Images: a release tag or a digest (sha256:<64 hex>); an optional registry mirror, such as
+    # an ECR pull-through cache for Docker Hub (every task behind one NAT shares Docker Hub's
+    # anonymous pull limit).
+    image_tag: str = images.DEFAULT_PYPISERVER_TAG
+    nginx_image_tag: str = images.DEFAULT_NGINX_TAG
+    image_registry: str | None = None
+    # IAM principals (role, user or account root ARNs) that may read the credentials secret.
+    secret_readers: list[str] = []
+
     # pypiserver behaviour.
-    image_tag: str = "v2.4.2"
     authenticate: list[Action] = ["download", "list", "update"]
     # Off by default: falling back to pypi.org for unknown names invites dependency confusion.
     fallback_to_pypi: bool = False
@@ -126,6 +162,7 @@ class PypiServerConfig(BaseModel):
     # Cost-estimate assumptions (profile defaults, from the guide's breakdown).
     expected_storage_gb: Annotated[float, Field(ge=0)]
     expected_lcu_usd_per_month: Annotated[float, Field(ge=0)]
+    expected_nat_gb_per_month: Annotated[float, Field(ge=0)] = sizing.DEFAULT_NAT_GB_PER_MONTH
 
     # -- validation ---------------------------------------------------------------
 
@@ -186,8 +223,35 @@ class PypiServerConfig(BaseModel):
     @field_validator("backup_schedule")
     @classmethod
     def _schedule(cls, v: str) -> str:
-        if not re.match(r"^(cron|rate)\(.+\)$", v):
-            raise ValueError("expected an AWS Backup expression such as 'cron(0 2 * * ? *)' or 'rate(12 hours)'")
+        expected = "expected a 6-field cron expression such as 'cron(0 2 * * ? *)' (AWS Backup takes no rate())"
+        match = re.match(r"^cron\((.+)\)$", v)
+        fields = match.group(1).split() if match else []
+        if len(fields) != 6 or not all(_CRON_FIELD.match(f) for f in fields):
+            raise ValueError(expected)
+        if "?" not in (fields[2], fields[4]):
+            raise ValueError(f"{expected}; one of day-of-month and day-of-week must be '?'")
+        return v
+
+    @field_validator("vpc_cidr")
+    @classmethod
+    def _vpc_cidr(cls, v: str) -> str:
+        try:
+            net = ipaddress.ip_network(v, strict=True)
+        except ValueError:
+            raise ValueError("is not an IPv4 CIDR block such as 10.0.0.0/16") from None
+        # VPC CIDR blocks are /16 to /28 (Amazon VPC user guide, "VPC CIDR blocks"); six /(n+3)
+        # subnets must still leave room for instances, EFS and the load balancer's nodes.
+        if net.version != 4 or not 16 <= net.prefixlen <= 22:
+            raise ValueError("needs an IPv4 block from /16 to /22 (subnets are carved as /(n+3))")
+        return v
+
+    @field_validator("secret_readers")
+    @classmethod
+    def _secret_readers(cls, v: list[str]) -> list[str]:
+        bad = [p for p in v if not _IAM_PRINCIPAL.match(p)]
+        if bad:
+            raise ValueError(f"{bad[0]!r} is not an IAM principal ARN (arn:aws:iam::<account>:role/<name>, "
+                             ":user/<name> or :root)")
         return v
 
     @field_validator("log_retention_days")
@@ -197,13 +261,15 @@ class PypiServerConfig(BaseModel):
             raise ValueError(f"{v} is not a CloudWatch retention; allowed: {', '.join(map(str, LOG_RETENTION_DAYS))}")
         return v
 
-    @field_validator("image_tag")
+    @field_validator("image_tag", "nginx_image_tag")
     @classmethod
     def _image_tag(cls, v: str) -> str:
-        if not _IMAGE_TAG.match(v):
-            raise ValueError(f"{v!r} is not a pinned release tag; use e.g. 'v2.4.2' (moving tags like 'latest' "
-                             "change what runs without a diff)")
-        return v
+        return images.check_tag(v)
+
+    @field_validator("image_registry")
+    @classmethod
+    def _image_registry(cls, v: str | None) -> str | None:
+        return v if v is None else images.check_registry(v)
 
     @field_validator("authenticate")
     @classmethod
@@ -238,13 +304,15 @@ class PypiServerConfig(BaseModel):
         if self.efs_throughput_mode != "provisioned" and self.efs_provisioned_throughput_mibps is not None:
             raise ConfigError(f"{key('efsProvisionedThroughputMibps')} applies only when {key('efsThroughputMode')} "
                               f"is 'provisioned' (it is {self.efs_throughput_mode!r})")
-        if self.subnet_ids is not None and self.vpc_id is None:
-            raise ConfigError(f"{key('vpcId')} is required when {key('subnetIds')} is set (the VPC of those subnets)")
-        if self.load_balancer_subnet_ids is not None and self.subnet_ids is None:
-            raise ConfigError(f"{key('loadBalancerSubnetIds')} needs {key('subnetIds')} and {key('vpcId')} too")
+        self._check_network()
         if self.load_balancer_scheme == "internet-facing" and not self.allowed_cidrs:
             raise ConfigError(f"{key('allowedCidrs')} is required when {key('loadBalancerScheme')} is "
                               "'internet-facing'; list your clients' CIDRs (['0.0.0.0/0'] opens it to the world)")
+        if self.load_balancer_scheme == "internet-facing" and not self.domain_enabled and not self.allow_plain_http:
+            raise ConfigError(
+                f"{key('loadBalancerScheme')}: an internet-facing index without {key('zoneId')} serves plain HTTP, "
+                f"so credentials and packages cross the internet in clear text; set {key('zoneId')} (HTTPS) or "
+                f"{key('allowPlainHttp')}: true to accept that")
         if self.front_enabled and (self.pypiserver_cpu_units < 128 or self.pypiserver_memory_reservation_mib < 128):
             raise ConfigError(
                 f"{key('containerCpu')}/{key('containerMemory')}: with the nginx front on, the task needs at least "
@@ -252,6 +320,25 @@ class PypiServerConfig(BaseModel):
                 "(nginx's share plus 128 for pypiserver)")
         self._check_task_fits()
         return self
+
+    def _check_network(self) -> None:
+        key, given = _key, self.model_fields_set
+        if self.subnet_ids is not None and self.vpc_id is None:
+            raise ConfigError(f"{key('vpcId')} is required when {key('subnetIds')} is set (the VPC of those subnets)")
+        if self.vpc_id is not None and self.subnet_ids is None:
+            raise ConfigError(f"{key('subnetIds')} is required when {key('vpcId')} is set (the instance subnets, "
+                              "one per AZ, at least 2); leave both unset to let the component build its network")
+        if self.load_balancer_subnet_ids is not None and self.subnet_ids is None:
+            raise ConfigError(f"{key('loadBalancerSubnetIds')} needs {key('subnetIds')} and {key('vpcId')} too")
+        own_network_only = ("vpcCidr", "availabilityZoneCount", "natGateways")
+        if self.vpc_id is not None:
+            for alias in own_network_only:
+                if _field_name(alias) in given:
+                    raise ConfigError(f"{key(alias)} applies only when the component builds the VPC "
+                                      f"(unset {key('vpcId')} and {key('subnetIds')}, or drop {key(alias)})")
+        if self.instance_public_ip and self.vpc_id is None:
+            raise ConfigError(f"{key('instancePublicIp')} needs {key('vpcId')} and public {key('subnetIds')}; the "
+                              "network the component builds keeps instances private behind NAT")
 
     def _check_task_fits(self) -> None:
         """A task that no instance can hold would never be placed: reject it before AWS does."""
@@ -342,11 +429,43 @@ class PypiServerConfig(BaseModel):
             efs_storage_gb=self.expected_storage_gb,
             alb_lcu_usd=self.expected_lcu_usd_per_month,
             efs_provisioned_mibps=self.efs_provisioned_throughput_mibps,
+            nat_gateways=self.nat_gateway_count,
+            nat_gb_per_month=self.expected_nat_gb_per_month if self.builds_network else 0,
+            interface_endpoint_azs=len(VPC_INTERFACE_ENDPOINTS) * self.network_az_count if self.vpc_endpoints else 0,
         )
+
+    @property
+    def network_az_count(self) -> int:
+        """AZs the instances span (own network: the configured count; given subnets: one per subnet)."""
+        return self.availability_zone_count if self.builds_network else len(set(self.subnet_ids or []))
 
     @property
     def domain_enabled(self) -> bool:
         return self.zone_id is not None
+
+    @property
+    def builds_network(self) -> bool:
+        return self.vpc_id is None
+
+    @property
+    def nat_gateway_count(self) -> int:
+        if not self.builds_network:
+            return 0
+        return self.availability_zone_count if self.nat_gateways == "per-az" else 1
+
+    @property
+    def load_balancer_idle_timeout_seconds(self) -> int:
+        """The load balancer must not cut a slow upload before the front's own timeout does:
+        the ALB closes a connection idle for this long, while nginx still waits on pypiserver."""
+        return task_design.UPLOAD_TIMEOUT_SECONDS + LOAD_BALANCER_IDLE_MARGIN_SECONDS
+
+    @property
+    def pypiserver_image(self) -> str:
+        return images.reference(images.PYPISERVER_REPOSITORY, self.image_tag, self.image_registry)
+
+    @property
+    def nginx_image(self) -> str:
+        return images.reference(images.NGINX_REPOSITORY, self.nginx_image_tag, self.image_registry)
 
     def capacity_summary(self) -> dict[str, Any]:
         """The capacity math as the component exports it (camelCase, like every output)."""
@@ -370,6 +489,10 @@ class PypiServerConfig(BaseModel):
 
 def _key(field_alias: str) -> str:
     return f"{NAMESPACE}:{field_alias}"
+
+
+def _field_name(alias: str) -> str:
+    return next(n for n, f in PypiServerConfig.model_fields.items() if f.alias == alias)
 
 
 def _alias_of(field_name: str) -> str:

@@ -34,7 +34,8 @@ def load_balancer(name: str, cfg: PypiServerConfig, net: NetworkPlacement, alb_s
         security_groups=[alb_security_group.id],
         subnets=net.load_balancer_subnet_ids,
         drop_invalid_header_fields=True,
-        idle_timeout=60,
+        # Above the front's upload timeout: a large upload is never cut by the load balancer.
+        idle_timeout=cfg.load_balancer_idle_timeout_seconds,
         tags=tags,
         opts=opts,
     )
@@ -81,6 +82,11 @@ def load_balancer(name: str, cfg: PypiServerConfig, net: NetworkPlacement, alb_s
 def _certificate(name: str, cfg: PypiServerConfig, parent: pulumi.Resource,
                  tags: dict[str, str]) -> tuple[list[str], pulumi.Output[str]]:
     zone = aws.route53.get_zone(zone_id=cfg.zone_id)
+    if zone.private_zone:
+        # ACM's DNS validation needs records the public internet resolves ("ACM does not
+        # validate domains in private hosted zones", ACM user guide, "DNS validation").
+        raise pulumi.RunError(f"pypiserver:zoneId: {cfg.zone_id} ({zone.name}) is a private hosted zone; ACM can "
+                              "only validate a certificate through a public zone: give a public hosted zone's id")
     fqdns = [f"{label}.{zone.name.rstrip('.')}" for label in cfg.dns_names]
     cert = aws.acm.Certificate(f"{name}-cert", domain_name=fqdns[0], subject_alternative_names=fqdns[1:],
                                validation_method="DNS", tags=tags, opts=pulumi.ResourceOptions(parent=parent))

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from . import images
+
 
 @dataclass(frozen=True)
 class Roles:
@@ -32,8 +34,23 @@ def _role(name: str, service: str, managed: list[str], opts: pulumi.ResourceOpti
     return role
 
 
+def pull_through_cache_policy(registry: str) -> dict | None:
+    """A pull-through cache makes its repository on first pull, as the puller: "the IAM
+    principal needs ecr:CreateRepository and ecr:BatchImportUpstreamImage" (Amazon ECR user
+    guide, "IAM permissions required to sync an upstream registry with a private registry")."""
+    ecr = images.ecr_registry(registry)
+    if ecr is None:
+        return None
+    account, region = ecr
+    prefix = registry.split("/", 1)[1] if "/" in registry else "*"
+    return {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Action": ["ecr:CreateRepository", "ecr:BatchImportUpstreamImage"],
+        "Resource": f"arn:aws:ecr:{region}:{account}:repository/{prefix}/*"}]}
+
+
 def roles(name: str, file_system_arn: pulumi.Input[str], access_point_arn: pulumi.Input[str],
-          credentials_secret_arn: pulumi.Input[str], parent: pulumi.Resource, tags: dict[str, str]) -> Roles:
+          credentials_secret_arn: pulumi.Input[str], image_registry: str | None, parent: pulumi.Resource,
+          tags: dict[str, str]) -> Roles:
     opts = pulumi.ResourceOptions(parent=parent)
     instance_role = _role(f"{name}-instance-role", "ec2.amazonaws.com", [
         "arn:aws:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role",
@@ -55,6 +72,11 @@ def roles(name: str, file_system_arn: pulumi.Input[str], access_point_arn: pulum
         })),
         opts=pulumi.ResourceOptions(parent=execution),
     )
+
+    cache_policy = pull_through_cache_policy(image_registry or "")
+    if cache_policy is not None:
+        aws.iam.RolePolicy(f"{name}-execution-pull-through-cache", role=execution.id,
+                           policy=json.dumps(cache_policy), opts=pulumi.ResourceOptions(parent=execution))
 
     task = aws.iam.Role(f"{name}-task-role", assume_role_policy=assume_role_policy("ecs-tasks.amazonaws.com"),
                         tags=tags, opts=opts)

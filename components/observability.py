@@ -10,7 +10,18 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from . import names
 from .config import PypiServerConfig
+
+# CloudWatch alarms publish to an encrypted topic only when the key admits them: "The default
+# AWS KMS key policy for Amazon SNS doesn't allow CloudWatch alarms to perform kms:Decrypt and
+# kms:GenerateDataKey API calls. You can't manually edit policies for AWS managed keys" (AWS
+# re:Post knowledge center, "cloudwatch-configure-alarm-sns"). So the topic gets a
+# customer-managed key whose policy admits CloudWatch, and a topic policy that lets it publish.
+ALARM_PUBLISHER = "cloudwatch.amazonaws.com"
+TOPIC_OWNER_ACTIONS = ["SNS:GetTopicAttributes", "SNS:SetTopicAttributes", "SNS:AddPermission",
+                       "SNS:RemovePermission", "SNS:DeleteTopic", "SNS:Subscribe", "SNS:ListSubscriptionsByTopic",
+                       "SNS:Publish"]
 
 
 @dataclass(frozen=True)
@@ -50,6 +61,32 @@ class Observability:
     topic: aws.sns.Topic
     alarms: list[aws.cloudwatch.MetricAlarm]
     dashboard: aws.cloudwatch.Dashboard
+    dashboard_url: str
+
+
+def alarm_key_policy(account_id: str) -> dict[str, Any]:
+    """The account administers the key (AWS's default key policy); CloudWatch may encrypt
+    and decrypt with it, which publishing to the topic needs."""
+    return {"Version": "2012-10-17", "Statement": [
+        {"Sid": "AccountAdministers", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{account_id}:root"},
+         "Action": "kms:*", "Resource": "*"},
+        {"Sid": "CloudWatchAlarmsPublish", "Effect": "Allow", "Principal": {"Service": ALARM_PUBLISHER},
+         "Action": ["kms:Decrypt", "kms:GenerateDataKey*"], "Resource": "*"},
+    ]}
+
+
+def alarm_topic_policy(topic_arn: str, account_id: str) -> dict[str, Any]:
+    return {"Version": "2012-10-17", "Statement": [
+        {"Sid": "AccountOwns", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{account_id}:root"},
+         "Action": TOPIC_OWNER_ACTIONS, "Resource": topic_arn},
+        {"Sid": "CloudWatchAlarmsPublish", "Effect": "Allow", "Principal": {"Service": ALARM_PUBLISHER},
+         "Action": "SNS:Publish", "Resource": topic_arn,
+         "Condition": {"StringEquals": {"aws:SourceAccount": account_id}}},
+    ]}
+
+
+def dashboard_url(region: str, dashboard_name: str) -> str:
+    return f"https://{region}.console.aws.amazon.com/cloudwatch/home?region={region}#dashboards/dashboard/{dashboard_name}"
 
 
 def monitoring(name: str, cfg: PypiServerConfig, region: str, *, file_system_id: pulumi.Input[str],
@@ -57,7 +94,14 @@ def monitoring(name: str, cfg: PypiServerConfig, region: str, *, file_system_id:
                load_balancer_arn_suffix: pulumi.Input[str], target_group_arn_suffix: pulumi.Input[str],
                parent: pulumi.Resource, tags: dict[str, str]) -> Observability:
     opts = pulumi.ResourceOptions(parent=parent)
-    topic = aws.sns.Topic(f"{name}-alarms", kms_master_key_id="alias/aws/sns", tags=tags, opts=opts)
+    account_id = aws.get_caller_identity().account_id
+    key = aws.kms.Key(f"{name}-alarms-key", description="pypiserver alarm topic: CloudWatch alarms may publish",
+                      enable_key_rotation=True, deletion_window_in_days=30,
+                      policy=json.dumps(alarm_key_policy(account_id)), tags=tags, opts=opts)
+    topic = aws.sns.Topic(f"{name}-alarms", kms_master_key_id=key.arn, tags=tags, opts=opts)
+    aws.sns.TopicPolicy(f"{name}-alarms-policy", arn=topic.arn,
+                        policy=topic.arn.apply(lambda arn: json.dumps(alarm_topic_policy(arn, account_id))),
+                        opts=pulumi.ResourceOptions(parent=topic))
     for i, email in enumerate(cfg.alarm_emails):
         aws.sns.TopicSubscription(f"{name}-alarm-email-{i}", topic=topic.arn, protocol="email", endpoint=email,
                                   opts=pulumi.ResourceOptions(parent=topic))
@@ -90,9 +134,11 @@ def monitoring(name: str, cfg: PypiServerConfig, region: str, *, file_system_id:
     ]
     body = pulumi.Output.all(file_system_id, cluster_name, service_name, load_balancer_arn_suffix,
                              target_group_arn_suffix).apply(lambda a: json.dumps(dashboard_body(region, *a)))
-    dashboard = aws.cloudwatch.Dashboard(f"{name}-dashboard", dashboard_name=f"{name}-{pulumi.get_stack()}",
+    dashboard_name = names.derived("dashboard", name, pulumi.get_stack())
+    dashboard = aws.cloudwatch.Dashboard(f"{name}-dashboard", dashboard_name=dashboard_name,
                                          dashboard_body=body, opts=opts)
-    return Observability(topic=topic, alarms=alarms, dashboard=dashboard)
+    return Observability(topic=topic, alarms=alarms, dashboard=dashboard,
+                         dashboard_url=dashboard_url(region, dashboard_name))
 
 
 def dashboard_body(region: str, file_system_id: str, cluster: str, service: str, alb: str,

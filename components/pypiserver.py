@@ -7,7 +7,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from . import compute, edge, iam, network, observability, service, storage, task_design
+from . import compute, edge, iam, names, network, observability, service, storage, task_design
 from .config import PypiServerConfig
 
 COMPONENT_TYPE = "pypiserver:index:PypiServer"
@@ -29,12 +29,14 @@ class PypiServer(pulumi.ComponentResource):
 
     def __init__(self, name: str, config: PypiServerConfig, region: str,
                  opts: pulumi.ResourceOptions | None = None) -> None:
+        _check_names(name)
         super().__init__(COMPONENT_TYPE, name, None, opts)
         self._name, self._cfg, self._region = name, config, region
         self._tags = {"Service": "pypiserver", "Stack": pulumi.get_stack(), "ManagedBy": "pulumi", **config.tags}
 
-        self.placement = network.resolve_placement(config)
+        self.placement = self._network()
         self.security_groups = self._security_groups()
+        self.endpoints = self._interface_endpoints()
         self.cluster = self._cluster()
         self.storage = self._storage()
         self.credentials = self._credentials()
@@ -51,19 +53,40 @@ class PypiServer(pulumi.ComponentResource):
         self.register_outputs(self.outputs())
 
     def outputs(self) -> dict[str, Any]:
+        built = self.placement.built
         return {
             "url": self.url,
             "albDnsName": self.edge.load_balancer.dns_name,
+            "loadBalancerArn": self.edge.load_balancer.arn,
+            "targetGroupArn": self.edge.target_group.arn,
             "efsId": self.storage.file_system.id,
             "clusterName": self.cluster.name,
             "serviceName": self.service.service.name,
+            "serviceArn": self.service.service.id,
             "asgName": self.compute.auto_scaling_group.name,
             "credentialsSecretArn": self.credentials_secret_arn,
+            # Who may read the credentials: the task's execution role and the stack's secretReaders.
+            "credentialsSecretReaders": pulumi.Output.all(self.roles.execution.arn, *self._cfg.secret_readers),
+            "alarmTopicArn": self.observability.topic.arn,
+            "dashboardUrl": self.observability.dashboard_url,
+            "vpcId": self.placement.vpc_id,
+            "instanceSubnetIds": self.placement.instance_subnet_ids,
+            "loadBalancerSubnetIds": self.placement.load_balancer_subnet_ids,
+            "natGatewayIds": [n.id for n in built.nat_gateways] if built else [],
             "capacity": self.capacity,
             "monthlyCostUsd": self.monthly_cost_usd,
         }
 
     # -- one helper per AWS concern ---------------------------------------------------
+
+    def _network(self) -> network.NetworkPlacement:
+        return network.placement(self._name, self._cfg, self._region, self, self._tags)
+
+    def _interface_endpoints(self) -> list[aws.ec2.VpcEndpoint]:
+        if not self._cfg.vpc_endpoints:
+            return []
+        return network.interface_endpoints(self._name, self.placement, self.security_groups.instances,
+                                           self._region, self, self._tags)
 
     def _security_groups(self) -> network.SecurityGroups:
         return network.security_groups(self._name, self._cfg, self.placement, self, self._tags)
@@ -76,11 +99,11 @@ class PypiServer(pulumi.ComponentResource):
                                    self._tags)
 
     def _credentials(self) -> service.Credentials:
-        return service.credentials(self._name, self, self._tags)
+        return service.credentials(self._name, self._cfg, self, self._tags)
 
     def _iam(self) -> iam.Roles:
         return iam.roles(self._name, self.storage.file_system.arn, self.storage.access_point.arn,
-                         self.credentials.secret.arn, self, self._tags)
+                         self.credentials.secret.arn, self._cfg.image_registry, self, self._tags)
 
     def _compute(self) -> compute.Compute:
         return compute.instances(self._name, self._cfg, self.placement, self.cluster, self.security_groups.instances,
@@ -95,7 +118,8 @@ class PypiServer(pulumi.ComponentResource):
             self._name, self._cfg, self._region,
             cluster=self.cluster,
             capacity_provider=self.compute.capacity_provider,
-            ready=[self.compute.cluster_capacity_providers, *self.edge.listeners, *self.storage.mount_targets],
+            ready=[self.compute.cluster_capacity_providers, *self.edge.listeners, *self.storage.mount_targets,
+                   *self.endpoints, *(self.placement.built.nat_gateways if self.placement.built else [])],
             file_system_id=self.storage.file_system.id,
             access_point_id=self.storage.access_point.id,
             credentials_secret_arn=self.credentials.secret.arn,
@@ -117,3 +141,14 @@ class PypiServer(pulumi.ComponentResource):
             parent=self,
             tags=self._tags,
         )
+
+
+def _check_names(name: str) -> None:
+    """Names AWS would refuse fail here, at preview, as one line."""
+    try:
+        names.check_autonamed("load-balancer", f"{name}-alb")
+        names.check_autonamed("target-group", f"{name}-tg")
+        names.derived("task-definition-family", name, pulumi.get_stack())
+        names.derived("dashboard", name, pulumi.get_stack())
+    except names.AwsNameError as err:
+        raise pulumi.RunError(str(err)) from None

@@ -9,7 +9,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
 
-from . import task_design
+from . import names, task_design
 from .config import PypiServerConfig
 
 USERNAME = "pypi"
@@ -33,8 +33,10 @@ class Service:
     scaling_target: aws.appautoscaling.Target
 
 
-def credentials(name: str, parent: pulumi.Resource, tags: dict[str, str]) -> Credentials:
-    """Generated once at deploy time and kept in state: later runs render identical inputs."""
+def credentials(name: str, cfg: PypiServerConfig, parent: pulumi.Resource, tags: dict[str, str]) -> Credentials:
+    """Generated once at deploy time and kept in state: later runs render identical inputs.
+    The principals in `secretReaders` may read it through the secret's resource policy (IAM
+    policies in their own accounts must allow it too, for readers in other accounts)."""
     password = random.RandomPassword(f"{name}-password", length=PASSWORD_LENGTH, special=False,
                                      opts=pulumi.ResourceOptions(parent=parent))
     secret = aws.secretsmanager.Secret(f"{name}-credentials", description="pypiserver username and password",
@@ -46,13 +48,29 @@ def credentials(name: str, parent: pulumi.Resource, tags: dict[str, str]) -> Cre
             lambda p: json.dumps(task_design.credentials_document(USERNAME, p), sort_keys=True)),
         opts=pulumi.ResourceOptions(parent=secret),
     )
+    if cfg.secret_readers:
+        aws.secretsmanager.SecretPolicy(
+            f"{name}-credentials-readers",
+            secret_arn=secret.arn,
+            policy=json.dumps(secret_readers_policy(cfg.secret_readers)),
+            block_public_policy=True,
+            opts=pulumi.ResourceOptions(parent=secret),
+        )
     return Credentials(secret=secret, password=password)
+
+
+def secret_readers_policy(readers: list[str]) -> dict:
+    # "Resource": "*" in a secret's resource policy means the secret itself.
+    return {"Version": "2012-10-17", "Statement": [{
+        "Sid": "NamedReaders", "Effect": "Allow", "Principal": {"AWS": sorted(readers)},
+        "Action": "secretsmanager:GetSecretValue", "Resource": "*"}]}
 
 
 def task_spec(cfg: PypiServerConfig, region: str) -> task_design.TaskSpec:
     """Everything the container definitions need from config; ARNs are filled in later."""
     return task_design.TaskSpec(
-        image_tag=cfg.image_tag,
+        pypiserver_image=cfg.pypiserver_image,
+        nginx_image=cfg.nginx_image,
         workers=cfg.workers,
         pypiserver_cpu=cfg.pypiserver_cpu_units,
         pypiserver_memory=cfg.pypiserver_memory_mib,
@@ -80,7 +98,7 @@ def service(name: str, cfg: PypiServerConfig, region: str, *, cluster: aws.ecs.C
             replace(spec, log_group=a[0], credentials_secret_arn=a[1])))
     task_definition = aws.ecs.TaskDefinition(
         f"{name}-task",
-        family=f"{name}-{pulumi.get_stack()}",
+        family=names.derived("task-definition-family", name, pulumi.get_stack()),
         network_mode="bridge",
         requires_compatibilities=["EC2"],
         execution_role_arn=execution_role.arn,

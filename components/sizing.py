@@ -31,6 +31,16 @@ HOURS_PER_MONTH = 730
 ALB_BASE_USD_PER_MONTH = 16.20
 EFS_STANDARD_USD_PER_GB_MONTH = 0.30
 EFS_PROVISIONED_USD_PER_MIBPS_MONTH = 6.00
+# Network (AWS pricing pages, us-east-1, not in the guide, which assumes the default VPC):
+# a NAT gateway is $0.045 per hour plus $0.045 per GB processed, and its Elastic IP is a
+# public IPv4 address at $0.005 per hour; an interface VPC endpoint is $0.01 per AZ-hour.
+NAT_GATEWAY_USD_PER_HOUR = 0.045
+NAT_USD_PER_GB = 0.045
+PUBLIC_IPV4_USD_PER_HOUR = 0.005
+INTERFACE_ENDPOINT_USD_PER_AZ_HOUR = 0.01
+# Assumed traffic through NAT: image pulls on every new instance and task, agent and log
+# traffic. Clients never cross it (they reach the load balancer).
+DEFAULT_NAT_GB_PER_MONTH = 20
 
 LimitingFactor = Literal["cpu", "memory", "cpu and memory"]
 
@@ -105,10 +115,16 @@ class MonthlyCost:
     ec2: float
     load_balancer: float
     efs: float
+    network: float = 0.0  # NAT gateways, their public IPs, traffic, interface endpoints
+
+    @property
+    def guide_items(self) -> float:
+        """What the guide's breakdown counts (EC2, ALB, EFS): comparable with its totals."""
+        return round(self.ec2 + self.load_balancer + self.efs, 2)
 
     @property
     def total(self) -> float:
-        return round(self.ec2 + self.load_balancer + self.efs, 2)
+        return round(self.ec2 + self.load_balancer + self.efs + self.network, 2)
 
 
 def monthly_cost(
@@ -117,8 +133,12 @@ def monthly_cost(
     efs_storage_gb: float,
     alb_lcu_usd: float,
     efs_provisioned_mibps: float | None = None,
+    nat_gateways: int = 0,
+    nat_gb_per_month: float = 0,
+    interface_endpoint_azs: int = 0,
 ) -> MonthlyCost:
-    """EC2 + ALB (base + LCU) + EFS (storage, plus provisioned throughput if any).
+    """EC2 + ALB (base + LCU) + EFS (storage, plus provisioned throughput if any) + network
+    (NAT gateways with their public IPv4 addresses and traffic, interface endpoints).
 
     Elastic throughput is billed per GB transferred; the guide folds it into its storage
     figure, and so do we.
@@ -127,8 +147,12 @@ def monthly_cost(
     efs = efs_storage_gb * EFS_STANDARD_USD_PER_GB_MONTH
     if efs_provisioned_mibps:
         efs += efs_provisioned_mibps * EFS_PROVISIONED_USD_PER_MIBPS_MONTH
+    network = (nat_gateways * (NAT_GATEWAY_USD_PER_HOUR + PUBLIC_IPV4_USD_PER_HOUR) * HOURS_PER_MONTH
+               + (nat_gb_per_month * NAT_USD_PER_GB if nat_gateways else 0)
+               + interface_endpoint_azs * INTERFACE_ENDPOINT_USD_PER_AZ_HOUR * HOURS_PER_MONTH)
     return MonthlyCost(
-        ec2=round(ec2, 2), load_balancer=round(ALB_BASE_USD_PER_MONTH + alb_lcu_usd, 2), efs=round(efs, 2)
+        ec2=round(ec2, 2), load_balancer=round(ALB_BASE_USD_PER_MONTH + alb_lcu_usd, 2), efs=round(efs, 2),
+        network=round(network, 2),
     )
 
 

@@ -59,11 +59,13 @@ def file_system(name: str, cfg: PypiServerConfig, net: NetworkPlacement, efs_sec
         })),
         opts=pulumi.ResourceOptions(parent=fs),
     )
-    # One per subnet, named by subnet id so adding or reordering subnets keeps the others.
+    # One per AZ (the placement holds one instance subnet per AZ), named by a stable key
+    # (the given subnet's id, or the AZ of a subnet the component built) so that adding or
+    # reordering subnets keeps the others.
     mount_targets = [
-        aws.efs.MountTarget(f"{name}-efs-mt-{subnet}", file_system_id=fs.id, subnet_id=subnet,
+        aws.efs.MountTarget(f"{name}-efs-mt-{key}", file_system_id=fs.id, subnet_id=subnet,
                             security_groups=[efs_security_group.id], opts=pulumi.ResourceOptions(parent=fs))
-        for subnet in net.instance_subnet_ids
+        for key, subnet in net.instance_subnets
     ]
     access_point = aws.efs.AccessPoint(
         f"{name}-efs-ap",

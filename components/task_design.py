@@ -35,10 +35,9 @@ import bcrypt
 
 HEALTH_PATH = "/health"
 
-PYPISERVER_IMAGE_REPOSITORY = "pypiserver/pypiserver"
-# Pinned: a moving tag would change what runs without a diff. Debian's nginx (1.22, used
-# by the local run) and this image both accept every directive rendered below.
-NGINX_IMAGE = "nginx:1.28.0-alpine"
+# Image references come from the config (components/images.py: pinned by tag or digest,
+# optionally through a registry mirror). Debian's nginx (1.22, used by the local run) and the
+# default nginx image (1.28) both accept every directive rendered below.
 
 PYPISERVER_CONTAINER = "pypiserver"
 FRONT_CONTAINER = "nginx"
@@ -112,7 +111,8 @@ Action = str  # "download" | "list" | "update"
 class TaskSpec:
     """What the component knows about the task; everything else is derived here."""
 
-    image_tag: str
+    pypiserver_image: str
+    nginx_image: str
     workers: int
     pypiserver_cpu: int
     pypiserver_memory: int
@@ -587,7 +587,7 @@ def _pypiserver_container(spec: TaskSpec) -> dict:
     probe = f"import urllib.request; urllib.request.urlopen('http://127.0.0.1:{layout.pypiserver_port}{HEALTH_PATH}', timeout=4)"
     container: dict = {
         "name": PYPISERVER_CONTAINER,
-        "image": f"{PYPISERVER_IMAGE_REPOSITORY}:{spec.image_tag}",
+        "image": spec.pypiserver_image,
         "essential": True,
         "cpu": spec.pypiserver_cpu,
         "memory": spec.pypiserver_memory,
@@ -609,7 +609,7 @@ def _pypiserver_container(spec: TaskSpec) -> dict:
 def _front_container(spec: TaskSpec) -> dict:
     return {
         "name": FRONT_CONTAINER,
-        "image": NGINX_IMAGE,
+        "image": spec.nginx_image,
         "essential": True,
         "cpu": FRONT_CPU_UNITS,
         "memory": FRONT_MEMORY_MIB,

@@ -21,6 +21,25 @@ DEFAULT_SUBNETS = {  # one default subnet per AZ, as in a real default VPC
     "subnet-0cc3333333333333c": "us-east-1c",
 }
 ZONE_NAME = "example.com"
+# A private hosted zone: ACM cannot validate through it (the component must refuse it).
+PRIVATE_ZONE_ID = "Z0PRIVATE0ZONE0000001"
+AVAILABILITY_ZONES = ("us-east-1a", "us-east-1b", "us-east-1c", "us-east-1d")
+
+# An existing account network for stacks that give vpcId + subnetIds: each subnet's AZ and
+# the target of its route table's default route ("nat", "igw", "tgw" or None). The default
+# VPC's subnets are public, as in a real default VPC.
+EXISTING_VPC_ID = "vpc-0e1e2e3e4e5e6e7e8"
+EXISTING_VPC_CIDR = "10.20.0.0/16"
+EXISTING_SUBNETS: dict[str, tuple[str, str, str | None]] = {
+    "subnet-0a0000000000000a1": (EXISTING_VPC_ID, "us-east-1a", "nat"),
+    "subnet-0b0000000000000b1": (EXISTING_VPC_ID, "us-east-1b", "nat"),
+    "subnet-0c0000000000000c1": (EXISTING_VPC_ID, "us-east-1c", "tgw"),
+    "subnet-0a0000000000000a2": (EXISTING_VPC_ID, "us-east-1a", "nat"),  # a second subnet in 1a
+    "subnet-0a0000000000000a3": (EXISTING_VPC_ID, "us-east-1a", None),  # isolated: no default route
+    "subnet-0a000000000000pa1": (EXISTING_VPC_ID, "us-east-1a", "igw"),  # public
+    "subnet-0b000000000000pb1": (EXISTING_VPC_ID, "us-east-1b", "igw"),  # public
+    **{s: (DEFAULT_VPC_ID, az, "igw") for s, az in DEFAULT_SUBNETS.items()},
+}
 
 
 def _hex(*parts: str, n: int = 17) -> str:
@@ -66,6 +85,10 @@ _NAMELESS = {
     "aws:acm/certificate:Certificate", "aws:acm/certificateValidation:CertificateValidation",
     "aws:sns/topicSubscription:TopicSubscription", "aws:appautoscaling/target:Target",
     "aws:backup/selection:Selection", "aws:ec2/launchTemplate:LaunchTemplate",
+    "aws:ec2/vpc:Vpc", "aws:ec2/subnet:Subnet", "aws:ec2/internetGateway:InternetGateway",
+    "aws:ec2/routeTable:RouteTable", "aws:ec2/routeTableAssociation:RouteTableAssociation", "aws:ec2/eip:Eip",
+    "aws:ec2/natGateway:NatGateway", "aws:ec2/vpcEndpoint:VpcEndpoint", "aws:kms/key:Key",
+    "aws:sns/topicPolicy:TopicPolicy", "aws:secretsmanager/secretPolicy:SecretPolicy",
 }
 
 
@@ -170,7 +193,26 @@ def _scaling_target(name: str, pname: str, inputs: dict) -> tuple[str, dict]:
                                                   f"scalable-target/{_hex(name, n=20)}"}
 
 
+def _kms_key(name: str, pname: str, inputs: dict) -> tuple[str, dict]:
+    key_id = f"{_hex(name, n=8)}-{_hex(name, 'a', n=4)}-{_hex(name, 'b', n=4)}-{_hex(name, 'c', n=4)}-{_hex(name, 'd', n=12)}"
+    return key_id, {"arn": f"arn:aws:kms:{REGION}:{ACCOUNT}:key/{key_id}", "keyId": key_id}
+
+
+def _vpc(name: str, pname: str, inputs: dict) -> tuple[str, dict]:
+    vpc_id = f"vpc-{_hex(name, n=17)}"
+    return vpc_id, {"arn": f"arn:aws:ec2:{REGION}:{ACCOUNT}:vpc/{vpc_id}", "mainRouteTableId": f"rtb-{_hex(name, 'main', n=17)}"}
+
+
 _COMPUTED = {
+    "aws:kms/key:Key": _kms_key,
+    "aws:ec2/vpc:Vpc": _vpc,
+    "aws:ec2/subnet:Subnet": _prefixed("subnet", "arn:aws:ec2:{region}:{account}:subnet/{id}"),
+    "aws:ec2/internetGateway:InternetGateway": _prefixed("igw", "arn:aws:ec2:{region}:{account}:internet-gateway/{id}"),
+    "aws:ec2/routeTable:RouteTable": _prefixed("rtb", "arn:aws:ec2:{region}:{account}:route-table/{id}"),
+    "aws:ec2/routeTableAssociation:RouteTableAssociation": _prefixed("rtbassoc", "{id}"),
+    "aws:ec2/eip:Eip": _prefixed("eipalloc", "arn:aws:ec2:{region}:{account}:elastic-ip/{id}"),
+    "aws:ec2/natGateway:NatGateway": _prefixed("nat", "arn:aws:ec2:{region}:{account}:natgateway/{id}"),
+    "aws:ec2/vpcEndpoint:VpcEndpoint": _prefixed("vpce", "arn:aws:ec2:{region}:{account}:vpc-endpoint/{id}"),
     "aws:lb/loadBalancer:LoadBalancer": _lb,
     "aws:lb/targetGroup:TargetGroup": _tg,
     "aws:lb/listener:Listener": _prefixed("listener", "arn:aws:elasticloadbalancing:{region}:{account}:listener/{id}"),
@@ -202,8 +244,41 @@ _COMPUTED = {
 
 def _get_vpc(args: dict) -> dict:
     vpc_id = args.get("id") or DEFAULT_VPC_ID
-    return {"id": vpc_id, "cidrBlock": DEFAULT_VPC_CIDR if vpc_id == DEFAULT_VPC_ID else "10.20.0.0/16",
+    return {"id": vpc_id, "cidrBlock": DEFAULT_VPC_CIDR if vpc_id == DEFAULT_VPC_ID else EXISTING_VPC_CIDR,
             "default": vpc_id == DEFAULT_VPC_ID, "arn": f"arn:aws:ec2:{REGION}:{ACCOUNT}:vpc/{vpc_id}"}
+
+
+def _get_availability_zones(args: dict) -> dict:
+    return {"id": REGION, "names": list(AVAILABILITY_ZONES), "zoneIds": [f"use1-az{i + 1}" for i in range(4)],
+            "groupNames": [REGION] * 4}
+
+
+def _get_subnet(args: dict) -> dict:
+    subnet_id = args["id"]
+    if subnet_id not in EXISTING_SUBNETS:
+        # AWS answers InvalidSubnetID.NotFound; the provider surfaces it as an error.
+        raise Exception(f"reading EC2 Subnet ({subnet_id}): couldn't find resource")  # noqa: TRY002
+    vpc_id, az, _ = EXISTING_SUBNETS[subnet_id]
+    return {"id": subnet_id, "vpcId": vpc_id, "availabilityZone": az, "cidrBlock": "10.20.0.0/24",
+            "arn": f"arn:aws:ec2:{REGION}:{ACCOUNT}:subnet/{subnet_id}", "mapPublicIpOnLaunch": vpc_id == DEFAULT_VPC_ID}
+
+
+_ROUTE_TARGET = {"nat": ("natGatewayId", "nat-0123456789abcdef0"), "igw": ("gatewayId", "igw-0123456789abcdef0"),
+                 "tgw": ("transitGatewayId", "tgw-0123456789abcdef0")}
+
+
+def _get_route_table(args: dict) -> dict:
+    subnet_id = args.get("subnetId")
+    if subnet_id is None or subnet_id not in EXISTING_SUBNETS:
+        raise Exception("no matching EC2 Route Table found")  # noqa: TRY002
+    target = EXISTING_SUBNETS[subnet_id][2]
+    local = {"cidrBlock": EXISTING_VPC_CIDR, "gatewayId": "local"}
+    routes = [local]
+    if target:
+        key, value = _ROUTE_TARGET[target]
+        routes.append({"cidrBlock": "0.0.0.0/0", key: value})
+    return {"id": f"rtb-{_hex(subnet_id, n=17)}", "routeTableId": f"rtb-{_hex(subnet_id, n=17)}",
+            "subnetId": subnet_id, "vpcId": EXISTING_SUBNETS[subnet_id][0], "routes": routes}
 
 
 def _get_subnets(args: dict) -> dict:
@@ -212,7 +287,7 @@ def _get_subnets(args: dict) -> dict:
 
 def _get_zone(args: dict) -> dict:
     zone_id = args.get("zoneId", "Z0123456789ABCDEFGHIJ")
-    return {"id": zone_id, "zoneId": zone_id, "name": f"{ZONE_NAME}.", "privateZone": False}
+    return {"id": zone_id, "zoneId": zone_id, "name": f"{ZONE_NAME}.", "privateZone": zone_id == PRIVATE_ZONE_ID}
 
 
 def _get_parameter(args: dict) -> dict:
@@ -224,6 +299,9 @@ def _get_parameter(args: dict) -> dict:
 _INVOKES = {
     "aws:ec2/getVpc:getVpc": _get_vpc,
     "aws:ec2/getSubnets:getSubnets": _get_subnets,
+    "aws:ec2/getSubnet:getSubnet": _get_subnet,
+    "aws:ec2/getRouteTable:getRouteTable": _get_route_table,
+    "aws:index/getAvailabilityZones:getAvailabilityZones": _get_availability_zones,
     "aws:route53/getZone:getZone": _get_zone,
     "aws:ssm/getParameter:getParameter": _get_parameter,
     "aws:index/getRegion:getRegion": lambda a: {"id": REGION, "name": REGION, "region": REGION},

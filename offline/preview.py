@@ -45,12 +45,37 @@ def summary(preview: StackPreview) -> dict[str, Any]:
             "efsThroughputMode": cfg.efs_throughput_mode,
             "backups": cfg.backup_enabled,
             "loadBalancerScheme": cfg.load_balancer_scheme,
+            "network": network_summary(cfg),
             "alarms": alarms,
         },
         "capacity": cfg.capacity_summary(),
-        "cost": {"ec2": cost.ec2, "loadBalancer": cost.load_balancer, "efs": cost.efs, "total": cost.total,
-                 "basis": f"{cfg.asg_min_size} x {cfg.instance_type} on demand, 730 h/month, us-east-1"},
+        "cost": {"ec2": cost.ec2, "loadBalancer": cost.load_balancer, "efs": cost.efs, "network": cost.network,
+                 "total": cost.total, "guideItems": cost.guide_items,
+                 "basis": f"{cfg.asg_min_size} x {cfg.instance_type} on demand, 730 h/month, us-east-1",
+                 "networkBasis": network_cost_basis(cfg)},
     }
+
+
+def network_summary(cfg) -> str:
+    if cfg.builds_network:
+        return (f"built: VPC {cfg.vpc_cidr} over {cfg.availability_zone_count} AZs, {cfg.nat_gateway_count} NAT "
+                f"gateway(s) ({cfg.nat_gateways}), S3 gateway endpoint"
+                + (", interface endpoints" if cfg.vpc_endpoints else ""))
+    return (f"given: {cfg.vpc_id}, {len(cfg.subnet_ids or [])} instance subnet(s) checked for egress"
+            + (", instances with public IPs" if cfg.instance_public_ip else "")
+            + (", interface endpoints" if cfg.vpc_endpoints else ""))
+
+
+def network_cost_basis(cfg) -> str:
+    from components import sizing
+    parts = []
+    if cfg.nat_gateway_count:
+        parts.append(f"{cfg.nat_gateway_count} NAT x (${sizing.NAT_GATEWAY_USD_PER_HOUR}/h + public IPv4 "
+                     f"${sizing.PUBLIC_IPV4_USD_PER_HOUR}/h) + {cfg.expected_nat_gb_per_month:g} GB/month assumed x "
+                     f"${sizing.NAT_USD_PER_GB}/GB")
+    if cfg.vpc_endpoints:
+        parts.append(f"interface endpoints at ${sizing.INTERFACE_ENDPOINT_USD_PER_AZ_HOUR}/AZ-hour")
+    return "; ".join(parts) or "none (the given VPC's own egress is not counted)"
 
 
 def as_json(preview: StackPreview) -> dict[str, Any]:
@@ -94,9 +119,11 @@ def render(preview: StackPreview, console: Console) -> None:
 
     cost = info["cost"]
     bill = Table("monthly cost (USD)", "estimate", title=f"Cost: {cost['basis']}")
-    for label, key in (("EC2", "ec2"), ("ALB (base + LCU)", "loadBalancer"), ("EFS", "efs"), ("total", "total")):
+    for label, key in (("EC2", "ec2"), ("ALB (base + LCU)", "loadBalancer"), ("EFS", "efs"),
+                       ("subtotal: the guide's items", "guideItems"), ("network", "network"), ("total", "total")):
         bill.add_row(label, f"${cost[key]:,.2f}")
     console.print(bill)
+    console.print(f"network cost: {cost['networkBasis']}")
 
 
 def _tree(preview: StackPreview) -> Tree:

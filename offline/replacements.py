@@ -99,6 +99,29 @@ REPLACEMENT_RULES: dict[str, ReplacementRule] = {
     # -- network, IAM, edge ---------------------------------------------------------------
     "aws:ec2/securityGroup:SecurityGroup": ReplacementRule(
         (*_NAME, "description", "vpcId"), TF + "ec2/vpc_security_group.go (not re-read)"),
+    "aws:ec2/vpc:Vpc": ReplacementRule(
+        ("cidrBlock", "instanceTenancy", "ipv4IpamPoolId", "ipv4NetmaskLength"), TF + "ec2/vpc_.go (not re-read)"),
+    "aws:ec2/subnet:Subnet": ReplacementRule(
+        ("vpcId", "cidrBlock", "availabilityZone", "availabilityZoneId", "outpostArn", "ipv6Native"),
+        TF + "ec2/vpc_subnet.go (not re-read)"),
+    # Attaching to another VPC detaches and re-attaches in place.
+    "aws:ec2/internetGateway:InternetGateway": ReplacementRule((), TF + "ec2/vpc_internet_gateway.go (not re-read)"),
+    "aws:ec2/routeTable:RouteTable": ReplacementRule(("vpcId",), TF + "ec2/vpc_route_table.go (not re-read)"),
+    "aws:ec2/routeTableAssociation:RouteTableAssociation": ReplacementRule(
+        ("subnetId", "gatewayId"), TF + "ec2/vpc_route_table_association.go (not re-read): routeTableId updates"),
+    "aws:ec2/eip:Eip": ReplacementRule(
+        ("domain", "address", "customerOwnedIpv4Pool", "networkBorderGroup", "publicIpv4Pool", "ipamPoolId"),
+        TF + "ec2/ec2_eip.go (not re-read)"),
+    "aws:ec2/natGateway:NatGateway": ReplacementRule(
+        ("allocationId", "subnetId", "connectivityType", "privateIp"), TF + "ec2/vpc_nat_gateway.go (not re-read)"),
+    "aws:ec2/vpcEndpoint:VpcEndpoint": ReplacementRule(
+        ("vpcId", "serviceName", "vpcEndpointType", "serviceRegion", "resourceConfigurationArn",
+         "serviceNetworkArn"), TF + "ec2/vpc_endpoint.go (not re-read)"),
+    "aws:kms/key:Key": ReplacementRule(
+        ("customerMasterKeySpec", "keyUsage", "multiRegion", "customKeyStoreId", "xksKeyId"),
+        TF + "kms/key.go (not re-read)"),
+    "aws:secretsmanager/secretPolicy:SecretPolicy": ReplacementRule(
+        ("secretArn",), TF + "secretsmanager/secret_policy.go (not re-read)"),
     "aws:iam/role:Role": ReplacementRule((*_NAME, "path"), TF + "iam/role.go (not re-read)"),
     "aws:iam/rolePolicy:RolePolicy": ReplacementRule((*_NAME, "role"), TF + "iam/role_policy.go (not re-read)"),
     "aws:iam/rolePolicyAttachment:RolePolicyAttachment": ReplacementRule(
@@ -119,6 +142,7 @@ REPLACEMENT_RULES: dict[str, ReplacementRule] = {
     "aws:route53/record:Record": ReplacementRule(("name", "zoneId"), TF + "route53/record.go"),
     # -- observability ----------------------------------------------------------------------
     "aws:sns/topic:Topic": ReplacementRule((*_NAME, "fifoTopic"), TF + "sns/topic.go (not re-read)"),
+    "aws:sns/topicPolicy:TopicPolicy": ReplacementRule(("arn",), TF + "sns/topic_policy.go (not re-read)"),
     "aws:sns/topicSubscription:TopicSubscription": ReplacementRule(
         ("topic", "protocol", "endpoint"), TF + "sns/topic_subscription.go (not re-read)"),
     "aws:cloudwatch/metricAlarm:MetricAlarm": ReplacementRule(

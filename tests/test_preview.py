@@ -18,7 +18,9 @@ def test_human_output_shows_tree_settings_capacity_and_cost():
     run = preview("--stack", "heavy")
     assert run.returncode == 0, run.stderr
     for expected in ("aws:efs/fileSystem:FileSystem", "pypiserver-efs", "c6a.xlarge", "12 / 24",
-                     "limited by cpu", "$245.58", "pypiserver-ecs-cpu-high", "elastic"):
+                     "limited by cpu", "$245.58", "pypiserver-ecs-cpu-high", "elastic",
+                     # the network it builds, and what that costs: $245.58 + one NAT's $37.40
+                     "aws:ec2/natGateway:NatGateway", "$37.40", "$282.98", "20 GB/month assumed"):
         assert expected in run.stdout, f"preview should show {expected!r}"
 
 
@@ -30,7 +32,10 @@ def test_json_has_resources_capacity_and_cost():
     assert "aws:autoscaling/group:Group" in types
     assert all({"urn", "type", "name", "parent", "inputs"} <= r.keys() for r in doc["resources"])
     assert (doc["capacity"]["taskMin"], doc["capacity"]["taskMax"]) == (6, 6), "light: 6 tasks, capped at 6"
-    assert doc["cost"]["total"] == pytest.approx(48, rel=0.03)
+    assert doc["cost"]["guideItems"] == pytest.approx(48, rel=0.03), "the guide's ~$48 (EC2, ALB, EFS)"
+    # One NAT gateway ($0.045/h) with its public IPv4 address ($0.005/h), 730 h, 20 GB at $0.045.
+    assert doc["cost"]["network"] == pytest.approx((0.045 + 0.005) * 730 + 20 * 0.045)
+    assert doc["cost"]["total"] == pytest.approx(doc["cost"]["guideItems"] + doc["cost"]["network"])
 
 
 def test_set_overrides_a_key():
