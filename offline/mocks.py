@@ -36,8 +36,8 @@ EXISTING_SUBNETS: dict[str, tuple[str, str, str | None]] = {
     "subnet-0c0000000000000c1": (EXISTING_VPC_ID, "us-east-1c", "tgw"),
     "subnet-0a0000000000000a2": (EXISTING_VPC_ID, "us-east-1a", "nat"),  # a second subnet in 1a
     "subnet-0a0000000000000a3": (EXISTING_VPC_ID, "us-east-1a", None),  # isolated: no default route
-    "subnet-0a000000000000pa1": (EXISTING_VPC_ID, "us-east-1a", "igw"),  # public
-    "subnet-0b000000000000pb1": (EXISTING_VPC_ID, "us-east-1b", "igw"),  # public
+    "subnet-0a00000000000fa01": (EXISTING_VPC_ID, "us-east-1a", "igw"),  # public
+    "subnet-0b00000000000fb01": (EXISTING_VPC_ID, "us-east-1b", "igw"),  # public
     **{s: (DEFAULT_VPC_ID, az, "igw") for s, az in DEFAULT_SUBNETS.items()},
 }
 

@@ -33,6 +33,8 @@ def test_pack_lists_every_policy_with_its_default_level(pack):
         "no-public-ip": "mandatory", "no-open-ingress": "mandatory", "alb-modern-tls": "mandatory",
         "alb-https-only": "advisory", "efs-backup-enabled": "mandatory", "ecs-deployment-circuit-breaker": "mandatory",
         "health-check-not-root": "mandatory", "required-alarms": "mandatory",
+        "instances-have-egress": "mandatory", "alarm-topic-deliverable": "mandatory",
+        "internet-facing-https": "mandatory",
     }
 
 
@@ -52,6 +54,12 @@ def test_config_schema_defaults_reach_the_engine(pack):
 def test_compliant_stack_only_gets_the_no_domain_advisory(pack):
     verdicts = run(pack, happy_stack())
     assert [(v.policy, v.level) for v in verdicts] == [("alb-https-only", "advisory")], verdicts
+
+
+def rendered(**overrides):
+    """What the component renders (the deployability policies follow its network and keys)."""
+    from conftest import render
+    return render("heavy", **overrides).resources
 
 
 # One violation per policy, each through the real protocol: (policy, level, resource, stack change, config).
@@ -92,6 +100,15 @@ CASES = [
      lambda s: mutate(s, "pypiserver-tg", "healthCheck.path", "/"), None),
     ("required-alarms", "mandatory", "(stack)",
      lambda s: without(s, "pypiserver-efs-io-limit"), None),
+    ("instances-have-egress", "mandatory", "pypiserver-asg",
+     lambda s: without(mutate(rendered(), "pypiserver-private-rt-us-east-1a", "routes", []),
+                       "pypiserver-nat-us-east-1a"), None),
+    ("alarm-topic-deliverable", "mandatory", "pypiserver-alarms",
+     lambda s: without(mutate(rendered(), "pypiserver-alarms", "kmsMasterKeyId", "alias/aws/sns"),
+                       "pypiserver-alarms-key"), None),
+    ("internet-facing-https", "mandatory", "pypiserver-http",
+     lambda s: rendered(loadBalancerScheme="internet-facing", allowedCidrs=["10.0.0.0/8"], allowPlainHttp=True),
+     None),
 ]
 
 

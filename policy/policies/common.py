@@ -38,6 +38,15 @@ LOAD_BALANCERS = ("aws:lb/loadBalancer:LoadBalancer", "aws:alb/loadBalancer:Load
 LISTENERS = ("aws:lb/listener:Listener", "aws:alb/listener:Listener")
 TARGET_GROUPS = ("aws:lb/targetGroup:TargetGroup", "aws:alb/targetGroup:TargetGroup")
 
+SUBNET = "aws:ec2/subnet:Subnet"
+ROUTE_TABLE = "aws:ec2/routeTable:RouteTable"
+ROUTE_TABLE_ASSOCIATION = "aws:ec2/routeTableAssociation:RouteTableAssociation"
+NAT_GATEWAY = "aws:ec2/natGateway:NatGateway"
+TRANSIT_GATEWAY = "aws:ec2transitgateway/transitGateway:TransitGateway"
+VPC_ENDPOINT = "aws:ec2/vpcEndpoint:VpcEndpoint"
+SNS_TOPIC = "aws:sns/topic:Topic"
+KMS_KEY = "aws:kms/key:Key"
+
 ECS_DESIRED_COUNT = "ecs:service:DesiredCount"
 
 

@@ -1,0 +1,101 @@
+"""policy/policies/deployability.py, in-process. The happy fixture is what the component
+renders for the heavy stack (its real dependency graph); each test breaks one rule."""
+
+import json
+
+import pytest
+
+from conftest import render
+from policy_fixtures import DELETE, analyze, mutate, named, without  # noqa: F401
+
+POLICIES = ["instances-have-egress", "alarm-topic-deliverable", "internet-facing-https"]
+PRIVATE_TABLES = ["pypiserver-private-rt-us-east-1a", "pypiserver-private-rt-us-east-1b"]
+
+
+@pytest.fixture(scope="module")
+def heavy():
+    return render("heavy").resources
+
+
+@pytest.fixture(scope="module")
+def internet_facing_http():
+    return render("heavy", loadBalancerScheme="internet-facing", allowedCidrs=["0.0.0.0/0"],
+                  allowPlainHttp=True).resources
+
+
+def only(verdicts, policy):
+    found = named(verdicts, policy)
+    assert len(found) == 1, f"expected exactly one {policy} verdict, got {found}"
+    return found[0]
+
+
+@pytest.mark.parametrize("policy", POLICIES)
+def test_rendered_heavy_stack_complies(analyze, heavy, policy):
+    assert named(analyze(heavy), policy) == [], f"what the component renders must pass {policy}"
+
+
+# --- instances-have-egress ----------------------------------------------------------------
+
+def test_private_subnet_without_default_route_is_rejected(analyze, heavy):
+    stack = mutate(heavy, PRIVATE_TABLES[0], "routes", [])
+    stack = without(stack, "pypiserver-nat-us-east-1a")  # the table no longer depends on the NAT gateway
+    v = only(analyze(stack), "instances-have-egress")
+    assert v.level == "mandatory" and "'pypiserver-private-us-east-1a'" in v.message, "names the subnet that lost it"
+    assert "NAT gateway" in v.message and "ecr.dkr" in v.message, "says what to add"
+
+
+def test_default_route_to_an_internet_gateway_without_public_ips_is_rejected(analyze, heavy):
+    stack = mutate(heavy, PRIVATE_TABLES[1], "routes", [{"cidrBlock": "0.0.0.0/0", "gatewayId": "igw-1"}])
+    stack = without(stack, "pypiserver-nat-us-east-1a")
+    assert named(analyze(stack), "instances-have-egress"), "an IGW route gives no egress to instances without public IPs"
+
+
+def test_interface_endpoints_for_every_service_stand_in_for_nat(analyze):
+    stack = render("heavy", vpcEndpoints=True).resources
+    stack = without(mutate(stack, PRIVATE_TABLES[0], "routes", []), "pypiserver-nat-us-east-1a")
+    assert named(analyze(stack), "instances-have-egress") == []
+
+
+# --- alarm-topic-deliverable ----------------------------------------------------------------
+
+def test_aws_managed_sns_key_is_rejected(analyze, heavy):
+    stack = without(mutate(heavy, "pypiserver-alarms", "kmsMasterKeyId", "alias/aws/sns"), "pypiserver-alarms-key")
+    v = only(analyze(stack), "alarm-topic-deliverable")
+    assert v.level == "mandatory" and "alias/aws/sns" in v.message and "6 alarm(s)" in v.message
+
+
+def test_customer_key_whose_policy_omits_cloudwatch_is_rejected(analyze, heavy):
+    key = next(r for r in heavy if r.name == "pypiserver-alarms-key")
+    policy = json.loads(key.inputs["policy"])
+    policy["Statement"] = [s for s in policy["Statement"] if s.get("Principal", {}).get("Service") is None]
+    v = only(analyze(mutate(heavy, "pypiserver-alarms-key", "policy", json.dumps(policy))), "alarm-topic-deliverable")
+    assert "cloudwatch.amazonaws.com" in v.message and "kms:Decrypt" in v.message
+
+
+def test_unencrypted_topic_is_deliverable(analyze, heavy):
+    stack = mutate(heavy, "pypiserver-alarms", "kmsMasterKeyId", DELETE)
+    assert named(analyze(stack), "alarm-topic-deliverable") == []
+
+
+# --- internet-facing-https -------------------------------------------------------------------
+
+def test_internet_facing_plain_http_is_mandatory_violation(analyze, internet_facing_http):
+    v = only(analyze(internet_facing_http), "internet-facing-https")
+    assert v.level == "mandatory" and "allowPlainHttpStacks" in v.message
+
+
+def test_organization_can_allow_plain_http_for_a_stack(analyze, internet_facing_http):
+    config = {"internet-facing-https": {"allowPlainHttpStacks": ["heavy"]}}
+    assert named(analyze(internet_facing_http, config), "internet-facing-https") == []
+    assert named(analyze(internet_facing_http, config, stack="medium"), "internet-facing-https"), \
+        "the allowance names one stack, not every stack"
+
+
+def test_internal_load_balancer_with_http_passes(analyze, heavy):
+    assert named(analyze(heavy), "internet-facing-https") == [], "internal: the VPC only (alb-https-only advises)"
+
+
+def test_https_with_redirect_passes(analyze):
+    stack = render("heavy", loadBalancerScheme="internet-facing", allowedCidrs=["0.0.0.0/0"],
+                   zoneId="Z0123456789ABCDEFGHIJ").resources
+    assert named(analyze(stack), "internet-facing-https") == []
