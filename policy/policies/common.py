@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pulumi
-from pulumi_policy import PolicyConfigSchema
+from pulumi_policy import PolicyComplianceFramework, PolicyConfigSchema, Severity
 
 from vendored.catalog import InstanceSpec, catalog
 
@@ -102,6 +102,28 @@ def json_list(value: Any) -> list:
     except ValueError:
         return []
     return decoded if isinstance(decoded, list) else []
+
+
+# --- metadata the Pulumi Cloud console and the CLI show ---------------------------------
+
+# Each policy belongs to one concern (its module), shown as a tag and as the framework the
+# console groups policies by; the sizing rules come from the sizing guide, the others from
+# the AWS Well-Architected pillars they serve.
+CONCERNS = {
+    "sizing": PolicyComplianceFramework(name="pypiserver sizing guide", reference="sizing principles",
+                                        specification="At least two instances, compute-optimized families, "
+                                                      "elastic EFS throughput, a bounded task maximum that the "
+                                                      "instances can hold; fewer, beefier instances."),
+    "security": PolicyComplianceFramework(name="AWS Well-Architected Framework", reference="Security pillar"),
+    "reliability": PolicyComplianceFramework(name="AWS Well-Architected Framework", reference="Reliability pillar"),
+}
+
+
+def about(concern: str, severity: Severity, remediation_steps: str, url: str) -> dict[str, Any]:
+    """The metadata keyword arguments every policy passes: severity, what to change, where to
+    read more, and its concern (tag and framework)."""
+    return {"severity": severity, "remediation_steps": remediation_steps, "url": url,
+            "tags": [concern], "framework": CONCERNS[concern]}
 
 
 # --- settings ----------------------------------------------------------------------------
