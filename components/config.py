@@ -26,7 +26,7 @@ from pydantic.alias_generators import to_camel
 
 from . import sizing, task_design
 from .catalog import Architecture, InstanceSpec, catalog
-from .instance_types import InstanceTypeNameError, instance_class
+from .instance_types import InstanceTypeNameError, instance_class, parse
 
 NAMESPACE = "pypiserver"
 
@@ -97,7 +97,7 @@ class PypiServerConfig(BaseModel):
     profile: Profile
 
     # Compute (profile defaults).
-    instance_type: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")]
+    instance_type: str
     instance_specs: InstanceSpecs | None = None
     asg_min_size: Annotated[int, Field(ge=1, le=100)]
     asg_max_size: Annotated[int, Field(ge=1, le=100)]
@@ -296,6 +296,16 @@ class PypiServerConfig(BaseModel):
                 f"{self.instance_type} has {free_cpu} for tasks; choose a larger instance or fewer workers")
 
     # -- derived values (computed, never stored) ----------------------------------
+
+    @field_validator("instance_type")
+    @classmethod
+    def _instance_type_name(cls, v: str) -> str:
+        # The name is what classifies the type (instance_types.py): refuse what it cannot read.
+        try:
+            parse(v)
+        except InstanceTypeNameError as e:
+            raise ValueError(str(e)) from None
+        return v
 
     _hardware: Hardware | None = PrivateAttr(default=None)
 

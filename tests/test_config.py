@@ -113,6 +113,7 @@ BAD_CONFIGS = [
     ({"efsThroughputMode": "fast"}, "pypiserver:efsThroughputMode", "'elastic'"),
     ({"efsProvisionedThroughputMibps": 50}, "pypiserver:efsProvisionedThroughputMibps", "only when"),
     ({"instanceType": "x9.large"}, "pypiserver:instanceType", "instanceSpecs"),
+    ({"instanceType": "C6A.large"}, "pypiserver:instanceType", "is not an EC2 instance type name"),
     ({"instanceType": "c8g.xlarge", "instanceSpecs": {"vcpu": 4}}, "pypiserver:instanceSpecs", "hourlyUsd"),
     ({"instanceType": "c8g.xlarge", "instanceSpecs": {"hourlyUsd": 0.16}}, "pypiserver:instanceSpecs",
      "vcpu, memoryMib and arch"),
