@@ -295,7 +295,7 @@ class PypiServerConfig(BaseModel):
                 f"{_key('containerCpu')}: a task reserves {self.task_cpu_units} CPU units but "
                 f"{self.instance_type} has {free_cpu} for tasks; choose a larger instance or fewer workers")
 
-    # -- derived values (computed, never stored) ----------------------------------
+    # -- instance type: name, hardware (AWS's or offline), price ------------------
 
     @field_validator("instance_type")
     @classmethod
@@ -326,12 +326,10 @@ class PypiServerConfig(BaseModel):
         assert hardware is not None  # _consistent refused the config otherwise
         price = (self.instance_specs.hourly_usd if self.instance_specs is not None
                  else catalog()[self.instance_type].hourly_usd)
-        try:
-            kind = instance_class(self.instance_type)
-        except InstanceTypeNameError:
-            kind = "unknown"
         return InstanceSpec(vcpu=hardware.vcpu, memory_mib=hardware.memory_mib, hourly_usd=price,
-                            arch=hardware.arch, instance_class=kind)
+                            arch=hardware.arch, instance_class=instance_class(self.instance_type))
+
+    # -- derived values (computed, never stored) ----------------------------------
 
     @property
     def workers(self) -> int:

@@ -18,6 +18,7 @@ import pulumi
 from pulumi_policy import PolicyComplianceFramework, PolicyConfigSchema, Severity
 
 from vendored.catalog import InstanceSpec, catalog
+from vendored.instance_types import InstanceClass, InstanceTypeNameError, instance_class
 
 # Type tokens. aws.alb.* registers aws:alb/... tokens for the same AWS resources as aws.lb.*.
 ASG = "aws:autoscaling/group:Group"
@@ -168,8 +169,15 @@ def instance_spec(instance_type: str, extra_types: Mapping | None = None) -> Ins
     vcpu, memory = number(extra.get("vcpu")), number(extra.get("memoryMib"))
     if vcpu and memory:
         return InstanceSpec(vcpu=int(vcpu), memory_mib=int(memory), hourly_usd=0.0, arch="x86_64",
-                            instance_class="compute")
+                            instance_class=_class_of(instance_type))
     return None
+
+
+def _class_of(instance_type: str) -> InstanceClass:
+    try:
+        return instance_class(instance_type)
+    except InstanceTypeNameError:
+        return "unknown"
 
 
 def instance_types(resource_type: str, props: Mapping) -> list[str]:
