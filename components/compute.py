@@ -42,8 +42,8 @@ def describe_instance_type(instance_type: str) -> Hardware:
         found = aws.ec2.get_instance_type(instance_type=instance_type)
     except Exception as e:  # the provider's error, whatever its class: shown, not a traceback
         reason = next((line.strip() for line in str(e).splitlines() if line.strip()), type(e).__name__)
-        raise ConfigError(f"pypiserver:instanceType: getInstanceType has no vCPU and memory for {instance_type!r} "
-                          f"({reason}); use an instance type offered in the stack's region") from None
+        raise ConfigError(f"pypiserver:instanceType: getInstanceType has no vCPU and memory for {instance_type!r}: "
+                          f"{reason}") from None
     architectures = list(found.supported_architectures or [])
     # Graviton types list only arm64; x86 types list x86_64 (some also i386).
     arch = "arm64" if "arm64" in architectures and "x86_64" not in architectures else "x86_64"
