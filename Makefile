@@ -27,7 +27,7 @@ test: $(VENV)/.installed
 # The pack is published alone (only policy/ is uploaded): it ships generated copies of the
 # sizing facts it shares with components/; tests/test_policy_vendored.py checks they match.
 vendor-policy:
-	cp components/sizing.py components/catalog.py components/instance_catalog.json policy/vendored/
+	cp components/sizing.py components/catalog.py components/instance_types.py components/instance_catalog.json policy/vendored/
 
 # --- migration preview (issue 4) ---------------------------------------------------------
 #   make migrate FROM=light TO=heavy                        move a stack between stack files

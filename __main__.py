@@ -3,6 +3,7 @@
 import pulumi
 from pulumi.runtime import config as runtime_config
 
+from components.compute import describe_instance_type
 from components.config import ConfigError, load_config
 from components.pypiserver import PypiServer
 
@@ -14,7 +15,8 @@ def _stack_config() -> dict[str, str]:
 
 
 try:
-    config = load_config(_stack_config())
+    # vCPU and memory of the instance type come from AWS (getInstanceType), for any type.
+    config = load_config(_stack_config(), describe_instance_type=describe_instance_type)
 except ConfigError as err:
     # RunError: the CLI prints the one-line message without a Python traceback.
     raise pulumi.RunError(str(err)) from None

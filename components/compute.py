@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from .config import PypiServerConfig
+from .config import ConfigError, Hardware, PypiServerConfig
 from .network import NetworkPlacement
 
 # Resolved by EC2 at launch time: previews show no AMI churn when AWS publishes a new image;
@@ -32,6 +32,22 @@ class Compute:
     cluster: aws.ecs.Cluster
     capacity_provider: aws.ecs.CapacityProvider
     cluster_capacity_providers: aws.ecs.ClusterCapacityProviders
+
+
+def describe_instance_type(instance_type: str) -> Hardware:
+    """vCPU, memory and architecture as AWS reports them (the getInstanceType data source,
+    ec2:DescribeInstanceTypes), asked while the program runs: any type AWS sells can be sized,
+    not only the catalog's. A type AWS does not know stops the program with one line."""
+    try:
+        found = aws.ec2.get_instance_type(instance_type=instance_type)
+    except Exception as e:  # the provider's error, whatever its class: shown, not a traceback
+        reason = next((line.strip() for line in str(e).splitlines() if line.strip()), type(e).__name__)
+        raise ConfigError(f"pypiserver:instanceType: getInstanceType has no vCPU and memory for {instance_type!r}: "
+                          f"{reason}") from None
+    architectures = list(found.supported_architectures or [])
+    # Graviton types list only arm64; x86 types list x86_64 (some also i386).
+    arch = "arm64" if "arm64" in architectures and "x86_64" not in architectures else "x86_64"
+    return Hardware(vcpu=int(found.default_vcpus), memory_mib=int(found.memory_size), arch=arch)
 
 
 def ami_image_id(arch: str) -> str:

@@ -16,14 +16,17 @@ import difflib
 import ipaddress
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, ValidationInfo, field_validator,
+                      model_validator)
 from pydantic.alias_generators import to_camel
 
 from . import images, sizing, task_design
-from .catalog import InstanceSpec, catalog
+from .catalog import Architecture, InstanceSpec, catalog
+from .instance_types import InstanceTypeNameError, instance_class, parse
 
 NAMESPACE = "pypiserver"
 
@@ -74,14 +77,30 @@ class ConfigError(Exception):
 
 
 class InstanceSpecs(BaseModel):
-    """Facts for an instance type outside the built-in catalog."""
+    """Facts for an instance type outside the built-in catalog: its on-demand price, which
+    AWS's DescribeInstanceTypes does not return (the cost estimate needs it), and optionally
+    vCPU, memory and architecture, which a deployed stack asks AWS for (getInstanceType) and
+    only the offline engine needs from here."""
 
     model_config = ConfigDict(extra="forbid", alias_generator=to_camel, populate_by_name=True, frozen=True)
 
-    vcpu: Annotated[int, Field(ge=1, le=448)]
-    memory_mib: Annotated[int, Field(ge=512)]
     hourly_usd: Annotated[float, Field(ge=0)]
-    arch: Literal["x86_64", "arm64"]
+    vcpu: Annotated[int, Field(ge=1, le=448)] | None = None
+    memory_mib: Annotated[int, Field(ge=512)] | None = None
+    arch: Literal["x86_64", "arm64"] | None = None
+
+
+@dataclass(frozen=True)
+class Hardware:
+    """What AWS answers for an instance type (ec2:DescribeInstanceTypes)."""
+
+    vcpu: int
+    memory_mib: int
+    arch: Architecture
+
+
+# instance type -> its Hardware, or ConfigError (one line) when it cannot be described.
+DescribeInstanceType = Callable[[str], Hardware]
 
 
 class PypiServerConfig(BaseModel):
@@ -92,7 +111,7 @@ class PypiServerConfig(BaseModel):
     profile: Profile
 
     # Compute (profile defaults).
-    instance_type: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")]
+    instance_type: str
     instance_specs: InstanceSpecs | None = None
     asg_min_size: Annotated[int, Field(ge=1, le=100)]
     asg_max_size: Annotated[int, Field(ge=1, le=100)]
@@ -281,14 +300,22 @@ class PypiServerConfig(BaseModel):
         return v
 
     @model_validator(mode="after")
-    def _consistent(self) -> PypiServerConfig:
+    def _consistent(self, info: ValidationInfo) -> PypiServerConfig:
         key = _key
         if self.instance_type not in catalog() and self.instance_specs is None:
             families = sorted({t.split(".")[0] for t in catalog()})
             raise ConfigError(
-                f"{key('instanceType')}: {self.instance_type!r} is not in the built-in catalog "
-                f"({', '.join(families)}); set {key('instanceSpecs')} {{vcpu, memoryMib, hourlyUsd, arch}} to use it"
+                f"{key('instanceType')}: {self.instance_type!r} has no price in the built-in catalog "
+                f"({', '.join(families)}); set {key('instanceSpecs')} {{hourlyUsd}} (its on-demand $/h: AWS "
+                "reports vCPU and memory, not prices)"
             )
+        describe = (info.context or {}).get("describe_instance_type")
+        if describe is not None:
+            # At deploy time AWS is the source of vCPU and memory, for any type it sells.
+            self._hardware = describe(self.instance_type)
+        elif self._offline_hardware() is None:
+            raise ConfigError(f"{key('instanceSpecs')}: give vcpu, memoryMib and arch for {self.instance_type!r} "
+                              "to size it without asking AWS (offline)")
         if self.asg_min_size > self.asg_max_size:
             raise ConfigError(f"{key('asgMinSize')} ({self.asg_min_size}) must not exceed "
                               f"{key('asgMaxSize')} ({self.asg_max_size})")
@@ -355,16 +382,41 @@ class PypiServerConfig(BaseModel):
                 f"{_key('containerCpu')}: a task reserves {self.task_cpu_units} CPU units but "
                 f"{self.instance_type} has {free_cpu} for tasks; choose a larger instance or fewer workers")
 
-    # -- derived values (computed, never stored) ----------------------------------
+    # -- instance type: name, hardware (AWS's or offline), price ------------------
+
+    @field_validator("instance_type")
+    @classmethod
+    def _instance_type_name(cls, v: str) -> str:
+        # The name is what classifies the type (instance_types.py): refuse what it cannot read.
+        try:
+            parse(v)
+        except InstanceTypeNameError as e:
+            raise ValueError(str(e)) from None
+        return v
+
+    _hardware: Hardware | None = PrivateAttr(default=None)
+
+    def _offline_hardware(self) -> Hardware | None:
+        """vCPU, memory and architecture without AWS: instanceSpecs, then the catalog."""
+        s, known = self.instance_specs, catalog().get(self.instance_type)
+        if s is not None and s.vcpu is not None and s.memory_mib is not None and s.arch is not None:
+            return Hardware(vcpu=s.vcpu, memory_mib=s.memory_mib, arch=s.arch)
+        if known is not None:
+            return Hardware(vcpu=known.vcpu, memory_mib=known.memory_mib, arch=known.arch)
+        return None
 
     @property
     def instance_spec(self) -> InstanceSpec:
-        if self.instance_specs is not None:
-            s = self.instance_specs
-            known = catalog().get(self.instance_type)
-            return InstanceSpec(vcpu=s.vcpu, memory_mib=s.memory_mib, hourly_usd=s.hourly_usd, arch=s.arch,
-                                instance_class=known.instance_class if known else "compute")
-        return catalog()[self.instance_type]
+        """Hardware from AWS when the program asked it (deploy time), else offline facts; the
+        price from instanceSpecs or the catalog; the class from the type's name."""
+        hardware = self._hardware or self._offline_hardware()
+        assert hardware is not None  # _consistent refused the config otherwise
+        price = (self.instance_specs.hourly_usd if self.instance_specs is not None
+                 else catalog()[self.instance_type].hourly_usd)
+        return InstanceSpec(vcpu=hardware.vcpu, memory_mib=hardware.memory_mib, hourly_usd=price,
+                            arch=hardware.arch, instance_class=instance_class(self.instance_type))
+
+    # -- derived values (computed, never stored) ----------------------------------
 
     @property
     def workers(self) -> int:
@@ -517,8 +569,11 @@ def _parse_value(alias: str, raw: Any) -> Any:
         return raw  # a bare word: let the model say what it expected
 
 
-def load_config(raw: Mapping[str, Any]) -> PypiServerConfig:
+def load_config(raw: Mapping[str, Any], describe_instance_type: DescribeInstanceType | None = None) \
+        -> PypiServerConfig:
     """Build the model from `pypiserver:*` config entries (other namespaces are ignored).
+    `describe_instance_type` answers vCPU, memory and architecture (the program passes AWS's
+    getInstanceType; without it they come from instanceSpecs or the catalog).
 
     Raises ConfigError with one line naming the key, the value and what is allowed.
     """
@@ -531,7 +586,7 @@ def load_config(raw: Mapping[str, Any]) -> PypiServerConfig:
             raise ConfigError(f"{_key(k)} is not a known setting{hint}")
     data = {k: _parse_value(k, v) for k, v in ours.items()}
     try:
-        return PypiServerConfig.model_validate(data)
+        return PypiServerConfig.model_validate(data, context={"describe_instance_type": describe_instance_type})
     except ConfigError:
         raise
     except ValidationError as e:

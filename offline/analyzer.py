@@ -40,6 +40,8 @@ LEVELS = ("advisory", "mandatory", "remediate", "disabled")
 _LEVEL_TO_PROTO = {"advisory": proto.ADVISORY, "mandatory": proto.MANDATORY, "remediate": proto.REMEDIATE,
                    "disabled": proto.DISABLED}
 _PROTO_TO_LEVEL = {v: k for k, v in _LEVEL_TO_PROTO.items()}
+_PROTO_TO_SEVERITY = {proto.POLICY_SEVERITY_LOW: "low", proto.POLICY_SEVERITY_MEDIUM: "medium",
+                      proto.POLICY_SEVERITY_HIGH: "high", proto.POLICY_SEVERITY_CRITICAL: "critical"}
 # The pack never dials the engine (Python packs only log through it); the argument is required.
 _ENGINE_ADDRESS = "127.0.0.1:0"
 _START_TIMEOUT_S = 60
@@ -76,6 +78,7 @@ class Verdict:
     urn: str  # "" for a stack-level finding not tied to a resource
     description: str
     message: str  # what the policy said, without the description the SDK prefixes
+    severity: str = ""  # low, medium, high, critical ("" when the policy declares none)
 
     @property
     def resource(self) -> str:
@@ -86,8 +89,8 @@ class Verdict:
         return self.level == "mandatory"
 
     def as_dict(self) -> dict[str, str]:
-        return {"policy": self.policy, "level": self.level, "resource": self.resource, "urn": self.urn,
-                "description": self.description, "message": self.message}
+        return {"policy": self.policy, "level": self.level, "severity": self.severity, "resource": self.resource,
+                "urn": self.urn, "description": self.description, "message": self.message}
 
 
 @dataclass(frozen=True)
@@ -97,6 +100,12 @@ class PolicyInfo:
     level: str
     properties: dict[str, dict] = field(default_factory=dict)
     required: tuple[str, ...] = ()
+    # What the Pulumi Cloud console and the CLI show next to a violation.
+    severity: str = ""
+    remediation_steps: str = ""
+    url: str = ""
+    tags: tuple[str, ...] = ()
+    framework: str = ""  # "name: reference"
 
 
 @dataclass(frozen=True)
@@ -228,7 +237,8 @@ def _verdicts(response: proto.AnalyzeResponse, default_urn: str) -> list[Verdict
         prefix = d.description + "\n"
         message = d.message[len(prefix):] if d.description and d.message.startswith(prefix) else d.message
         found.append(Verdict(policy=d.policyName, level=_PROTO_TO_LEVEL.get(d.enforcementLevel, "advisory"),
-                             urn=d.urn or default_urn, description=d.description, message=message))
+                             urn=d.urn or default_urn, description=d.description, message=message,
+                             severity=_PROTO_TO_SEVERITY.get(d.severity, "")))
     return found
 
 
@@ -245,7 +255,10 @@ class AnalyzerClient:
             PolicyInfo(name=p.name, description=p.description,
                        level=_PROTO_TO_LEVEL.get(p.enforcementLevel, "advisory"),
                        properties=json_format.MessageToDict(p.configSchema.properties),
-                       required=tuple(p.configSchema.required))
+                       required=tuple(p.configSchema.required),
+                       severity=_PROTO_TO_SEVERITY.get(p.severity, ""), remediation_steps=p.remediation_steps,
+                       url=p.url, tags=tuple(p.tags),
+                       framework=": ".join(x for x in (p.framework.name, p.framework.reference) if x))
             for p in self.info.policies
         ]
         # As the engine reads it: a level is always present on the wire (0 = advisory).

@@ -153,7 +153,7 @@ def _run_isolated(stack: str, config: dict[str, str], root: Path) -> StackPrevie
         sys.path.insert(0, str(root))
     try:
         pulumi.runtime.set_all_config({})
-        mocks = AwsMocks()
+        mocks = AwsMocks(config)
         monitor = RecordingMonitor(mocks)
         # preview=False: with preview=True, unknown outputs would skip every apply() and
         # the rendered container definitions, policies and dashboards would be empty.

@@ -7,9 +7,13 @@ stack produce identical state (determinism is tested), and nothing needs credent
 from __future__ import annotations
 
 import hashlib
+import json
+from collections.abc import Mapping
 from typing import Any
 
 import pulumi
+
+from components.catalog import catalog
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
@@ -51,8 +55,17 @@ def _physical_name(logical: str, typ: str) -> str:
     return f"{logical}-{_hex(typ, logical, n=7)}"
 
 
+GET_INSTANCE_TYPE = "aws:ec2/getInstanceType:getInstanceType"
+
+
 class AwsMocks(pulumi.runtime.Mocks):
-    """State per resource type: the inputs echoed back plus the computed outputs AWS adds."""
+    """State per resource type: the inputs echoed back plus the computed outputs AWS adds.
+    `stack_config` (the engine's PULUMI_CONFIG) lets getInstanceType answer from the stack's
+    instanceSpecs, as a stack outside the catalog describes its type."""
+
+    def __init__(self, stack_config: Mapping[str, str] | None = None) -> None:
+        super().__init__()
+        self.stack_config = dict(stack_config or {})
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         typ, name, inputs = args.typ, args.name, dict(args.inputs)
@@ -71,11 +84,39 @@ class AwsMocks(pulumi.runtime.Mocks):
             state["name"] = pname
         return rid, state
 
-    def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
+    def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any] | tuple[dict, list]:
+        if args.token == GET_INSTANCE_TYPE:
+            return self._instance_type(str(dict(args.args).get("instanceType")))
         answer = _INVOKES.get(args.token)
         if answer is None:
             raise NotImplementedError(f"offline engine has no answer for data source {args.token}")
         return answer(dict(args.args))
+
+
+    def _instance_type(self, instance_type: str) -> dict[str, Any] | tuple[dict, list]:
+        """What DescribeInstanceTypes would say: the stack's instanceSpecs for its own type,
+        else the catalog; otherwise a failure, as AWS fails for a type it does not offer."""
+        specs = _json_object(self.stack_config.get("pypiserver:instanceSpecs"))
+        known = catalog().get(instance_type)
+        if (self.stack_config.get("pypiserver:instanceType") == instance_type
+                and all(k in specs for k in ("vcpu", "memoryMib", "arch"))):
+            vcpu, memory, arch = specs["vcpu"], specs["memoryMib"], specs["arch"]
+        elif known is not None:
+            vcpu, memory, arch = known.vcpu, known.memory_mib, known.arch
+        else:
+            return {}, [("instanceType", f"the offline engine knows vCPU and memory only for the catalog's types; "
+                                         f"set pypiserver:instanceSpecs {{vcpu, memoryMib, arch}} to preview "
+                                         f"{instance_type} offline")]
+        return {"id": instance_type, "instanceType": instance_type, "defaultVcpus": vcpu, "memorySize": memory,
+                "supportedArchitectures": [arch]}
+
+
+def _json_object(raw: Any) -> dict:
+    try:
+        value = json.loads(raw) if isinstance(raw, str) else raw
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
 
 
 _NAMELESS = {

@@ -41,3 +41,13 @@ def test_memory_scales_with_size_within_a_family():
     for fam in (f for f in REQUIRED_FAMILIES if not f.startswith("t")):
         mems = [catalog()[f"{fam}.{s}"].memory_mib for s in ("large", "xlarge", "2xlarge", "4xlarge")]
         assert mems == sorted(mems) and mems[-1] == 8 * mems[0], f"{fam} memory should double per size"
+
+
+def test_catalog_says_where_each_figure_comes_from():
+    import json
+
+    from components.catalog import CATALOG_PATH, sources
+    fields = {k for v in json.loads(CATALOG_PATH.read_text())["instanceTypes"].values() for k in v}
+    assert fields == {"vcpu", "memoryMib", "hourlyUsd", "arch"}, "the class is read from the name, not stored"
+    assert fields <= set(sources()), f"no source for {sorted(fields - set(sources()))}"
+    assert "pricing" in sources()["hourlyUsd"] and "getInstanceType" in sources()["vcpu"]

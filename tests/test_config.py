@@ -61,6 +61,36 @@ def test_unknown_instance_type_is_accepted_with_explicit_specs():
     assert cfg.capacity.tasks_per_instance == 6, "4 vCPU / 8 GiB should hold 6 tasks like c6a.xlarge"
 
 
+def test_deploy_time_lookup_gives_vcpu_and_memory_for_any_type():
+    """With the program's lookup (AWS's getInstanceType), a type outside the catalog needs only
+    its price; AWS's answer sizes it, even over figures the stack wrote for offline use."""
+    from components.config import Hardware
+    asked = []
+
+    def describe(instance_type):
+        asked.append(instance_type)
+        return Hardware(vcpu=8, memory_mib=16384, arch="arm64")
+
+    raw = {"pypiserver:profile": "heavy", "pypiserver:instanceType": "c8g.2xlarge",
+           "pypiserver:instanceSpecs": json.dumps({"hourlyUsd": 0.31, "vcpu": 2, "memoryMib": 4096, "arch": "x86_64"})}
+    cfg = load_config(raw, describe_instance_type=describe)
+    assert asked == ["c8g.2xlarge"]
+    spec = cfg.instance_spec
+    assert (spec.vcpu, spec.memory_mib, spec.arch, spec.hourly_usd) == (8, 16384, "arm64", 0.31)
+    # (8 x 1024 - 128) // 640 = 12 by CPU; (16384 - 800) // 384 = 40 by memory.
+    assert (cfg.capacity.tasks_by_cpu, cfg.capacity.tasks_by_memory) == (12, 40)
+    assert spec.instance_class == "compute"
+
+
+def test_lookup_failure_is_the_config_error():
+    def describe(instance_type):
+        raise ConfigError(f"pypiserver:instanceType: getInstanceType has no vCPU and memory for {instance_type!r}")
+
+    with pytest.raises(ConfigError, match="c9z.large"):
+        load_config({"pypiserver:profile": "heavy", "pypiserver:instanceType": "c9z.large",
+                     "pypiserver:instanceSpecs": '{"hourlyUsd": 0.1}'}, describe_instance_type=describe)
+
+
 def test_derived_values_follow_overrides():
     cfg = config("heavy", containerMemory=1024)
     assert (cfg.workers, cfg.task_cpu_units) == (8, 1240), "1024 MiB should give 8 workers and 1240 CPU units"
@@ -83,7 +113,10 @@ BAD_CONFIGS = [
     ({"efsThroughputMode": "fast"}, "pypiserver:efsThroughputMode", "'elastic'"),
     ({"efsProvisionedThroughputMibps": 50}, "pypiserver:efsProvisionedThroughputMibps", "only when"),
     ({"instanceType": "x9.large"}, "pypiserver:instanceType", "instanceSpecs"),
-    ({"instanceType": "c8g.xlarge", "instanceSpecs": {"vcpu": 4}}, "pypiserver:instanceSpecs", "memoryMib"),
+    ({"instanceType": "C6A.large"}, "pypiserver:instanceType", "is not an EC2 instance type name"),
+    ({"instanceType": "c8g.xlarge", "instanceSpecs": {"vcpu": 4}}, "pypiserver:instanceSpecs", "hourlyUsd"),
+    ({"instanceType": "c8g.xlarge", "instanceSpecs": {"hourlyUsd": 0.16}}, "pypiserver:instanceSpecs",
+     "vcpu, memoryMib and arch"),
     ({"vpcId": "vpc-0123456789abcdef0", "subnetIds": ["subnet-0123456789abcdef0"]}, "pypiserver:subnetIds",
      "at least 2"),
     ({"subnetIds": ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"]}, "pypiserver:vpcId", "required"),

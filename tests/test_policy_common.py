@@ -69,3 +69,8 @@ def test_instance_spec_from_catalog_then_extra_types():
     assert (instance_spec("c6a.xlarge").vcpu, instance_spec("c6a.xlarge").memory_mib) == (4, 8192)
     assert instance_spec("x9.huge") is None
     assert instance_spec("x9.huge", {"x9.huge": {"vcpu": 64.0, "memoryMib": 131072.0}}).vcpu == 64
+
+
+def test_extra_instance_type_gets_its_class_from_its_name():
+    assert instance_spec("m9g.large", {"m9g.large": {"vcpu": 2, "memoryMib": 8192}}).instance_class == "general"
+    assert instance_spec("c9g.large", {"c9g.large": {"vcpu": 2, "memoryMib": 4096}}).instance_class == "compute"

@@ -68,3 +68,34 @@ def test_example_config_is_valid_for_the_pack():
     assert reconciled["compute-optimized-instances"].properties["burstableStacks"] == ["light"]
     assert {n for n, c in reconciled.items() if c.level == "advisory"} == {
         "instance-min-vcpu", "asg-max-instances", "alb-https-only"}, "example: all mandatory except fewer-beefier/https"
+
+
+# --- metadata the Pulumi Cloud console and the CLI show ----------------------------------
+
+from policies import deployability, reliability, security, sizing  # noqa: E402
+from pulumi_policy import Severity  # noqa: E402
+
+CONCERN_OF = {p.name: module.__name__.rsplit(".", 1)[-1]
+              for module in (sizing, security, reliability, deployability) for p in module.POLICIES}
+
+
+@pytest.mark.parametrize("policy", ALL_POLICIES, ids=lambda p: p.name)
+def test_policy_has_severity_remediation_and_url(policy):
+    assert isinstance(policy.severity, Severity), f"{policy.name} needs a severity"
+    steps = policy.remediation_steps or ""
+    assert re.match(r"^(Set|Add|Remove|Lower)\b", steps) and steps.endswith("."), \
+        f"{policy.name}: remediation steps say what to change, as a sentence: {steps!r}"
+    assert re.fullmatch(r"https://docs\.aws\.amazon\.com/[\w./#-]+", policy.url or ""), policy.url
+
+
+@pytest.mark.parametrize("policy", ALL_POLICIES, ids=lambda p: p.name)
+def test_policy_is_grouped_by_its_module(policy):
+    concern = CONCERN_OF[policy.name]
+    assert policy.tags == [concern], f"{policy.name} lives in {concern}.py"
+    assert policy.framework is not None and policy.framework.name, policy.name
+
+
+def test_mandatory_security_policies_are_at_least_high():
+    weak = [p.name for p in security.POLICIES if p.enforcement_level.value == "mandatory"
+            and p.severity not in (Severity.HIGH, Severity.CRITICAL)]
+    assert weak == []

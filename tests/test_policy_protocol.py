@@ -199,3 +199,28 @@ def test_unknown_value_over_grpc_is_an_advisory_cannot_run(pack):
     found = named(verdicts, "compute-optimized-instances")
     assert [v.level for v in found] == ["advisory"] and "during preview" in found[0].message, found
     assert not [v for v in verdicts if v.level == "mandatory"], "an unknown value never blocks by itself"
+
+
+# --- metadata over the wire --------------------------------------------------------------
+
+def test_every_policy_sends_severity_remediation_url_and_grouping(pack):
+    """GetAnalyzerInfo carries what the Pulumi Cloud console and CLI show for each policy."""
+    from policy_fixtures import ALL_POLICIES
+    declared = {p.name: p for p in ALL_POLICIES}
+    for info in pack().policies:
+        policy = declared[info.name]
+        assert (info.severity, info.remediation_steps, info.url, list(info.tags)) == \
+            (policy.severity.value, policy.remediation_steps, policy.url, policy.tags), info.name
+        assert info.framework.startswith(policy.framework.name), info.name
+
+
+def test_violation_carries_its_policys_severity(pack):
+    found = named(run(pack, mutate(happy_stack(), "pypiserver-asg", "minSize", 1)), "asg-min-instances")
+    assert [v.severity for v in found] == ["high"], found
+
+
+@pytest.mark.parametrize("instance_type", ["c7i-flex.xlarge", "c6gd.xlarge", "c8i.xlarge"])
+def test_held_out_compute_families_pass_over_grpc(pack, instance_type):
+    """The three false positives an adopting organization found: compute-optimized by name."""
+    stack = mutate(happy_stack(), "pypiserver-lt", "instanceType", instance_type)
+    assert named(run(pack, stack), "compute-optimized-instances") == []

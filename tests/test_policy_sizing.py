@@ -81,6 +81,54 @@ def test_mixed_instances_override_checked(analyze):
     assert [v.resource for v in found] == ["pypiserver-asg"] and "r6i.large" in found[0].message, found
 
 
+@pytest.mark.parametrize("instance_type", [
+    "c7i-flex.xlarge", "c6gd.xlarge", "c8i.xlarge",  # held out: found by an adopting organization
+    "c5n.large", "c6in.xlarge", "c7gn.large", "c8gd.2xlarge", "c5ad.large", "c9an.xlarge"])  # outside the catalog
+def test_compute_families_outside_the_catalog_allowed(analyze, instance_type):
+    stack = mutate(happy_stack(), "pypiserver-lt", "instanceType", instance_type)
+    assert named(analyze(stack), "compute-optimized-instances") == [], f"{instance_type} is compute-optimized"
+
+
+@pytest.mark.parametrize("instance_type,words", [
+    ("m7i-flex.large", "general purpose"), ("m8g.xlarge", "general purpose"), ("r7iz.large", "memory optimized"),
+    ("x2iedn.xlarge", "memory optimized"), ("z1d.large", "memory optimized"), ("i4i.large", "storage optimized"),
+    ("g5.xlarge", "accelerated computing"), ("hpc7g.4xlarge", "high performance computing"),
+    ("q9.large", "of a series AWS's naming convention does not define")])
+def test_other_classes_rejected_with_their_class(analyze, instance_type, words):
+    found = named(analyze(mutate(happy_stack(), "pypiserver-lt", "instanceType", instance_type)),
+                  "compute-optimized-instances")
+    assert len(found) == 1 and f"{instance_type} is not compute-optimized" in found[0].message, found
+    assert words in found[0].message and "allowedFamilies" in found[0].message, found[0].message
+
+
+@pytest.mark.parametrize("instance_type", ["t4g.medium", "t2.large", "t3a.small"])
+def test_every_t_series_is_burstable(analyze, instance_type):
+    found = named(analyze(mutate(happy_stack(), "pypiserver-lt", "instanceType", instance_type)),
+                  "compute-optimized-instances")
+    assert len(found) == 1 and "is burstable" in found[0].message, found
+
+
+@pytest.mark.parametrize("instance_type", ["c6a", "C6A.LARGE", "c6a.large.huge"])
+def test_unparseable_instance_type_named_in_one_line(analyze, instance_type):
+    found = named(analyze(mutate(happy_stack(), "pypiserver-lt", "instanceType", instance_type)),
+                  "compute-optimized-instances")
+    assert len(found) == 1 and "is not an EC2 instance type name" in found[0].message, found
+    assert "c7i.large" in found[0].message and "\n" not in found[0].message
+
+
+def test_allowed_families_override_the_class(analyze):
+    stack = mutate(happy_stack(), "pypiserver-lt", "instanceType", "m7i.large")
+    config = {"compute-optimized-instances": {"allowedFamilies": ["m7i"]}}
+    assert named(analyze(stack, config), "compute-optimized-instances") == []
+
+
+def test_denied_families_override_the_class(analyze):
+    stack = mutate(happy_stack(), "pypiserver-lt", "instanceType", "c5.xlarge")
+    config = {"compute-optimized-instances": {"deniedFamilies": ["c5"]}}
+    found = named(analyze(stack, config), "compute-optimized-instances")
+    assert len(found) == 1 and "deniedFamilies" in found[0].message, found
+
+
 # --- efs-throughput-mode -----------------------------------------------------------------
 
 def test_bursting_efs_rejected(analyze):
@@ -195,6 +243,14 @@ def test_one_vcpu_instance_is_advisory(analyze):
     found = named(analyze(stack, config), "instance-min-vcpu")
     assert [v.level for v in found] == ["advisory"], "fewer-beefier is advisory by default"
     assert "c6g.medium has 1 vCPU" in found[0].message
+
+
+def test_unknown_instance_type_is_reported_not_passed_by_min_vcpu(analyze):
+    stack = mutate(happy_stack(), "pypiserver-lt", "instanceType", "c8i.xlarge")
+    found = named(analyze(stack), "instance-min-vcpu")
+    assert [v.level for v in found] == ["advisory"] and "extraInstanceTypes" in found[0].message, found
+    config = {"instance-min-vcpu": {"extraInstanceTypes": {"c8i.xlarge": {"vcpu": 4, "memoryMib": 8192}}}}
+    assert named(analyze(stack, config), "instance-min-vcpu") == []
 
 
 def test_two_vcpu_instance_passes_min_vcpu(analyze):

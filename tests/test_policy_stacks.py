@@ -85,7 +85,7 @@ def test_json_carries_every_verdict_field(capsys):
     doc = json.loads(out)
     assert code == 0 and doc["policy"]["blocked"] is False
     assert doc["policy"]["verdicts"] == [{
-        "policy": "alb-https-only", "level": "advisory", "resource": "pypiserver-http",
+        "policy": "alb-https-only", "level": "advisory", "severity": "medium", "resource": "pypiserver-http",
         "urn": next(r["urn"] for r in doc["resources"] if r["name"] == "pypiserver-http"),
         "description": doc["policy"]["verdicts"][0]["description"],
         "message": doc["policy"]["verdicts"][0]["message"]}]

@@ -10,6 +10,7 @@ import pytest
 
 from conftest import SHIPPED_STACKS, containers, render
 from offline import mocks
+from offline.engine import EngineError
 
 LT = "aws:ec2/launchTemplate:LaunchTemplate"
 ASG = "aws:autoscaling/group:Group"
@@ -346,3 +347,44 @@ def test_moving_between_profiles_leaves_efs_inputs_untouched(a, b):
 def test_changing_only_the_instance_type_keeps_every_urn():
     before, after = render("heavy"), render("heavy", instanceType="c6a.2xlarge")
     assert [r.urn for r in before.resources] == [r.urn for r in after.resources]
+
+
+# --- instance size from AWS (getInstanceType) ---------------------------------------------
+
+def test_instance_size_comes_from_the_get_instance_type_data_source(monkeypatch):
+    """The program asks getInstanceType; whatever it answers sizes the stack (here the mock
+    claims 16 vCPU for c6a.xlarge: CPU no longer limits, memory does)."""
+    from offline.mocks import AwsMocks
+    asked = []
+
+    def answer(self, instance_type):
+        asked.append(instance_type)
+        return {"instanceType": instance_type, "defaultVcpus": 16, "memorySize": 8192,
+                "supportedArchitectures": ["x86_64"]}
+
+    monkeypatch.setattr(AwsMocks, "_instance_type", answer)
+    capacity = render("heavy").outputs["capacity"]
+    assert asked and set(asked) == {"c6a.xlarge"}
+    # (16 x 1024 - 128) // 640 = 25 by CPU; (8192 - 800) // 384 = 19 by memory.
+    assert (capacity["tasksByCpu"], capacity["tasksPerInstance"], capacity["limitedBy"]) == (25, 19, "memory")
+
+
+def test_arm64_answer_picks_the_arm64_ami():
+    """c7g is Graviton: the offline answer (catalog) says arm64, as AWS's does."""
+    image = render("heavy", instanceType="c7g.xlarge").one(LT).inputs["imageId"]
+    assert image.endswith("/arm64/recommended/image_id")
+
+
+def test_type_outside_the_catalog_previews_with_instance_specs():
+    preview = render("heavy", instanceType="c8i.xlarge",
+                     instanceSpecs={"hourlyUsd": 0.1785, "vcpu": 4, "memoryMib": 8192, "arch": "x86_64"})
+    assert preview.one(LT).inputs["instanceType"] == "c8i.xlarge"
+    assert preview.outputs["capacity"]["tasksPerInstance"] == 6
+    assert preview.outputs["monthlyCostUsd"] == preview.config.monthly_cost.total
+
+
+def test_type_the_offline_engine_cannot_describe_is_one_line():
+    with pytest.raises(EngineError) as err:
+        render("heavy", instanceType="c8i.xlarge", instanceSpecs={"hourlyUsd": 0.1785})
+    message = str(err.value)
+    assert "\n" not in message and "pypiserver:instanceType" in message and "instanceSpecs" in message, message

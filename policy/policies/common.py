@@ -15,9 +15,10 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pulumi
-from pulumi_policy import PolicyConfigSchema
+from pulumi_policy import PolicyComplianceFramework, PolicyConfigSchema, Severity
 
 from vendored.catalog import InstanceSpec, catalog
+from vendored.instance_types import InstanceClass, InstanceTypeNameError, instance_class
 
 # Type tokens. aws.alb.* registers aws:alb/... tokens for the same AWS resources as aws.lb.*.
 ASG = "aws:autoscaling/group:Group"
@@ -113,6 +114,32 @@ def json_list(value: Any) -> list:
     return decoded if isinstance(decoded, list) else []
 
 
+# --- metadata the Pulumi Cloud console and the CLI show ---------------------------------
+
+# Each policy belongs to one concern (its module), shown as a tag and as the framework the
+# console groups policies by; the sizing rules come from the sizing guide, the others from
+# the AWS Well-Architected pillars they serve.
+CONCERNS = {
+    "sizing": PolicyComplianceFramework(name="pypiserver sizing guide", reference="sizing principles",
+                                        specification="At least two instances, compute-optimized families, "
+                                                      "elastic EFS throughput, a bounded task maximum that the "
+                                                      "instances can hold; fewer, beefier instances."),
+    "security": PolicyComplianceFramework(name="AWS Well-Architected Framework", reference="Security pillar"),
+    "reliability": PolicyComplianceFramework(name="AWS Well-Architected Framework", reference="Reliability pillar"),
+    "deployability": PolicyComplianceFramework(
+        name="AWS Well-Architected Framework", reference="Reliability pillar",
+        specification="What renders as valid input must also work once deployed: instances reach AWS's "
+                      "endpoints, alarms reach their topic, credentials never cross the internet in clear text."),
+}
+
+
+def about(concern: str, severity: Severity, remediation_steps: str, url: str) -> dict[str, Any]:
+    """The metadata keyword arguments every policy passes: severity, what to change, where to
+    read more, and its concern (tag and framework)."""
+    return {"severity": severity, "remediation_steps": remediation_steps, "url": url,
+            "tags": [concern], "framework": CONCERNS[concern]}
+
+
 # --- settings ----------------------------------------------------------------------------
 
 def schema(**properties: dict) -> PolicyConfigSchema:
@@ -155,8 +182,15 @@ def instance_spec(instance_type: str, extra_types: Mapping | None = None) -> Ins
     vcpu, memory = number(extra.get("vcpu")), number(extra.get("memoryMib"))
     if vcpu and memory:
         return InstanceSpec(vcpu=int(vcpu), memory_mib=int(memory), hourly_usd=0.0, arch="x86_64",
-                            instance_class="compute")
+                            instance_class=_class_of(instance_type))
     return None
+
+
+def _class_of(instance_type: str) -> InstanceClass:
+    try:
+        return instance_class(instance_type)
+    except InstanceTypeNameError:
+        return "unknown"
 
 
 def instance_types(resource_type: str, props: Mapping) -> list[str]:

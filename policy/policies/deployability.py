@@ -13,9 +13,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from pulumi_policy import EnforcementLevel, PolicyResource, ReportViolation, StackValidationArgs, StackValidationPolicy
+from pulumi_policy import (EnforcementLevel, PolicyResource, ReportViolation, Severity, StackValidationArgs,
+                           StackValidationPolicy)
 
-from policies.common import (ASG, KMS_KEY, LAUNCH_TEMPLATE, LISTENERS, LOAD_BALANCERS, METRIC_ALARM, NAT_GATEWAY,
+from policies.common import (ASG, about, KMS_KEY, LAUNCH_TEMPLATE, LISTENERS, LOAD_BALANCERS, METRIC_ALARM, NAT_GATEWAY,
                              ROUTE_TABLE, ROUTE_TABLE_ASSOCIATION, SNS_TOPIC, SUBNET, TRANSIT_GATEWAY, VPC_ENDPOINT,
                              current_stack, is_true, items, mapping, schema, settings, text)
 from policies.graph import dependencies, dependents, of_type
@@ -96,6 +97,11 @@ instances_have_egress = StackValidationPolicy(
                 "interface endpoints).",
     enforcement_level=EnforcementLevel.MANDATORY,
     validate=check_instances_have_egress,
+    **about("deployability", Severity.CRITICAL,
+            "Add a default route (0.0.0.0/0) to a NAT gateway or transit gateway in the route table of every "
+            "subnet the Auto Scaling group launches into, or interface VPC endpoints for every service the "
+            "task needs.",
+            "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/vpc-endpoints.html"),
 )
 
 # --- alarm-topic-deliverable (stack) -----------------------------------------------------
@@ -165,6 +171,10 @@ alarm_topic_deliverable = StackValidationPolicy(
     description="CloudWatch alarms can publish to their SNS topic (its KMS key admits CloudWatch).",
     enforcement_level=EnforcementLevel.MANDATORY,
     validate=check_alarm_topic_deliverable,
+    **about("deployability", Severity.HIGH,
+            "Set the alarm topic's kmsMasterKeyId to a customer-managed key whose policy allows "
+            "cloudwatch.amazonaws.com kms:Decrypt and kms:GenerateDataKey*.",
+            "https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/Notify_Users_Alarm_Changes.html"),
 )
 
 # --- internet-facing-https (stack) -------------------------------------------------------
@@ -208,6 +218,10 @@ internet_facing_https = StackValidationPolicy(
     enforcement_level=EnforcementLevel.MANDATORY,
     config_schema=PLAIN_HTTP_SCHEMA,
     validate=check_internet_facing_https,
+    **about("deployability", Severity.HIGH,
+            "Set pypiserver:zoneId so the load balancer serves HTTPS and redirects HTTP, or make it internal; "
+            "an accepted exception goes in allowPlainHttpStacks.",
+            "https://docs.aws.amazon.com/elasticloadbalancing/latest/application/create-https-listener.html"),
 )
 
 POLICIES = [instances_have_egress, alarm_topic_deliverable, internet_facing_https]

@@ -4,9 +4,9 @@ that do not scan the package tree, and the guide's alarms."""
 from __future__ import annotations
 
 from pulumi_policy import (EnforcementLevel, PolicyResource, ReportViolation, ResourceValidationArgs,
-                           ResourceValidationPolicy, StackValidationArgs, StackValidationPolicy)
+                           ResourceValidationPolicy, Severity, StackValidationArgs, StackValidationPolicy)
 
-from policies.common import (BACKUP_SELECTION, ECS_SERVICE, EFS_BACKUP_POLICY, EFS_FILE_SYSTEM, METRIC_ALARM,
+from policies.common import (about, BACKUP_SELECTION, ECS_SERVICE, EFS_BACKUP_POLICY, EFS_FILE_SYSTEM, METRIC_ALARM,
                              TARGET_GROUPS, dig, is_true, items, mapping, schema, settings, text)
 from policies.graph import dependents, of_type
 
@@ -40,6 +40,10 @@ efs_backup_enabled = StackValidationPolicy(
     description="The EFS file system is backed up (AWS Backup selection or EFS backup policy).",
     enforcement_level=EnforcementLevel.MANDATORY,
     validate=check_efs_backup,
+    **about("reliability", Severity.HIGH,
+            "Set pypiserver:backupEnabled to true (an AWS Backup plan and selection for the file system), or "
+            "enable an EFS backup policy on it.",
+            "https://docs.aws.amazon.com/efs/latest/ug/awsbackup.html"),
 )
 
 # --- ecs-deployment-circuit-breaker ------------------------------------------------------
@@ -63,6 +67,9 @@ ecs_deployment_circuit_breaker = ResourceValidationPolicy(
     description="ECS deployments stop and roll back when new tasks fail (circuit breaker with rollback).",
     enforcement_level=EnforcementLevel.MANDATORY,
     validate=check_circuit_breaker,
+    **about("reliability", Severity.MEDIUM,
+            "Set deploymentCircuitBreaker to {enable: true, rollback: true} on the ECS service.",
+            "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-circuit-breaker.html"),
 )
 
 # --- health-check-not-root ---------------------------------------------------------------
@@ -90,6 +97,10 @@ health_check_not_root = ResourceValidationPolicy(
     description="Target group health checks use the health endpoint, not \"/\".",
     enforcement_level=EnforcementLevel.MANDATORY,
     validate=check_health_path,
+    **about("reliability", Severity.MEDIUM,
+            "Set the target group's healthCheck.path to pypiserver's health endpoint (/health) and keep "
+            "health checks enabled.",
+            "https://docs.aws.amazon.com/elasticloadbalancing/latest/application/target-group-health-checks.html"),
 )
 
 # --- required-alarms (stack) -------------------------------------------------------------
@@ -139,6 +150,10 @@ required_alarms = StackValidationPolicy(
     enforcement_level=EnforcementLevel.MANDATORY,
     config_schema=ALARMS_SCHEMA,
     validate=check_required_alarms,
+    **about("reliability", Severity.MEDIUM,
+            "Add the missing CloudWatch alarms (the component builds them all; keep them, or add your own on "
+            "the same namespace and metric), or adjust requiredAlarms in the policy config.",
+            "https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html"),
 )
 
 POLICIES = [efs_backup_enabled, ecs_deployment_circuit_breaker, health_check_not_root, required_alarms]

@@ -6,9 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from pulumi_policy import (EnforcementLevel, PolicyResource, ReportViolation, ResourceValidationArgs,
-                           ResourceValidationPolicy, StackValidationArgs, StackValidationPolicy)
+                           ResourceValidationPolicy, Severity, StackValidationArgs, StackValidationPolicy)
 
-from policies.common import (EC2_INSTANCE, ECS_TASK_DEFINITION, EFS_FILE_SYSTEM, LAUNCH_TEMPLATE, LISTENERS,
+from policies.common import (about, EC2_INSTANCE, ECS_TASK_DEFINITION, EFS_FILE_SYSTEM, LAUNCH_TEMPLATE, LISTENERS,
                              LOAD_BALANCERS, SECURITY_GROUP, SECURITY_GROUP_INGRESS_RULE, SECURITY_GROUP_RULE, dig,
                              is_true, items, mapping, number, schema, settings, show, text)
 from policies.graph import dependents, linked, of_type
@@ -27,6 +27,10 @@ efs_encrypted = ResourceValidationPolicy(
     description="The EFS file system is encrypted at rest.",
     enforcement_level=EnforcementLevel.MANDATORY,
     validate=check_efs_encrypted,
+    **about("security", Severity.HIGH,
+            "Set encrypted=True on the EFS file system (the component always does); encryption at rest is "
+            "chosen at creation, so an existing unencrypted file system must be replaced and its data copied.",
+            "https://docs.aws.amazon.com/efs/latest/ug/encryption-at-rest.html"),
 )
 
 # --- efs-transit-encryption --------------------------------------------------------------
@@ -48,6 +52,10 @@ efs_transit_encryption = ResourceValidationPolicy(
     description="ECS tasks mount EFS with encryption in transit (TLS).",
     enforcement_level=EnforcementLevel.MANDATORY,
     validate=check_efs_transit_encryption,
+    **about("security", Severity.HIGH,
+            "Set efsVolumeConfiguration.transitEncryption to ENABLED on every EFS volume of the task "
+            "definition.",
+            "https://docs.aws.amazon.com/efs/latest/ug/encryption-in-transit.html"),
 )
 
 # --- launch-template-imdsv2 --------------------------------------------------------------
@@ -68,6 +76,10 @@ launch_template_imdsv2 = ResourceValidationPolicy(
     description="Instances require IMDSv2 session tokens for the metadata service.",
     enforcement_level=EnforcementLevel.MANDATORY,
     validate=check_imdsv2,
+    **about("security", Severity.HIGH,
+            "Set metadataOptions.httpTokens to required (and httpPutResponseHopLimit to 1) on the launch "
+            "template.",
+            "https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/configuring-IMDS-new-instances.html"),
 )
 
 # --- no-public-ip ------------------------------------------------------------------------
@@ -94,6 +106,10 @@ no_public_ip = ResourceValidationPolicy(
     description="Instances get no public IP address.",
     enforcement_level=EnforcementLevel.MANDATORY,
     validate=check_no_public_ip,
+    **about("security", Severity.HIGH,
+            "Set associatePublicIpAddress to false on every network interface of the launch template; reach "
+            "the instances through the load balancer and SSM.",
+            "https://docs.aws.amazon.com/vpc/latest/userguide/vpc-ip-addressing.html"),
 )
 
 # --- no-open-ingress (stack) -------------------------------------------------------------
@@ -159,6 +175,10 @@ no_open_ingress = StackValidationPolicy(
     enforcement_level=EnforcementLevel.MANDATORY,
     config_schema=OPEN_INGRESS_SCHEMA,
     validate=check_no_open_ingress,
+    **about("security", Severity.CRITICAL,
+            "Remove 0.0.0.0/0 and ::/0 from every security group except the load balancer's on publicPorts "
+            "(80, 443); list your clients in pypiserver:allowedCidrs.",
+            "https://docs.aws.amazon.com/vpc/latest/userguide/security-group-rules.html"),
 )
 
 # --- alb-modern-tls / alb-https-only -----------------------------------------------------
@@ -196,6 +216,10 @@ alb_modern_tls = ResourceValidationPolicy(
     enforcement_level=EnforcementLevel.MANDATORY,
     config_schema=TLS_SCHEMA,
     validate=check_modern_tls,
+    **about("security", Severity.HIGH,
+            "Set sslPolicy on each HTTPS listener to a TLS 1.2+ policy from allowedPolicies, e.g. "
+            "ELBSecurityPolicy-TLS13-1-2-2021-06.",
+            "https://docs.aws.amazon.com/elasticloadbalancing/latest/application/describe-ssl-policies.html"),
 )
 
 
@@ -220,6 +244,10 @@ alb_https_only = ResourceValidationPolicy(
     description="Clients reach the index over HTTPS (advisory: a stack without a domain has only HTTP).",
     enforcement_level=EnforcementLevel.ADVISORY,
     validate=check_https_only,
+    **about("security", Severity.MEDIUM,
+            "Set pypiserver:zoneId (and dnsNames) so the stack gets a certificate, an HTTPS listener and an "
+            "HTTP listener that only redirects to HTTPS.",
+            "https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-listeners.html"),
 )
 
 POLICIES = [efs_encrypted, efs_transit_encryption, launch_template_imdsv2, no_public_ip, no_open_ingress,

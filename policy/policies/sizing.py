@@ -7,13 +7,13 @@ from __future__ import annotations
 from typing import Any
 
 from pulumi_policy import (EnforcementLevel, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy,
-                           StackValidationArgs, StackValidationPolicy)
+                           Severity, StackValidationArgs, StackValidationPolicy)
 
-from policies.common import (ASG, ECS_CAPACITY_PROVIDER, ECS_DESIRED_COUNT, ECS_SERVICE,
+from policies.common import (ASG, about, ECS_CAPACITY_PROVIDER, ECS_DESIRED_COUNT, ECS_SERVICE,
                              ECS_TASK_DEFINITION, EFS_FILE_SYSTEM, LAUNCH_TEMPLATE, SCALING_TARGET, current_stack,
                              instance_spec, instance_types, json_list, mapping, number, schema, settings, show, text)
 from policies.graph import linked, of_type
-from vendored.catalog import family
+from vendored.instance_types import InstanceTypeNameError, parse
 from vendored.sizing import InstanceCapacity, instance_capacity
 
 # --- asg-min-instances -------------------------------------------------------------------
@@ -40,27 +40,45 @@ asg_min_instances = ResourceValidationPolicy(
     enforcement_level=EnforcementLevel.MANDATORY,
     config_schema=ASG_MIN_SCHEMA,
     validate=check_asg_min_instances,
+    **about("sizing", Severity.HIGH,
+            "Set pypiserver:asgMinSize to at least the configured minInstances (2 by default) so the Auto "
+            "Scaling group always keeps a second instance serving while one fails or is replaced.",
+            "https://docs.aws.amazon.com/autoscaling/ec2/userguide/asg-capacity-limits.html"),
 )
 
 # --- compute-optimized-instances ---------------------------------------------------------
 
-COMPUTE_FAMILIES = ["c5", "c5a", "c5n", "c6a", "c6i", "c6in", "c6g", "c6gn", "c7a", "c7i", "c7g", "c7gn", "c8g"]
+# The class comes from the type's name (AWS's naming convention: the c series is compute
+# optimized, t burstable); the family lists are the organization's overrides, not a catalog.
 FAMILY_SCHEMA = schema(
-    allowedFamilies={"type": "array", "items": {"type": "string"}, "default": COMPUTE_FAMILIES,
-                     "description": "Instance families allowed for every stack (compute-optimized)."},
-    burstableFamilies={"type": "array", "items": {"type": "string"}, "default": ["t3", "t3a"],
-                       "description": "Burstable families, allowed only for the stacks in burstableStacks."},
+    allowedFamilies={"type": "array", "items": {"type": "string"}, "default": [],
+                     "description": "Families (the name before the dot, e.g. m7i or c7i-flex) allowed although "
+                                    "their name does not make them compute-optimized."},
+    deniedFamilies={"type": "array", "items": {"type": "string"}, "default": [],
+                    "description": "Families refused although compute-optimized (e.g. an older generation)."},
     burstableStacks={"type": "array", "items": {"type": "string"}, "default": [],
-                     "description": "Stacks (by name) the organization lets run on burstable families."},
+                     "description": "Stacks (by name) the organization lets run burstable (t-series) types."},
 )
+
+CLASS_WORDS = {"general": "general purpose", "memory": "memory optimized", "storage": "storage optimized",
+               "accelerated": "accelerated computing", "hpc": "high performance computing",
+               "unknown": "of a series AWS's naming convention does not define"}
 
 
 def family_problem(instance_type: str, cfg: dict[str, Any], stack: str) -> str | None:
     """Why this instance type is not allowed for this stack, or None if it is."""
-    fam = family(instance_type)
-    if fam in cfg["allowedFamilies"]:
+    try:
+        name = parse(instance_type)
+    except InstanceTypeNameError as e:
+        return (f"{e}: its class cannot be read from it. Set pypiserver:instanceType to an EC2 instance type "
+                "such as c7a.large.")
+    fam = name.family
+    if fam in cfg["deniedFamilies"]:
+        return (f"{instance_type}: family {fam} is denied by this organization's policy config (deniedFamilies). "
+                "Set pypiserver:instanceType to another compute-optimized family, e.g. c7a.large.")
+    if fam in cfg["allowedFamilies"] or name.instance_class == "compute":
         return None
-    if fam in cfg["burstableFamilies"]:
+    if name.instance_class == "burstable":
         if stack in cfg["burstableStacks"]:
             return None
         return (f"{instance_type} is burstable ({fam}): under sustained load it spends its CPU credits, then runs "
@@ -68,9 +86,11 @@ def family_problem(instance_type: str, cfg: dict[str, Any], stack: str) -> str |
                 f"fail. Use a compute-optimized type (e.g. c6a.large) in pypiserver:instanceType; stack '{stack}' "
                 "is not among the stacks this organization's policy config allows burstable types for "
                 "(burstableStacks).")
-    return (f"{instance_type} is not compute-optimized (family {fam}; allowed: {', '.join(cfg['allowedFamilies'])}):"
-            " pypiserver is CPU-bound, and other families pay for memory or burst credits it does not use. "
-            "Set pypiserver:instanceType to e.g. c6a.large or c7a.large.")
+    return (f"{instance_type} is not compute-optimized (family {fam} is {CLASS_WORDS[name.instance_class]}, "
+            f"series '{name.series}'; by AWS's naming convention compute-optimized families start with c): "
+            "pypiserver is CPU-bound, and other families pay for memory, storage or accelerators it does not use. "
+            "Set pypiserver:instanceType to e.g. c6a.large or c7a.large, or add the family to allowedFamilies in "
+            "the policy config.")
 
 
 def check_compute_optimized(args: ResourceValidationArgs, report: ReportViolation) -> None:
@@ -88,6 +108,11 @@ compute_optimized_instances = ResourceValidationPolicy(
     enforcement_level=EnforcementLevel.MANDATORY,
     config_schema=FAMILY_SCHEMA,
     validate=check_compute_optimized,
+    **about("sizing", Severity.MEDIUM,
+            "Set pypiserver:instanceType to a compute-optimized type (a c-series family such as c7a, c7i, c7g, "
+            "c7i-flex); for a stack that may run burstable t-series types, add its name to burstableStacks; to "
+            "allow or refuse a family regardless of its class, list it in allowedFamilies or deniedFamilies.",
+            "https://docs.aws.amazon.com/ec2/latest/instancetypes/instance-type-names.html"),
 )
 
 # --- efs-throughput-mode -----------------------------------------------------------------
@@ -119,6 +144,10 @@ efs_throughput_mode = ResourceValidationPolicy(
     enforcement_level=EnforcementLevel.MANDATORY,
     config_schema=EFS_MODE_SCHEMA,
     validate=check_efs_throughput_mode,
+    **about("sizing", Severity.HIGH,
+            "Set pypiserver:efsThroughputMode to elastic (or to a mode listed in allowedModes, e.g. "
+            "provisioned with pypiserver:efsProvisionedThroughputMibps).",
+            "https://docs.aws.amazon.com/efs/latest/ug/performance.html"),
 )
 
 # --- ecs-task-max-bounded ----------------------------------------------------------------
@@ -152,6 +181,10 @@ ecs_task_max_bounded = ResourceValidationPolicy(
     enforcement_level=EnforcementLevel.MANDATORY,
     config_schema=TASK_RATIO_SCHEMA,
     validate=check_task_max_bounded,
+    **about("sizing", Severity.MEDIUM,
+            "Set pypiserver:taskMaxCount to at most maxToMinRatio x taskMinCount (2 x by default), or raise "
+            "pypiserver:taskMinCount; grow with a larger instance type instead of more tasks.",
+            "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service-auto-scaling.html"),
 )
 
 # --- ecs-task-max-fits-instances (stack) --------------------------------------------------
@@ -209,9 +242,13 @@ def check_task_max_fits(args: StackValidationArgs, report: ReportViolation) -> N
                          for t in instance_types(LAUNCH_TEMPLATE, lt.props)] + instance_types(ASG, group.props)
                 unknown = [t for t in types if instance_spec(t, extra) is None]
                 if unknown or not types:
-                    report(f"cannot bound tasks per instance: instance type {', '.join(unknown) or 'unset'} is not "
-                           "in the pack's catalog; add it under extraInstanceTypes {vcpu, memoryMib} in the "
-                           "policy config.", target.urn)
+                    # The pack cannot ask AWS (it runs without credentials): an unknown size is a
+                    # finding, never a silent pass.
+                    report(f"cannot bound tasks per instance: the vCPU and memory of instance type "
+                           f"{', '.join(unknown) or 'unset'} are neither in this policy's extraInstanceTypes nor "
+                           "in the catalog the pack ships; add it under extraInstanceTypes {vcpu, memoryMib} in "
+                           "the policy config (AWS's figures: aws ec2 describe-instance-types --instance-types "
+                           f"{' '.join(unknown) or '<type>'}).", target.urn)
                     return
                 # With several types (mixed instances), count on the smallest.
                 capacity = min((instance_capacity(s.vcpu, s.memory_mib, cpu, memory)
@@ -233,6 +270,11 @@ ecs_task_max_fits_instances = StackValidationPolicy(
     enforcement_level=EnforcementLevel.MANDATORY,
     config_schema=FITS_SCHEMA,
     validate=check_task_max_fits,
+    **about("sizing", Severity.MEDIUM,
+            "Lower pypiserver:taskMaxCount to what the instances hold at ASG maxSize, or raise "
+            "pypiserver:asgMaxSize or the instance type; for an instance type the pack does not know, add its"
+            " {vcpu, memoryMib} under extraInstanceTypes in the policy config.",
+            "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/asg-capacity-providers.html"),
 )
 
 # --- fewer, beefier (advisory) -----------------------------------------------------------
@@ -248,7 +290,11 @@ def check_instance_min_vcpu(args: ResourceValidationArgs, report: ReportViolatio
     minimum = cfg["minVcpu"]
     for instance_type in instance_types(args.resource_type, args.props):
         spec = instance_spec(instance_type, cfg["extraInstanceTypes"])
-        if spec is not None and spec.vcpu < minimum:
+        if spec is None:
+            report(f"cannot check {instance_type}: its vCPU count is neither in this policy's extraInstanceTypes "
+                   "nor in the catalog the pack ships; add it under extraInstanceTypes {vcpu, memoryMib} in the "
+                   f"policy config (aws ec2 describe-instance-types --instance-types {instance_type}).")
+        elif spec.vcpu < minimum:
             report(f"{instance_type} has {spec.vcpu} vCPU: fewer, beefier instances absorb the bursts that "
                    f"HTTP keep-alive pins to one instance; use at least {minimum} vCPU per instance.")
 
@@ -259,6 +305,11 @@ instance_min_vcpu = ResourceValidationPolicy(
     enforcement_level=EnforcementLevel.ADVISORY,
     config_schema=VCPU_SCHEMA,
     validate=check_instance_min_vcpu,
+    **about("sizing", Severity.LOW,
+            "Set pypiserver:instanceType to a size with at least minVcpu vCPUs (2 by default), e.g. "
+            "c7a.large; for a type the pack does not know, add its {vcpu, memoryMib} under extraInstanceTypes"
+            " in the policy config.",
+            "https://docs.aws.amazon.com/ec2/latest/instancetypes/instance-type-names.html"),
 )
 
 ASG_MAX_SCHEMA = schema(
@@ -283,6 +334,10 @@ asg_max_instances = ResourceValidationPolicy(
     enforcement_level=EnforcementLevel.ADVISORY,
     config_schema=ASG_MAX_SCHEMA,
     validate=check_asg_max_instances,
+    **about("sizing", Severity.LOW,
+            "Lower pypiserver:asgMaxSize to maxInstances (4 by default) or fewer and move to a larger "
+            "instance type.",
+            "https://docs.aws.amazon.com/autoscaling/ec2/userguide/asg-capacity-limits.html"),
 )
 
 POLICIES = [asg_min_instances, compute_optimized_instances, efs_throughput_mode, ecs_task_max_bounded,

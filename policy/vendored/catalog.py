@@ -1,7 +1,10 @@
-"""The built-in instance catalog: vCPU, memory, price, architecture and class per type.
+"""The built-in instance catalog: what AWS does not answer, and what offline tools need.
 
-The figures live in instance_catalog.json (source and date noted there); the policy pack
-ships a generated copy of that file, so both sides read the same numbers.
+instance_catalog.json holds the on-demand price (AWS's DescribeInstanceTypes returns none,
+so the cost estimate needs it) and vCPU, memory and architecture, which a deployed stack
+asks AWS for instead (aws.ec2.getInstanceType) but the offline engine and the policy pack
+cannot; its "sources" say where each figure comes from. The class is not stored: it is read
+from the name (instance_types.py). The policy pack ships a generated copy of these files.
 """
 
 from __future__ import annotations
@@ -12,10 +15,11 @@ from functools import cache
 from pathlib import Path
 from typing import Literal
 
+from .instance_types import InstanceClass, instance_class
+
 CATALOG_PATH = Path(__file__).with_name("instance_catalog.json")
 
 Architecture = Literal["x86_64", "arm64"]
-InstanceClass = Literal["compute", "burstable", "general", "memory"]
 
 # Size steps in order, for "go down one step at a time" advice.
 SIZE_ORDER = ("small", "medium", "large", "xlarge", "2xlarge", "4xlarge")
@@ -39,10 +43,15 @@ def catalog() -> dict[str, InstanceSpec]:
             memory_mib=v["memoryMib"],
             hourly_usd=v["hourlyUsd"],
             arch=v["arch"],
-            instance_class=v["instanceClass"],
+            instance_class=instance_class(name),
         )
         for name, v in raw.items()
     }
+
+
+def sources() -> dict[str, str]:
+    """Where each figure of the catalog comes from, per field."""
+    return dict(json.loads(CATALOG_PATH.read_text())["sources"])
 
 
 def family(instance_type: str) -> str:
