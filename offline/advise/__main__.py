@@ -1,0 +1,200 @@
+"""`make advise STACK=heavy [DAYS=14]`: should this deployed stack move, and where to?
+
+    python -m offline.advise --stack heavy [--days 14] [--period 300] [--outputs FILE | --by-tags]
+                             [--region REGION] [--json]
+
+Uses boto3's standard credential chain. Exit codes: 0 advice printed (including "not
+enough data"), 2 bad input (arguments, stack file, outputs), 3 AWS could not answer
+(credentials, region, resources not found, access denied).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+import boto3
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
+
+from offline.cli import ArgumentParser, fail
+from offline.engine import EngineError, stack_config
+
+from . import metrics, resources
+from .recommend import Recommendation, recommend
+from .resources import AWS_PROBLEM, FinderError, StackResources
+from .rules import MIN_DATA_DAYS, Evaluation, evaluate
+from .traffic import BURST_REQUEST_FACTOR, NORMAL_LOAD_MAX_CONCURRENCY
+
+# CloudWatch keeps 1-minute data 15 days, 5-minute data 63 days, 1-hour data 455 days.
+RETENTION_DAYS = {60: 15, 300: 63, 3600: 455}
+DEFAULT_DAYS, DEFAULT_PERIOD = 14, 300
+
+
+def _regions(session) -> set[str]:
+    return {r for p in session.get_available_partitions() for r in session.get_available_regions("ecs", p)}
+
+
+def _resolve_region(session, stack: str, explicit: str | None) -> str:
+    region = explicit or stack_config(stack).get("aws:region") or session.region_name
+    if not region:
+        fail(f"no region: set aws:region in Pulumi.{stack}.yaml or pass --region")
+    if region not in _regions(session):
+        fail(f"region {region!r} is not an AWS region; e.g. us-east-1, eu-west-1 "
+             f"({len(_regions(session))} known to boto3)")
+    return region
+
+
+def _find(session, region: str, stack: str, outputs_file: str | None, by_tags: bool) -> StackResources:
+    if by_tags:
+        return resources.from_tags(session, region, stack)
+    if outputs_file:
+        return resources.from_outputs(session, region, stack, resources.read_outputs_file(outputs_file),
+                                      "outputs file")
+    cli = resources.pulumi_cli()
+    if cli:
+        return resources.from_outputs(session, region, stack, resources.read_outputs_cli(stack, cli), "pulumi CLI")
+    return resources.from_tags(session, region, stack)
+
+
+def _aws_error(err: Exception, region: str) -> str:
+    if isinstance(err, NoCredentialsError):
+        return ("no AWS credentials found (boto3's chain: AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, "
+                "~/.aws/credentials, SSO, instance or container role)")
+    if isinstance(err, ClientError):
+        info = err.response.get("Error", {})
+        op = err.operation_name
+        code = info.get("Code", "error")
+        if code in ("UnrecognizedClientException", "InvalidClientTokenId", "ExpiredToken", "ExpiredTokenException"):
+            return f"AWS refused the credentials ({code} on {op}): refresh them or pick another AWS_PROFILE"
+        if code in ("AccessDenied", "AccessDeniedException"):
+            return f"access denied for {op} in {region}: the credentials need read access to it ({info.get('Message')})"
+        return f"{op} failed in {region}: {code}: {info.get('Message', '')}".rstrip(": ")
+    return f"AWS call failed in {region}: {err}"
+
+
+def run(stack: str, days: float, period: int, outputs_file: str | None, by_tags: bool,
+        region: str | None, session=None) -> tuple[StackResources, str, Evaluation, Recommendation]:
+    session = session or boto3.session.Session()
+    try:
+        region = _resolve_region(session, stack, region)
+    except EngineError as err:
+        fail(str(err))
+    try:
+        if session.get_credentials() is None:
+            raise NoCredentialsError()
+        found = _find(session, region, stack, outputs_file, by_tags)
+        measured = metrics.read(session, region, found, days, period)
+    except FinderError as err:
+        fail(str(err), err.code)
+    except (ClientError, BotoCoreError, NoRegionError) as err:
+        fail(_aws_error(err, region), AWS_PROBLEM)
+    evaluation = evaluate(measured)
+    return found, region, evaluation, recommend(stack, evaluation)
+
+
+# -- output -----------------------------------------------------------------------------------------
+
+def as_json(stack: str, region: str, days: float, period: int, found: StackResources, evaluation: Evaluation,
+            rec: Recommendation, notes: list[str]) -> dict[str, Any]:
+    return {
+        "stack": stack, "region": region,
+        "window": {"days": days, "periodSeconds": period, "daysWithData": round(evaluation.days_with_data, 2),
+                   "minimumDays": MIN_DATA_DAYS, "enoughData": evaluation.enough_data,
+                   "normalPeriods": evaluation.normal_periods, "burstPeriods": evaluation.burst_periods},
+        "resources": {"foundBy": found.found_by, "clusterName": found.cluster_name, "serviceName": found.service_name,
+                      "serviceArn": found.service_arn, "loadBalancerArn": found.load_balancer_arn,
+                      "targetGroupArn": found.target_group_arn, "efsId": found.file_system_id},
+        "rules": [{"rule": r.key, "group": r.group, "guide": r.guide, "measured": r.measured,
+                   "unit": r.unit.strip(), "comparison": r.comparison, "threshold": r.threshold, "fires": r.fires,
+                   "detail": r.detail} for r in evaluation.rules],
+        "facts": evaluation.facts,
+        "recommendation": {"action": rec.action, "settings": rec.settings, "reasoning": rec.reasoning,
+                           "command": rec.command,
+                           "monthlyCostUsd": {"before": rec.cost_before, "after": rec.cost_after,
+                                              "delta": rec.cost_delta}},
+        "notes": notes,
+    }
+
+
+def _verdict(r) -> str:
+    if r.fires is None:
+        return "no data"
+    if r.group == "downgrade":  # conditions that must all hold, not alarms
+        return "met" if r.fires else "not met"
+    return "FIRES" if r.fires else "no"
+
+
+def render(stack: str, region: str, days: float, period: int, found: StackResources, evaluation: Evaluation,
+           rec: Recommendation, notes: list[str]) -> None:
+    print(f"Right-sizing advice for stack {stack} ({region}): last {days:g} days, {period} s periods")
+    print(f"resources (from {found.found_by}): cluster {found.cluster_name}, service {found.service_name}, "
+          f"load balancer {found.load_balancer_dimension}, EFS {found.file_system_id}")
+    print(f"data: {evaluation.days_with_data:.1f} of {evaluation.window_days:g} days have service metrics "
+          f"(at least {MIN_DATA_DAYS:g} needed); {evaluation.normal_periods} normal-traffic and "
+          f"{evaluation.burst_periods} burst periods (burst: requests > {BURST_REQUEST_FACTOR:g} x the median "
+          f"and >= {NORMAL_LOAD_MAX_CONCURRENCY:g} concurrent)")
+    print()
+    print(f"{'group':<15}{'the guide says':<72}{'measured':>12}  {'rule':<13}{'verdict'}")
+    for r in evaluation.rules:
+        rule = f"{r.comparison} {r.threshold:g}{r.unit}"
+        print(f"{r.group:<15}{r.guide:<72}{r.describe_measured():>12}  {rule:<13}{_verdict(r)}")
+        print(f"{'':<15}  {r.detail}")
+    print()
+    target = f" to {rec.settings['instanceType']}" if "instanceType" in rec.settings else ""
+    print(f"recommendation: {rec.action}{target}")
+    for line in rec.reasoning:
+        print(f"  - {line}")
+    if rec.command:
+        print(f"  preview it: {rec.command}")
+        print(f"  then: pulumi up --stack {stack}; after 24-48 h: make advise STACK={stack}")
+    if rec.cost_delta is not None:
+        print(f"  monthly cost: ${rec.cost_before:.2f} -> ${rec.cost_after:.2f} ({rec.cost_delta:+.2f} USD)")
+    for note in notes:
+        print(f"note: {note}")
+
+
+def _notes(stack: str, found: StackResources, rec: Recommendation) -> list[str]:
+    notes = []
+    try:
+        planned = stack_config(stack).get("pypiserver:instanceType")
+    except EngineError:
+        planned = None
+    if found.deployed_instance_type and planned and found.deployed_instance_type != planned:
+        notes.append(f"the stack file sets instanceType {planned} but the deployed stack runs "
+                     f"{found.deployed_instance_type}: run pulumi up (or fix the file) before acting on this advice")
+    return notes
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = ArgumentParser(prog="offline.advise", description=__doc__.splitlines()[0])
+    parser.add_argument("--stack", required=True, help="the stack (and its Pulumi.<stack>.yaml), e.g. heavy")
+    parser.add_argument("--days", type=float, default=DEFAULT_DAYS, help=f"window in days (default {DEFAULT_DAYS})")
+    parser.add_argument("--period", type=int, default=DEFAULT_PERIOD,
+                        help=f"seconds per datapoint: 60, 300 or 3600 (default {DEFAULT_PERIOD})")
+    parser.add_argument("--outputs", metavar="FILE", help="saved `pulumi stack output --json`")
+    parser.add_argument("--by-tags", action="store_true", help="find the resources by their tags, not outputs")
+    parser.add_argument("--region", help="default: aws:region of the stack file")
+    parser.add_argument("--json", action="store_true", help="machine-readable output")
+    args = parser.parse_args(argv)
+    if args.period not in RETENTION_DAYS:
+        fail(f"--period {args.period}: allowed 60, 300 or 3600 seconds")
+    limit = RETENTION_DAYS[args.period]
+    if not MIN_DATA_DAYS <= args.days <= limit:
+        fail(f"--days {args.days:g}: allowed {MIN_DATA_DAYS:g} to {limit} with {args.period} s periods "
+             f"(CloudWatch keeps them {limit} days; the guide's rules need {MIN_DATA_DAYS:g})")
+    if args.outputs and args.by_tags:
+        fail("give --outputs FILE or --by-tags, not both")
+    found, region, evaluation, rec = run(args.stack, args.days, args.period, args.outputs, args.by_tags, args.region)
+    notes = _notes(args.stack, found, rec)
+    if args.json:
+        json.dump(as_json(args.stack, region, args.days, args.period, found, evaluation, rec, notes), sys.stdout,
+                  indent=1, default=str)
+        print()
+    else:
+        render(args.stack, region, args.days, args.period, found, evaluation, rec, notes)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
