@@ -288,3 +288,20 @@ def test_moto_alone_cannot_answer_percentiles(monkeypatch, tmp_path):
         points = cw.get_metric_statistics(**metric, StartTime=start, EndTime=start + timedelta(hours=3),
                                           Period=PERIOD, ExtendedStatistics=["p95"])["Datapoints"]
         assert points and all("ExtendedStatistics" not in p for p in points)
+
+
+def test_text_output_shows_each_rule_the_recommendation_command_and_cost(aws, tmp_path, capsys):
+    stack = deploy()
+    publish(stack, steady(Hour(cpu=88)))
+    assert main([*ARGS, "--outputs", stack.outputs_file(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    cpu_row = next(line for line in lines if "CPU utilization > 80% sustained" in line)
+    assert cpu_row.split()[-1] == "FIRES" and "88.00 %" in cpu_row
+    memory_row = next(line for line in lines if "consistent memory pressure" in line)
+    assert memory_row.split()[-1] == "no"
+    assert sum(1 for line in lines if line.startswith(("scale up ", "scale out ", "EFS throughput ", "downgrade "))) \
+        == 9, "every rule of the guide gets a row"
+    assert "recommendation: scale up to c6a.2xlarge" in out
+    assert '  preview it: make migrate STACK=heavy SET="instanceType=c6a.2xlarge"' in lines
+    assert "monthly cost: $245.58 -> $468.96 (+223.38 USD)" in out  # the README's heavy; 2 x $0.306 x 730 more

@@ -117,6 +117,12 @@ def as_json(stack: str, region: str, days: float, period: int, found: StackResou
     }
 
 
+def _or_dash(value) -> str:
+    if value is None:
+        return "-"
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
 def _verdict(r) -> str:
     if r.fires is None:
         return "no data"
@@ -134,6 +140,12 @@ def render(stack: str, region: str, days: float, period: int, found: StackResour
           f"(at least {MIN_DATA_DAYS:g} needed); {evaluation.normal_periods} normal-traffic and "
           f"{evaluation.burst_periods} burst periods (burst: requests > {BURST_REQUEST_FACTOR:g} x the median "
           f"and >= {NORMAL_LOAD_MAX_CONCURRENCY:g} concurrent)")
+    f = evaluation.facts
+    print(f"traffic: {f['requests']:.0f} requests ({f['burstRequests']:.0f} in bursts); healthy hosts min "
+          f"{_or_dash(f['healthyHostsMin'])}, unhealthy max {_or_dash(f['unhealthyHostsMax'])}; tasks now "
+          f"{_or_dash(f['runningTasksNow'])} running of {_or_dash(f['desiredTasksNow'])} desired, scaling "
+          f"{_or_dash(f['taskMin'])}-{_or_dash(f['taskMax'])}; EFS {f['efsThroughputMode'] or '-'} throughput, "
+          f"{f['efsPerformanceMode'] or '-'} mode")
     print()
     print(f"{'group':<15}{'the guide says':<72}{'measured':>12}  {'rule':<13}{'verdict'}")
     for r in evaluation.rules:

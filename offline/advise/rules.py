@@ -2,8 +2,8 @@
 (pure: the series come in as plain dicts, nothing here talks to AWS).
 
 "Sustained" and "consistent" are the guide's words without a number. Here they mean: the
-75th percentile of the periods is beyond the threshold, i.e. the stack spent at least a
-quarter of the window (six hours a day on average) there. Shorter spikes are what the
+75th percentile of the periods is beyond the threshold, i.e. the stack spent more than a
+quarter of the window (over six hours a day on average) there. Shorter spikes are what the
 alarms are for; they are not a reason to buy a bigger instance. Downgrades ask the
 opposite with a margin: the 95th percentile under the guide's bound (under it 95 % of
 the time), so a downgrade never rides on an average that hides daily peaks.
@@ -31,7 +31,7 @@ DOWNGRADE_ERROR_RATE_PERCENT = 0.1
 # "Monitor each stage for 24-48 hours": less than that is not enough to judge a size.
 MIN_DATA_DAYS = 2.0
 
-SUSTAINED_PERCENTILE = 75  # beyond the threshold at least a quarter of the time
+SUSTAINED_PERCENTILE = 75  # beyond the threshold more than a quarter of the time
 DOWNGRADE_PERCENTILE = 95  # under the bound 95 % of the time
 
 Group = Literal["scale up", "scale out", "EFS throughput", "downgrade"]
