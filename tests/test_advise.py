@@ -305,3 +305,13 @@ def test_text_output_shows_each_rule_the_recommendation_command_and_cost(aws, tm
     assert "recommendation: scale up to c6a.2xlarge" in out
     assert '  preview it: make migrate STACK=heavy SET="instanceType=c6a.2xlarge"' in lines
     assert "monthly cost: $245.58 -> $468.96 (+223.38 USD)" in out  # the README's heavy; 2 x $0.306 x 730 more
+
+
+def test_a_stack_file_ahead_of_the_deployment_is_said(aws, tmp_path, capsys):
+    """The outputs' capacity names the deployed type; Pulumi.heavy.yaml's profile gives c6a.xlarge."""
+    stack = deploy()
+    publish(stack, steady(Hour()))
+    path = stack.outputs_file(tmp_path, capacity={"instanceType": "c6a.2xlarge"})
+    notes = advise(capsys, "--outputs", path)["notes"]
+    assert len(notes) == 1 and "sets instanceType c6a.xlarge but the deployed stack runs c6a.2xlarge" in notes[0]
+    assert advise(capsys, "--outputs", stack.outputs_file(tmp_path))["notes"] == []

@@ -134,3 +134,10 @@ def test_not_enough_data_names_the_days_needed():
     rec = recommend("heavy", e)
     assert rec.action == "not enough data" and rec.command is None
     assert "1.5 days" in rec.reasoning[0] and "run again in 0.5 days" in rec.reasoning[0]
+
+
+def test_without_container_insights_tasks_at_max_has_no_data_and_says_why():
+    m = measured()
+    m = Measurements(**{**m.__dict__, "running_tasks": {}})
+    rule = evaluate(m).rule("tasks-at-max")
+    assert rule.fires is None and rule.measured is None and "Container Insights" in rule.detail

@@ -17,6 +17,7 @@ from typing import Any
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
 
+from components.config import ConfigError, load_config
 from offline.cli import ArgumentParser, fail
 from offline.engine import EngineError, stack_config
 
@@ -77,8 +78,10 @@ def run(stack: str, days: float, period: int, outputs_file: str | None, by_tags:
         region: str | None, session=None) -> tuple[StackResources, str, Evaluation, Recommendation]:
     session = session or boto3.session.Session()
     try:
+        # The stack file prices the advice and names the region: check it before asking AWS.
+        load_config(stack_config(stack))
         region = _resolve_region(session, stack, region)
-    except EngineError as err:
+    except (EngineError, ConfigError) as err:
         fail(str(err))
     try:
         if session.get_credentials() is None:
@@ -168,11 +171,8 @@ def render(stack: str, region: str, days: float, period: int, found: StackResour
 
 def _notes(stack: str, found: StackResources, rec: Recommendation) -> list[str]:
     notes = []
-    try:
-        planned = stack_config(stack).get("pypiserver:instanceType")
-    except EngineError:
-        planned = None
-    if found.deployed_instance_type and planned and found.deployed_instance_type != planned:
+    planned = load_config(stack_config(stack)).instance_type
+    if found.deployed_instance_type and found.deployed_instance_type != planned:
         notes.append(f"the stack file sets instanceType {planned} but the deployed stack runs "
                      f"{found.deployed_instance_type}: run pulumi up (or fix the file) before acting on this advice")
     return notes

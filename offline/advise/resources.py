@@ -165,7 +165,7 @@ def _file_system(efs, file_system_id: str, region: str) -> dict[str, Any]:
 def from_tags(session, region: str, stack: str) -> StackResources:
     """The component tags every resource Service=pypiserver, Stack=<stack>."""
     ecs, elbv2, efs = (session.client(s, region_name=region) for s in ("ecs", "elbv2", "efs"))
-    where = f"tagged Service=pypiserver, Stack={stack} in {region}"
+    where = f"tagged Service=pypiserver, Stack={stack} in {region} (another region? --region)"
 
     def ecs_tags(arn: str) -> dict[str, str]:
         return {t["key"]: t["value"] for t in ecs.list_tags_for_resource(resourceArn=arn).get("tags", [])}

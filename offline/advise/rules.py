@@ -214,10 +214,14 @@ def _tasks_at_max(m: Measurements) -> RuleResult:
     if m.task_max is None:
         return RuleResult("tasks-at-max", "scale out", guide, None, " tasks", ">=", 0, None,
                           "no scaling target found for the service")
+    if not running:
+        return RuleResult("tasks-at-max", "scale out", guide, None, " tasks", ">=", m.task_max, None,
+                          f"no ECS/ContainerInsights RunningTaskCount (is Container Insights off?); now "
+                          f"{m.running_now if m.running_now is not None else '-'} running of max {m.task_max}")
     measured = percentile(running, SUSTAINED_PERCENTILE)
     at_max = sum(1 for v in running if v >= m.task_max)
     detail = (f"p75 of RunningTaskCount (max per period) against the scaling target's max {m.task_max}; "
-              f"at max in {_pct(at_max / len(running) if running else None)} of periods; now "
+              f"at max in {_pct(at_max / len(running))} of periods; now "
               f"{m.running_now if m.running_now is not None else '-'} running")
     return RuleResult("tasks-at-max", "scale out", guide, measured, " tasks", ">=", m.task_max,
                       _compare(measured, ">=", m.task_max), detail)
