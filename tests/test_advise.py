@@ -39,6 +39,7 @@ def aws(monkeypatch, tmp_path):
 
 
 def advise(capsys, *args: str) -> dict:
+    """Later arguments win (argparse), so a test may pass another --stack."""
     assert main([*ARGS, *args, "--json"]) == 0
     return json.loads(capsys.readouterr().out)
 
@@ -103,16 +104,29 @@ def test_memory_pressure_scales_up(aws, tmp_path, capsys):
 
 
 def test_tasks_pinned_at_max_scale_out_by_one_instance(aws, tmp_path, capsys):
-    # At the scaling target's max (24) half of the time; CPU held at 70 % by target tracking.
+    # light: 2-2 x t3.small, 6 tasks; at the scaling target's max (6) half of the time.
+    stack = deploy(stack="light", task_min=6, task_max=6)
+    publish(stack, [(ts, Hour(cpu=70, running=6 if i % 2 else 5, memory=65))
+                    for i, ts in enumerate(period_starts(HOURS))])
+    report = advise(capsys, "--stack", "light", "--outputs", stack.outputs_file(tmp_path))
+    r = rules(report)["tasks-at-max"]
+    assert (r["measured"], r["threshold"], r["fires"]) == (6, 6, True)
+    rec = report["recommendation"]
+    assert rec["action"] == "scale out"
+    assert rec["settings"] == {"asgMinSize": "3", "asgMaxSize": "3"}
+    assert rec["command"] == 'make migrate STACK=light SET="asgMinSize=3 asgMaxSize=3"'
+    assert rec["monthlyCostUsd"]["delta"] == pytest.approx(0.0208 * HOURS_PER_MONTH, abs=0.01)  # one t3.small
+
+
+def test_tasks_pinned_at_max_on_four_instances_scale_up_instead(aws, tmp_path, capsys):
+    """heavy's ASG already reaches 4, the guide's most: fewer, beefier."""
     series = [(ts, Hour(cpu=70, running=24 if i % 2 else 16)) for i, ts in enumerate(period_starts(HOURS))]
     report = run_scenario(tmp_path, capsys, series)
     r = rules(report)["tasks-at-max"]
     assert (r["measured"], r["threshold"], r["fires"]) == (24, 24, True)
     rec = report["recommendation"]
-    assert rec["action"] == "scale out"
-    assert rec["settings"] == {"asgMinSize": "3", "asgMaxSize": "5"}  # heavy runs 2-4
-    assert rec["command"] == 'make migrate STACK=heavy SET="asgMinSize=3 asgMaxSize=5"'
-    assert rec["monthlyCostUsd"]["delta"] == pytest.approx(0.153 * HOURS_PER_MONTH, abs=0.01)  # one c6a.xlarge
+    assert (rec["action"], rec["settings"]) == ("scale up", {"instanceType": "c6a.2xlarge"})
+    assert any("beyond the guide's 2-4 instances" in line for line in rec["reasoning"])
 
 
 def test_efs_io_limit_on_elastic_goes_provisioned_sized_from_traffic(aws, tmp_path, capsys):

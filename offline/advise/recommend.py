@@ -31,6 +31,9 @@ SMALLEST_TYPE = PROFILE_DEFAULTS["light"]["instanceType"]
 # Provisioned throughput for an elastic file system at its limit: twice the busiest period.
 PROVISIONED_HEADROOM = 2.0
 MAX_PROVISIONED_MIBPS = 3414
+# "2-4 compute-optimized instances rather than many small instances" (also the policy pack's
+# asg-max-instances default): past it, more capacity comes from a bigger type.
+GUIDE_MAX_INSTANCES = 4
 
 
 @dataclass(frozen=True)
@@ -114,7 +117,12 @@ def _scale_up(stack: str, cfg: PypiServerConfig, reasons: list[str]) -> Recommen
 
 def _scale_out(stack: str, cfg: PypiServerConfig, reasons: list[str]) -> Recommendation:
     """One instance more at both ends of the ASG; the task range follows the guide's formulas
-    (and explicit task counts move by one instance's worth of tasks)."""
+    (and explicit task counts move by one instance's worth of tasks). Past the guide's four
+    instances, fewer and beefier wins: scale up instead, when there is a bigger type."""
+    if cfg.asg_max_size + 1 > GUIDE_MAX_INSTANCES and next_size_up(cfg.instance_type):
+        return _scale_up(stack, cfg, [*reasons, f"one instance more would make the ASG max {cfg.asg_max_size + 1}, "
+                                                f"beyond the guide's 2-{GUIDE_MAX_INSTANCES} instances (fewer, "
+                                                "beefier): a bigger type holds more tasks instead"])
     settings = {"asgMinSize": str(cfg.asg_min_size + 1), "asgMaxSize": str(cfg.asg_max_size + 1)}
     per_instance = cfg.capacity.tasks_per_instance
     if cfg.task_min_count is not None:
