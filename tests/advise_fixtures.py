@@ -124,6 +124,7 @@ class Hour:
     healthy: float = 12
     efs_io: float = 10
     efs_bytes: float = 2**30
+    efs_credits: float | None = None  # BurstCreditBalance, bytes (bursting file systems only)
     extra: dict = field(default_factory=dict)
 
 
@@ -165,6 +166,8 @@ def publish(d: Deployed, hours: list[tuple[datetime, Hour]]) -> None:
         put("AWS/ApplicationELB", "UnHealthyHostCount", target, ts, 0)
         put("AWS/EFS", "PercentIOLimit", efs, ts, h.efs_io)
         put("AWS/EFS", "MeteredIOBytes", efs, ts, h.efs_bytes)
+        if h.efs_credits is not None:
+            put("AWS/EFS", "BurstCreditBalance", efs, ts, h.efs_credits)
     for namespace, data in batches.items():
         for i in range(0, len(data), 20):
             cw.put_metric_data(Namespace=namespace, MetricData=data[i:i + 20])

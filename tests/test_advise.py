@@ -151,6 +151,17 @@ def test_efs_io_limit_on_bursting_goes_elastic(aws, tmp_path, capsys):
     assert report["facts"]["efsThroughputMode"] == "bursting"
 
 
+def test_burst_credits_draining_on_bursting_goes_elastic(aws, tmp_path, capsys):
+    # 2000 GiB of credits falling by 20 GiB an hour: 71 h of data, 580 GiB left, 29 h to go (< 3 days).
+    series = [(ts, Hour(efs_credits=(2000 - 20 * i) * 2**30)) for i, ts in enumerate(period_starts(HOURS))]
+    report = run_scenario(tmp_path, capsys, series, throughput_mode="bursting")
+    r = rules(report)["efs-burst-credits"]
+    assert r["measured"] == pytest.approx(580 / 20 / 24) and r["fires"] is True
+    assert rules(report)["efs-io-limit"]["fires"] is False
+    rec = report["recommendation"]
+    assert (rec["action"], rec["settings"]) == ("raise EFS throughput", {"efsThroughputMode": "elastic"})
+
+
 def test_idle_stack_may_go_down_one_step(aws, tmp_path, capsys):
     report = run_scenario(tmp_path, capsys, steady(Hour(requests=500, cpu=12, memory=30)))
     r = rules(report)
@@ -315,7 +326,7 @@ def test_text_output_shows_each_rule_the_recommendation_command_and_cost(aws, tm
     memory_row = next(line for line in lines if "consistent memory pressure" in line)
     assert memory_row.split()[-1] == "no"
     assert sum(1 for line in lines if line.startswith(("scale up ", "scale out ", "EFS throughput ", "downgrade "))) \
-        == 9, "every rule of the guide gets a row"
+        == 10, "every rule of the guide gets a row"
     assert "recommendation: scale up to c6a.2xlarge" in out
     assert '  preview it: make migrate STACK=heavy SET="instanceType=c6a.2xlarge"' in lines
     assert "monthly cost: $245.58 -> $468.96 (+223.38 USD)" in out  # the README's heavy; 2 x $0.306 x 730 more

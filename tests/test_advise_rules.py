@@ -141,3 +141,12 @@ def test_without_container_insights_tasks_at_max_has_no_data_and_says_why():
     m = Measurements(**{**m.__dict__, "running_tasks": {}})
     rule = evaluate(m).rule("tasks-at-max")
     assert rule.fires is None and rule.measured is None and "Container Insights" in rule.detail
+
+
+def test_burst_credits_apply_to_bursting_only_and_need_a_net_drain():
+    elastic = evaluate(measured()).rule("efs-burst-credits")
+    assert elastic.applicable is False and elastic.fires is None
+    m = measured(efs_burst_credits=[2**40 + i for i in range(72)])  # growing
+    m = Measurements(**{**m.__dict__, "efs_throughput_mode": "bursting"})
+    rule = evaluate(m).rule("efs-burst-credits")
+    assert rule.fires is False and rule.describe_measured() == "not draining"

@@ -110,7 +110,7 @@ def as_json(stack: str, region: str, days: float, period: int, found: StackResou
                       "targetGroupArn": found.target_group_arn, "efsId": found.file_system_id},
         "rules": [{"rule": r.key, "group": r.group, "guide": r.guide, "measured": r.measured,
                    "unit": r.unit.strip(), "comparison": r.comparison, "threshold": r.threshold, "fires": r.fires,
-                   "detail": r.detail} for r in evaluation.rules],
+                   "applicable": r.applicable, "detail": r.detail} for r in evaluation.rules],
         "facts": evaluation.facts,
         "recommendation": {"action": rec.action, "settings": rec.settings, "reasoning": rec.reasoning,
                            "command": rec.command,
@@ -128,7 +128,7 @@ def _or_dash(value) -> str:
 
 def _verdict(r) -> str:
     if r.fires is None:
-        return "no data"
+        return "no data" if r.applicable else "n/a"
     if r.group == "downgrade":  # conditions that must all hold, not alarms
         return "met" if r.fires else "not met"
     return "FIRES" if r.fires else "no"

@@ -42,6 +42,7 @@ def queries(res: StackResources) -> list[Query]:
         Query("elb_5xx", "AWS/ApplicationELB", "HTTPCode_ELB_5XX_Count", "Sum", alb),
         Query("efs_io_limit", "AWS/EFS", "PercentIOLimit", "Average", efs),
         Query("efs_metered_bytes", "AWS/EFS", "MeteredIOBytes", "Sum", efs),
+        Query("efs_burst_credits", "AWS/EFS", "BurstCreditBalance", "Minimum", efs),
     ]
     if res.target_group_dimension:
         # Host counts are per target group (with the load balancer as second dimension).

@@ -58,6 +58,7 @@ class Measurements:
     running_tasks: Series = field(default_factory=dict)
     efs_io_limit: Series = field(default_factory=dict)
     efs_metered_bytes: Series = field(default_factory=dict)
+    efs_burst_credits: Series = field(default_factory=dict)
     # The service as it is now.
     task_min: int | None = None
     task_max: int | None = None
@@ -80,12 +81,14 @@ class RuleResult:
     unit: str
     comparison: Literal[">", "<", ">="]
     threshold: float
-    fires: bool | None  # None: no data to judge
+    fires: bool | None  # None: no data to judge, or not applicable
     detail: str
+    applicable: bool = True
+    shown: str | None = None  # what to print when there is no number to show
 
     def describe_measured(self) -> str:
         if self.measured is None:
-            return "no data"
+            return self.shown or ("n/a" if not self.applicable else "no data")
         return f"{self.measured:.2f}{self.unit}" if self.unit != " tasks" else f"{self.measured:.0f}{self.unit}"
 
 
@@ -176,6 +179,7 @@ def evaluate(m: Measurements) -> Evaluation:
              f"max {_fmt(max(m.memory_max.values() or m.memory_avg.values(), default=None))} %"),
         _tasks_at_max(m),
         _efs(m),
+        _efs_credits(m),
         rule("downgrade-cpu", "downgrade", "CPU < 50% sustained",
              percentile(cpu_normal, DOWNGRADE_PERCENTILE), " %", "<", DOWNGRADE_CPU_PERCENT,
              "p95 of normal-traffic periods"),
@@ -233,12 +237,37 @@ def _efs(m: Measurements) -> RuleResult:
     if m.efs_performance_mode not in (None, "generalPurpose"):
         return RuleResult("efs-io-limit", "EFS throughput", guide, None, " %", ">", EFS_IO_LIMIT_PERCENT, None,
                           f"not applicable: PercentIOLimit exists only for General Purpose file systems "
-                          f"(this one is {m.efs_performance_mode})")
+                          f"(this one is {m.efs_performance_mode})", applicable=False)
     measured = percentile(values, SUSTAINED_PERCENTILE)
     return RuleResult("efs-io-limit", "EFS throughput", guide, measured, " %", ">", EFS_IO_LIMIT_PERCENT,
                       _compare(measured, ">", EFS_IO_LIMIT_PERCENT),
                       f"p75 of all periods; above 80 % in {_pct(share_above(values, EFS_IO_LIMIT_PERCENT))} of them; "
                       f"throughput mode {m.efs_throughput_mode or '-'}")
+
+
+def _efs_credits(m: Measurements) -> RuleResult:
+    """"Depleting": at the window's net drain rate the balance runs out within as many days as
+    the window covers (first to last datapoint)."""
+    key, guide = "efs-burst-credits", 'EFS burst credits depleting (only if efs_throughput_mode = "bursting")'
+    if m.efs_throughput_mode != "bursting":
+        return RuleResult(key, "EFS throughput", guide, None, " days", "<", m.window_days, None,
+                          f"not applicable: {m.efs_throughput_mode or 'this'} throughput has no burst credits",
+                          applicable=False)
+    points = sorted(m.efs_burst_credits.items())
+    if len(points) < 2:
+        return RuleResult(key, "EFS throughput", guide, None, " days", "<", m.window_days, None,
+                          "no BurstCreditBalance datapoints")
+    (t0, first), (t1, last) = points[0], points[-1]
+    drain_per_day = (first - last) / ((t1 - t0).total_seconds() / 86400)
+    if drain_per_day <= 0:
+        return RuleResult(key, "EFS throughput", guide, None, " days", "<", m.window_days, False,
+                          f"balance not draining: {first / 2**30:.0f} -> {last / 2**30:.0f} GiB of credits",
+                          shown="not draining")
+    days_left = last / drain_per_day
+    return RuleResult(key, "EFS throughput", guide, days_left, " days", "<", m.window_days,
+                      days_left < m.window_days,
+                      f"days until the balance is empty at this window's drain rate "
+                      f"({first / 2**30:.0f} -> {last / 2**30:.0f} GiB of credits)")
 
 
 def peak_mibps(m: Measurements) -> float | None:
