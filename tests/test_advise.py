@@ -284,14 +284,18 @@ def test_unknown_stack(capsys):
     assert exc.value.code == 2 and "unknown stack 'nosuch'" in capsys.readouterr().err
 
 
-def test_missing_credentials_is_one_line_without_traceback(tmp_path):
+@pytest.mark.parametrize("extra_env, message", [
+    ({}, "error: no AWS credentials found"),
+    ({"AWS_PROFILE": "nosuch"}, "error: AWS configuration: The config profile (nosuch) could not be found"),
+])
+def test_missing_credentials_is_one_line_without_traceback(tmp_path, extra_env, message):
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env.update(AWS_CONFIG_FILE=str(tmp_path / "none"), AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "none"),
-               AWS_EC2_METADATA_DISABLED="true")
+               AWS_EC2_METADATA_DISABLED="true", **extra_env)
     done = subprocess.run([sys.executable, "-m", "offline.advise", "--stack", "heavy", "--by-tags"], cwd=ROOT,
                           env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 3
-    assert done.stderr.startswith("error: no AWS credentials found") and len(done.stderr.splitlines()) == 1
+    assert done.stderr.startswith(message) and len(done.stderr.splitlines()) == 1, done.stderr
 
 
 def test_moto_alone_cannot_answer_percentiles(monkeypatch, tmp_path):
@@ -340,3 +344,15 @@ def test_a_stack_file_ahead_of_the_deployment_is_said(aws, tmp_path, capsys):
     notes = advise(capsys, "--outputs", path)["notes"]
     assert len(notes) == 1 and "sets instanceType c6a.xlarge but the deployed stack runs c6a.2xlarge" in notes[0]
     assert advise(capsys, "--outputs", stack.outputs_file(tmp_path))["notes"] == []
+
+
+@pytest.mark.parametrize("code, expected", [
+    ("UnrecognizedClientException", "AWS refused the credentials (UnrecognizedClientException on DescribeServices)"),
+    ("AccessDeniedException", "access denied for DescribeServices in us-east-1"),
+])
+def test_aws_refusals_name_the_call(code, expected):
+    from botocore.exceptions import ClientError
+
+    from offline.advise.__main__ import _aws_error
+    err = ClientError({"Error": {"Code": code, "Message": "nope"}}, "DescribeServices")
+    assert _aws_error(err, "us-east-1").startswith(expected)

@@ -76,7 +76,10 @@ def _aws_error(err: Exception, region: str) -> str:
 
 def run(stack: str, days: float, period: int, outputs_file: str | None, by_tags: bool,
         region: str | None, session=None) -> tuple[StackResources, str, Evaluation, Recommendation]:
-    session = session or boto3.session.Session()
+    try:
+        session = session or boto3.session.Session()
+    except BotoCoreError as err:  # e.g. AWS_PROFILE names a profile ~/.aws does not have
+        fail(f"AWS configuration: {err}", AWS_PROBLEM)
     try:
         # The stack file prices the advice and names the region: check it before asking AWS.
         load_config(stack_config(stack))
