@@ -13,11 +13,12 @@ from datetime import timedelta
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 from advise_fixtures import PERIOD, REGION, Hour, deploy, moto_percentiles, period_starts, publish
 from conftest import ROOT
 from moto import mock_aws
 
-from offline.advise.__main__ import main
+from offline.advise.__main__ import _aws_error, main
 
 HOURS = 72  # a 3-day window of hourly periods keeps moto fast
 ARGS = ["--stack", "heavy", "--days", "3", "--period", str(PERIOD)]
@@ -191,7 +192,7 @@ def test_too_little_data_says_how_much_is_needed(aws, tmp_path, capsys, hours, s
     assert report["window"]["enoughData"] is False
     rec = report["recommendation"]
     assert rec["action"] == "not enough data"
-    assert f"at least 2 days" in rec["reasoning"][0] and f"run again in {2 - days:.1f} days" in rec["reasoning"][0]
+    assert "at least 2 days" in rec["reasoning"][0] and f"run again in {2 - days:.1f} days" in rec["reasoning"][0]
 
 
 # -- finding the stack ---------------------------------------------------------------------------
@@ -351,8 +352,5 @@ def test_a_stack_file_ahead_of_the_deployment_is_said(aws, tmp_path, capsys):
     ("AccessDeniedException", "access denied for DescribeServices in us-east-1"),
 ])
 def test_aws_refusals_name_the_call(code, expected):
-    from botocore.exceptions import ClientError
-
-    from offline.advise.__main__ import _aws_error
     err = ClientError({"Error": {"Code": code, "Message": "nope"}}, "DescribeServices")
     assert _aws_error(err, "us-east-1").startswith(expected)
