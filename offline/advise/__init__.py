@@ -6,5 +6,6 @@ scale-up, scale-out, EFS and downgrade rules (`make advise STACK=heavy`).
     recommend.py  one recommendation, its `make migrate` command and cost change (pure)
     resources.py  the stack's resources, from its outputs or its tags (boto3)
     metrics.py    CloudWatch series and the service's state (boto3)
+    report.py     the text and JSON report
     __main__.py   the command line
 """
