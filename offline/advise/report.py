@@ -74,8 +74,10 @@ def render(stack: str, region: str, days: float, period: int, found: StackResour
         print(f"  - {line}")
     if rec.command:
         print(f"  preview it: {rec.command}")
-        print(f"  then: pulumi up --stack {stack}; after 24-48 h: make advise STACK={stack}")
-    if rec.cost_delta is not None:
+        print(f"  then: pulumi up --stack {stack}; 48 h later: make advise STACK={stack} DAYS=2")
+    if rec.cost_delta is not None and rec.command:
         print(f"  monthly cost: ${rec.cost_before:.2f} -> ${rec.cost_after:.2f} ({rec.cost_delta:+.2f} USD)")
+    elif rec.cost_before is not None:
+        print(f"  monthly cost: ${rec.cost_before:.2f} (no change)")
     for note in notes:
         print(f"note: {note}")
