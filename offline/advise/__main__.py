@@ -45,12 +45,11 @@ def _resolve_region(session, stack: str, explicit: str | None) -> str:
     return region
 
 
-def _find(session, region: str, stack: str, outputs_file: str | None, by_tags: bool) -> StackResources:
+def _find(session, region: str, stack: str, saved: dict | None, by_tags: bool) -> StackResources:
     if by_tags:
         return resources.from_tags(session, region, stack)
-    if outputs_file:
-        return resources.from_outputs(session, region, stack, resources.read_outputs_file(outputs_file),
-                                      "outputs file")
+    if saved is not None:
+        return resources.from_outputs(session, region, stack, saved, "outputs file")
     cli = resources.pulumi_cli()
     if cli:
         return resources.from_outputs(session, region, stack, resources.read_outputs_cli(stack, cli), "pulumi CLI")
@@ -85,10 +84,17 @@ def run(stack: str, days: float, period: int, outputs_file: str | None, by_tags:
         region = _resolve_region(session, stack, region)
     except (EngineError, ConfigError) as err:
         fail(str(err))
+    saved = None
+    if outputs_file:  # a bad file is bad input, whatever the credentials
+        try:
+            saved = resources.read_outputs_file(outputs_file)
+            resources.check_outputs(stack, saved, "outputs file")
+        except FinderError as err:
+            fail(str(err), err.code)
     try:
         if session.get_credentials() is None:
             raise NoCredentialsError()
-        found = _find(session, region, stack, outputs_file, by_tags)
+        found = _find(session, region, stack, saved, by_tags)
         measured = metrics.read(session, region, found, days, period)
     except FinderError as err:
         fail(str(err), err.code)
