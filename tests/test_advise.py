@@ -102,6 +102,7 @@ def test_memory_pressure_scales_up(aws, tmp_path, capsys):
     assert r["cpu-sustained"]["fires"] is False
     assert report["recommendation"]["action"] == "scale up"
     assert report["recommendation"]["settings"] == {"instanceType": "c6a.2xlarge"}
+    assert any("raise containerMemory (now 512 MiB" in line for line in report["recommendation"]["reasoning"])
 
 
 def test_tasks_pinned_at_max_scale_out_by_one_instance(aws, tmp_path, capsys):

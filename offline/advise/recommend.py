@@ -168,7 +168,11 @@ def recommend(stack: str, evaluation: Evaluation) -> Recommendation:
     scale_up = evaluation.firing("scale up")
     resource_bound = [r for r in scale_up if r.key in ("cpu-sustained", "memory-pressure")]
     if resource_bound:
-        return _scale_up(stack, cfg, _because(evaluation, "scale up"))
+        reasons = _because(evaluation, "scale up")
+        if any(r.key == "memory-pressure" for r in resource_bound):
+            reasons.append(f"the guide's alternative for memory: raise containerMemory (now {cfg.container_memory} "
+                           "MiB; fewer tasks per instance), previewed the same way")
+        return _scale_up(stack, cfg, reasons)
     if evaluation.firing("EFS throughput"):
         return _raise_efs(stack, cfg, evaluation, _because(evaluation, "EFS throughput")
                           + _because(evaluation, "scale up"))
