@@ -61,3 +61,15 @@ stress: $(VENV)/.installed
 
 bench: $(VENV)/.installed
 	$(PY) -m tools.bench $(ARGS)
+
+# --- right-sizing advisor -----------------------------------------------------------------
+#   make advise STACK=heavy [DAYS=14]             the guide's rules on the deployed stack's metrics
+#   make advise STACK=heavy OUTPUTS=out.json      resources from a saved `pulumi stack output --json`
+# AWS credentials from boto3's standard chain. ARGS="--json", "--by-tags", "--region R",
+# "--period 60|300|3600". CLI exit codes: 0 advice, 2 bad input, 3 AWS could not answer.
+DAYS ?= 14
+OUTPUTS ?=
+
+.PHONY: advise
+advise: $(VENV)/.installed
+	$(PY) -m offline.advise --stack "$(STACK)" --days "$(DAYS)" $(if $(OUTPUTS),--outputs "$(OUTPUTS)") $(ARGS)

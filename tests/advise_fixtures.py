@@ -1,0 +1,173 @@
+"""A deployed stack inside moto: the AWS resources the component creates (tagged as it tags
+them) and synthetic metric series put into moto's CloudWatch with PutMetricData, so the
+advisor's own boto3 calls run against moto's API surface.
+
+moto 5.2.5 cannot compute percentile statistics: GetMetricData with Stat "p95" fails in its
+serializer (its Statistics class knows Sum/Average/Minimum/Maximum/SampleCount only), and
+GetMetricStatistics with ExtendedStatistics returns datapoints without values
+(test_moto_alone_cannot_answer_percentiles pins both). `moto_percentiles` teaches moto's
+CloudWatch *backend* to answer pNN from the raw samples it stores, as CloudWatch does; the
+client side (boto3, the request the advisor sends) is untouched. The series below make
+the p95 unambiguous (10 % of each period's samples are slow), so any percentile
+definition gives the same answer.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import boto3
+from moto.cloudwatch.models import Statistics
+
+REGION = "us-east-1"
+PERIOD = 3600
+_PERCENTILE = re.compile(r"^p(\d{1,2}(?:\.\d+)?)$")
+
+
+def moto_percentiles(monkeypatch) -> None:
+    original = Statistics.get_statistics_for_type
+
+    def with_percentiles(self, stat):
+        match = _PERCENTILE.match(stat)
+        if not match:
+            return original(self, stat)
+        values = sorted(self.metric_single_values_list)
+        if not values:
+            return None
+        return values[max(1, math.ceil(float(match.group(1)) / 100 * len(values))) - 1]
+
+    monkeypatch.setattr(Statistics, "get_statistics_for_type", with_percentiles)
+
+
+@dataclass
+class Deployed:
+    stack: str
+    cluster: str
+    service: str
+    service_arn: str
+    lb_arn: str
+    lb_dns: str
+    tg_arn: str
+    efs_id: str
+
+    @property
+    def lb_dim(self) -> str:
+        return self.lb_arn.split(":loadbalancer/")[1]
+
+    @property
+    def tg_dim(self) -> str:
+        return "targetgroup/" + self.tg_arn.split(":targetgroup/")[1]
+
+    def outputs(self, **extra) -> dict:
+        """What `pulumi stack output --json` prints for the component today."""
+        return {"url": f"http://{self.lb_dns}", "albDnsName": self.lb_dns, "efsId": self.efs_id,
+                "clusterName": self.cluster, "serviceName": self.service, "asgName": "pypiserver-asg-1",
+                "credentialsSecretArn": "[secret]", "capacity": {"instanceType": "c6a.xlarge"},
+                "monthlyCostUsd": 245.58, **extra}
+
+    def outputs_file(self, tmp_path: Path, **extra) -> str:
+        path = tmp_path / "outputs.json"
+        path.write_text(json.dumps(self.outputs(**extra)))
+        return str(path)
+
+
+def deploy(stack: str = "heavy", *, task_min: int = 12, task_max: int = 24, throughput_mode: str = "elastic",
+           suffix: str = "") -> Deployed:
+    """The resources the advisor reads, named and tagged like the component's."""
+    tags = {"Service": "pypiserver", "Stack": stack, "ManagedBy": "pulumi"}
+    ec2 = boto3.client("ec2", region_name=REGION)
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24", AvailabilityZone=f"{REGION}{az}")
+               ["Subnet"]["SubnetId"] for i, az in ((1, "a"), (2, "b"))]
+    elb = boto3.client("elbv2", region_name=REGION)
+    lb = elb.create_load_balancer(Name=f"pypiserver-alb{suffix}", Subnets=subnets, Scheme="internal",
+                                  Tags=[{"Key": k, "Value": v} for k, v in tags.items()])["LoadBalancers"][0]
+    tg = elb.create_target_group(Name=f"pypiserver-tg{suffix}", Protocol="HTTP", Port=80, VpcId=vpc,
+                                 TargetType="instance")["TargetGroups"][0]
+    ecs = boto3.client("ecs", region_name=REGION)
+    ecs_tags = [{"key": k, "value": v} for k, v in tags.items()]
+    cluster = f"pypiserver-cluster{suffix}-4f2a"
+    ecs.create_cluster(clusterName=cluster, tags=ecs_tags)
+    ecs.register_task_definition(family="pypiserver", containerDefinitions=[
+        {"name": "nginx", "image": "nginx:1.28.0-alpine", "memory": 512}])
+    service = ecs.create_service(cluster=cluster, serviceName=f"pypiserver-service{suffix}-9c1d",
+                                 taskDefinition="pypiserver", desiredCount=task_min, tags=ecs_tags,
+                                 loadBalancers=[{"targetGroupArn": tg["TargetGroupArn"], "containerName": "nginx",
+                                                 "containerPort": 8080}])["service"]
+    boto3.client("application-autoscaling", region_name=REGION).register_scalable_target(
+        ServiceNamespace="ecs", ResourceId=f"service/{cluster}/{service['serviceName']}",
+        ScalableDimension="ecs:service:DesiredCount", MinCapacity=task_min, MaxCapacity=task_max)
+    fs = boto3.client("efs", region_name=REGION).create_file_system(
+        PerformanceMode="generalPurpose", ThroughputMode=throughput_mode, Encrypted=True,
+        Tags=[{"Key": k, "Value": v} for k, v in tags.items()])
+    return Deployed(stack, cluster, service["serviceName"], service["serviceArn"], lb["LoadBalancerArn"],
+                    lb["DNSName"], tg["TargetGroupArn"], fs["FileSystemId"])
+
+
+@dataclass
+class Hour:
+    """One period of synthetic traffic, in the units CloudWatch publishes."""
+
+    requests: float = 3000
+    response_s: float = 0.3  # every sample of the period
+    slow_s: float | None = None  # when set, 10 % of the samples take this long
+    cpu: float = 60
+    memory: float = 65
+    target_5xx: float = 0
+    elb_5xx: float = 0
+    running: float = 12
+    healthy: float = 12
+    efs_io: float = 10
+    efs_bytes: float = 2**30
+    efs_credits: float | None = None  # BurstCreditBalance, bytes (bursting file systems only)
+    extra: dict = field(default_factory=dict)
+
+
+def period_starts(hours: int, now: datetime | None = None) -> list[datetime]:
+    """The last `hours` whole periods before now, oldest first."""
+    now = now or datetime.now(timezone.utc)
+    end = datetime.fromtimestamp(int(now.timestamp()) // PERIOD * PERIOD, timezone.utc)
+    return [end - timedelta(seconds=PERIOD * (hours - i)) for i in range(hours)]
+
+
+def publish(d: Deployed, hours: list[tuple[datetime, Hour]]) -> None:
+    """Put each period's datapoints a minute into the period, under the dimensions AWS uses."""
+    cw = boto3.client("cloudwatch", region_name=REGION)
+    service = [{"Name": "ClusterName", "Value": d.cluster}, {"Name": "ServiceName", "Value": d.service}]
+    alb = [{"Name": "LoadBalancer", "Value": d.lb_dim}]
+    target = [{"Name": "TargetGroup", "Value": d.tg_dim}, *alb]
+    efs = [{"Name": "FileSystemId", "Value": d.efs_id}]
+    batches: dict[str, list[dict]] = {}
+
+    def put(namespace, name, dims, ts, value=None, values=None, counts=None):
+        datum = {"MetricName": name, "Dimensions": dims, "Timestamp": ts + timedelta(minutes=1)}
+        if values is not None:
+            datum.update(Values=values, Counts=counts)
+        else:
+            datum["Value"] = value
+        batches.setdefault(namespace, []).append(datum)
+
+    for ts, h in hours:
+        put("AWS/ECS", "CPUUtilization", service, ts, h.cpu)
+        put("AWS/ECS", "MemoryUtilization", service, ts, h.memory)
+        put("ECS/ContainerInsights", "RunningTaskCount", service, ts, h.running)
+        put("AWS/ApplicationELB", "RequestCount", alb, ts, h.requests)
+        # 20 samples per period: 18 fast and 2 slow (10 %), or all fast.
+        slow = h.slow_s if h.slow_s is not None else h.response_s
+        put("AWS/ApplicationELB", "TargetResponseTime", alb, ts, values=[h.response_s, slow], counts=[18, 2])
+        put("AWS/ApplicationELB", "HTTPCode_Target_5XX_Count", alb, ts, h.target_5xx)
+        put("AWS/ApplicationELB", "HTTPCode_ELB_5XX_Count", alb, ts, h.elb_5xx)
+        put("AWS/ApplicationELB", "HealthyHostCount", target, ts, h.healthy)
+        put("AWS/ApplicationELB", "UnHealthyHostCount", target, ts, 0)
+        put("AWS/EFS", "PercentIOLimit", efs, ts, h.efs_io)
+        put("AWS/EFS", "MeteredIOBytes", efs, ts, h.efs_bytes)
+        if h.efs_credits is not None:
+            put("AWS/EFS", "BurstCreditBalance", efs, ts, h.efs_credits)
+    for namespace, data in batches.items():
+        for i in range(0, len(data), 20):
+            cw.put_metric_data(Namespace=namespace, MetricData=data[i:i + 20])
