@@ -177,3 +177,31 @@ def test_default_vpc_works_only_with_public_ips_said_explicitly():
 
 def test_public_ips_need_internet_gateway_routes():
     refused([NAT_A, "instancePublicIp"], NAT_A, NAT_B, instancePublicIp=True)
+
+
+# -- stacks deployed before the component built its network ------------------------------------
+
+def legacy_default_vpc(**more):
+    """What such a stack ran in: the default VPC and all its default subnets, said explicitly,
+    with the public IPs those subnets need for egress."""
+    return render("heavy", vpcId=mocks.DEFAULT_VPC_ID, subnetIds=sorted(mocks.DEFAULT_SUBNETS),
+                  instancePublicIp=True, **more)
+
+
+def test_legacy_stack_keeps_its_mount_targets_when_said_explicitly():
+    # Mount targets were named by subnet id before the built network; a given network keeps that.
+    names = {m.name for m in legacy_default_vpc().of_type(MOUNT)}
+    assert names == {f"pypiserver-efs-mt-{s}" for s in mocks.DEFAULT_SUBNETS}
+
+
+def test_moving_a_legacy_stack_to_the_built_network_is_reported_as_data_at_risk():
+    from offline import migrate
+    before, after = legacy_default_vpc(), render("heavy")
+    m = migrate.analyse(before, after, source="heavy (default VPC)", target="heavy")
+    risky = {r.name: r.action for r in m.safety.risks}
+    assert set(risky) == {f"pypiserver-efs-mt-{s}" for s in mocks.DEFAULT_SUBNETS}, \
+        "the mount targets move to the new subnets: make migrate must say so"
+    changed = {c.name: c.action for c in m.diff.changes}
+    assert changed["pypiserver-efs"] == "same" and changed["pypiserver-backup-vault"] == "same", \
+        "the packages' file system and its backups stay as they are"
+    assert m.exit_code == migrate.EXIT_DATA_AT_RISK
