@@ -66,6 +66,13 @@ def test_public_ip_or_unset_rejected(analyze, value):
     assert v.resource == "pypiserver-lt"
 
 
+def test_organization_can_allow_public_ips_for_a_stack(analyze):
+    stack = mutate(happy_stack(), "pypiserver-lt", "networkInterfaces.0.associatePublicIpAddress", "true")
+    config = {"no-public-ip": {"allowPublicIpStacks": ["legacy"]}}
+    assert named(analyze(stack, config, stack="legacy"), "no-public-ip") == [], "explicitly allowed for 'legacy'"
+    assert named(analyze(stack, config, stack="heavy"), "no-public-ip"), "and for no other stack"
+
+
 def test_template_without_interfaces_rejected(analyze):
     """No interface block: the subnet decides, and default-VPC subnets assign public IPs."""
     v = only(analyze(mutate(happy_stack(), "pypiserver-lt", "networkInterfaces", DELETE)), "no-public-ip")

@@ -10,7 +10,7 @@ from pulumi_policy import (EnforcementLevel, PolicyResource, ReportViolation, Re
 
 from policies.common import (about, EC2_INSTANCE, ECS_TASK_DEFINITION, EFS_FILE_SYSTEM, LAUNCH_TEMPLATE, LISTENERS,
                              LOAD_BALANCERS, SECURITY_GROUP, SECURITY_GROUP_INGRESS_RULE, SECURITY_GROUP_RULE, dig,
-                             is_true, items, mapping, number, schema, settings, show, text)
+                             current_stack, is_true, items, mapping, number, schema, settings, show, text)
 from policies.graph import dependents, linked, of_type
 
 # --- efs-encrypted -----------------------------------------------------------------------
@@ -85,7 +85,16 @@ launch_template_imdsv2 = ResourceValidationPolicy(
 # --- no-public-ip ------------------------------------------------------------------------
 
 
+PUBLIC_IP_SCHEMA = schema(
+    allowPublicIpStacks={"type": "array", "items": {"type": "string"}, "default": [],
+                         "description": "Stacks whose instances may have public IPs (e.g. in the default VPC, "
+                                        "with pypiserver:instancePublicIp)."},
+)
+
+
 def check_no_public_ip(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if current_stack() in settings(args, PUBLIC_IP_SCHEMA)["allowPublicIpStacks"]:
+        return
     if args.resource_type == LAUNCH_TEMPLATE:
         interfaces = [mapping(i) for i in items(args.props.get("networkInterfaces"))]
         values = [i.get("associatePublicIpAddress") for i in interfaces]
@@ -98,13 +107,14 @@ def check_no_public_ip(args: ResourceValidationArgs, report: ReportViolation) ->
         shown = ", ".join("unset" if v is None else str(v).lower() for v in values) or "unset"
         report(f"associatePublicIpAddress is {shown}: set it to false on every network interface; instances "
                "are reached through the load balancer only, and an unset value follows the subnet (public in "
-               "the default VPC).")
+               "the default VPC). An accepted exception goes in this policy's allowPublicIpStacks.")
 
 
 no_public_ip = ResourceValidationPolicy(
     name="no-public-ip",
     description="Instances get no public IP address.",
     enforcement_level=EnforcementLevel.MANDATORY,
+    config_schema=PUBLIC_IP_SCHEMA,
     validate=check_no_public_ip,
     **about("security", Severity.HIGH,
             "Set associatePublicIpAddress to false on every network interface of the launch template; reach "
