@@ -215,6 +215,7 @@ def check_existing(cfg: PypiServerConfig, region: str) -> NetworkPlacement:
     _one_per_az(_key("subnetIds"), [facts[s] for s in instance_ids])
     _one_per_az(_key("loadBalancerSubnetIds") if cfg.load_balancer_subnet_ids else _key("subnetIds"),
                 [facts[s] for s in lb_ids])
+    _targets_reachable([facts[s] for s in instance_ids], [facts[s] for s in lb_ids])
     for sid in instance_ids:
         _check_instance_egress(cfg, facts[sid], region)
     if cfg.load_balancer_scheme == "internet-facing":
@@ -240,6 +241,18 @@ def _one_per_az(key: str, subnets: list[SubnetFacts]) -> None:
     if len(seen) < 2:
         raise NetworkError(f"{key}: the subnets span {len(seen)} Availability Zone(s); the load balancer and the "
                            "ASG need at least 2")
+
+
+def _targets_reachable(instances: list[SubnetFacts], balancers: list[SubnetFacts]) -> None:
+    """The load balancer sends traffic only to targets in its own AZs ("If you register targets
+    in an Availability Zone but do not enable the Availability Zone, these registered targets
+    do not receive traffic from the load balancer", ELB user guide, "Availability Zones")."""
+    enabled = {f.availability_zone for f in balancers}
+    for f in instances:
+        if f.availability_zone not in enabled:
+            raise NetworkError(f"{_key('subnetIds')}: {f.id} is in {f.availability_zone}, where "
+                               f"{_key('loadBalancerSubnetIds')} has no subnet: tasks there would get no traffic; "
+                               f"give the load balancer a subnet in {f.availability_zone}")
 
 
 def _check_instance_egress(cfg: PypiServerConfig, f: SubnetFacts, region: str) -> None:

@@ -146,6 +146,11 @@ def test_internet_facing_load_balancer_in_public_subnets_is_accepted():
     assert preview.one("aws:lb/loadBalancer:LoadBalancer").inputs["subnets"] == [PUBLIC_A, PUBLIC_B]
 
 
+def test_instances_in_an_az_the_load_balancer_does_not_serve_are_refused():
+    refused([TGW_C, "us-east-1c", "no subnet"], NAT_A, NAT_B, TGW_C, loadBalancerScheme="internet-facing",
+            allowedCidrs=["0.0.0.0/0"], zoneId="Z0123456789ABCDEFGHIJ", loadBalancerSubnetIds=[PUBLIC_A, PUBLIC_B])
+
+
 def test_subnet_of_another_vpc_is_refused():
     default_subnet = next(iter(mocks.DEFAULT_SUBNETS))
     refused([default_subnet, f"not in pypiserver:vpcId {mocks.EXISTING_VPC_ID}"], NAT_A, default_subnet)
