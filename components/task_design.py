@@ -7,18 +7,20 @@ Two designs, chosen by `frontEnabled`:
   protected request), except that health checks use `--health-endpoint` instead of `/`
   (which walks every package on each probe).
 - front on: nginx and pypiserver in one task; only nginx gets the (dynamic) host port.
-  nginx authenticates every protected action first (a fast salted hash, see
-  `credentials_document`), serves `/packages/` straight from the EFS volume with sendfile,
-  serves pages from a short-lived cache with a stated staleness bound, answers the health
-  endpoint itself, and passes uploads to pypiserver, which keeps its own check on uploads.
-  pypiserver lists from memory, refreshed on a timer, and never lists a file still being
-  written (see the staleness bound below).
+  Reads never reach pypiserver: nginx authenticates every protected action (a fast salted
+  hash, see `credentials_document`) and serves the project list, the project pages (HTML,
+  or PEP 691 JSON by content negotiation), the package files and their PEP 658 `.metadata`
+  files as static files from the shared volume. Uploads, removals and yanks go to
+  pypiserver, which keeps its upload API and its own password check, and publishes through
+  the index package (components/task/pypi_index): atomically, first writer wins, pages
+  rewritten before the response returns.
 
 Both images are stock and pinned. The rendered files reach them through the environment
-(nginx.conf, gunicorn.conf.py) and Secrets Manager (htpasswd lines), and a short entry
-command writes them out before exec'ing the image's usual process. The local run of the task
-(tools/serve.py) starts the same commands and config with loopback ports and local paths
-(`Layout`), so what is benchmarked is what is deployed.
+(nginx.conf, gunicorn.conf.py and the index package's modules, each shipped from its own
+file) and Secrets Manager (htpasswd lines), and a short entry command writes them out before
+exec'ing the image's usual process. The local run of the task (tools/serve.py) starts the
+same commands, config and modules with loopback ports and local paths (`Layout`), so what is
+benchmarked is what is deployed.
 """
 
 from __future__ import annotations
@@ -30,8 +32,11 @@ import json
 import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 import bcrypt
+
+from components.task.pypi_index import scan as index_scan
 
 HEALTH_PATH = "/health"
 
@@ -46,9 +51,6 @@ FRONT_CONTAINER = "nginx"
 SERVICE_PORT = 8080
 # pypiserver's port behind nginx; no host port, reached over the task's bridge link.
 PYPISERVER_BEHIND_FRONT_PORT = 8081
-# nginx's internal hop for page renders, on loopback inside the nginx container.
-PAGE_RENDERS_PORT = 8082
-
 PACKAGES_DIR = "/data/packages"  # the EFS volume, as the Terraform module mounts it
 PYPISERVER_HTPASSWD_PATH = "/data/.htpasswd"
 NGINX_HTPASSWD_PATH = "/etc/nginx/htpasswd"
@@ -56,47 +58,27 @@ NGINX_CONF_PATH = "/etc/nginx/nginx.conf"
 PACKAGES_VOLUME = "packages"
 
 # nginx's share of the task (the rest is pypiserver's). ECS CPU units are relative shares
-# in bridge mode, so either container can use idle CPU beyond its share. Measured in the
-# local run at 2000-2500 installs/s (510 clients, 500 hot pages): nginx ~0.25 CPU,
-# pypiserver ~0.2 (keeping pages fresh), so under contention they split the task evenly.
-# Memory covers the workers, the 10 MiB cache key zone and headroom (cached pages live on
-# the container's disk).
+# in bridge mode, so either container can use idle CPU beyond its share. nginx serves every
+# read; pypiserver only handles writes, which are rare but read whole files once (hash and
+# validation), so under contention they split the task evenly. Memory covers the workers
+# and headroom.
 FRONT_CPU_UNITS = 256
 FRONT_MEMORY_MIB = 128
 FRONT_MEMORY_RESERVATION_MIB = 64
 
-# -- listing freshness and the staleness bound ----------------------------------------
-# Behind nginx, pypiserver uses its cached-dir backend (a page costs ~4 ms instead of a
-# ~45 ms walk of 2000 files), but not its inotify invalidation, which never fires for files
-# written by other EFS clients (and dies in gunicorn's forked workers: pypiserver #449).
-# The rendered gunicorn.conf.py instead, in every worker:
-# - drops the listing and hash caches every LISTING_REFRESH_SECONDS;
-# - leaves out of listings files modified in the last UPLOAD_SETTLE_SECONDS: pypiserver
-#   writes uploads in place, and a file listed mid-write would carry the hash of a partial
-#   file (and a client downloading it at the same size would accept a truncated file).
-# nginx keeps a page fresh for PAGE_CACHE_SECONDS after storing it, then may serve it
-# stale for PAGE_REVALIDATE_SECONDS more while one background request renders it again
-# (stale-while-revalidate, so hot pages never make clients wait for a render); past that,
-# requests wait (proxy_cache_lock) for the one render. nginx stores only renders that
-# answered within PAGE_READ_TIMEOUT_SECONDS.
-# nginx's cache clock ticks in whole seconds, which can stretch each of its lifetimes by up
-# to NGINX_CLOCK_SECONDS.
-# So an upload finished at time U is in every page served after U + STALENESS_BOUND_SECONDS
-# (settle + refresh + render + fresh + stale + clock), while pypiserver answers. When it
-# does not (crash, overload), nginx serves the last good page instead of an error.
-UPLOAD_SETTLE_SECONDS = 3
-LISTING_REFRESH_SECONDS = 2
-PAGE_READ_TIMEOUT_SECONDS = 3
-PAGE_CACHE_SECONDS = 5
-PAGE_CACHE_MIN_SECONDS = 3  # lifetimes are spread between these (see nginx_config)
-PAGE_REVALIDATE_SECONDS = 1
-PAGE_CONNECT_TIMEOUT_SECONDS = 1
-NGINX_CLOCK_SECONDS = 1
-STALENESS_BOUND_SECONDS = (UPLOAD_SETTLE_SECONDS + LISTING_REFRESH_SECONDS + PAGE_READ_TIMEOUT_SECONDS
-                           + PAGE_CACHE_SECONDS + PAGE_REVALIDATE_SECONDS + NGINX_CLOCK_SECONDS)
-# 404s are cached briefly (a just-uploaded project must not stay "missing"); errors never.
-NOT_FOUND_CACHE_SECONDS = 1
+# -- freshness -------------------------------------------------------------------
+# Uploads, removals and yanks rewrite the project's pages before their response returns, so
+# they are visible to every request that starts after it (nginx keeps no page cache and no
+# open-file cache). Files changed out of band (restored from backup, copied in by an admin)
+# are noticed by one stat of the folder every INDEX_SCAN_SECONDS and indexed once unchanged
+# for SETTLE_SECONDS (a copy in progress is not listed), so they are listed within
+# OUT_OF_BAND_BOUND_SECONDS (plus a scan's own time and, across EFS clients, the NFS
+# attribute cache of the folder's mtime: see the README).
+INDEX_SCAN_SECONDS = 2
+OUT_OF_BAND_BOUND_SECONDS = INDEX_SCAN_SECONDS + index_scan.SETTLE_SECONDS + INDEX_SCAN_SECONDS
 MAX_UPLOAD_MIB = 1024
+# How long the front waits for an upload (body and publishing); the ALB's idle timeout must
+# be at least this.
 UPLOAD_TIMEOUT_SECONDS = 300
 
 # The hash pypiserver checks (front off: every protected request; front on: uploads only).
@@ -140,11 +122,10 @@ class Layout:
     # nginx
     listen: str = f"0.0.0.0:{SERVICE_PORT}"
     upstream: str = f"{PYPISERVER_CONTAINER}:{PYPISERVER_BEHIND_FRONT_PORT}"
-    page_renders: str = f"127.0.0.1:{PAGE_RENDERS_PORT}"  # nginx's internal hop (see nginx_config)
     nginx_htpasswd: str = NGINX_HTPASSWD_PATH
     nginx_user: str | None = "nginx"  # the stock image's worker user; None when not root
     pid_path: str = "/var/run/nginx.pid"
-    state_dir: str = "/var/cache/nginx"  # page cache and request-body temp files
+    state_dir: str = "/var/cache/nginx"  # request-body temp files
     error_log: str = "stderr"
     access_log: str = "/dev/stdout"
     worker_processes: str = "auto"
@@ -262,104 +243,65 @@ def pypiserver_args(spec: TaskSpec, layout: Layout | None = None) -> list[str]:
 
 def pypiserver_backend(spec: TaskSpec) -> str:
     # Alone (the guide's design): simple-dir, as the module runs it, so listings never go
-    # stale, at the price of a full directory walk on every request. Behind nginx:
-    # cached-dir with the timer refresh of gunicorn_config (see LISTING_REFRESH_SECONDS).
-    return "cached-dir" if spec.front_enabled else "simple-dir"
+    # stale, at the price of a full directory walk on every request. Behind nginx too, but
+    # there pypiserver serves no reads, and simple-dir walks nothing unless asked (the
+    # index package replaces its storage for writes).
+    return "simple-dir"
 
 
-# Runs in every gunicorn worker. pypi-server builds the app (and its cache) before gunicorn
-# forks, so the refresh must start per worker, after the fork. A missing attribute (another
-# pypiserver version) fails the worker's boot loudly instead of serving a never-refreshed
-# cache.
-_LISTING_REFRESH_HOOK = """
-def post_worker_init(worker):
-    import itertools
-    import os
-    import threading
-    import time
+TASK_MODULES_DIR = Path(__file__).resolve().parent / "task"
+# Where the modules land in the pypiserver container (/data is the image's working
+# directory, where gunicorn finds gunicorn.conf.py); `site` is put on sys.path by it.
+DATA_DIR = "/data"
+GUNICORN_CONF_PATH = "/data/gunicorn.conf.py"
 
-    from pypiserver.backend import listdir
-    from pypiserver.pkg_helpers import normalize_pkgname
 
-    # pypiserver keeps its config on the Bottle app it hands gunicorn.
-    backend = worker.wsgi._pypiserver_config.backend.backend
-    cache = backend.cache_manager
-    roots, digest_lock, digests = list(backend.roots), cache.digest_lock, cache.digest_cache
+def runtime_files(spec: TaskSpec) -> dict[str, str]:
+    """Files written into pypiserver's /data at start, by path relative to it: the real
+    modules of components/task/, read from their files (front on only)."""
+    if not spec.front_enabled:
+        return {}
+    files = {"gunicorn.conf.py": (TASK_MODULES_DIR / "gunicorn_conf.py").read_text()}
+    for module in sorted((TASK_MODULES_DIR / "pypi_index").glob("*.py")):
+        files[f"site/pypi_index/{module.name}"] = module.read_text()
+    return files
 
-    def settled(root):
-        # Files still being written in place stay out of listings (and out of pages' hashes).
-        cutoff = time.time() - UPLOAD_SETTLE_SECONDS
-        found = []
-        for pkg in listdir(root):
-            try:
-                if os.stat(pkg.fn).st_mtime <= cutoff:
-                    found.append(pkg)
-            except OSError:
-                pass  # removed since the walk
-        return found
 
-    backend.get_all_packages = lambda: itertools.chain.from_iterable(
-        cache.listdir(root, settled) for root in roots)
+def runtime_environment(spec: TaskSpec) -> dict[str, str]:
+    """Settings gunicorn_conf.py reads (front on only)."""
+    if not spec.front_enabled:
+        return {}
+    return {"PYPI_INDEX_WORKERS": str(spec.workers), "PYPI_INDEX_UPLOAD_TIMEOUT": str(UPLOAD_TIMEOUT_SECONDS),
+            "PYPI_INDEX_SCAN_SECONDS": str(INDEX_SCAN_SECONDS)}
 
-    # A project's files by name, rebuilt when the cached listing is replaced: pypiserver's
-    # own lookup normalizes every file's name on every page (2 of a page's 3 ms at 2000 files).
-    index = {"listings": None, "by_name": {}}
 
-    def find_project_packages(project):
-        listings = [cache.listdir(root, settled) for root in roots]
-        known = index["listings"]
-        if known is None or len(known) != len(listings) or any(a is not b for a, b in zip(known, listings)):
-            by_name = {}
-            for listing in listings:
-                for pkg in listing:
-                    by_name.setdefault(pkg.pkgname_norm, []).append(pkg)
-            index.update(listings=listings, by_name=by_name)
-        return iter(index["by_name"].get(normalize_pkgname(project), ()))
-
-    backend.find_project_packages = find_project_packages
-
-    def refresh():
-        while True:
-            time.sleep(LISTING_REFRESH_SECONDS)
-            for root in roots:
-                cache.invalidate_root_cache(root)
-            # Hashes too: a file replaced on another host must not keep its old hash.
-            with digest_lock:
-                digests.clear()
-
-    threading.Thread(target=refresh, name="listing-refresh", daemon=True).start()
-"""
+def _file_variable(path: str) -> str:
+    return "TASK_FILE_" + "".join(c if c.isalnum() else "_" for c in path).upper()
 
 
 def gunicorn_config(spec: TaskSpec) -> str:
     """gunicorn.conf.py for the image's documented override path, /data/gunicorn.conf.py
     (pypi-server passes gunicorn no argv, so this file is where its settings live)."""
-    header = "# Rendered by components/task_design.py; do not edit by hand.\n"
-    if not spec.front_enabled:
-        # The Terraform module's files/gunicorn.conf.py.
-        return header + (f"workers = {spec.workers}\nworker_class = \"gevent\"\npreload_app = True\n"
-                         "errorlog = \"-\"\n")
-    # sync workers: behind nginx (which buffers upload bodies) each request is short CPU or
-    # disk work, and real threads let the refresh timer run beside it.
-    return header + (
-        f"workers = {spec.workers}\nworker_class = \"sync\"\ntimeout = {UPLOAD_TIMEOUT_SECONDS}\n"
-        f"errorlog = \"-\"\nLISTING_REFRESH_SECONDS = {LISTING_REFRESH_SECONDS}\n"
-        f"UPLOAD_SETTLE_SECONDS = {UPLOAD_SETTLE_SECONDS}\n" + _LISTING_REFRESH_HOOK
-    )
-
-
-GUNICORN_CONF_PATH = "/data/gunicorn.conf.py"
+    if spec.front_enabled:
+        return runtime_files(spec)["gunicorn.conf.py"]
+    # The Terraform module's files/gunicorn.conf.py.
+    return ("# Rendered by components/task_design.py; do not edit by hand.\n"
+            f"workers = {spec.workers}\nworker_class = \"gevent\"\npreload_app = True\nerrorlog = \"-\"\n")
 
 
 def pypiserver_entry_command(spec: TaskSpec) -> str:
-    """Shell command for the stock image: write the gunicorn config (environment) and the
-    htpasswd line (secret), then run the image's own entrypoint (which drops to the
-    pypiserver user) with our arguments."""
-    write_conf = f'printf "%s" "$GUNICORN_CONF" > {GUNICORN_CONF_PATH} && '
-    write_htpasswd = f'printf "%s\\n" "$PYPISERVER_HTPASSWD" > {PYPISERVER_HTPASSWD_PATH} && '
-    needs_file = bool(pypiserver_authenticate(spec))
-    return (write_conf + (write_htpasswd if needs_file else "") + "exec /entrypoint.sh "
-            + shlex.join(pypiserver_args(spec)))
+    """Shell command for the stock image: write the gunicorn config and the index modules
+    (environment) and the htpasswd line (secret), then run the image's own entrypoint (which
+    drops to the pypiserver user) with our arguments."""
+    steps = [f'printf "%s" "$GUNICORN_CONF" > {GUNICORN_CONF_PATH}']
+    files = {p: c for p, c in runtime_files(spec).items() if p != "gunicorn.conf.py"}
+    for directory in sorted({str(Path(DATA_DIR, p).parent) for p in files}):
+        steps.append(f"mkdir -p {directory}")
+    for path in files:
+        steps.append(f'printf "%s" "${_file_variable(path)}" > {DATA_DIR}/{path}')
+    if pypiserver_authenticate(spec):
+        steps.append(f'printf "%s\\n" "$PYPISERVER_HTPASSWD" > {PYPISERVER_HTPASSWD_PATH}')
+    return " && ".join(steps) + " && exec /entrypoint.sh " + shlex.join(pypiserver_args(spec))
 
 
 # -- nginx ------------------------------------------------------------------------
@@ -370,11 +312,14 @@ def _auth(realm: str | None, layout: Layout) -> str:
     return f'auth_basic "{realm}";\n            auth_basic_user_file {layout.nginx_htpasswd};'
 
 
-def _fresh_lifetimes() -> str:
-    """map entries: last millisecond digit -> max-age, evenly over PAGE_CACHE_MIN..PAGE_CACHE."""
-    span = PAGE_CACHE_SECONDS - PAGE_CACHE_MIN_SECONDS + 1
-    lines = [f"        ~{d}$ {PAGE_CACHE_MIN_SECONDS + d * span // 10};" for d in range(10)]
-    return "\n".join(lines)
+# PEP 691 content negotiation, in nginx's map: JSON when the client names the JSON type
+# (v1 or latest) without q=0; HTML otherwise (pip, uv and poetry name JSON first when they
+# support it). An explicit HTML type listed first, with no q, keeps HTML.
+_ACCEPT_MAP = r"""    map $http_accept $simple_format {
+        default html;
+        "~*^\s*(text/html|application/vnd\.pypi\.simple\.(v1|latest)\+html)\s*(,|$)" html;
+        "~*application/vnd\.pypi\.simple\.(v1|latest)\+json(?!\s*;\s*q\s*=\s*0(\.0*)?\s*(,|$))" json;
+    }"""
 
 
 def nginx_config(spec: TaskSpec, layout: Layout | None = None) -> str:
@@ -386,7 +331,15 @@ def nginx_config(spec: TaskSpec, layout: Layout | None = None) -> str:
     update = realm if "update" in spec.authenticate else None
     user = f"user {layout.nginx_user};\n" if layout.nginx_user else ""
     state = layout.state_dir
+    packages = layout.packages_dir.rstrip("/")
     access_log = f"access_log {layout.access_log} main buffer=64k flush=5s;" if layout.access_log else "access_log off;"
+    # Unknown projects: 404, or pypi.org's page when the stack falls back to it.
+    missing = ("error_page 404 = @pypi;" if spec.fallback_to_pypi else "")
+    fallback = ("""
+        location @pypi {
+            return 302 https://pypi.org$request_uri;
+        }
+""" if spec.fallback_to_pypi else "")
     return f"""# Rendered by components/task_design.py; do not edit by hand.
 {user}worker_processes {layout.worker_processes};
 daemon off;
@@ -399,12 +352,12 @@ events {{
 }}
 
 http {{
+    # Every file is a download unless a location says otherwise: an uploaded name never
+    # picks its own content type.
     default_type application/octet-stream;
     types {{
-        text/html html;
-        text/plain txt;
     }}
-    log_format main '$remote_addr "$request" $status $body_bytes_sent $request_time $upstream_cache_status';
+    log_format main '$remote_addr "$request" $status $body_bytes_sent $request_time';
     {access_log}
     server_tokens off;
     sendfile on;
@@ -418,80 +371,20 @@ http {{
     fastcgi_temp_path {state}/fastcgi;
     uwsgi_temp_path {state}/uwsgi;
     scgi_temp_path {state}/scgi;
+    # Redirects keep the client's own host: no Location built from request headers.
+    absolute_redirect off;
 
-    # Pages (/simple/...) are rendered by pypiserver and cached here: see the staleness
-    # bound in task_design.py. Keyed by host and scheme because redirects are absolute.
-    proxy_cache_path {state}/pages levels=1:2 keys_zone=pages:10m max_size=512m inactive=10m use_temp_path=off;
+{_ACCEPT_MAP}
 
     upstream pypiserver {{
         server {layout.upstream};
         keepalive 16;
     }}
 
-    # Cache misses go through this internal hop, which states the caching policy as
-    # Cache-Control: nginx honours a time-limited stale-while-revalidate only from there.
-    # Fresh lifetimes spread over {PAGE_CACHE_MIN_SECONDS}..{PAGE_CACHE_SECONDS} s (by the clock's last millisecond digit):
-    # pages first cached together would otherwise expire together, and their re-renders
-    # would arrive at pypiserver as one burst every cycle.
-    map $msec $page_fresh_seconds {{
-        default {PAGE_CACHE_SECONDS};
-{_fresh_lifetimes()}
-    }}
-
-    upstream page_renders {{
-        server {layout.page_renders};
-        keepalive 16;
-    }}
-
-    server {{
-        listen {layout.page_renders};
-        access_log off;
-        location / {{
-            proxy_pass http://pypiserver;
-            proxy_http_version 1.1;
-            proxy_set_header Connection "";
-            proxy_set_header Host $http_host;
-            proxy_set_header X-Forwarded-For $http_x_forwarded_for;
-            proxy_set_header X-Forwarded-Proto $http_x_forwarded_proto;
-            proxy_connect_timeout {PAGE_CONNECT_TIMEOUT_SECONDS}s;
-            proxy_read_timeout {UPLOAD_TIMEOUT_SECONDS}s;
-            proxy_hide_header Cache-Control;
-            # 2xx/3xx only (no "always"): 404s keep proxy_cache_valid's short life.
-            add_header Cache-Control "max-age=$page_fresh_seconds, stale-while-revalidate={PAGE_REVALIDATE_SECONDS}";
-        }}
-    }}
-
     server {{
         listen {layout.listen} backlog=4096;
 
-        proxy_http_version 1.1;
-        proxy_set_header Connection "";
-        proxy_set_header Host $http_host;
-        proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-        proxy_set_header X-Forwarded-Proto $http_x_forwarded_proto;
-        proxy_connect_timeout {PAGE_CONNECT_TIMEOUT_SECONDS}s;
-        proxy_read_timeout {PAGE_READ_TIMEOUT_SECONDS}s;
-        proxy_send_timeout {PAGE_READ_TIMEOUT_SECONDS}s;
-
-        proxy_cache pages;
-        proxy_cache_key $http_x_forwarded_proto$host$request_uri;
-        # Fresh/stale lifetimes come from the hop's Cache-Control; these are for the rest.
-        proxy_cache_valid 200 301 302 {PAGE_CACHE_SECONDS}s;
-        proxy_cache_valid 404 {NOT_FOUND_CACHE_SECONDS}s;
-        proxy_ignore_headers Expires;
-        proxy_hide_header Cache-Control;
-        proxy_cache_background_update on;
-        # One render per expired page; the others wait for it instead of piling onto
-        # pypiserver (past the stale-while-revalidate window, or on a first request).
-        proxy_cache_lock on;
-        proxy_cache_lock_timeout {PAGE_CONNECT_TIMEOUT_SECONDS + PAGE_READ_TIMEOUT_SECONDS}s;
-        proxy_cache_lock_age {PAGE_CONNECT_TIMEOUT_SECONDS + PAGE_READ_TIMEOUT_SECONDS}s;
-        # pypiserver down or failing: the last good page beats an error. ("updating" is
-        # not here: the hop's stale-while-revalidate bounds it in time.)
-        proxy_cache_use_stale error timeout http_500 http_502 http_503 http_504;
-        add_header X-Cache-Status $upstream_cache_status always;
-
-        # Answered here, without auth or pypiserver (the ALB and container checks).
+        # Answered here, without auth (the ALB and container checks).
         location = {HEALTH_PATH} {{
             access_log off;
             auth_basic off;
@@ -499,51 +392,75 @@ http {{
             return 200 "Ok\\n";
         }}
 
-        # Package files straight from the volume. pypiserver writes uploads in place, but
-        # pages list a file only once it has settled (see the bound), and pip checks the
-        # sha256 from the page, so a copy read mid-write is refused, never installed.
-        location /packages/ {{
-            {_auth(download, layout)}
-            alias {layout.packages_dir.rstrip("/")}/;
+        # Pages, written by the index at each change: .index/simple/<project>/index.html|json.
+        location ^~ /simple/ {{
+            {_auth(listing, layout)}
+            root {packages}/.index;
+            index index.$simple_format;
+            types {{
+                text/html html;
+                application/vnd.pypi.simple.v1+json json;
+            }}
+            charset utf-8;
+            add_header Vary Accept always;
+            add_header Cache-Control "no-cache" always;
+            add_header X-Content-Type-Options nosniff always;
+            {missing}
             location ~ /\\. {{
                 return 404;
             }}
         }}
-
-        # The listing of every file (pypiserver's /packages/ page).
-        location = /packages/ {{
-            {_auth(listing, layout)}
-            proxy_pass http://page_renders;
+{fallback}
+        # Package files straight from the volume, always as downloads.
+        location ^~ /packages/ {{
+            {_auth(download, layout)}
+            alias {packages}/;
+            add_header X-Content-Type-Options nosniff always;
+            location ~ /\\. {{
+                return 404;
+            }}
+            # PEP 658: core metadata of <file> at <file>.metadata.
+            location ~ ^/packages/([^/]+)\\.metadata$ {{
+                alias {packages}/.index/metadata/$1.metadata;
+                add_header X-Content-Type-Options nosniff always;
+            }}
         }}
 
-        # GET /: pypiserver's public welcome page (cached: it counts every package).
-        # POST /: uploads and removals, checked here and again by pypiserver.
+        # GET /: a short public note. POST /: uploads, removals and yanks, checked here and
+        # again by pypiserver.
         location = / {{
             auth_basic off;
             error_page 418 = @update;
             if ($request_method = POST) {{
                 return 418;
             }}
-            proxy_pass http://page_renders;
+            default_type text/plain;
+            return 200 "pypiserver: the index is at /simple/\\n";
         }}
 
         location @update {{
             {_auth(update, layout)}
-            proxy_cache off;
+            proxy_pass http://pypiserver;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            # pypiserver sees no client-chosen host (it builds URLs from these).
+            proxy_set_header Host pypiserver;
+            proxy_set_header X-Forwarded-Host "";
+            proxy_set_header X-Forwarded-Proto "";
+            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+            proxy_connect_timeout 5s;
             proxy_read_timeout {UPLOAD_TIMEOUT_SECONDS}s;
             proxy_send_timeout {UPLOAD_TIMEOUT_SECONDS}s;
-            proxy_pass http://pypiserver;
         }}
 
-        location = /favicon.ico {{
-            auth_basic off;
-            proxy_pass http://page_renders;
+        # pypiserver's /<project>/ shortcut (the guide's stress test uses it). A redirect
+        # reveals nothing, so it needs no auth (return runs before the auth check anyway).
+        location ~ ^/([^/.][^/]*)/$ {{
+            return 301 /simple/$1/;
         }}
 
-        # Everything else is an index page (/simple/..., /<project>/json, redirects).
         location / {{
-            {_auth(listing, layout)}
-            proxy_pass http://page_renders;
+            return 404;
         }}
     }}
 }}
@@ -582,6 +499,14 @@ def _health_check(command: Sequence[str]) -> dict:
     return {"command": ["CMD", *command], "interval": 30, "timeout": 5, "retries": 3, "startPeriod": 15}
 
 
+def _pypiserver_environment(spec: TaskSpec) -> list[dict]:
+    env = {"GUNICORN_CONF": gunicorn_config(spec), **runtime_environment(spec)}
+    for path, content in runtime_files(spec).items():
+        if path != "gunicorn.conf.py":
+            env[_file_variable(path)] = content
+    return [{"name": k, "value": v} for k, v in sorted(env.items())]
+
+
 def _pypiserver_container(spec: TaskSpec) -> dict:
     layout = layout_for(spec)
     probe = f"import urllib.request; urllib.request.urlopen('http://127.0.0.1:{layout.pypiserver_port}{HEALTH_PATH}', timeout=4)"
@@ -594,7 +519,7 @@ def _pypiserver_container(spec: TaskSpec) -> dict:
         "memoryReservation": spec.pypiserver_memory_reservation,
         "entryPoint": ["/bin/sh", "-c"],
         "command": [pypiserver_entry_command(spec)],
-        "environment": [{"name": "GUNICORN_CONF", "value": gunicorn_config(spec)}],
+        "environment": _pypiserver_environment(spec),
         "mountPoints": [{"sourceVolume": PACKAGES_VOLUME, "containerPath": PACKAGES_DIR, "readOnly": False}],
         "healthCheck": _health_check(["python", "-c", probe]),
         "logConfiguration": _log_configuration(spec, PYPISERVER_CONTAINER),
@@ -621,7 +546,7 @@ def _front_container(spec: TaskSpec) -> dict:
         "portMappings": [{"containerPort": SERVICE_PORT, "hostPort": 0, "protocol": "tcp"}],
         "links": [PYPISERVER_CONTAINER],
         "dependsOn": [{"containerName": PYPISERVER_CONTAINER, "condition": "START"}],
-        # Read-only: only pypiserver writes packages.
+        # Read-only: only pypiserver writes packages and pages.
         "mountPoints": [{"sourceVolume": PACKAGES_VOLUME, "containerPath": PACKAGES_DIR, "readOnly": True}],
         "ulimits": [{"name": "nofile", "softLimit": 65536, "hardLimit": 65536}],
         "healthCheck": _health_check(["wget", "-q", "-O", "/dev/null", f"http://127.0.0.1:{SERVICE_PORT}{HEALTH_PATH}"]),

@@ -47,14 +47,12 @@ def test_readme_ratios_match_the_committed_benchmark():
     assert f"{round(ratios['ratioToStatic'] * 100)} % of the static limit" in SECTION
 
 
-def test_readme_states_the_rendered_staleness_bound_and_its_terms():
-    assert f"**Staleness bound: {td.STALENESS_BOUND_SECONDS} s.**" in SECTION
-    assert f"not changed for {td.UPLOAD_SETTLE_SECONDS} s" in SECTION
-    assert f"rebuilt every {td.LISTING_REFRESH_SECONDS} s" in SECTION
-    assert f"fresh {td.PAGE_CACHE_MIN_SECONDS}–{td.PAGE_CACHE_SECONDS} s" in SECTION
-    assert f"up to {td.PAGE_REVALIDATE_SECONDS} s past that" in SECTION
-    assert f"longer than {td.PAGE_READ_TIMEOUT_SECONDS} s is not cached" in SECTION
-    assert f"whole seconds ({td.NGINX_CLOCK_SECONDS} s more)" in SECTION
+def test_readme_states_the_rendered_out_of_band_bound_and_its_terms():
+    from components.task.pypi_index.scan import SETTLE_SECONDS
+
+    assert f"within {td.OUT_OF_BAND_BOUND_SECONDS} s (`OUT_OF_BAND_BOUND_SECONDS`)" in SECTION
+    assert f"stats the package folder every\n{td.INDEX_SCAN_SECONDS} s" in SECTION
+    assert f"indexed once unchanged for {SETTLE_SECONDS:g} s" in SECTION
 
 
 def test_readme_states_the_fronts_share_of_the_task():

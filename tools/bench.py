@@ -223,7 +223,7 @@ def main(argv: list[str] | None = None) -> int:
             "guide": {"frontEnabled": False, "pypiserverArgs": td.pypiserver_args(task_spec_for(guide_cfg)),
                       "gunicorn": td.gunicorn_config(task_spec_for(guide_cfg))},
             "ours": {"frontEnabled": True, "pypiserverArgs": td.pypiserver_args(ours_spec),
-                     "stalenessBoundSeconds": td.STALENESS_BOUND_SECONDS},
+                     "outOfBandBoundSeconds": td.OUT_OF_BAND_BOUND_SECONDS},
             "static": {"description": "nginx, static pages and files, no auth"},
         },
         "runs": runs,

@@ -98,7 +98,6 @@ class LocalTask:
     workdir: Path
     port: int  # what clients use (nginx when the front is on, pypiserver otherwise)
     backend_port: int | None = None  # pypiserver behind nginx; picked when None
-    hop_port: int = field(default_factory=free_port)  # nginx's internal page-render hop
     cpus: frozenset[int] | None = None  # pin both processes to these CPUs (a smaller machine)
     credentials: dict[str, str] = field(default_factory=generate_credentials)
     _pypiserver: subprocess.Popen | None = field(default=None, init=False, repr=False)
@@ -136,7 +135,6 @@ class LocalTask:
             pypiserver_htpasswd=str(self.data_dir / ".htpasswd"),
             listen=f"127.0.0.1:{self.port}",
             upstream=f"127.0.0.1:{pypiserver_port}",
-            page_renders=f"127.0.0.1:{self.hop_port}",
             nginx_htpasswd=str(self.nginx_dir / "htpasswd"),
             # Master as root (CI): workers as the same user, so they can write the cache.
             # Otherwise nginx ignores `user` and keeps ours.
@@ -159,6 +157,11 @@ class LocalTask:
         self.packages_dir.mkdir(parents=True, exist_ok=True)
         self.data_dir.mkdir(parents=True, exist_ok=True)
         (self.data_dir / "gunicorn.conf.py").write_text(td.gunicorn_config(self.spec))
+        # The index package, exactly as the container's entry command writes it.
+        for path, content in td.runtime_files(self.spec).items():
+            target = self.data_dir / path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(content)
         (self.data_dir / ".htpasswd").write_text(self.credentials["pypiserver_htpasswd"] + "\n")
         if self.spec.front_enabled:
             (self.nginx_dir / "state").mkdir(parents=True, exist_ok=True)
@@ -166,7 +169,7 @@ class LocalTask:
             (self.nginx_dir / "htpasswd").write_text(self.credentials["nginx_htpasswd"] + "\n")
 
     def start(self, timeout: float = 30) -> LocalTask:
-        ports = [self.port] + ([self.layout.pypiserver_port, self.hop_port] if self.spec.front_enabled else [])
+        ports = [self.port] + ([self.layout.pypiserver_port] if self.spec.front_enabled else [])
         busy = [p for p in ports if not port_is_free(p)]
         if busy:
             raise LocalRunError(f"port {busy[0]} on 127.0.0.1 is in use; choose another with --port")
@@ -184,6 +187,7 @@ class LocalTask:
 
     def start_pypiserver(self, timeout: float = 30) -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith("GUNICORN")}
+        env.update(td.runtime_environment(self.spec))
         log = open(self.workdir / "pypiserver.log", "ab")
         # cwd = the container's /data, where gunicorn finds gunicorn.conf.py; own session so
         # the master and its workers can be signalled together.
