@@ -32,13 +32,11 @@ def heavy_spec(front: bool = True, **overrides: str) -> td.TaskSpec:
     return task_spec_for(load_stack("heavy", front))
 
 
-def start_task(tmp: Path, spec: td.TaskSpec | None = None, projects: int = PROJECTS,
-               packages: Path | None = None) -> LocalTask:
+def start_task(tmp: Path, spec: td.TaskSpec | None = None, projects: int = PROJECTS) -> LocalTask:
     if spec is None or spec.front_enabled:
         require_real_part(nginx_available(), "nginx")
-    if packages is None:
-        packages = tmp / "packages"
-        repo_gen.generate(packages, projects, VERSIONS, payload_bytes=1024, prefix="demo")
+    packages = tmp / "packages"
+    repo_gen.generate(packages, projects, VERSIONS, payload_bytes=1024, prefix="demo")
     task = LocalTask(spec or heavy_spec(), packages, tmp / "run", free_port()).start()
     if task.spec.front_enabled and projects:
         # The generated files were there before the start: wait for the first scan.
