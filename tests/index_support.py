@@ -10,10 +10,11 @@ from tools.repo_gen import wheel_bytes_files
 
 
 def wheel(project: str, version: str, payload: bytes = b"x", metadata_name: str | None = None,
-          metadata_version: str | None = None, requires_python: str | None = None) -> bytes:
+          metadata_version: str | None = None, requires_python: str | None = None,
+          core_metadata_version: str = "2.1") -> bytes:
     files = wheel_bytes_files(project, version, payload)
     meta_key = next(k for k in files if k.endswith(".dist-info/METADATA"))
-    meta = (f"Metadata-Version: 2.1\nName: {metadata_name or project}\nVersion: {metadata_version or version}\n"
+    meta = (f"Metadata-Version: {core_metadata_version}\nName: {metadata_name or project}\nVersion: {metadata_version or version}\n"
             + (f"Requires-Python: {requires_python}\n" if requires_python else "") + "Summary: test\n")
     files[meta_key] = meta.encode()
     buf = io.BytesIO()

@@ -249,6 +249,19 @@ class LocalTask:
                 except ProcessLookupError:
                     pass
 
+    def access_log(self) -> list[str]:
+        """nginx's access log so far (SIGUSR1 makes nginx flush its buffer and reopen it)."""
+        if self._nginx is None:
+            return []
+        path = self.nginx_dir / "access.log"
+        before = path.stat().st_mtime_ns if path.exists() else 0
+        os.kill(self._nginx.pid, signal.SIGUSR1)
+        deadline = time.monotonic() + 2
+        while time.monotonic() < deadline and (not path.exists() or path.stat().st_mtime_ns == before):
+            time.sleep(0.05)
+        time.sleep(0.1)  # every worker has flushed
+        return path.read_text().splitlines() if path.exists() else []
+
     def cpu_seconds(self) -> dict[str, float]:
         """CPU time used so far by each process group (master + workers), from /proc."""
         groups = {"nginx": self._nginx, "pypiserver": self._pypiserver}
