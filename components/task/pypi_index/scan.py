@@ -65,7 +65,7 @@ class Scanner:
             waiting = {n for n, state in {**self.invalid, **self.pending}.items() if self._state(n) != state
                        or n in self.pending}
             projects = {try_parse_filename(n).project for n in waiting}
-            return any([self._reconcile(p, self.listed.get(p, {})) for p in sorted(projects)])
+            return self._reconcile_all(projects, self.listed)
         listed = self._list()
         self.dir_key = key
         if self.listed is None:
@@ -74,7 +74,17 @@ class Scanner:
             projects = {p for p in set(listed) | set(self.listed) if listed.get(p) != self.listed.get(p)}
             projects |= {try_parse_filename(n).project for n in {**self.pending, **self.invalid}}
         self.listed = listed
-        return any([self._reconcile(p, listed.get(p, {})) for p in sorted(projects)])
+        return self._reconcile_all(projects, listed)
+
+    def _reconcile_all(self, projects: set[NormalizedName], listed: dict[NormalizedName, dict[str, int]]) -> bool:
+        changed = root = False
+        with self.store.batch():
+            for project in sorted(projects):
+                c, r = self._reconcile(project, listed.get(project, {}))
+                changed, root = changed or c, root or r
+            if root:
+                self.store.write_root()  # once per pass, not once per new project
+        return changed
 
     def _state(self, filename: str) -> tuple[int, int] | None:
         try:
@@ -83,7 +93,7 @@ class Scanner:
             return None
         return (st.st_size, st.st_mtime_ns)
 
-    def _reconcile(self, project: NormalizedName, on_disk: dict[str, int]) -> bool:
+    def _reconcile(self, project: NormalizedName, on_disk: dict[str, int]) -> tuple[bool, bool]:
         records = self.store.read_project(project)
         gone = {f for f in records if f not in on_disk}
         found = {}
@@ -118,5 +128,5 @@ class Scanner:
             self.pending.pop(filename, None)
             self.invalid.pop(filename, None)
         if not found and not gone:
-            return False
+            return False, False
         return self.store.apply(project, found, gone)

@@ -79,6 +79,7 @@ class Store:
         for d in (self.index, self.incoming, self.projects, self.metadata, self.simple):
             os.makedirs(d, mode=DIR_MODE, exist_ok=True)
         self._thread_lock = threading.Lock()
+        self._local = threading.local()  # .batch: this thread defers fsync to the end of a batch
         if not os.path.exists(os.path.join(self.simple, "index.html")):
             with self.lock():
                 self._write_root()
@@ -97,6 +98,18 @@ class Store:
             finally:
                 os.close(fd)
 
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Many writes (the scanner indexing a folder): one sync at the end instead of an
+        fsync per file, which would make a first start on 100k files take many minutes."""
+        self._local.batch, self._local.wrote = True, False
+        try:
+            yield
+        finally:
+            self._local.batch = False
+            if self._local.wrote:
+                os.sync()
+
     # -- atomic files ---------------------------------------------------------------
 
     def _write_atomic(self, path: str, data: bytes) -> None:
@@ -107,7 +120,10 @@ class Store:
             with os.fdopen(fd, "wb") as f:
                 f.write(data)
                 f.flush()
-                os.fsync(f.fileno())
+                if getattr(self._local, "batch", False):
+                    self._local.wrote = True
+                else:
+                    os.fsync(f.fileno())
             os.chmod(tmp, FILE_MODE)
             os.replace(tmp, path)
         except BaseException:
@@ -132,8 +148,10 @@ class Store:
     def project_names(self) -> list[NormalizedName]:
         return sorted(NormalizedName(n[:-5]) for n in os.listdir(self.projects) if n.endswith(".json"))
 
-    def _save_project(self, project: NormalizedName, records: dict[str, dict]) -> None:
-        """Records and both pages of a project; the project list when it appears or goes."""
+    def _save_project(self, project: NormalizedName, records: dict[str, dict], root: bool = True) -> bool:
+        """Records and both pages of a project; the project list when it appears or goes
+        (unless `root` is False: the caller writes it once for many projects). True if the
+        project appeared or went."""
         page_dir = os.path.join(self.simple, project)
         existed = os.path.exists(self._project_path(project))
         if records:
@@ -142,8 +160,7 @@ class Store:
             self._write_atomic(os.path.join(page_dir, "index.json"), pages.project_json(project, values).encode())
             self._write_atomic(self._project_path(project),
                                json.dumps({"project": project, "files": records}, sort_keys=True).encode())
-            if not existed:
-                self._write_root()
+            appeared_or_went = not existed
         else:
             for path in (os.path.join(page_dir, "index.html"), os.path.join(page_dir, "index.json"),
                          self._project_path(project)):
@@ -155,8 +172,14 @@ class Store:
                 os.rmdir(page_dir)
             except OSError:
                 pass
-            if existed:
-                self._write_root()
+            appeared_or_went = existed
+        if appeared_or_went and root:
+            self._write_root()
+        return appeared_or_went
+
+    def write_root(self) -> None:
+        with self.lock():
+            self._write_root()
 
     def _write_root(self) -> None:
         names = self.project_names()
@@ -273,9 +296,11 @@ class Store:
 
     # -- out-of-band changes (see scan.py) -------------------------------------------------
 
-    def apply(self, project: NormalizedName, found: dict[str, tuple[dict, bytes | None]], gone: set[str]) -> bool:
+    def apply(self, project: NormalizedName, found: dict[str, tuple[dict, bytes | None]],
+              gone: set[str]) -> tuple[bool, bool]:
         """Under the lock: add records of files found in the folder, drop records of files
-        gone from it, each only if the folder still says so. True if anything changed."""
+        gone from it, each only if the folder still says so. Returns (records changed,
+        project appeared or went); the caller then writes the project list once."""
         with self.lock():
             records = self.read_project(project)
             changed = False
@@ -299,9 +324,9 @@ class Store:
                 self._write_metadata(filename, metadata)
                 records[filename] = record
                 changed = True
-            if changed:
-                self._save_project(project, records)
-            return changed
+            if not changed:
+                return False, False
+            return True, self._save_project(project, records, root=False)
 
 
 def _parse(filename: str) -> DistName | None:
