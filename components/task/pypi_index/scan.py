@@ -40,16 +40,25 @@ class Scanner:
         # filename -> (size, mtime_ns) of files waiting to settle, or found invalid at that state.
         self.pending: dict[str, tuple[int, int]] = {}
         self.invalid: dict[str, tuple[int, int]] = {}
+        self._project_of: dict[str, NormalizedName | None] = {}
 
     def _list(self) -> dict[NormalizedName, dict[str, int]]:
         by_project: dict[NormalizedName, dict[str, int]] = defaultdict(dict)
+        # Names are parsed once: listing 100k names is cheap, parsing them all is not.
+        known, projects = self._project_of, {}
         with os.scandir(self.store.root) as entries:
             for e in entries:
                 if e.name.startswith(".") or e.name == INDEX_DIR or not e.is_file(follow_symlinks=False):
                     continue
-                dist = try_parse_filename(e.name)
-                if dist is not None:  # anything else is never listed (and never served as a page)
-                    by_project[dist.project][e.name] = e.inode()
+                if e.name in known:
+                    project = known[e.name]
+                else:
+                    dist = try_parse_filename(e.name)
+                    project = dist.project if dist else None
+                projects[e.name] = project
+                if project is not None:  # anything else is never listed (and never served as a page)
+                    by_project[project][e.name] = e.inode()
+        self._project_of = projects
         return by_project
 
     def poll(self) -> bool:

@@ -82,17 +82,19 @@ class YankMiddleware:
         if environ.get("REQUEST_METHOD") != "POST" or environ.get("PATH_INFO") != "/":
             return self.app(environ, start_response)
         request = bottle.BaseRequest(environ)
-        if "update" in self.config.authenticate:
-            auth = request.auth
-            if not auth or auth[1] is None or not self.config.auther(*auth):
-                return self.app(environ, start_response)  # pypiserver answers 401/403
         try:
-            forms = request.forms  # parsed once; pypiserver reuses it from the environ
+            # Parsed once; pypiserver reuses it from the environ. (nginx has checked the
+            # credentials already; pypiserver checks them again for its own actions.)
+            forms = request.forms
         except Exception as err:  # bottle raises various errors on a malformed body
             return self._answer(start_response, Rejected(400, f"malformed multipart body: {err}"))
         action = forms.get(":action")
         if action not in ("yank", "unyank"):
             return self.app(environ, start_response)
+        if "update" in self.config.authenticate:
+            auth = request.auth
+            if not auth or auth[1] is None or not self.config.auther(*auth):
+                return self.app(environ, start_response)  # pypiserver answers 401/403
         name, version = forms.get("name"), forms.get("version")
         if not name or not version:
             return self._answer(start_response, Rejected(400, f"{action} needs name and version fields"))
