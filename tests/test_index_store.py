@@ -362,3 +362,13 @@ def test_scanner_does_not_list_a_spelling_variant_of_a_published_file(s, tmp_pat
     age_folder(s)
     scan.Scanner(s).poll()
     assert list(s.read_project("demo")) == ["demo-1.0.tar.gz"]
+
+
+def test_first_pass_removes_abandoned_upload_bodies_only(s):
+    old = os.path.join(s.incoming, "upload-old")
+    fresh = os.path.join(s.incoming, "upload-fresh")
+    for path in (old, fresh):
+        open(path, "wb").write(b"partial body")
+    aged(old, scan.ABANDONED_UPLOAD_SECONDS + 10)
+    scan.Scanner(s).poll()
+    assert os.listdir(s.incoming) == ["upload-fresh"], "a body still being received is left alone"

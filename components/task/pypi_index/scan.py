@@ -28,6 +28,9 @@ from .store import INDEX_DIR, Store, record_for
 log = logging.getLogger("pypi_index.scan")
 
 SETTLE_SECONDS = 2
+# Upload bodies untouched this long belong to no live upload (the front's upload timeout is
+# 300 s); the first pass after a start removes them.
+ABANDONED_UPLOAD_SECONDS = 3600
 
 
 class Scanner:
@@ -78,6 +81,9 @@ class Scanner:
         listed = self._list()
         self.dir_key = key
         if self.listed is None:
+            removed = self.store.clean_incoming(ABANDONED_UPLOAD_SECONDS)
+            if removed:
+                log.warning("removed %d abandoned upload bodies", removed)
             projects = set(listed) | set(self.store.project_names())
         else:
             projects = {p for p in set(listed) | set(self.listed) if listed.get(p) != self.listed.get(p)}

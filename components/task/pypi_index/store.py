@@ -215,6 +215,20 @@ class Store:
             raise
         return path
 
+    def clean_incoming(self, older_than_seconds: float) -> int:
+        """Remove bodies left by uploads killed mid-way (a body being received is written to
+        continually, so an old mtime means nobody owns it). Returns how many."""
+        removed, cutoff = 0, time.time() - older_than_seconds
+        with os.scandir(self.incoming) as entries:
+            for e in entries:
+                try:
+                    if e.stat(follow_symlinks=False).st_mtime < cutoff:
+                        os.unlink(e.path)
+                        removed += 1
+                except FileNotFoundError:
+                    pass
+        return removed
+
     def publish(self, filename: str, body_path: str, now: float | None = None) -> dict:
         """Publish a complete body under `filename`, first writer wins. Rejected(400/409)."""
         dist = parse_filename(filename)
