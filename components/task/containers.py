@@ -13,6 +13,7 @@ from components.task.nginx import nginx_config, nginx_entry_command
 from components.task.pypiserver_process import (file_variable, gunicorn_config, pypiserver_authenticate,
                                                 pypiserver_entry_command, runtime_environment, runtime_files)
 
+
 def _log_configuration(spec: TaskSpec, container: str) -> dict:
     return {
         "logDriver": "awslogs",

@@ -11,6 +11,7 @@ import bcrypt
 
 from components.task.design import BCRYPT_COST, MIN_PASSWORD_LENGTH
 
+
 _BCRYPT_ALPHABET = "./ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 _STD_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 _TO_BCRYPT = str.maketrans(_STD_ALPHABET, _BCRYPT_ALPHABET)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 
 from components.task.pypi_index import scan as index_scan
 
+
 HEALTH_PATH = "/health"
 
 PYPISERVER_IMAGE_REPOSITORY = "pypiserver/pypiserver"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from components.task.design import (FRONTED_CONTAINER_LAYOUT, HEALTH_PATH, MAX_UPLOAD_MIB, NGINX_CONF_PATH,
                                     NGINX_HTPASSWD_PATH, UPLOAD_TIMEOUT_SECONDS, Layout, TaskSpec)
 
+
 def _auth(realm: str | None, layout: Layout) -> str:
     if realm is None:
         return "auth_basic off;"

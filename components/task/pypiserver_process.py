@@ -9,10 +9,10 @@ from components.task.design import (DATA_DIR, GUNICORN_CONF_PATH, HEALTH_PATH, I
                                     PYPISERVER_HTPASSWD_PATH, UPLOAD_TIMEOUT_SECONDS, Action, Layout, TaskSpec,
                                     layout_for)
 
+
 def pypiserver_authenticate(spec: TaskSpec) -> tuple[Action, ...]:
     """Actions pypiserver itself checks: all configured ones when alone; behind nginx, only
-    uploads (nginx checked everything already; a bcrypt check per cache miss would slow
-    page renders, and pypiserver has no host port)."""
+    uploads (nginx checked everything already, and pypiserver answers nothing but POST /)."""
     if spec.front_enabled:
         return tuple(a for a in spec.authenticate if a == "update")
     return tuple(a for a in ("download", "list", "update") if a in spec.authenticate)
@@ -28,9 +28,8 @@ def pypiserver_args(spec: TaskSpec, layout: Layout | None = None) -> list[str]:
         "-p", str(layout.pypiserver_port),
         "--server", "gunicorn",
         "--backend", pypiserver_backend(spec),
-        # sha256 in every link: pip verifies downloads against it, so a listing taken while
-        # an upload is being written in place fails verification instead of installing a
-        # truncated file (and poetry requires it).
+        # sha256 in every link of the guide's design (poetry requires it); behind the front
+        # the index writes its own pages, with the sha256 computed at upload.
         "--hash-algo", "sha256",
         "--health-endpoint", HEALTH_PATH,
     ]
