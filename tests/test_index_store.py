@@ -372,3 +372,25 @@ def test_first_pass_removes_abandoned_upload_bodies_only(s):
     aged(old, scan.ABANDONED_UPLOAD_SECONDS + 10)
     scan.Scanner(s).poll()
     assert os.listdir(s.incoming) == ["upload-fresh"], "a body still being received is left alone"
+
+
+def test_a_yank_without_reason_is_true_in_json_and_empty_in_html(s, tmp_path):
+    publish(s, tmp_path, wheel_name("demo", "1.0"), wheel("demo", "1.0"))
+    s.yank("demo", "1.0", "")
+    assert Links(page(s, "demo")).links[0]["data-yanked"] == ""
+    assert json.loads(page(s, "demo", "json"))["files"][0]["yanked"] is True
+
+
+def test_first_pass_writes_the_project_list_once(s, monkeypatch):
+    for i in range(5):
+        p = os.path.join(s.root, wheel_name(f"many-{i}", "1.0"))
+        open(p, "wb").write(wheel(f"many-{i}", "1.0"))
+        aged(p)
+    age_folder(s)
+    writes = []
+    real = s._write_root
+    monkeypatch.setattr(s, "_write_root", lambda: writes.append(1) or real())
+    scan.Scanner(s).poll()
+    assert len(writes) == 1, "one project list per pass, not one per new project (quadratic at 25k projects)"
+    assert [p["name"] for p in json.loads(open(os.path.join(s.simple, "index.json")).read())["projects"]] == \
+        [f"many-{i}" for i in range(5)]

@@ -188,6 +188,8 @@ class LocalTask:
     def start_pypiserver(self, timeout: float = 30) -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith("GUNICORN")}
         env.update(td.runtime_environment(self.spec))
+        if "PYPI_INDEX_SCANNER_LOCK" in env:  # this task's own, like the container's /tmp
+            env["PYPI_INDEX_SCANNER_LOCK"] = str(self.data_dir / "scanner.lock")
         log = open(self.workdir / "pypiserver.log", "ab")
         # cwd = the container's /data, where gunicorn finds gunicorn.conf.py; own session so
         # the master and its workers can be signalled together.

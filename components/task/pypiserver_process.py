@@ -53,6 +53,7 @@ def pypiserver_backend(spec: TaskSpec) -> str:
 
 
 TASK_MODULES_DIR = Path(__file__).resolve().parent
+SCANNER_LOCK_PATH = "/tmp/pypi-index-scanner.lock"
 
 
 def runtime_files(spec: TaskSpec) -> dict[str, str]:
@@ -71,7 +72,10 @@ def runtime_environment(spec: TaskSpec) -> dict[str, str]:
     if not spec.front_enabled:
         return {}
     return {"PYPI_INDEX_WORKERS": str(spec.workers), "PYPI_INDEX_UPLOAD_TIMEOUT": str(UPLOAD_TIMEOUT_SECONDS),
-            "PYPI_INDEX_SCAN_SECONDS": str(INDEX_SCAN_SECONDS)}
+            "PYPI_INDEX_SCAN_SECONDS": str(INDEX_SCAN_SECONDS),
+            # One scanner per task: the worker holding this task-local lock file (/tmp is the
+            # container's own and writable by the image's unprivileged user).
+            "PYPI_INDEX_SCANNER_LOCK": SCANNER_LOCK_PATH}
 
 
 def file_variable(path: str) -> str:

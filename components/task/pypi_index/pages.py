@@ -71,7 +71,8 @@ def project_json(project: NormalizedName, records: list[dict]) -> str:
             "requires-python": r.get("requires_python"),
             "size": r["size"],
             "upload-time": r["upload_time"],
-            "yanked": r.get("yanked") if r.get("yanked") is not None else False,
+            # PEP 691: a reason must be non-empty; yanked without one is plain true.
+            "yanked": (r["yanked"] or True) if isinstance(r.get("yanked"), str) else False,
         }
         meta = {"sha256": r["metadata_sha256"]} if r.get("metadata_sha256") else False
         entry["core-metadata"] = meta

@@ -118,6 +118,15 @@ class YankMiddleware:
 def run_scanner(store: Store, lock_path: str, interval: float) -> None:
     """Scan for out-of-band changes forever, in the one worker of this task that holds
     `lock_path` (a task-local file); the others wait to take over if it dies."""
+    while True:
+        try:
+            _scan_while_elected(store, lock_path, interval)
+        except Exception:  # never let the thread die quietly: say why, then try again
+            log.exception("scanner stopped; restarting")
+            time.sleep(interval)
+
+
+def _scan_while_elected(store: Store, lock_path: str, interval: float) -> None:
     with open(lock_path, "a") as lock_file:
         while True:
             try:
