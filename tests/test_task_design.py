@@ -340,3 +340,11 @@ def test_pypiserver_hash_is_bcrypt_at_the_modules_cost():
 def test_credentials_document_rejects_weak_or_malformed_credentials(username, password):
     with pytest.raises(ValueError):
         td.credentials_document(username, password)
+
+
+@pytest.mark.parametrize("tag, image", [
+    ("v2.4.2", "pypiserver/pypiserver:v2.4.2"),
+    ("pypiserver/pypiserver@sha256:" + "a" * 64, "pypiserver/pypiserver@sha256:" + "a" * 64),
+])
+def test_image_tag_or_digest_reference(tag, image):
+    assert by_name(td.container_definitions(spec(image_tag=tag)))["pypiserver"]["image"] == image

@@ -14,6 +14,12 @@ from components.task.pypiserver_process import (file_variable, gunicorn_config, 
                                                 pypiserver_entry_command, runtime_environment, runtime_files)
 
 
+def image_reference(repository: str, tag: str) -> str:
+    """`repository:tag`, or the tag itself when it is already a whole reference
+    (`repository@sha256:<digest>`, pinned by content)."""
+    return tag if "@" in tag else f"{repository}:{tag}"
+
+
 def _log_configuration(spec: TaskSpec, container: str) -> dict:
     return {
         "logDriver": "awslogs",
@@ -47,7 +53,7 @@ def _pypiserver_container(spec: TaskSpec) -> dict:
     probe = f"import urllib.request; urllib.request.urlopen('http://127.0.0.1:{layout.pypiserver_port}{HEALTH_PATH}', timeout=4)"
     container: dict = {
         "name": PYPISERVER_CONTAINER,
-        "image": f"{PYPISERVER_IMAGE_REPOSITORY}:{spec.image_tag}",
+        "image": image_reference(PYPISERVER_IMAGE_REPOSITORY, spec.image_tag),
         "essential": True,
         "cpu": spec.pypiserver_cpu,
         "memory": spec.pypiserver_memory,
