@@ -1,11 +1,13 @@
 """Run the ECS task's containers as local processes on loopback.
 
-The commands and config come from components/task_design.py, the same functions that
-render the task definition; only the `Layout` differs (loopback ports, a local package
-folder, files under a work directory instead of /data and /etc/nginx):
+The commands and config come from components/task/ (through components/task_design.py),
+the same functions that render the task definition; only the `Layout` differs (loopback
+ports, a local package folder, files under a work directory instead of /data and
+/etc/nginx):
 
 - pypiserver: `pypi-server <rendered args>` from .venv, in a folder holding the rendered
-  gunicorn.conf.py (the container's /data), with the rendered htpasswd line;
+  gunicorn.conf.py and the index package, written exactly as the container's entry command
+  writes them (the container's /data), with the rendered htpasswd line;
 - nginx (front on): Debian's nginx with the rendered nginx.conf, unprivileged-style
   (`-c`, `-p`, our own pid file), in the foreground.
 
