@@ -11,7 +11,8 @@ from components.task.design import (FRONT_CONTAINER, FRONT_CPU_UNITS, FRONT_MEMO
                                     TaskSpec, layout_for)
 from components.task.nginx import nginx_config, nginx_entry_command
 from components.task.pypiserver_process import (file_variable, gunicorn_config, pypiserver_authenticate,
-                                                pypiserver_entry_command, runtime_environment, runtime_files)
+                                                pypiserver_entry_command, runtime_environment, runtime_files,
+                                                shipped_value)
 
 
 def image_reference(repository: str, tag: str) -> str:
@@ -44,7 +45,7 @@ def _pypiserver_environment(spec: TaskSpec) -> list[dict]:
     env = {"GUNICORN_CONF": gunicorn_config(spec), **runtime_environment(spec)}
     for path, content in runtime_files(spec).items():
         if path != "gunicorn.conf.py":
-            env[file_variable(path)] = content
+            env[file_variable(path)] = shipped_value(content)
     return [{"name": k, "value": v} for k, v in sorted(env.items())]
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import gzip
 import shlex
 from pathlib import Path
 
@@ -82,6 +84,12 @@ def file_variable(path: str) -> str:
     return "TASK_FILE_" + "".join(c if c.isalnum() else "_" for c in path).upper()
 
 
+def shipped_value(content: str) -> str:
+    """A module as it travels in the environment: gzip + base64, so that the task definition
+    stays well under ECS's 64 KiB limit (mtime 0: the same bytes on every render)."""
+    return base64.b64encode(gzip.compress(content.encode(), mtime=0)).decode()
+
+
 def gunicorn_config(spec: TaskSpec) -> str:
     """gunicorn.conf.py for the image's documented override path, /data/gunicorn.conf.py
     (pypi-server passes gunicorn no argv, so this file is where its settings live)."""
@@ -101,7 +109,8 @@ def pypiserver_entry_command(spec: TaskSpec) -> str:
     for directory in sorted({str(Path(DATA_DIR, p).parent) for p in files}):
         steps.append(f"mkdir -p {directory}")
     for path in files:
-        steps.append(f'printf "%s" "${file_variable(path)}" > {DATA_DIR}/{path}')
+        # base64 and gunzip: busybox's in the stock (Alpine) image.
+        steps.append(f'printf "%s" "${file_variable(path)}" | base64 -d | gunzip > {DATA_DIR}/{path}')
     if pypiserver_authenticate(spec):
         steps.append(f'printf "%s\\n" "$PYPISERVER_HTPASSWD" > {PYPISERVER_HTPASSWD_PATH}')
     return " && ".join(steps) + " && exec /entrypoint.sh " + shlex.join(pypiserver_args(spec))
