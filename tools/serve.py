@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  uv:        uv publish --publish-url {info['url']}/ --check-url {info['url']}/simple/ "
               f"--username {info['username']} --password {info['password']} dist/*")
         print(f"  twine:     twine upload --repository-url {info['url']}/ -u {info['username']} "
-              f"-p {info['password']} dist/*   (twine >= 7; see the README)")
+              f"-p {info['password']} dist/*   (a current twine: see the README)")
         print("Ctrl-C stops both processes.", flush=True)
         while not stop.wait(0.5):
             if not task.pypiserver_alive:
