@@ -17,7 +17,7 @@ from urllib.parse import urljoin
 
 import pytest
 from index_support import wheel, wheel_name
-from local_run_support import auth_header, http, start_task, upload
+from local_run_support import auth_header, http, pip, start_task, upload
 
 from tools import loadgen, repo_gen
 from tools.local_lb import LocalBalancer
@@ -58,7 +58,7 @@ def install(task, project: str) -> tuple[str | None, str]:
     return href.rsplit("/", 1)[-1], "ok"
 
 
-def test_upload_through_one_task_is_installable_through_the_other_at_once(pair):
+def test_upload_through_one_task_is_installable_through_the_other_at_once(pair, tmp_path):
     a, b = pair
     failures = []
     for i in range(200):
@@ -71,6 +71,10 @@ def test_upload_through_one_task_is_installable_through_the_other_at_once(pair):
             failures.append((i, status, outcome, got))
     print(f"\n200 rounds, {len(failures)} failures")
     assert failures == [], f"the new version must be installable through the other task at once: {failures[:5]}"
+    # And once with real pip: published through a, installed through b right after.
+    assert upload(a, wheel_name("cross-task", "2.0"), wheel("cross-task", "2.0")) == 200
+    got = pip(b, "install", "--target", str(tmp_path / "site"), "cross-task==2.0")
+    assert got.returncode == 0, got.stderr[-400:]
 
 
 def test_the_same_name_through_both_tasks_at_once_has_exactly_one_winner(pair):
