@@ -65,3 +65,14 @@ def test_readme_states_the_fronts_share_of_the_task():
 
 def test_readme_names_where_benchmark_json_is_written():
     assert "results/bench.json" in SECTION and re.search(r"results/stress/", SECTION)
+
+
+def test_readme_states_the_one_cpu_run():
+    one = json.loads((ROOT / "results" / "bench-one-cpu.json").read_text())
+    runs = {(r["files"], r["name"]): r for r in one["runs"]}
+    flat = " ".join(SECTION.split())
+    for key in ((2000, "ours-warm"), (100000, "ours-warm"), (2000, "static"), (100000, "static")):
+        assert f"{runs[key]['operationsPerSecond']:.1f}" in flat, f"{key} of the one-CPU run"
+    kept = one["throughputRelativeToSmallest"]
+    assert f"({kept['ours-warm']['100000']:.3f} ×" in flat and f"({kept['static']['100000']:.3f} ×)" in flat
+    assert one["allTargetsMet"] is False and "target fails in this run" in flat, "a failed target is said plainly"

@@ -105,6 +105,10 @@ class LocalTask:
     _pypiserver: subprocess.Popen | None = field(default=None, init=False, repr=False)
     _nginx: subprocess.Popen | None = field(default=None, init=False, repr=False)
 
+    def __post_init__(self) -> None:
+        # pypiserver runs in its own folder: relative paths would point elsewhere.
+        self.workdir, self.packages_dir = Path(self.workdir).resolve(), Path(self.packages_dir).resolve()
+
     # -- layout -----------------------------------------------------------------------
 
     @property
