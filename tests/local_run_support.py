@@ -37,7 +37,12 @@ def start_task(tmp: Path, spec: td.TaskSpec | None = None, projects: int = PROJE
         require_real_part(nginx_available(), "nginx")
     packages = tmp / "packages"
     repo_gen.generate(packages, projects, VERSIONS, payload_bytes=1024, prefix="demo")
-    return LocalTask(spec or heavy_spec(), packages, tmp / "run", free_port()).start()
+    task = LocalTask(spec or heavy_spec(), packages, tmp / "run", free_port()).start()
+    if task.spec.front_enabled and projects:
+        # The generated files were there before the start: wait for the first scan.
+        last = repo_gen.project_name(projects - 1, "demo")
+        assert wait_until_listed(task, last, "demo_", 30) is not None, "the first scan must index the folder"
+    return task
 
 
 def auth_header(user: str, password: str) -> dict[str, str]:
@@ -55,26 +60,41 @@ def http(method: str, url: str, headers: dict[str, str] | None = None, data: byt
         return err.code, err.read(), dict(err.headers)
 
 
-def multipart_upload(filename: str, content: bytes) -> tuple[bytes, str]:
-    """The body twine sends for a file (only the fields pypiserver reads, plus the action)."""
-    boundary = "----localrun" + hashlib.sha1(filename.encode()).hexdigest()
-    parts = [
-        f'--{boundary}\r\nContent-Disposition: form-data; name=":action"\r\n\r\nfile_upload\r\n'.encode(),
-        (f'--{boundary}\r\nContent-Disposition: form-data; name="content"; filename="{filename}"\r\n'
-         "Content-Type: application/octet-stream\r\n\r\n").encode() + content + b"\r\n",
-        f"--{boundary}--\r\n".encode(),
-    ]
+def multipart(fields: dict[str, str], files: dict[str, tuple[str, bytes]] | None = None) -> tuple[bytes, str]:
+    """A multipart/form-data body, as twine builds it."""
+    boundary = "----localrun" + hashlib.sha1(repr(sorted(fields.items())).encode()).hexdigest()
+    parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
+             for k, v in fields.items()]
+    for field, (filename, content) in (files or {}).items():
+        parts.append((f'--{boundary}\r\nContent-Disposition: form-data; name="{field}"; filename="{filename}"\r\n'
+                      "Content-Type: application/octet-stream\r\n\r\n").encode() + content + b"\r\n")
+    parts.append(f"--{boundary}--\r\n".encode())
     return b"".join(parts), f"multipart/form-data; boundary={boundary}"
 
 
-def upload(task: LocalTask, filename: str, content: bytes, password: str | None = None, anonymous: bool = False,
-           user_agent: str = "local-run-test") -> int:
-    body, ctype = multipart_upload(filename, content)
+def multipart_upload(filename: str, content: bytes) -> tuple[bytes, str]:
+    """The body twine sends for a file (only the fields pypiserver reads, plus the action)."""
+    return multipart({":action": "file_upload"}, {"content": (filename, content)})
+
+
+def post(url: str, task: LocalTask, body: bytes, ctype: str, password: str | None = None, anonymous: bool = False,
+         user_agent: str = "local-run-test") -> tuple[int, bytes, dict[str, str]]:
     headers = {"Content-Type": ctype, "User-Agent": user_agent}
     if not anonymous:
         headers.update(auth_header(task.credentials["username"], password or task.credentials["password"]))
-    status, _, _ = http("POST", task.url + "/", headers, body, timeout=120)
-    return status
+    return http("POST", url + "/", headers, body, timeout=120)
+
+
+def upload_full(task: LocalTask, filename: str, content: bytes, url: str | None = None,
+                **kw) -> tuple[int, bytes, dict[str, str]]:
+    body, ctype = multipart_upload(filename, content)
+    return post(url or task.url, task, body, ctype, **kw)
+
+
+def upload(task: LocalTask, filename: str, content: bytes, password: str | None = None, anonymous: bool = False,
+           user_agent: str = "local-run-test", url: str | None = None) -> int:
+    return upload_full(task, filename, content, url, password=password, anonymous=anonymous,
+                       user_agent=user_agent)[0]
 
 
 def run(cmd: list[str], timeout: float = 120) -> subprocess.CompletedProcess:

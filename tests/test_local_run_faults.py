@@ -1,11 +1,13 @@
-"""Faults against the local run of the task: pypiserver dying under load, uploads written
-while clients hammer the page. Small bounded loads (a few clients, a few seconds)."""
+"""Faults against the local run of the task: pypiserver dying under load or mid-upload, uploads
+and out-of-band copies while clients hammer the page. Small bounded loads (a few clients, a
+few seconds)."""
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
 import os
+import signal
 import threading
 import time
 from dataclasses import dataclass
@@ -13,7 +15,7 @@ from urllib.parse import urljoin
 
 import aiohttp
 import pytest
-from local_run_support import auth_header, http, start_task, upload, wait_until_listed
+from local_run_support import auth_header, http, multipart_upload, start_task, upload, wait_until_listed
 
 from components import task_design as td
 from tools import loadgen, repo_gen
@@ -26,16 +28,12 @@ def warm_pages(task, projects: list[str]) -> None:
         assert status == 200, f"warming {p} got {status}"
 
 
-def test_nginx_keeps_serving_cached_pages_and_files_while_pypiserver_is_down(tmp_path):
+def test_reads_never_depend_on_pypiserver(tmp_path):
     task = start_task(tmp_path, projects=8)
     try:
         projects = [repo_gen.project_name(i, "demo") for i in range(8)]
-        warm_pages(task, projects)
         creds = (task.credentials["username"], task.credentials["password"])
-        # Long enough for every cached page to expire while pypiserver is dead: those must
-        # then be served stale, not as errors.
-        profile = loadgen.Profile(clients=6, max_operations=100_000, max_seconds=td.PAGE_CACHE_SECONDS + 2,
-                                  think_seconds=0.05)
+        profile = loadgen.Profile(clients=6, max_operations=100_000, max_seconds=3, think_seconds=0.05)
         killer = threading.Timer(0.5, task.kill_pypiserver)
         killer.start()
         result = asyncio.run(loadgen.run_load(task.url, projects, profile, creds, timeout=10))
@@ -44,14 +42,48 @@ def test_nginx_keeps_serving_cached_pages_and_files_while_pypiserver_is_down(tmp
         errors = [o.error for o in after_kill if o.error]
         print(f"\n{len(after_kill)} installs after the kill, {len(errors)} errors: {sorted(set(errors))}")
         assert not task.pypiserver_alive, "pypiserver must really be down during the load"
-        assert max(o.started for o in after_kill) > td.PAGE_CACHE_SECONDS, "the load must outlast the page cache"
-        assert errors == [], "cached pages (even expired) and package files must keep being served"
+        assert len(after_kill) > 20 and errors == [], "pages and package files are static: no pypiserver needed"
 
         task.start_pypiserver()
         filename, content = loadgen.throwaway_wheel("after-restart")
         assert upload(task, filename, content) == 200, "uploads work again after the restart"
-        assert wait_until_listed(task, "after-restart", filename, td.STALENESS_BOUND_SECONDS) is not None, \
-            f"and the new project is listed within {td.STALENESS_BOUND_SECONDS} s"
+        _, page, _ = http("GET", f"{task.url}/simple/after-restart/",
+                          auth_header(task.credentials["username"], task.credentials["password"]))
+        assert filename.encode() in page, "and are listed at once"
+    finally:
+        task.stop()
+
+
+def test_pypiserver_killed_mid_upload_publishes_nothing_and_a_retry_works(tmp_path):
+    task = start_task(tmp_path, projects=1)
+    try:
+        filler = os.urandom(48 * 2**19).hex().encode()
+        wheel = repo_gen.write_wheel(tmp_path, "killed-upload", "1.0", filler, published=False)
+        content = (tmp_path / wheel.filename).read_bytes()
+        body, ctype = multipart_upload(wheel.filename, content)
+        headers = {**auth_header(task.credentials["username"], task.credentials["password"]), "Content-Type": ctype}
+        outcome: list = []
+        sender = threading.Thread(target=lambda: outcome.append(http("POST", task.url + "/", headers, body, 60)[0]))
+        sender.start()
+        # Kill while the worker is inside the upload (receiving, validating or publishing).
+        deadline = time.monotonic() + 20
+        incoming = task.packages_dir / ".index" / "incoming"
+        while time.monotonic() < deadline and not any(incoming.iterdir()):
+            time.sleep(0.005)
+        assert any(incoming.iterdir()), "the upload must have reached pypiserver"
+        os.killpg(task._pypiserver.pid, signal.SIGKILL)
+        sender.join(60)
+        assert outcome and outcome[0] >= 500, f"the client must see a failure, got {outcome}"
+        task._pypiserver.wait()
+        assert not (task.packages_dir / wheel.filename).exists(), "nothing half-published"
+        status, page, _ = http("GET", f"{task.url}/simple/killed-upload/",
+                               auth_header(task.credentials["username"], task.credentials["password"]))
+        assert status == 404, "and not listed"
+        task.start_pypiserver()
+        assert upload(task, wheel.filename, content) == 200, "the retry is accepted (no 409)"
+        status, page, _ = http("GET", f"{task.url}/simple/killed-upload/",
+                               auth_header(task.credentials["username"], task.credentials["password"]))
+        assert status == 200 and wheel.filename.encode() in page
     finally:
         task.stop()
 
@@ -96,9 +128,9 @@ async def hammer(task, project: str, t0: float, stop: asyncio.Event, clients: in
     return seen
 
 
-async def while_hammering(task, project: str, change) -> tuple[list[Seen], float]:
+async def while_hammering(task, project: str, change, bound: float) -> tuple[list[Seen], float]:
     """Run `change()` (blocking: an upload or a write) in a thread while clients hammer the
-    project's page; keep hammering until the staleness bound has passed after it ended.
+    project's page; keep hammering until `bound` has passed after it ended.
     Returns what clients saw and when the change ended (seconds since start)."""
     t0 = time.monotonic()
     stop = asyncio.Event()
@@ -106,13 +138,13 @@ async def while_hammering(task, project: str, change) -> tuple[list[Seen], float
     await asyncio.sleep(0.3)
     await asyncio.to_thread(change)
     done = time.monotonic() - t0
-    await asyncio.sleep(td.STALENESS_BOUND_SECONDS + 1)
+    await asyncio.sleep(bound + 1)
     stop.set()
     return await load, done
 
 
 def check_no_wrong_file_and_bounded_window(seen: list[Seen], valid: dict[str, str], new_file: str,
-                                           change_done: float) -> None:
+                                           change_done: float, bound: float) -> None:
     """valid: filename -> sha256 of its final bytes."""
     wrong = [s for s in seen if s.outcome == "ok" and valid.get(s.listed) != s.accepted_sha]
     errors = [s for s in seen if s.outcome != "ok"]
@@ -122,10 +154,9 @@ def check_no_wrong_file_and_bounded_window(seen: list[Seen], valid: dict[str, st
     print(f"\n{len(seen)} installs; {len(errors)} errors {kinds}, window {window}; change done at {change_done:.2f} s; "
           f"new file first installed at {first_new and round(first_new, 2)} s")
     assert wrong == [], f"no client may accept a truncated or wrong file: {wrong[:3]}"
-    assert all(s.at <= change_done + td.STALENESS_BOUND_SECONDS for s in errors), \
-        f"errors must stop within {td.STALENESS_BOUND_SECONDS} s of the change's end: {window}"
-    assert first_new is not None and first_new <= change_done + td.STALENESS_BOUND_SECONDS, \
-        f"the new file must be installed within the staleness bound (first at {first_new})"
+    assert errors == [], f"clients must see the old or the new file, never an error: {kinds} {window}"
+    assert first_new is not None and first_new <= change_done + bound, \
+        f"the new file must be installed within {bound} s of the change (first at {first_new})"
 
 
 def new_wheel(directory, version: str, mib: int) -> tuple[str, bytes]:
@@ -139,7 +170,7 @@ def new_wheel(directory, version: str, mib: int) -> tuple[str, bytes]:
 def big_project_task(tmp_path):
     task = start_task(tmp_path / "task", projects=1)
     small = repo_gen.write_wheel(task.packages_dir, "big-project", "1.0.0", b"small")
-    assert wait_until_listed(task, "big-project", small.filename, td.STALENESS_BOUND_SECONDS) is not None
+    assert wait_until_listed(task, "big-project", small.filename, td.OUT_OF_BAND_BOUND_SECONDS + 2) is not None
     yield task, {small.filename: hashlib.sha256((task.packages_dir / small.filename).read_bytes()).hexdigest()}
     task.stop()
 
@@ -150,14 +181,16 @@ def test_large_upload_while_clients_hammer_its_page(big_project_task, tmp_path):
     valid[filename] = hashlib.sha256(content).hexdigest()
     statuses: list[int] = []
     seen, done = asyncio.run(while_hammering(task, "big-project",
-                                             lambda: statuses.append(upload(task, filename, content))))
+                                             lambda: statuses.append(upload(task, filename, content)), 1))
     assert statuses == [200], f"the large upload must succeed, got {statuses}"
-    check_no_wrong_file_and_bounded_window(seen, valid, filename, done)
+    # Listed when the upload returned: the first client request after it gets the new file.
+    check_no_wrong_file_and_bounded_window(seen, valid, filename, done, 0.5)
 
 
-def test_slow_in_place_write_while_clients_hammer_its_page(big_project_task, tmp_path):
-    """What pypiserver does on a slow EFS: the file grows in place, 1 MiB at a time, with
-    pauses (here 2 s in all, under the settle time), while clients keep installing."""
+def test_slow_in_place_copy_while_clients_hammer_its_page(big_project_task, tmp_path):
+    """An admin copying a file in by hand on a slow EFS: the file grows in place, 1 MiB at a
+    time, with pauses (2 s in all), while clients keep installing. Never listed mid-copy;
+    listed within the out-of-band bound once complete."""
     task, valid = big_project_task
     filename, content = new_wheel(tmp_path, "3.0.0", 8)
     valid[filename] = hashlib.sha256(content).hexdigest()
@@ -170,5 +203,6 @@ def test_slow_in_place_write_while_clients_hammer_its_page(big_project_task, tmp
                 f.flush()
                 time.sleep(2 / (len(content) / chunk))
 
-    seen, done = asyncio.run(while_hammering(task, "big-project", slow_write))
-    check_no_wrong_file_and_bounded_window(seen, valid, filename, done)
+    bound = td.OUT_OF_BAND_BOUND_SECONDS + 1  # + the scan's own time (validating 8 MiB)
+    seen, done = asyncio.run(while_hammering(task, "big-project", slow_write, bound))
+    check_no_wrong_file_and_bounded_window(seen, valid, filename, done, bound)

@@ -53,10 +53,13 @@ EXPECTED_SIZING = {
 
 
 def gunicorn_workers(preview) -> int:
-    """Workers from the gunicorn.conf.py the pypiserver container is handed."""
+    """Workers from the gunicorn.conf.py the pypiserver container is handed (behind the front,
+    the shipped config reads them from the container's environment)."""
     (server,) = [c for c in containers(preview) if c["name"] == "pypiserver"]
-    conf = next(e["value"] for e in server["environment"] if e["name"] == "GUNICORN_CONF")
-    return int(re.search(r"^workers = (\d+)$", conf, re.MULTILINE).group(1))
+    env = {e["name"]: e["value"] for e in server["environment"]}
+    if 'workers = int(os.environ["PYPI_INDEX_WORKERS"])' in env["GUNICORN_CONF"]:
+        return int(env["PYPI_INDEX_WORKERS"])
+    return int(re.search(r"^workers = (\d+)$", env["GUNICORN_CONF"], re.MULTILINE).group(1))
 
 
 def sg(preview, suffix):

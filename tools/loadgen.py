@@ -35,6 +35,9 @@ class Profile:
     upload_fraction: float = 0.0
     think_seconds: float = 0.0  # pause between one client's operations (steady, paced load)
     description: str = ""
+    # Installs visit the projects in a shuffled order, each once per round, instead of at
+    # random (a first pass over every project).
+    each_once: bool = False
 
 
 PROFILES: dict[str, Profile] = {
@@ -208,6 +211,7 @@ async def run_load(base_url: str, projects: list[str], profile: Profile, credent
     deadline = t0 + profile.max_seconds
     # One connection per client, like one pip process each; no pool-wide cap.
     connector = aiohttp.TCPConnector(limit=0, limit_per_host=0, force_close=False, ttl_dns_cache=300)
+    order = rng.sample(projects, len(projects)) if profile.each_once else None
 
     async def worker(session: aiohttp.ClientSession) -> None:
         nonlocal issued
@@ -218,7 +222,7 @@ async def run_load(base_url: str, projects: list[str], profile: Profile, credent
                 filename, content = throwaway_wheel(f"{upload_prefix}-{run_id}-{n}")
                 op = await client.upload(session, filename, content, t0)
             else:
-                op = await client.install(session, rng.choice(projects), t0)
+                op = await client.install(session, order[n % len(order)] if order else rng.choice(projects), t0)
             ops.append(op)
             bar.update(op)
             if profile.think_seconds:

@@ -1,11 +1,13 @@
 """Run the ECS task's containers as local processes on loopback.
 
-The commands and config come from components/task_design.py, the same functions that
-render the task definition; only the `Layout` differs (loopback ports, a local package
-folder, files under a work directory instead of /data and /etc/nginx):
+The commands and config come from components/task/ (through components/task_design.py),
+the same functions that render the task definition; only the `Layout` differs (loopback
+ports, a local package folder, files under a work directory instead of /data and
+/etc/nginx):
 
 - pypiserver: `pypi-server <rendered args>` from .venv, in a folder holding the rendered
-  gunicorn.conf.py (the container's /data), with the rendered htpasswd line;
+  gunicorn.conf.py and the index package, written exactly as the container's entry command
+  writes them (the container's /data), with the rendered htpasswd line;
 - nginx (front on): Debian's nginx with the rendered nginx.conf, unprivileged-style
   (`-c`, `-p`, our own pid file), in the foreground.
 
@@ -98,11 +100,14 @@ class LocalTask:
     workdir: Path
     port: int  # what clients use (nginx when the front is on, pypiserver otherwise)
     backend_port: int | None = None  # pypiserver behind nginx; picked when None
-    hop_port: int = field(default_factory=free_port)  # nginx's internal page-render hop
     cpus: frozenset[int] | None = None  # pin both processes to these CPUs (a smaller machine)
     credentials: dict[str, str] = field(default_factory=generate_credentials)
     _pypiserver: subprocess.Popen | None = field(default=None, init=False, repr=False)
     _nginx: subprocess.Popen | None = field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        # pypiserver runs in its own folder: relative paths would point elsewhere.
+        self.workdir, self.packages_dir = Path(self.workdir).resolve(), Path(self.packages_dir).resolve()
 
     # -- layout -----------------------------------------------------------------------
 
@@ -136,7 +141,6 @@ class LocalTask:
             pypiserver_htpasswd=str(self.data_dir / ".htpasswd"),
             listen=f"127.0.0.1:{self.port}",
             upstream=f"127.0.0.1:{pypiserver_port}",
-            page_renders=f"127.0.0.1:{self.hop_port}",
             nginx_htpasswd=str(self.nginx_dir / "htpasswd"),
             # Master as root (CI): workers as the same user, so they can write the cache.
             # Otherwise nginx ignores `user` and keeps ours.
@@ -159,6 +163,11 @@ class LocalTask:
         self.packages_dir.mkdir(parents=True, exist_ok=True)
         self.data_dir.mkdir(parents=True, exist_ok=True)
         (self.data_dir / "gunicorn.conf.py").write_text(td.gunicorn_config(self.spec))
+        # The index package, exactly as the container's entry command writes it.
+        for path, content in td.runtime_files(self.spec).items():
+            target = self.data_dir / path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(content)
         (self.data_dir / ".htpasswd").write_text(self.credentials["pypiserver_htpasswd"] + "\n")
         if self.spec.front_enabled:
             (self.nginx_dir / "state").mkdir(parents=True, exist_ok=True)
@@ -166,7 +175,7 @@ class LocalTask:
             (self.nginx_dir / "htpasswd").write_text(self.credentials["nginx_htpasswd"] + "\n")
 
     def start(self, timeout: float = 30) -> LocalTask:
-        ports = [self.port] + ([self.layout.pypiserver_port, self.hop_port] if self.spec.front_enabled else [])
+        ports = [self.port] + ([self.layout.pypiserver_port] if self.spec.front_enabled else [])
         busy = [p for p in ports if not port_is_free(p)]
         if busy:
             raise LocalRunError(f"port {busy[0]} on 127.0.0.1 is in use; choose another with --port")
@@ -184,6 +193,9 @@ class LocalTask:
 
     def start_pypiserver(self, timeout: float = 30) -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith("GUNICORN")}
+        env.update(td.runtime_environment(self.spec))
+        if "PYPI_INDEX_SCANNER_LOCK" in env:  # this task's own, like the container's /tmp
+            env["PYPI_INDEX_SCANNER_LOCK"] = str(self.data_dir / "scanner.lock")
         log = open(self.workdir / "pypiserver.log", "ab")
         # cwd = the container's /data, where gunicorn finds gunicorn.conf.py; own session so
         # the master and its workers can be signalled together.
@@ -244,6 +256,19 @@ class LocalTask:
                     os.killpg(proc.pid, signal.SIGKILL)
                 except ProcessLookupError:
                     pass
+
+    def access_log(self) -> list[str]:
+        """nginx's access log so far (SIGUSR1 makes nginx flush its buffer and reopen it)."""
+        if self._nginx is None:
+            return []
+        path = self.nginx_dir / "access.log"
+        before = path.stat().st_mtime_ns if path.exists() else 0
+        os.kill(self._nginx.pid, signal.SIGUSR1)
+        deadline = time.monotonic() + 2
+        while time.monotonic() < deadline and (not path.exists() or path.stat().st_mtime_ns == before):
+            time.sleep(0.05)
+        time.sleep(0.1)  # every worker has flushed
+        return path.read_text().splitlines() if path.exists() else []
 
     def cpu_seconds(self) -> dict[str, float]:
         """CPU time used so far by each process group (master + workers), from /proc."""

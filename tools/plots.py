@@ -66,3 +66,27 @@ def latency_over_time(started: list[float], latencies: list[float], failed: list
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
+
+
+def by_size(runs: list[dict], path: Path, title: str) -> Path:
+    """Throughput and P95 of each design against repository size (files), log-log."""
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 4.8))
+    for name in dict.fromkeys(r["name"] for r in runs):
+        points = sorted((r["files"], r["operationsPerSecond"], r["p95Seconds"]) for r in runs if r["name"] == name)
+        files = [p[0] for p in points]
+        ax1.plot(files, [p[1] for p in points], marker="o", label=name)
+        ax2.plot(files, [p[2] for p in points], marker="o", label=name)
+    for ax, label in ((ax1, "installs per second"), (ax2, "P95 latency per install, seconds")):
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("files in the repository")
+        ax.set_ylabel(label)
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(fontsize=8)
+    ax2.axhline(0.5, linestyle=":", color="grey")
+    fig.suptitle(title)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

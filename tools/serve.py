@@ -69,8 +69,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  logs:      {info['workdir']}")
         print(f"  pip:       pip install --index-url http://{info['username']}:{info['password']}@127.0.0.1:"
               f"{args.port}/simple/ <project>")
+        print(f"  uv:        uv publish --publish-url {info['url']}/ --check-url {info['url']}/simple/ "
+              f"--username {info['username']} --password {info['password']} dist/*")
         print(f"  twine:     twine upload --repository-url {info['url']}/ -u {info['username']} "
-              f"-p {info['password']} dist/*")
+              f"-p {info['password']} dist/*   (a current twine: see the README)")
         print("Ctrl-C stops both processes.", flush=True)
         while not stop.wait(0.5):
             if not task.pypiserver_alive:

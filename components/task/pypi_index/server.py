@@ -1,0 +1,158 @@
+"""pypiserver, kept for its upload API and its auth check, publishing through the Store.
+
+Installed in every gunicorn worker (see gunicorn_conf.py): pypiserver's own backend is
+replaced, behind its BackendProxy, by `IndexBackend`, so `:action=file_upload` and
+`remove_pkg` keep pypiserver's routing, form parsing and password check but store through
+the Store (atomic, first-wins, pages rewritten before the response). `:action=yank` and
+`:action=unyank` (PEP 592; not part of pypiserver) are answered by `YankMiddleware` after the
+same password check. Errors are one line of text, also carried in the status line, which is
+what twine and uv print.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import threading
+import time
+
+from pypiserver.bottle_wrapper import bottle
+
+from .dist import Rejected
+from .scan import Scanner
+from .store import Release, Store
+
+log = logging.getLogger("pypi_index")
+
+
+def _reject(err: Rejected) -> bottle.HTTPResponse:
+    line = " ".join(str(err).split())
+    reason = line.encode("latin-1", "replace").decode("latin-1")[:200]
+    return bottle.HTTPResponse(body=line + "\n", status=f"{err.status} {reason}",
+                               headers={"Content-Type": "text/plain; charset=utf-8"})
+
+
+class IndexBackend:
+    """The parts of pypiserver's backend interface its POST / route uses."""
+
+    def __init__(self, store: Store, wrapped):
+        self.store = store
+        self.wrapped = wrapped  # everything else (pypiserver serves no reads behind the front)
+
+    def __getattr__(self, name):
+        return getattr(self.wrapped, name)
+
+    def exists(self, filename: str) -> bool:
+        return False  # publish() decides, atomically, under the lock
+
+    def add_package(self, filename: str, stream) -> None:
+        body = self.store.receive(stream)
+        try:
+            self.store.publish(filename, body)
+        except Rejected as err:
+            raise _reject(err) from None
+        finally:
+            os.unlink(body)
+        log.info("published %s", filename)
+
+    def find_version(self, name: str, version: str) -> list[Release]:
+        try:
+            return self.store.find_version(name, version)
+        except Rejected as err:
+            raise _reject(err) from None
+
+    def remove_package(self, release: Release) -> None:
+        self.store.remove(release)
+        log.info("removed %s", release.filename)
+
+
+def _plain_error(res: bottle.HTTPError) -> str:
+    bottle.response.content_type = "text/plain; charset=utf-8"
+    return " ".join(str(res.body or res.status_line).split()) + "\n"
+
+
+class YankMiddleware:
+    """POST / with `:action=yank` (name, version, optional reason) or `:action=unyank`."""
+
+    def __init__(self, app, store: Store, config):
+        self.app, self.store, self.config = app, store, config
+
+    def __call__(self, environ, start_response):
+        if environ.get("REQUEST_METHOD") != "POST" or environ.get("PATH_INFO") != "/":
+            return self.app(environ, start_response)
+        request = bottle.BaseRequest(environ)
+        try:
+            # Parsed once; pypiserver reuses it from the environ. (nginx has checked the
+            # credentials already; pypiserver checks them again for its own actions.)
+            forms = request.forms
+        except Exception as err:  # bottle raises various errors on a malformed body
+            return self._answer(start_response, Rejected(400, f"malformed multipart body: {err}"))
+        action = forms.get(":action")
+        if action not in ("yank", "unyank"):
+            return self.app(environ, start_response)
+        if "update" in self.config.authenticate:
+            auth = request.auth
+            if not auth or auth[1] is None or not self.config.auther(*auth):
+                return self.app(environ, start_response)  # pypiserver answers 401/403
+        name, version = forms.get("name"), forms.get("version")
+        if not name or not version:
+            return self._answer(start_response, Rejected(400, f"{action} needs name and version fields"))
+        try:
+            count = self.store.yank(name, version, (forms.getunicode("reason") or "") if action == "yank" else None)
+        except Rejected as err:
+            return self._answer(start_response, err)
+        return self._answer(start_response, None, f"{action}: {count} file(s) of {name} {version}")
+
+    @staticmethod
+    def _answer(start_response, err: Rejected | None, text: str = ""):
+        if err is not None:
+            resp = _reject(err)
+            start_response(resp.status_line, list(resp.headerlist))
+            return [resp.body.encode()]
+        body = (text + "\n").encode()
+        start_response("200 OK", [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body)))])
+        return [body]
+
+
+def run_scanner(store: Store, lock_path: str, interval: float) -> None:
+    """Scan for out-of-band changes forever, in the one worker of this task that holds
+    `lock_path` (a task-local file); the others wait to take over if it dies."""
+    while True:
+        try:
+            _scan_while_elected(store, lock_path, interval)
+        except Exception:  # never let the thread die quietly: say why, then try again
+            log.exception("scanner stopped; restarting")
+            time.sleep(interval)
+
+
+def _scan_while_elected(store: Store, lock_path: str, interval: float) -> None:
+    with open(lock_path, "a") as lock_file:
+        while True:
+            try:
+                fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                time.sleep(interval)
+        scanner = Scanner(store)
+        started = time.monotonic()
+        scanner.poll()
+        log.warning("index built from the package folder in %.2f s", time.monotonic() - started)
+        while True:
+            time.sleep(interval)
+            try:
+                scanner.poll()
+            except Exception:  # keep scanning after a transient error (a file vanished)
+                log.exception("scan failed")
+
+
+def install(worker, scanner_lock: str, scan_seconds: float) -> None:
+    """Wire the index into one gunicorn worker running pypiserver's app."""
+    app = worker.wsgi
+    config = app._pypiserver_config
+    store = Store(config.roots[0])
+    config.backend.backend = IndexBackend(store, config.backend.backend)
+    app.default_error_handler = _plain_error
+    worker.wsgi = YankMiddleware(app, store, config)
+    threading.Thread(target=run_scanner, args=(store, scanner_lock, scan_seconds), name="index-scanner",
+                     daemon=True).start()
