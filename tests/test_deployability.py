@@ -10,6 +10,8 @@ renders, checked against references that do not come from our mocks:
   (tests/aws_api_shapes.py).
 """
 
+import json
+
 import pytest
 
 import aws_api_shapes as api
@@ -117,3 +119,12 @@ def test_load_balancer_and_target_group_attributes_are_documented_keys(variant):
 def test_model_check_catches_what_aws_would_refuse(service, operation, params, fragment):
     """The checker itself: an enum, a type and a pattern AWS refuses are each reported."""
     assert any(fragment in p for p in api.problems(service, operation, params))
+
+
+def test_task_definition_fits_ecs_size_limit(variant):
+    # "Task definition size: 64 KiB" (Amazon ECS service quotas): the rendered files and index
+    # modules travel inside the container definitions, so their size is checked here.
+    name, preview = variant
+    task = preview.one("aws:ecs/taskDefinition:TaskDefinition").inputs
+    size = len(json.dumps(api.register_task_definition(task)).encode())
+    assert size < 64 * 1024, f"{name}: task definition is {size} bytes"
