@@ -13,6 +13,7 @@ import contextvars
 import json
 import os
 import runpy
+import shlex
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -111,7 +112,12 @@ def parse_overrides(items: list[str]) -> dict[str, str]:
     JSON, passed on as the engine would: strings as-is, everything else as JSON."""
     result: dict[str, str] = {}
     for item in items:
-        for pair in item.split():
+        try:
+            # shlex: a value with spaces can be quoted, SET="backupSchedule='cron(0 3 ? * SUN *)'"
+            pairs = shlex.split(item)
+        except ValueError as err:
+            raise EngineError(f"--set {item!r}: {err}") from None
+        for pair in pairs:
             key, sep, raw = pair.partition("=")
             if not sep or not key:
                 raise EngineError(f"--set {pair!r}: expected key=value, e.g. instanceType=c6a.2xlarge")

@@ -58,3 +58,11 @@ def test_bad_input_is_one_line_and_non_zero(args, fragment):
     assert "Traceback" not in run.stderr
     assert len(run.stderr.strip().splitlines()) == 1, f"expected one line, got: {run.stderr}"
     assert run.stdout == "", "nothing may be previewed on bad input"
+
+
+def test_set_value_with_spaces_can_be_quoted():
+    from offline.engine import parse_overrides
+    assert parse_overrides(["backupSchedule='cron(0 3 ? * SUN *)' asgMaxSize=3"]) == {
+        "backupSchedule": "cron(0 3 ? * SUN *)", "asgMaxSize": "3"}
+    run = preview("--stack", "heavy", "--set", "backupSchedule='rate(12 hours)'")
+    assert run.returncode == 2 and "pypiserver:backupSchedule" in run.stderr and "6-field cron" in run.stderr
