@@ -183,6 +183,14 @@ def _secret(name: str, pname: str, inputs: dict) -> tuple[str, dict]:
     return arn, {"arn": arn}
 
 
+def _secret_version(name: str, pname: str, inputs: dict) -> tuple[str, dict]:
+    # Secrets Manager gives each new secret value a new version id (a UUID): derived here from
+    # the value, so a changed value shows as a new version, and the same value as the same.
+    digest = hashlib.sha256(f"version/{inputs.get('secretString', '')}".encode()).hexdigest()
+    version = f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:32]}"
+    return f"{inputs.get('secretId', '')}|{version}", {"versionId": version, "arn": inputs.get("secretId", "")}
+
+
 def _password(name: str, pname: str, inputs: dict) -> tuple[str, dict]:
     # Stable for a given logical name, like a password kept in state across runs.
     length = int(inputs.get("length", 32))
@@ -272,6 +280,7 @@ _COMPUTED = {
     "aws:ecs/capacityProvider:CapacityProvider": _capacity_provider,
     "aws:appautoscaling/target:Target": _scaling_target,
     "aws:secretsmanager/secret:Secret": _secret,
+    "aws:secretsmanager/secretVersion:SecretVersion": _secret_version,
     "random:index/randomPassword:RandomPassword": _password,
     "aws:acm/certificate:Certificate": _certificate,
     "aws:acm/certificateValidation:CertificateValidation": _cert_validation,

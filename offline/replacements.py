@@ -149,6 +149,8 @@ REPLACEMENT_RULES: dict[str, ReplacementRule] = {
         ("name",), TF + "cloudwatch/metric_alarm.go (alarm_name, `name` in Pulumi)"),
     "aws:cloudwatch/dashboard:Dashboard": ReplacementRule(
         ("dashboardName",), TF + "cloudwatch/dashboard.go (not re-read)"),
+    "aws:cloudwatch/logMetricFilter:LogMetricFilter": ReplacementRule(
+        ("name", "logGroupName"), TF + "logs/metric_filter.go (not re-read)"),
 }
 
 # Outputs a provider recomputes on an in-place update, so inputs that reference them change

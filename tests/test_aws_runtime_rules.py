@@ -176,11 +176,27 @@ def test_outputs_users_look_for():
 
 def test_secret_readers_get_a_resource_policy():
     preview = render("heavy", secretReaders=["arn:aws:iam::123456789012:role/ci"])
-    policy = json.loads(preview.one("aws:secretsmanager/secretPolicy:SecretPolicy").inputs["policy"])
-    (statement,) = policy["Statement"]
-    assert statement["Principal"]["AWS"] == ["arn:aws:iam::123456789012:role/ci"]
-    assert statement["Action"] == "secretsmanager:GetSecretValue"
+    policies = preview.of_type("aws:secretsmanager/secretPolicy:SecretPolicy")
+    assert len(policies) == 2, "the stack's readers may read every user's secret"
+    for p in policies:
+        (statement,) = json.loads(p.inputs["policy"])["Statement"]
+        assert statement["Principal"]["AWS"] == ["arn:aws:iam::123456789012:role/ci"]
+        assert statement["Action"] == "secretsmanager:GetSecretValue"
     assert not render("heavy").of_type("aws:secretsmanager/secretPolicy:SecretPolicy"), "none without readers"
+
+
+def test_a_users_secret_readers_read_that_users_secret_alone():
+    ci_role, release_role = "arn:aws:iam::123456789012:role/ci", "arn:aws:iam::123456789012:role/release"
+    users = [{"name": "ci", "actions": ["download", "list"], "secretReaders": [ci_role]},
+             {"name": "release", "actions": ["download", "list", "update"], "secretReaders": [release_role]}]
+    preview = render("heavy", users=users)
+    secrets = {s.id: s.name for s in preview.of_type("aws:secretsmanager/secret:Secret")}
+    readers = {secrets[p.inputs["secretArn"]]: json.loads(p.inputs["policy"])["Statement"][0]["Principal"]["AWS"]
+               for p in preview.of_type("aws:secretsmanager/secretPolicy:SecretPolicy")}
+    assert readers == {"pypiserver-ci-credentials": [ci_role], "pypiserver-release-credentials": [release_role]}
+    out = preview.outputs
+    assert set(out["userSecretArns"]) == {"ci", "release"}
+    assert out["userSecretReaders"]["ci"][1:] == [ci_role], "the execution role, then the user's readers"
 
 
 def test_secret_readers_must_be_iam_principals():
