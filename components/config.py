@@ -236,6 +236,9 @@ class PypiServerConfig(BaseModel):
     alarm_emails: list[str] = []
     alarm_topic_arns: list[Annotated[str, Field(pattern=r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]+$")]] = []
     log_retention_days: int = 90
+    # Load balancer access logs, to an encrypted S3 bucket that expires them.
+    access_logs: bool = True
+    access_log_retention_days: Annotated[int, Field(ge=1, le=3650)] = 90
 
     # Images: a release tag or a digest (sha256:<64 hex>); an optional registry mirror, such as
     # an ECR pull-through cache for Docker Hub (every task behind one NAT shares Docker Hub's

@@ -75,6 +75,7 @@ class PypiServer(pulumi.ComponentResource):
             "userSecretReaders": {u.name: pulumi.Output.all(self.roles.execution.arn,
                                                             *service.secret_readers(self._cfg, u))
                                   for u in self._cfg.users},
+            "accessLogBucket": self.edge.access_log_bucket.bucket if self.edge.access_log_bucket else None,
             "alarmTopicArn": self.observability.topic.arn,
             "dashboardUrl": self.observability.dashboard_url,
             "vpcId": self.placement.vpc_id,
@@ -119,7 +120,7 @@ class PypiServer(pulumi.ComponentResource):
 
     def _edge(self) -> edge.Edge:
         return edge.load_balancer(self._name, self._cfg, self.placement, self.security_groups.load_balancer,
-                                  task_design.HEALTH_PATH, self, self._tags)
+                                  task_design.HEALTH_PATH, self, self._tags, self._region)
 
     def _service(self) -> service.Service:
         return service.service(

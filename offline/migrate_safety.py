@@ -20,6 +20,7 @@ STATEFUL_TYPES: dict[str, str] = {
     # Not a secret store, but replacing it generates a new password: every client breaks.
     "random:index/randomPassword:RandomPassword": "a new password breaks every client's credentials",
     "aws:cloudwatch/logGroup:LogGroup": "holds the service's log history",
+    "aws:s3/bucket:Bucket": "holds the load balancer's access logs (who reached the index, when, with what answer)",
 }
 
 NO_DATA_AT_RISK = "no data at risk"

@@ -35,6 +35,7 @@ def test_pack_lists_every_policy_with_its_default_level(pack):
         "health-check-not-root": "mandatory", "required-alarms": "mandatory",
         "instances-have-egress": "mandatory", "alarm-topic-deliverable": "mandatory",
         "internet-facing-https": "mandatory", "secret-readers-named": "mandatory",
+        "alb-access-logs": "advisory",
     }
 
 
@@ -112,6 +113,8 @@ CASES = [
     ("secret-readers-named", "mandatory", "pypiserver-credentials-readers",
      lambda s: mutate(rendered(secretReaders=["arn:aws:iam::123456789012:role/ci"]),
                       "pypiserver-credentials-readers", "blockPublicPolicy", False), None),
+    ("alb-access-logs", "advisory", "pypiserver-alb",
+     lambda s: mutate(s, "pypiserver-alb", "accessLogs.enabled", False), None),
 ]
 
 

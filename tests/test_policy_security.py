@@ -202,3 +202,23 @@ def test_role_reading_every_secret_rejected(analyze):
     stack = mutate(secret_stack(), "pypiserver-execution-read-credentials", "policy", everything)
     v = only(analyze(stack), "secret-readers-named")
     assert v.resource == "pypiserver-execution-read-credentials" and "every secret" in v.message
+
+
+# --- alb-access-logs ---------------------------------------------------------------------
+
+def test_rendered_load_balancer_logs_and_happy_stack_complies(analyze):
+    assert named(analyze(secret_stack()), "alb-access-logs") == []
+    assert named(analyze(happy_stack()), "alb-access-logs") == []
+
+
+@pytest.mark.parametrize("path,value", [("accessLogs.enabled", False), ("accessLogs", DELETE)])
+def test_load_balancer_without_access_logs_is_advised(analyze, path, value):
+    v = only(analyze(mutate(happy_stack(), "pypiserver-alb", path, value)), "alb-access-logs")
+    assert (v.level, v.resource) == ("advisory", "pypiserver-alb") and "pypiserver:accessLogs" in v.message
+
+
+def test_access_logs_false_renders_no_bucket_and_the_policy_says_so(analyze):
+    from conftest import render
+    stack = render("heavy", accessLogs=False).resources
+    assert not [r for r in stack if r.type.startswith("aws:s3/")]
+    assert only(analyze(stack), "alb-access-logs").level == "advisory"

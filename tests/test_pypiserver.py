@@ -34,6 +34,10 @@ EXPECTED_INVENTORY = {
     "aws:backup/selection:Selection": 1, "random:index/randomPassword:RandomPassword": 2,
     "aws:secretsmanager/secret:Secret": 2, "aws:secretsmanager/secretVersion:SecretVersion": 2,
     "aws:cloudwatch/logMetricFilter:LogMetricFilter": 1,
+    # Load balancer access logs: a private, encrypted bucket that expires them.
+    "aws:s3/bucket:Bucket": 1, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": 1,
+    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": 1,
+    "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": 1, "aws:s3/bucketPolicy:BucketPolicy": 1,
     "aws:cloudwatch/logGroup:LogGroup": 1, TASK: 1, SERVICE: 1, TARGET: 1, "aws:appautoscaling/policy:Policy": 1,
     ALB: 1, TG: 1, "aws:lb/listener:Listener": 1, "aws:sns/topic:Topic": 1, ALARM: 7,
     "aws:sns/topicPolicy:TopicPolicy": 1, "aws:kms/key:Key": 1,

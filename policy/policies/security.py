@@ -329,5 +329,28 @@ secret_readers_named = ResourceValidationPolicy(
             "https://docs.aws.amazon.com/secretsmanager/latest/userguide/auth-and-access_resource-policies.html"),
 )
 
+# --- alb-access-logs -----------------------------------------------------------------------
+
+
+def check_access_logs(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if args.resource_type not in LOAD_BALANCERS:
+        return
+    logs = mapping(args.props.get("accessLogs"))
+    if not is_true(logs.get("enabled")) or not text(logs.get("bucket")):
+        report("access logs are off: nothing records which client reached the index, when, and with what answer. "
+               "Set pypiserver:accessLogs to true (the default): the stack writes them to an encrypted bucket that "
+               "expires them.")
+
+
+alb_access_logs = ResourceValidationPolicy(
+    name="alb-access-logs",
+    description="The load balancer writes access logs to S3 (advisory by default).",
+    enforcement_level=EnforcementLevel.ADVISORY,
+    validate=check_access_logs,
+    **about("security", Severity.MEDIUM,
+            "Set pypiserver:accessLogs to true (the default), or accessLogs {enabled, bucket} on the load balancer.",
+            "https://docs.aws.amazon.com/elasticloadbalancing/latest/application/enable-access-logging.html"),
+)
+
 POLICIES = [efs_encrypted, efs_transit_encryption, launch_template_imdsv2, no_public_ip, no_open_ingress,
-            alb_modern_tls, alb_https_only, secret_readers_named]
+            alb_modern_tls, alb_https_only, secret_readers_named, alb_access_logs]
