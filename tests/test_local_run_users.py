@@ -180,3 +180,24 @@ def test_publisher_rotation_uploads_with_both_tokens_during_step_one(task):
     assert post_as(task, auth_header("release", old), body, ctype)[0] == 401, "the retired token is refused"
     lines = audit_until(task, lambda x: x["user"] == "release+r1")
     assert any(x["user"] == "release+r1" and x["result"] == "ok" for x in lines), "the audit names the token's login"
+
+
+def test_concurrent_writes_each_leave_one_whole_audit_line(task):
+    """Eight uploads at once (gunicorn workers writing to one pipe): every line parses, one per upload."""
+    names = [wheel_name(f"concurrent-audit-{i}", "1.0") for i in range(8)]
+    statuses: list[int] = []
+
+    def upload_one(i: int) -> None:
+        body, ctype = multipart_upload(names[i], wheel(f"concurrent-audit-{i}", "1.0"))
+        statuses.append(post_as(task, as_user(task, "release"), body, ctype)[0])
+
+    threads = [threading.Thread(target=upload_one, args=(i,)) for i in range(len(names))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert statuses == [200] * len(names)
+    raw = [r for r in (task.workdir / "pypiserver.log").read_text(errors="replace").splitlines() if '"audit"' in r]
+    assert all(r.startswith('{"audit"') and json.loads(r) for r in raw), "no line is cut or interleaved"
+    lines = [json.loads(r) for r in raw]
+    assert sorted(x["filename"] for x in lines if x["filename"] in names and x["result"] == "ok") == sorted(names)
