@@ -14,13 +14,12 @@ from index_support import wheel, wheel_name
 from local_run_support import auth_header, heavy_spec, http, multipart, multipart_upload, start_task
 
 from components import task_design as td
+from components.observability import FAILED_LOGIN_FILTER  # the alarm's filter, as rendered
 from offline.log_filter import matches
 from tools.local_task import generate_password
 
 USERS = json.dumps([{"name": "ci", "actions": ["download", "list"]},
                     {"name": "release", "actions": ["download", "list", "update"]}])
-# The alarm's filter, as components/observability.py renders it.
-from components.observability import FAILED_LOGIN_FILTER  # noqa: E402
 
 
 @pytest.fixture(scope="module")
