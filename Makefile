@@ -37,10 +37,12 @@ vendor-policy:
 FROM ?=
 TO ?=
 SET ?=
+# DEPLOYED="key=value": what the deployed stack already differs from its file by (with STACK).
+DEPLOYED ?=
 
 .PHONY: migrate
 migrate: $(VENV)/.installed
-	$(PY) -m offline.migrate $(if $(FROM)$(TO),--from "$(FROM)" --to "$(TO)",--stack "$(STACK)") $(if $(SET),--set "$(SET)") $(ARGS)
+	$(PY) -m offline.migrate $(if $(FROM)$(TO),--from "$(FROM)" --to "$(TO)",--stack "$(STACK)") $(if $(SET),--set '$(SET)') $(if $(DEPLOYED),--deployed '$(DEPLOYED)') $(ARGS)
 
 # --- serving fast under burst (issue 5) --------------------------------------------------
 #   make serve STACK=heavy [PORT=8080]           the stack's task on 127.0.0.1 until Ctrl-C

@@ -76,6 +76,81 @@ class ConfigError(Exception):
     """A stack configuration that cannot be deployed. str() is one line for the user."""
 
 
+# A user name travels in HTTP Basic auth (no ':'), in htpasswd lines and in resource names.
+_USER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+
+
+class User(BaseModel):
+    """A named principal: what it may do, who may read its secret, and its token's generation.
+
+    Rotation: bumping `rotation` adds a new token while the one of `rotation - 1` stays valid;
+    setting `retiredRotation` to `rotation - 1` retires it (the second, explicit step)."""
+
+    model_config = ConfigDict(extra="forbid", alias_generator=to_camel, populate_by_name=True, frozen=True)
+
+    name: str
+    actions: list[Action]
+    secret_readers: list[str] = []
+    rotation: Annotated[int, Field(ge=0, le=10000)] = 0
+    retired_rotation: Annotated[int, Field(ge=0)] | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        if not _USER_NAME.match(v):
+            raise ValueError("a user name is 1-64 of A-Z a-z 0-9 . _ - (no ':' or whitespace: it travels in "
+                             "HTTP Basic auth and htpasswd lines)")
+        return v
+
+    @field_validator("actions")
+    @classmethod
+    def _actions(cls, v: list[str]) -> list[str]:
+        if not v:
+            raise ValueError("give at least one of download, list, update")
+        if len(set(v)) != len(v):
+            raise ValueError("lists an action twice")
+        return v
+
+    @field_validator("secret_readers")
+    @classmethod
+    def _readers(cls, v: list[str]) -> list[str]:
+        return _check_principals(v)
+
+    @model_validator(mode="after")
+    def _rotation(self) -> User:
+        if self.retired_rotation is not None and self.retired_rotation >= self.rotation:
+            raise ValueError(f"retiredRotation ({self.retired_rotation}) must be below rotation ({self.rotation}): "
+                             "only a previous token can be retired")
+        return self
+
+    @property
+    def generations(self) -> tuple[int, ...]:
+        """Token generations valid now, oldest first: the current one, and the previous one
+        until it is retired."""
+        previous = self.rotation - 1
+        if previous >= 0 and self.retired_rotation != previous:
+            return (previous, self.rotation)
+        return (self.rotation,)
+
+    @property
+    def publishes(self) -> bool:
+        return "update" in self.actions
+
+
+def _check_principals(v: list[str]) -> list[str]:
+    bad = [p for p in v if not _IAM_PRINCIPAL.match(p)]
+    if bad:
+        raise ValueError(f"{bad[0]!r} is not an IAM principal ARN (arn:aws:iam::<account>:role/<name>, "
+                         ":user/<name> or :root)")
+    return v
+
+
+# One reader (CI jobs that install) and one publisher (release jobs); the publisher keeps the
+# name of the single user of earlier versions, so its clients' username does not change.
+DEFAULT_USERS = [User(name="reader", actions=["download", "list"]),
+                 User(name="pypi", actions=["download", "list", "update"])]
+
+
 class InstanceSpecs(BaseModel):
     """Facts for an instance type outside the built-in catalog: its on-demand price, which
     AWS's DescribeInstanceTypes does not return (the cost estimate needs it), and optionally
@@ -161,6 +236,9 @@ class PypiServerConfig(BaseModel):
     alarm_emails: list[str] = []
     alarm_topic_arns: list[Annotated[str, Field(pattern=r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]+$")]] = []
     log_retention_days: int = 90
+    # Load balancer access logs, to an encrypted S3 bucket that expires them.
+    access_logs: bool = True
+    access_log_retention_days: Annotated[int, Field(ge=1, le=3650)] = 90
 
     # Images: a release tag or a digest (sha256:<64 hex>); an optional registry mirror, such as
     # an ECR pull-through cache for Docker Hub (every task behind one NAT shares Docker Hub's
@@ -168,8 +246,11 @@ class PypiServerConfig(BaseModel):
     image_tag: str = images.DEFAULT_PYPISERVER_TAG
     nginx_image_tag: str = images.DEFAULT_NGINX_TAG
     image_registry: str | None = None
-    # IAM principals (role, user or account root ARNs) that may read the credentials secret.
+    # IAM principals (role, user or account root ARNs) that may read every user's secret
+    # (administrators); users[].secretReaders name the readers of one user's secret.
     secret_readers: list[str] = []
+    # Named principals, each with its own token and secret (see User).
+    users: list[User] = DEFAULT_USERS
 
     # pypiserver behaviour.
     authenticate: list[Action] = ["download", "list", "update"]
@@ -267,10 +348,20 @@ class PypiServerConfig(BaseModel):
     @field_validator("secret_readers")
     @classmethod
     def _secret_readers(cls, v: list[str]) -> list[str]:
-        bad = [p for p in v if not _IAM_PRINCIPAL.match(p)]
-        if bad:
-            raise ValueError(f"{bad[0]!r} is not an IAM principal ARN (arn:aws:iam::<account>:role/<name>, "
-                             ":user/<name> or :root)")
+        return _check_principals(v)
+
+    @field_validator("users")
+    @classmethod
+    def _users(cls, v: list[User]) -> list[User]:
+        if not v:
+            raise ValueError("give at least one user with the update action (a publisher)")
+        seen: set[str] = set()
+        for user in v:
+            if user.name in seen:
+                raise ValueError(f"names {user.name!r} twice; each user needs its own name")
+            seen.add(user.name)
+        if not any(u.publishes for u in v):
+            raise ValueError("no user has the update action; give at least one publisher")
         return v
 
     @field_validator("log_retention_days")

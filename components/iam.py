@@ -49,7 +49,7 @@ def pull_through_cache_policy(registry: str) -> dict | None:
 
 
 def roles(name: str, file_system_arn: pulumi.Input[str], access_point_arn: pulumi.Input[str],
-          credentials_secret_arn: pulumi.Input[str], image_registry: str | None, parent: pulumi.Resource,
+          user_secret_arns: list[pulumi.Input[str]], image_registry: str | None, parent: pulumi.Resource,
           tags: dict[str, str]) -> Roles:
     opts = pulumi.ResourceOptions(parent=parent)
     instance_role = _role(f"{name}-instance-role", "ec2.amazonaws.com", [
@@ -62,13 +62,14 @@ def roles(name: str, file_system_arn: pulumi.Input[str], access_point_arn: pulum
     execution = _role(f"{name}-execution-role", "ecs-tasks.amazonaws.com", [
         "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy",
     ], opts, tags)
-    # The agent injects the credentials into the containers; only this one secret is readable.
+    # The agent injects the users' htpasswd lines into the containers; only their secrets are readable.
     aws.iam.RolePolicy(
         f"{name}-execution-read-credentials",
         role=execution.id,
-        policy=pulumi.Output.from_input(credentials_secret_arn).apply(lambda arn: json.dumps({
+        policy=pulumi.Output.all(*user_secret_arns).apply(lambda arns: json.dumps({
             "Version": "2012-10-17",
-            "Statement": [{"Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": arn}],
+            "Statement": [{"Effect": "Allow", "Action": "secretsmanager:GetSecretValue",
+                           "Resource": arns[0] if len(arns) == 1 else sorted(arns)}],
         })),
         opts=pulumi.ResourceOptions(parent=execution),
     )

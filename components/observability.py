@@ -56,10 +56,28 @@ GUIDE_ALARMS = (
 )
 
 
+# The audit trail's failed logins (nginx's and the index's audit lines: a request with
+# credentials that matched no user or token), counted by a metric filter on the task's log
+# group. CloudWatch Logs: "Metric filters ... for JSON log events: { $.key = value }" with
+# "&&" between conditions ("Filter pattern syntax for metric filters", "Using metric filters
+# to match terms in JSON log events").
+FAILED_LOGIN_FILTER = '{ $.audit = "pypi-index" && $.result = "failed-login" }'
+FAILED_LOGIN_METRIC = "FailedLogins"
+# A burst: more than this many failed logins in 5 minutes (a brute force, or clients still on
+# a retired token). A mistyped token in CI retries a few times, far below it.
+FAILED_LOGIN_BURST = 20
+FAILED_LOGIN_PERIOD_SECONDS = 300
+
+
+def audit_namespace(stack: str) -> str:
+    return f"pypiserver/{stack}"
+
+
 @dataclass(frozen=True)
 class Observability:
     topic: aws.sns.Topic
     alarms: list[aws.cloudwatch.MetricAlarm]
+    failed_logins: aws.cloudwatch.LogMetricFilter
     dashboard: aws.cloudwatch.Dashboard
     dashboard_url: str
 
@@ -92,7 +110,8 @@ def dashboard_url(region: str, dashboard_name: str) -> str:
 def monitoring(name: str, cfg: PypiServerConfig, region: str, *, file_system_id: pulumi.Input[str],
                cluster_name: pulumi.Input[str], service_name: pulumi.Input[str],
                load_balancer_arn_suffix: pulumi.Input[str], target_group_arn_suffix: pulumi.Input[str],
-               parent: pulumi.Resource, tags: dict[str, str]) -> Observability:
+               log_group_name: pulumi.Input[str], parent: pulumi.Resource,
+               tags: dict[str, str]) -> Observability:
     opts = pulumi.ResourceOptions(parent=parent)
     account_id = aws.get_caller_identity().account_id
     key = aws.kms.Key(f"{name}-alarms-key", description="pypiserver alarm topic: CloudWatch alarms may publish",
@@ -132,12 +151,38 @@ def monitoring(name: str, cfg: PypiServerConfig, region: str, *, file_system_id:
         )
         for a in GUIDE_ALARMS
     ]
+    namespace = audit_namespace(pulumi.get_stack())
+    failed_logins = aws.cloudwatch.LogMetricFilter(
+        f"{name}-failed-logins",
+        log_group_name=log_group_name,
+        pattern=FAILED_LOGIN_FILTER,
+        metric_transformation={"name": FAILED_LOGIN_METRIC, "namespace": namespace, "value": "1",
+                               "default_value": "0"},
+        opts=opts,
+    )
+    alarms.append(aws.cloudwatch.MetricAlarm(
+        f"{name}-failed-login-burst",
+        alarm_description=(f"More than {FAILED_LOGIN_BURST} failed logins in {FAILED_LOGIN_PERIOD_SECONDS // 60} "
+                           "minutes: a brute force, or clients on a retired token (see the audit lines)"),
+        namespace=namespace,
+        metric_name=FAILED_LOGIN_METRIC,
+        statistic="Sum",
+        comparison_operator="GreaterThanThreshold",
+        threshold=FAILED_LOGIN_BURST,
+        period=FAILED_LOGIN_PERIOD_SECONDS,
+        evaluation_periods=1,
+        treat_missing_data="notBreaching",
+        alarm_actions=actions,
+        ok_actions=actions,
+        tags=tags,
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=[failed_logins]),
+    ))
     body = pulumi.Output.all(file_system_id, cluster_name, service_name, load_balancer_arn_suffix,
                              target_group_arn_suffix).apply(lambda a: json.dumps(dashboard_body(region, *a)))
     dashboard_name = names.derived("dashboard", name, pulumi.get_stack())
     dashboard = aws.cloudwatch.Dashboard(f"{name}-dashboard", dashboard_name=dashboard_name,
                                          dashboard_body=body, opts=opts)
-    return Observability(topic=topic, alarms=alarms, dashboard=dashboard,
+    return Observability(topic=topic, alarms=alarms, failed_logins=failed_logins, dashboard=dashboard,
                          dashboard_url=dashboard_url(region, dashboard_name))
 
 

@@ -23,7 +23,9 @@ class PypiServer(pulumi.ComponentResource):
     url: pulumi.Output[str]
     """Where pip and twine reach the index."""
     credentials_secret_arn: pulumi.Output[str]
-    """Secrets Manager secret with {username, password} for pip/twine."""
+    """The first publisher's secret (Secrets Manager, {username, password, ...}) for twine;
+    `user_secret_arns` has every user's."""
+    user_secret_arns: dict[str, pulumi.Output[str]]
     capacity: dict[str, Any]
     """The sizing guide's capacity math for this stack (known at preview time)."""
 
@@ -40,6 +42,7 @@ class PypiServer(pulumi.ComponentResource):
         self.cluster = self._cluster()
         self.storage = self._storage()
         self.credentials = self._credentials()
+        self.user_secret_arns = self.credentials.secret_arns
         self.roles = self._iam()
         self.compute = self._compute()
         self.edge = self._edge()
@@ -47,7 +50,7 @@ class PypiServer(pulumi.ComponentResource):
         self.observability = self._observability()
 
         self.url = self.edge.url
-        self.credentials_secret_arn = self.credentials.secret.arn
+        self.credentials_secret_arn = self.user_secret_arns[next(u.name for u in config.users if u.publishes)]
         self.capacity = config.capacity_summary()
         self.monthly_cost_usd = config.monthly_cost.total
         self.register_outputs(self.outputs())
@@ -65,8 +68,14 @@ class PypiServer(pulumi.ComponentResource):
             "serviceArn": self.service.service.id,
             "asgName": self.compute.auto_scaling_group.name,
             "credentialsSecretArn": self.credentials_secret_arn,
-            # Who may read the credentials: the task's execution role and the stack's secretReaders.
+            # Who may read every user's secret: the task's execution role and the stack's secretReaders.
             "credentialsSecretReaders": pulumi.Output.all(self.roles.execution.arn, *self._cfg.secret_readers),
+            # Each user's secret, and who may read it (the execution role, its and the stack's readers).
+            "userSecretArns": self.user_secret_arns,
+            "userSecretReaders": {u.name: pulumi.Output.all(self.roles.execution.arn,
+                                                            *service.secret_readers(self._cfg, u))
+                                  for u in self._cfg.users},
+            "accessLogBucket": self.edge.access_log_bucket.bucket if self.edge.access_log_bucket else None,
             "alarmTopicArn": self.observability.topic.arn,
             "dashboardUrl": self.observability.dashboard_url,
             "vpcId": self.placement.vpc_id,
@@ -103,7 +112,7 @@ class PypiServer(pulumi.ComponentResource):
 
     def _iam(self) -> iam.Roles:
         return iam.roles(self._name, self.storage.file_system.arn, self.storage.access_point.arn,
-                         self.credentials.secret.arn, self._cfg.image_registry, self, self._tags)
+                         list(self.user_secret_arns.values()), self._cfg.image_registry, self, self._tags)
 
     def _compute(self) -> compute.Compute:
         return compute.instances(self._name, self._cfg, self.placement, self.cluster, self.security_groups.instances,
@@ -111,7 +120,7 @@ class PypiServer(pulumi.ComponentResource):
 
     def _edge(self) -> edge.Edge:
         return edge.load_balancer(self._name, self._cfg, self.placement, self.security_groups.load_balancer,
-                                  task_design.HEALTH_PATH, self, self._tags)
+                                  task_design.HEALTH_PATH, self, self._tags, self._region)
 
     def _service(self) -> service.Service:
         return service.service(
@@ -122,7 +131,8 @@ class PypiServer(pulumi.ComponentResource):
                    *self.endpoints, *(self.placement.built.nat_gateways if self.placement.built else [])],
             file_system_id=self.storage.file_system.id,
             access_point_id=self.storage.access_point.id,
-            credentials_secret_arn=self.credentials.secret.arn,
+            user_secret_arns=self.user_secret_arns,
+            user_secret_versions=self.credentials.secret_versions,
             execution_role=self.roles.execution,
             task_role=self.roles.task,
             target_group=self.edge.target_group,
@@ -138,6 +148,7 @@ class PypiServer(pulumi.ComponentResource):
             service_name=self.service.service.name,
             load_balancer_arn_suffix=self.edge.load_balancer.arn_suffix,
             target_group_arn_suffix=self.edge.target_group.arn_suffix,
+            log_group_name=self.service.log_group.name,
             parent=self,
             tags=self._tags,
         )

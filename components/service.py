@@ -10,9 +10,10 @@ import pulumi_aws as aws
 import pulumi_random as random
 
 from . import names, task_design
-from .config import PypiServerConfig
+from .config import PypiServerConfig, User
 
-USERNAME = "pypi"
+# The single user of earlier versions: its resources keep their names (and so its token).
+LEGACY_USER = "pypi"
 # 32 alphanumerics: ~190 bits, far beyond the 128 bits that make a fast salted hash safe.
 PASSWORD_LENGTH = 32
 SCALING_CPU_TARGET_PERCENT = 60
@@ -20,9 +21,25 @@ SCALING_COOLDOWN_SECONDS = 300
 
 
 @dataclass(frozen=True)
-class Credentials:
+class UserCredentials:
+    name: str
     secret: aws.secretsmanager.Secret
-    password: random.RandomPassword
+    version: aws.secretsmanager.SecretVersion
+    # One per valid token generation, oldest first (the last one is the current token).
+    passwords: tuple[random.RandomPassword, ...]
+
+
+@dataclass(frozen=True)
+class Credentials:
+    users: tuple[UserCredentials, ...]
+
+    @property
+    def secret_arns(self) -> dict[str, pulumi.Output[str]]:
+        return {u.name: u.secret.arn for u in self.users}
+
+    @property
+    def secret_versions(self) -> dict[str, pulumi.Output[str]]:
+        return {u.name: u.version.version_id for u in self.users}
 
 
 @dataclass(frozen=True)
@@ -33,30 +50,60 @@ class Service:
     scaling_target: aws.appautoscaling.Target
 
 
+def resource_prefix(name: str, user: str) -> str:
+    return name if user == LEGACY_USER else f"{name}-{user}"
+
+
+def password_name(name: str, user: str, generation: int) -> str:
+    """One RandomPassword per token generation: rotating adds a resource and retiring deletes
+    one, so `make migrate` shows each step as exactly that (plus a new secret version and a
+    task definition revision)."""
+    return f"{resource_prefix(name, user)}-password" + (f"-r{generation}" if generation else "")
+
+
 def credentials(name: str, cfg: PypiServerConfig, parent: pulumi.Resource, tags: dict[str, str]) -> Credentials:
-    """Generated once at deploy time and kept in state: later runs render identical inputs.
-    The principals in `secretReaders` may read it through the secret's resource policy (IAM
-    policies in their own accounts must allow it too, for readers in other accounts)."""
-    password = random.RandomPassword(f"{name}-password", length=PASSWORD_LENGTH, special=False,
-                                     opts=pulumi.ResourceOptions(parent=parent))
-    secret = aws.secretsmanager.Secret(f"{name}-credentials", description="pypiserver username and password",
-                                       tags=tags, opts=pulumi.ResourceOptions(parent=parent))
-    aws.secretsmanager.SecretVersion(
-        f"{name}-credentials-version",
+    """One secret per user, generated at deploy time and kept in state: later runs render
+    identical inputs."""
+    return Credentials(users=tuple(_user_credentials(name, cfg, user, parent, tags) for user in cfg.users))
+
+
+def _user_credentials(name: str, cfg: PypiServerConfig, user: User, parent: pulumi.Resource,
+                      tags: dict[str, str]) -> UserCredentials:
+    """The principals in the user's `secretReaders` and the stack's may read the secret
+    through its resource policy (IAM policies in their own accounts must allow it too, for
+    readers in other accounts)."""
+    prefix = resource_prefix(name, user.name)
+    passwords = tuple(random.RandomPassword(password_name(name, user.name, g), length=PASSWORD_LENGTH, special=False,
+                                            opts=pulumi.ResourceOptions(parent=parent))
+                      for g in user.generations)
+    secret = aws.secretsmanager.Secret(f"{prefix}-credentials",
+                                       description=f"pypiserver user {user.name}: {', '.join(user.actions)}",
+                                       tags={**tags, "PypiUser": user.name},
+                                       opts=pulumi.ResourceOptions(parent=parent))
+    version = aws.secretsmanager.SecretVersion(
+        f"{prefix}-credentials-version",
         secret_id=secret.id,
-        secret_string=password.result.apply(
-            lambda p: json.dumps(task_design.credentials_document(USERNAME, p), sort_keys=True)),
+        secret_string=pulumi.Output.all(*[p.result for p in passwords]).apply(
+            lambda ps: json.dumps(task_design.user_document(user.name, list(zip(user.generations, ps))),
+                                  sort_keys=True)),
         opts=pulumi.ResourceOptions(parent=secret),
     )
-    if cfg.secret_readers:
+    readers = secret_readers(cfg, user)
+    if readers:
         aws.secretsmanager.SecretPolicy(
-            f"{name}-credentials-readers",
+            f"{prefix}-credentials-readers",
             secret_arn=secret.arn,
-            policy=json.dumps(secret_readers_policy(cfg.secret_readers)),
+            policy=json.dumps(secret_readers_policy(readers)),
             block_public_policy=True,
             opts=pulumi.ResourceOptions(parent=secret),
         )
-    return Credentials(secret=secret, password=password)
+    return UserCredentials(name=user.name, secret=secret, version=version, passwords=passwords)
+
+
+def secret_readers(cfg: PypiServerConfig, user: User) -> list[str]:
+    """Who may read one user's secret besides the task's execution role: its own readers and
+    the stack's (administrators)."""
+    return sorted(set(user.secret_readers) | set(cfg.secret_readers))
 
 
 def secret_readers_policy(readers: list[str]) -> dict:
@@ -80,22 +127,27 @@ def task_spec(cfg: PypiServerConfig, region: str) -> task_design.TaskSpec:
         front_enabled=cfg.front_enabled,
         log_group="",
         region=region,
-        credentials_secret_arn="",
+        users=tuple(task_design.TaskUser(u.name, tuple(u.actions)) for u in cfg.users),
     )
 
 
 def service(name: str, cfg: PypiServerConfig, region: str, *, cluster: aws.ecs.Cluster,
             capacity_provider: aws.ecs.CapacityProvider, ready: list[pulumi.Resource],
             file_system_id: pulumi.Input[str], access_point_id: pulumi.Input[str],
-            credentials_secret_arn: pulumi.Input[str], execution_role: aws.iam.Role, task_role: aws.iam.Role,
+            user_secret_arns: dict[str, pulumi.Input[str]], user_secret_versions: dict[str, pulumi.Input[str]],
+            execution_role: aws.iam.Role, task_role: aws.iam.Role,
             target_group: aws.lb.TargetGroup, parent: pulumi.Resource, tags: dict[str, str]) -> Service:
     opts = pulumi.ResourceOptions(parent=parent)
     log_group = aws.cloudwatch.LogGroup(f"{name}-logs", retention_in_days=cfg.log_retention_days, tags=tags,
                                         opts=opts)
     spec = task_spec(cfg, region)
-    container_definitions = pulumi.Output.all(log_group.name, credentials_secret_arn).apply(
-        lambda a: task_design.container_definitions_json(
-            replace(spec, log_group=a[0], credentials_secret_arn=a[1])))
+    users = [u.name for u in spec.users]
+    container_definitions = pulumi.Output.all(
+        log_group.name, *[user_secret_arns[u] for u in users], *[user_secret_versions[u] for u in users]).apply(
+        lambda a: task_design.container_definitions_json(replace(
+            spec, log_group=a[0],
+            users=tuple(replace(u, secret_arn=a[1 + i], secret_version=a[1 + len(users) + i])
+                        for i, u in enumerate(spec.users)))))
     task_definition = aws.ecs.TaskDefinition(
         f"{name}-task",
         family=names.derived("task-definition-family", name, pulumi.get_stack()),

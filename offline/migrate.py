@@ -85,24 +85,29 @@ def _full_key(key: str) -> str:
 
 
 def render_sides(*, stack: str | None, from_stack: str | None, to_stack: str | None,
-                 overrides: dict[str, str], policy_config: str | None = None) -> Migration:
-    """Run the engine for both sides (and the policy pack on the target).
+                 overrides: dict[str, str], policy_config: str | None = None,
+                 deployed: dict[str, str] | None = None) -> Migration:
+    """Run the engine for both sides (and the policy pack on the target). `deployed`: keys in
+    which the current stack differs from its file (with --stack: say, a rotation already
+    under way), applied to both sides.
 
     Raises EngineError for an unknown stack, a key config does not know or a value it rejects.
     """
     label = "".join(f" + {k}={v}" for k, v in overrides.items())
+    deployed = deployed or {}
     if stack is not None:
-        source, target, policy_stack = stack, stack + label, stack
-        target_settings = dict(overrides)
+        source = stack + "".join(f" + {k}={v}" for k, v in deployed.items())
+        target, policy_stack = source + label, stack
+        target_settings = {**deployed, **overrides}
     else:
         stack, source, target, policy_stack = from_stack, from_stack, to_stack + label, to_stack
         target_settings = {**stack_config(to_stack), **overrides}
-    current = stack_config(stack)
+    current = stack_config(stack, deployed)
     target_config = stack_config(stack, target_settings)
     # Keys only the source sets stay as they are: the move changes what the target sets.
     set_by_target = {_full_key(k) for k in target_settings}
     kept = sorted(k for k in current if k not in set_by_target) if to_stack else []
-    before = run_program(stack)
+    before = run_program(stack, deployed) if deployed else run_program(stack)
     after = run_program(stack, target_settings)
     policy = migrate_policy.evaluate(after, policy_stack, target_config, policy_config)
     return analyse(before, after, source=source, target=target, region_before=current.get(REGION_KEY),
@@ -312,6 +317,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stack", help="one stack, changed by --set")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="change a pypiserver:* key on the target (repeatable, or space-separated)")
+    parser.add_argument("--deployed", action="append", default=[], metavar="KEY=VALUE",
+                        help="with --stack: a key the deployed stack already has (both sides), e.g. a "
+                             "rotation's first step before showing its second")
     parser.add_argument("--policy-config", metavar="FILE",
                         help="policy pack config for the target (default: policy/config.example.json)")
     parser.add_argument("--json", action="store_true", help="machine-readable output")
@@ -320,9 +328,12 @@ def main(argv: list[str] | None = None) -> int:
         fail("give either --stack (with --set) or --from and --to, not both")
     if not args.stack and not (args.from_stack and args.to_stack):
         fail("give --from STACK --to STACK, or --stack STACK --set KEY=VALUE")
+    if args.deployed and not args.stack:
+        fail("--deployed goes with --stack (a FROM stack file already says what is deployed)")
     try:
         migration = render_sides(stack=args.stack, from_stack=args.from_stack, to_stack=args.to_stack,
-                                 overrides=parse_overrides(args.set), policy_config=args.policy_config)
+                                 overrides=parse_overrides(args.set), policy_config=args.policy_config,
+                                 deployed=parse_overrides(args.deployed))
     except EngineError as err:
         fail(str(err))
     except Exception as err:  # the analyzer's PolicyError: a bad --policy-config file

@@ -6,6 +6,7 @@ else the move does, so migrate reports it as an error and exits non-zero.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from .migrate_diff import MigrationDiff
@@ -19,9 +20,35 @@ STATEFUL_TYPES: dict[str, str] = {
     # Not a secret store, but replacing it generates a new password: every client breaks.
     "random:index/randomPassword:RandomPassword": "a new password breaks every client's credentials",
     "aws:cloudwatch/logGroup:LogGroup": "holds the service's log history",
+    "aws:s3/bucket:Bucket": "holds the load balancer's access logs (who reached the index, when, with what answer)",
 }
 
 NO_DATA_AT_RISK = "no data at risk"
+
+PASSWORD_TYPE = "random:index/randomPassword:RandomPassword"
+# A user's token generations: <prefix>-password (0), <prefix>-password-r<N> (components/service.py).
+_GENERATION = re.compile(r"^(?P<prefix>.+-password)(?:-r(?P<n>\d+))?$")
+
+
+def _generation(name: str) -> tuple[str, int] | None:
+    m = _GENERATION.match(name)
+    return (m["prefix"], int(m["n"] or 0)) if m else None
+
+
+def _retired_tokens(diff: MigrationDiff) -> set[str]:
+    """Passwords deleted while a newer generation of the same user stays: the second step of
+    a rotation, which retires a token on purpose (its clients have moved to the new one)."""
+    kept: dict[str, int] = {}
+    for c in diff.changes:
+        g = _generation(c.name) if c.type == PASSWORD_TYPE and c.action not in ("delete", "replace") else None
+        if g is not None:
+            kept[g[0]] = max(kept.get(g[0], -1), g[1])
+    retired = set()
+    for c in diff.changes:
+        g = _generation(c.name) if c.type == PASSWORD_TYPE and c.action == "delete" else None
+        if g is not None and kept.get(g[0], -1) > g[1]:
+            retired.add(c.name)
+    return retired
 
 
 @dataclass(frozen=True)
@@ -58,9 +85,10 @@ class SafetyVerdict:
 
 def assess(diff: MigrationDiff, region_before: str | None = None, region_after: str | None = None) -> SafetyVerdict:
     risks = []
+    retired = _retired_tokens(diff)
     for change in diff.changes:
         reason = STATEFUL_TYPES.get(change.type)
-        if reason is None or change.action not in ("replace", "delete"):
+        if reason is None or change.action not in ("replace", "delete") or change.name in retired:
             continue
         causes = change.replacing_paths if change.action == "replace" else ()
         risks.append(DataRisk(change.type, change.name, change.action, reason, causes, change.protected))

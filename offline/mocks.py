@@ -130,6 +130,10 @@ _NAMELESS = {
     "aws:ec2/routeTable:RouteTable", "aws:ec2/routeTableAssociation:RouteTableAssociation", "aws:ec2/eip:Eip",
     "aws:ec2/natGateway:NatGateway", "aws:ec2/vpcEndpoint:VpcEndpoint", "aws:kms/key:Key",
     "aws:sns/topicPolicy:TopicPolicy", "aws:secretsmanager/secretPolicy:SecretPolicy",
+    "aws:s3/bucket:Bucket", "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+    "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "aws:s3/bucketPolicy:BucketPolicy",
+    "aws:cloudwatch/logMetricFilter:LogMetricFilter",
 }
 
 
@@ -181,6 +185,21 @@ def _launch_template(name: str, pname: str, inputs: dict) -> tuple[str, dict]:
 def _secret(name: str, pname: str, inputs: dict) -> tuple[str, dict]:
     arn = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:{pname}-{_hex(name, n=6)}"
     return arn, {"arn": arn}
+
+
+def _bucket(name: str, pname: str, inputs: dict) -> tuple[str, dict]:
+    # S3 names are global and lowercase: the provider adds a random suffix to the logical name.
+    bucket = inputs.get("bucket") or f"{pname.lower()[:40]}-{_hex(name, n=12)}"
+    return bucket, {"bucket": bucket, "arn": f"arn:aws:s3:::{bucket}",
+                    "bucketDomainName": f"{bucket}.s3.amazonaws.com", "region": REGION}
+
+
+def _secret_version(name: str, pname: str, inputs: dict) -> tuple[str, dict]:
+    # Secrets Manager gives each new secret value a new version id (a UUID): derived here from
+    # the value, so a changed value shows as a new version, and the same value as the same.
+    digest = hashlib.sha256(f"version/{inputs.get('secretString', '')}".encode()).hexdigest()
+    version = f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:32]}"
+    return f"{inputs.get('secretId', '')}|{version}", {"versionId": version, "arn": inputs.get("secretId", "")}
 
 
 def _password(name: str, pname: str, inputs: dict) -> tuple[str, dict]:
@@ -272,6 +291,8 @@ _COMPUTED = {
     "aws:ecs/capacityProvider:CapacityProvider": _capacity_provider,
     "aws:appautoscaling/target:Target": _scaling_target,
     "aws:secretsmanager/secret:Secret": _secret,
+    "aws:secretsmanager/secretVersion:SecretVersion": _secret_version,
+    "aws:s3/bucket:Bucket": _bucket,
     "random:index/randomPassword:RandomPassword": _password,
     "aws:acm/certificate:Certificate": _certificate,
     "aws:acm/certificateValidation:CertificateValidation": _cert_validation,

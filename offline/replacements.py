@@ -149,6 +149,18 @@ REPLACEMENT_RULES: dict[str, ReplacementRule] = {
         ("name",), TF + "cloudwatch/metric_alarm.go (alarm_name, `name` in Pulumi)"),
     "aws:cloudwatch/dashboard:Dashboard": ReplacementRule(
         ("dashboardName",), TF + "cloudwatch/dashboard.go (not re-read)"),
+    "aws:s3/bucket:Bucket": ReplacementRule(
+        ("bucket", "bucketPrefix", "objectLockEnabled"), TF + "s3/bucket.go (not re-read)"),
+    "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": ReplacementRule(
+        ("bucket",), TF + "s3/bucket_public_access_block.go (not re-read)"),
+    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": ReplacementRule(
+        ("bucket", "expectedBucketOwner"), TF + "s3/bucket_server_side_encryption_configuration.go (not re-read)"),
+    "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": ReplacementRule(
+        ("bucket", "expectedBucketOwner"), TF + "s3/bucket_lifecycle_configuration.go (not re-read)"),
+    "aws:s3/bucketPolicy:BucketPolicy": ReplacementRule(
+        ("bucket",), TF + "s3/bucket_policy.go (not re-read)"),
+    "aws:cloudwatch/logMetricFilter:LogMetricFilter": ReplacementRule(
+        ("name", "logGroupName"), TF + "logs/metric_filter.go (not re-read)"),
 }
 
 # Outputs a provider recomputes on an in-place update, so inputs that reference them change

@@ -119,7 +119,7 @@ def put_metric_alarm(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
             params[_pascal(key)] = inputs[key]
     params["AlarmActions"] = inputs.get("alarmActions", [])
     params["OKActions"] = inputs.get("okActions", [])
-    params["Dimensions"] = [{"Name": k, "Value": v} for k, v in inputs["dimensions"].items()]
+    params["Dimensions"] = [{"Name": k, "Value": v} for k, v in inputs.get("dimensions", {}).items()]
     return params
 
 

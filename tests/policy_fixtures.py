@@ -117,7 +117,8 @@ def happy_stack(stack: str = "heavy") -> list[RenderedResource]:
          {"volumes": ["pypiserver-efs", "pypiserver-efs-ap"]}),
         ("aws:lb/loadBalancer:LoadBalancer", "pypiserver-alb", {
             "loadBalancerType": "application", "internal": True, "dropInvalidHeaderFields": True,
-            "securityGroups": ["sg-pypiserver-alb-sg"], "subnets": ["subnet-a", "subnet-b"]},
+            "securityGroups": ["sg-pypiserver-alb-sg"], "subnets": ["subnet-a", "subnet-b"],
+            "accessLogs": {"bucket": "pypiserver-access-logs", "prefix": "alb", "enabled": True}},
          {"securityGroups": ["pypiserver-alb-sg"]}),
         ("aws:lb/targetGroup:TargetGroup", "pypiserver-tg", {
             "targetType": "instance", "protocol": "HTTP", "port": 80, "deregistrationDelay": 30,

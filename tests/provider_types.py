@@ -27,7 +27,8 @@ def args_class(type_token: str) -> type:
     module_name = module_path.split("/")[0]
     module = importlib.import_module(_PACKAGES[package] if module_name == "index"
                                      else f"{_PACKAGES[package]}.{module_name}")
-    return getattr(module, f"{name}Args")
+    # The SDK names it <Name>InitArgs when <Name>Args is taken by a nested input type.
+    return getattr(module, f"{name}InitArgs", None) or getattr(module, f"{name}Args")
 
 
 def _nested_type(owner: type, py_name: str) -> type | None:

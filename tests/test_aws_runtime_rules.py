@@ -176,11 +176,27 @@ def test_outputs_users_look_for():
 
 def test_secret_readers_get_a_resource_policy():
     preview = render("heavy", secretReaders=["arn:aws:iam::123456789012:role/ci"])
-    policy = json.loads(preview.one("aws:secretsmanager/secretPolicy:SecretPolicy").inputs["policy"])
-    (statement,) = policy["Statement"]
-    assert statement["Principal"]["AWS"] == ["arn:aws:iam::123456789012:role/ci"]
-    assert statement["Action"] == "secretsmanager:GetSecretValue"
+    policies = preview.of_type("aws:secretsmanager/secretPolicy:SecretPolicy")
+    assert len(policies) == 2, "the stack's readers may read every user's secret"
+    for p in policies:
+        (statement,) = json.loads(p.inputs["policy"])["Statement"]
+        assert statement["Principal"]["AWS"] == ["arn:aws:iam::123456789012:role/ci"]
+        assert statement["Action"] == "secretsmanager:GetSecretValue"
     assert not render("heavy").of_type("aws:secretsmanager/secretPolicy:SecretPolicy"), "none without readers"
+
+
+def test_a_users_secret_readers_read_that_users_secret_alone():
+    ci_role, release_role = "arn:aws:iam::123456789012:role/ci", "arn:aws:iam::123456789012:role/release"
+    users = [{"name": "ci", "actions": ["download", "list"], "secretReaders": [ci_role]},
+             {"name": "release", "actions": ["download", "list", "update"], "secretReaders": [release_role]}]
+    preview = render("heavy", users=users)
+    secrets = {s.id: s.name for s in preview.of_type("aws:secretsmanager/secret:Secret")}
+    readers = {secrets[p.inputs["secretArn"]]: json.loads(p.inputs["policy"])["Statement"][0]["Principal"]["AWS"]
+               for p in preview.of_type("aws:secretsmanager/secretPolicy:SecretPolicy")}
+    assert readers == {"pypiserver-ci-credentials": [ci_role], "pypiserver-release-credentials": [release_role]}
+    out = preview.outputs
+    assert set(out["userSecretArns"]) == {"ci", "release"}
+    assert out["userSecretReaders"]["ci"][1:] == [ci_role], "the execution role, then the user's readers"
 
 
 def test_secret_readers_must_be_iam_principals():
@@ -195,3 +211,34 @@ def test_user_data_enables_task_roles():
     import base64
     user_data = render("heavy").one("aws:ec2/launchTemplate:LaunchTemplate").inputs["userData"]
     assert "ECS_ENABLE_TASK_IAM_ROLE=true" in base64.b64decode(user_data).decode()
+
+
+# -- Access logs: "Regions available as of August 2022 or later" grant the
+# logdelivery.elasticloadbalancing.amazonaws.com service principal; older regions the
+# Elastic Load Balancing account of the region (ELB user guide, "Enable access logs for your
+# Application Load Balancer"); SSE-S3 is the only encryption ALB log delivery supports.
+
+def test_access_log_bucket_is_private_encrypted_expiring_and_admits_log_delivery():
+    preview = render("heavy", accessLogRetentionDays=30)
+    bucket = preview.one("aws:s3/bucket:Bucket")
+    alb = preview.one("aws:lb/loadBalancer:LoadBalancer").inputs
+    assert alb["accessLogs"] == {"enabled": True, "bucket": bucket.outputs["bucket"], "prefix": "alb"}
+    sse = preview.one("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration")
+    assert sse.inputs["rules"] == [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}}], "SSE-S3 only"
+    block = preview.one("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock").inputs
+    assert all(block[k] for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"))
+    (rule,) = preview.one("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration").inputs["rules"]
+    assert rule["expiration"]["days"] == 30 and rule["status"] == "Enabled"
+    policy = json.loads(preview.one("aws:s3/bucketPolicy:BucketPolicy").inputs["policy"])
+    write = next(s for s in policy["Statement"] if s["Effect"] == "Allow")
+    # us-east-1 is older than August 2022: its ELB account (AWS's table) writes the logs.
+    assert write["Principal"] == {"AWS": "arn:aws:iam::127311923021:root"} and write["Action"] == "s3:PutObject"
+    assert write["Resource"] == f"{bucket.outputs['arn']}/alb/AWSLogs/123456789012/*"
+
+
+def test_access_log_writer_in_a_region_launched_after_august_2022():
+    from components.edge import access_log_bucket_policy
+    policy = access_log_bucket_policy("arn:aws:s3:::b", "123456789012", "eu-central-2")  # Zurich, Nov 2022
+    assert policy["Statement"][0]["Principal"] == {"Service": "logdelivery.elasticloadbalancing.amazonaws.com"}
+    older = access_log_bucket_policy("arn:aws:s3:::b", "123456789012", "eu-west-1")
+    assert older["Statement"][0]["Principal"] == {"AWS": "arn:aws:iam::156460612806:root"}

@@ -34,7 +34,8 @@ def test_pack_lists_every_policy_with_its_default_level(pack):
         "alb-https-only": "advisory", "efs-backup-enabled": "mandatory", "ecs-deployment-circuit-breaker": "mandatory",
         "health-check-not-root": "mandatory", "required-alarms": "mandatory",
         "instances-have-egress": "mandatory", "alarm-topic-deliverable": "mandatory",
-        "internet-facing-https": "mandatory",
+        "internet-facing-https": "mandatory", "secret-readers-named": "mandatory",
+        "alb-access-logs": "advisory",
     }
 
 
@@ -109,6 +110,11 @@ CASES = [
     ("internet-facing-https", "mandatory", "pypiserver-http",
      lambda s: rendered(loadBalancerScheme="internet-facing", allowedCidrs=["10.0.0.0/8"], allowPlainHttp=True),
      None),
+    ("secret-readers-named", "mandatory", "pypiserver-credentials-readers",
+     lambda s: mutate(rendered(secretReaders=["arn:aws:iam::123456789012:role/ci"]),
+                      "pypiserver-credentials-readers", "blockPublicPolicy", False), None),
+    ("alb-access-logs", "advisory", "pypiserver-alb",
+     lambda s: mutate(s, "pypiserver-alb", "accessLogs.enabled", False), None),
 ]
 
 

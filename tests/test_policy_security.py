@@ -1,5 +1,7 @@
 """policy/policies/security.py, in-process: the happy-path stack complies; each mutation breaks one rule."""
 
+import json
+
 import pytest
 
 from offline.engine import RenderedResource
@@ -7,7 +9,7 @@ from policy_fixtures import (DELETE, analyze, happy_stack, https_listener, mutat
                              urn)
 
 MANDATORY = ["efs-encrypted", "efs-transit-encryption", "launch-template-imdsv2", "no-public-ip", "no-open-ingress",
-             "alb-modern-tls"]
+             "alb-modern-tls", "secret-readers-named"]
 
 
 @pytest.mark.parametrize("policy", MANDATORY)
@@ -152,3 +154,71 @@ def test_http_redirect_to_https_passes(analyze):
     stack = mutate(happy_stack(), "pypiserver-http", "defaultActions",
                    [{"type": "redirect", "redirect": {"protocol": "HTTPS", "port": "443", "statusCode": "HTTP_301"}}])
     assert named(analyze(stack), "alb-https-only") == []
+
+
+# --- secret-readers-named ----------------------------------------------------------------
+
+READER_ROLE = "arn:aws:iam::123456789012:role/ci"
+
+
+def secret_stack():
+    from conftest import render
+    return render("heavy", secretReaders=[READER_ROLE]).resources
+
+
+def reading(principal, action="secretsmanager:GetSecretValue") -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": principal, "Action": action, "Resource": "*"}]})
+
+
+def test_rendered_secrets_comply(analyze):
+    stack = secret_stack()
+    assert len([r for r in stack if r.type.endswith("SecretPolicy")]) == 2
+    assert named(analyze(stack), "secret-readers-named") == []
+
+
+@pytest.mark.parametrize("principal,action,words", [
+    ("*", "secretsmanager:GetSecretValue", "remove wildcard"),
+    ({"AWS": "*"}, "secretsmanager:GetSecretValue", "remove wildcard"),
+    ({"AWS": [READER_ROLE], "Service": "ec2.amazonaws.com"}, "secretsmanager:GetSecretValue", "remove wildcard"),
+    ({"AWS": [READER_ROLE]}, ["secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue"], "lower it to"),
+    ({"AWS": [READER_ROLE]}, "secretsmanager:*", "lower it to"),
+])
+def test_secret_policy_opening_the_secret_rejected(analyze, principal, action, words):
+    stack = mutate(secret_stack(), "pypiserver-reader-credentials-readers", "policy", reading(principal, action))
+    v = only(analyze(stack), "secret-readers-named")
+    assert (v.level, v.resource) == ("mandatory", "pypiserver-reader-credentials-readers") and words in v.message
+
+
+def test_secret_policy_without_public_block_rejected(analyze):
+    stack = mutate(secret_stack(), "pypiserver-credentials-readers", "blockPublicPolicy", False)
+    v = only(analyze(stack), "secret-readers-named")
+    assert v.resource == "pypiserver-credentials-readers" and "blockPublicPolicy" in v.message
+
+
+def test_role_reading_every_secret_rejected(analyze):
+    everything = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": "*"}]})
+    stack = mutate(secret_stack(), "pypiserver-execution-read-credentials", "policy", everything)
+    v = only(analyze(stack), "secret-readers-named")
+    assert v.resource == "pypiserver-execution-read-credentials" and "every secret" in v.message
+
+
+# --- alb-access-logs ---------------------------------------------------------------------
+
+def test_rendered_load_balancer_logs_and_happy_stack_complies(analyze):
+    assert named(analyze(secret_stack()), "alb-access-logs") == []
+    assert named(analyze(happy_stack()), "alb-access-logs") == []
+
+
+@pytest.mark.parametrize("path,value", [("accessLogs.enabled", False), ("accessLogs", DELETE)])
+def test_load_balancer_without_access_logs_is_advised(analyze, path, value):
+    v = only(analyze(mutate(happy_stack(), "pypiserver-alb", path, value)), "alb-access-logs")
+    assert (v.level, v.resource) == ("advisory", "pypiserver-alb") and "pypiserver:accessLogs" in v.message
+
+
+def test_access_logs_false_renders_no_bucket_and_the_policy_says_so(analyze):
+    from conftest import render
+    stack = render("heavy", accessLogs=False).resources
+    assert not [r for r in stack if r.type.startswith("aws:s3/")]
+    assert only(analyze(stack), "alb-access-logs").level == "advisory"

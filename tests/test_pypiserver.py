@@ -30,10 +30,16 @@ EXPECTED_INVENTORY = {
     "aws:ecs/capacityProvider:CapacityProvider": 1, "aws:ecs/clusterCapacityProviders:ClusterCapacityProviders": 1,
     EFS: 1, "aws:efs/mountTarget:MountTarget": 2, "aws:efs/accessPoint:AccessPoint": 1,
     "aws:efs/fileSystemPolicy:FileSystemPolicy": 1, "aws:backup/vault:Vault": 1, "aws:backup/plan:Plan": 1,
-    "aws:backup/selection:Selection": 1, "random:index/randomPassword:RandomPassword": 1,
-    "aws:secretsmanager/secret:Secret": 1, "aws:secretsmanager/secretVersion:SecretVersion": 1,
+    # One secret and one token per default user (a reader and a publisher).
+    "aws:backup/selection:Selection": 1, "random:index/randomPassword:RandomPassword": 2,
+    "aws:secretsmanager/secret:Secret": 2, "aws:secretsmanager/secretVersion:SecretVersion": 2,
+    "aws:cloudwatch/logMetricFilter:LogMetricFilter": 1,
+    # Load balancer access logs: a private, encrypted bucket that expires them.
+    "aws:s3/bucket:Bucket": 1, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": 1,
+    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": 1,
+    "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": 1, "aws:s3/bucketPolicy:BucketPolicy": 1,
     "aws:cloudwatch/logGroup:LogGroup": 1, TASK: 1, SERVICE: 1, TARGET: 1, "aws:appautoscaling/policy:Policy": 1,
-    ALB: 1, TG: 1, "aws:lb/listener:Listener": 1, "aws:sns/topic:Topic": 1, ALARM: 6,
+    ALB: 1, TG: 1, "aws:lb/listener:Listener": 1, "aws:sns/topic:Topic": 1, ALARM: 7,
     "aws:sns/topicPolicy:TopicPolicy": 1, "aws:kms/key:Key": 1,
     # The network the component builds: 2 AZs, one NAT gateway, an S3 gateway endpoint.
     "aws:ec2/vpc:Vpc": 1, "aws:ec2/subnet:Subnet": 4, "aws:ec2/internetGateway:InternetGateway": 1,
@@ -198,10 +204,11 @@ def test_health_checks_use_the_health_endpoint_never_root():
 
 def test_password_never_appears_in_the_task_definition():
     preview = render("heavy")
-    password = preview.one("random:index/randomPassword:RandomPassword").outputs["result"]
-    assert password not in preview.one(TASK).inputs["containerDefinitions"]
-    assert all(s["valueFrom"].startswith(preview.one("aws:secretsmanager/secret:Secret").id)
-               for c in containers(preview) for s in c.get("secrets", []))
+    passwords = [p.outputs["result"] for p in preview.of_type("random:index/randomPassword:RandomPassword")]
+    assert len(passwords) == 2 and not any(p in preview.one(TASK).inputs["containerDefinitions"] for p in passwords)
+    secret_ids = {s.id for s in preview.of_type("aws:secretsmanager/secret:Secret")}
+    referenced = {s["valueFrom"].rsplit(":", 3)[0] for c in containers(preview) for s in c.get("secrets", [])}
+    assert referenced == secret_ids, "each user's secret is referenced, and nothing else"
 
 
 def test_target_group_has_no_stickiness_and_a_short_deregistration_delay():

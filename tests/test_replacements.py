@@ -37,7 +37,7 @@ def test_other_properties_update_in_place(type_, path):
 
 
 def test_types_outside_the_table_are_not_replaced():
-    assert not forces_replacement("aws:s3/bucket:Bucket", "bucket"), "unknown types default to in-place"
+    assert not forces_replacement("aws:sqs/queue:Queue", "name"), "unknown types default to in-place"
 
 
 def test_every_rule_names_its_source():

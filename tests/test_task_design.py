@@ -22,6 +22,10 @@ from tools.local_task import nginx_binary
 PASSWORD = "Zq3xT9mR2vL8kP4wN6yB1cH5"  # 24 alphanumerics, like the component's RandomPassword
 
 
+READER_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:pypiserver-ci-AbCdEf"
+PUBLISHER_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:pypiserver-release-GhIjKl"
+
+
 def spec(**changes) -> td.TaskSpec:
     base = td.TaskSpec(
         pypiserver_image="pypiserver/pypiserver:v2.4.2",
@@ -35,7 +39,8 @@ def spec(**changes) -> td.TaskSpec:
         front_enabled=True,
         log_group="/ecs/pypiserver",
         region="us-east-1",
-        credentials_secret_arn="arn:aws:secretsmanager:us-east-1:123456789012:secret:pypiserver-AbCdEf",
+        users=(td.TaskUser("ci", ("download", "list"), READER_ARN),
+               td.TaskUser("release", ("download", "list", "update"), PUBLISHER_ARN)),
     )
     return replace(base, **changes)
 
@@ -142,7 +147,7 @@ def test_entry_command_writes_each_module_where_gunicorn_finds_it(tmp_path):
     env = {e["name"]: e["value"] for e in container["environment"]}
     script = container["command"][0].replace(td.DATA_DIR, str(tmp_path))
     script = script[:script.index("exec /entrypoint.sh")] + "true"
-    result = subprocess.run(["/bin/sh", "-c", script], env={**env, "PYPISERVER_HTPASSWD": "x:y"},
+    result = subprocess.run(["/bin/sh", "-c", script], env={**env, "PYPISERVER_HTPASSWD_0": "x:y", "PYPISERVER_HTPASSWD_1": "z:w"},
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     for path, content in td.runtime_files(s).items():
@@ -235,12 +240,39 @@ def test_pypiserver_container_receives_the_rendered_gunicorn_config():
         "written where the image's gunicorn looks (/data/gunicorn.conf.py)"
 
 
-def test_secrets_reference_keys_of_the_credentials_document():
+def test_secrets_reference_keys_of_each_users_document():
     doc = td.credentials_document("pypi", PASSWORD)
+    seen = set()
     for c in td.container_definitions(spec()):
         for secret in c.get("secrets", []):
             arn, key, stage, version = secret["valueFrom"].rsplit(":", 3)
-            assert arn == spec().credentials_secret_arn and key in doc, f"{secret} must name a document key"
+            assert key in doc and key.endswith("_htpasswd") and (stage, version) == ("", ""), secret
+            seen.add((c["name"], arn))
+    # Behind the front, pypiserver gets every user too (a reader then gets 403 from the index).
+    assert seen == {(n, a) for n in ("nginx", "pypiserver") for a in (READER_ARN, PUBLISHER_ARN)}
+
+
+def test_nginx_entry_command_composes_one_file_per_action_from_the_users_allowed_it(tmp_path):
+    container = by_name(td.container_definitions(spec()))["nginx"]
+    env = {e["name"]: e["value"] for e in container["environment"]}
+    env.update({s["name"]: ("ci:H1" if s["valueFrom"].startswith(READER_ARN) else "release:H2\nrelease+r1:H3")
+                for s in container["secrets"]})
+    script = container["command"][0].replace("/etc/nginx/", f"{tmp_path}/")
+    script = script[:script.index("exec nginx")] + "true"
+    result = subprocess.run(["/bin/sh", "-c", script], env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    files = {a: (tmp_path / f"htpasswd-{a}").read_text().split() for a in ("download", "list", "update")}
+    everyone = ["ci:H1", "release:H2", "release+r1:H3"]
+    assert files == {"download": everyone, "list": everyone, "update": everyone}
+    only_release = spec(users=(td.TaskUser("ci", ("list",), READER_ARN),
+                               td.TaskUser("release", ("download", "update"), PUBLISHER_ARN)))
+    assert td.htpasswd_files(only_release) == {"download": ("release",), "list": ("ci",), "update": ("ci", "release")}
+
+
+def test_front_off_lets_in_only_users_allowed_every_authenticated_action():
+    assert td.pypiserver_users(spec(front_enabled=False)) == ("release",), "pypiserver alone cannot tell actions apart"
+    assert td.pypiserver_users(spec(front_enabled=False, authenticate=("update",))) == ("release",)
+    assert td.pypiserver_users(spec()) == ("ci", "release")
 
 
 def test_rendering_is_deterministic():

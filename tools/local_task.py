@@ -42,10 +42,13 @@ class LocalRunError(Exception):
     """A local run that cannot start. str() is one line for the user."""
 
 
-def generate_credentials(username: str = USERNAME) -> dict[str, str]:
+def generate_password() -> str:
     alphabet = string.ascii_letters + string.digits
-    password = "".join(secrets.choice(alphabet) for _ in range(PASSWORD_LENGTH))
-    return td.credentials_document(username, password)
+    return "".join(secrets.choice(alphabet) for _ in range(PASSWORD_LENGTH))
+
+
+def generate_credentials(username: str = USERNAME) -> dict[str, str]:
+    return td.credentials_document(username, generate_password())
 
 
 def free_port() -> int:
@@ -101,13 +104,24 @@ class LocalTask:
     port: int  # what clients use (nginx when the front is on, pypiserver otherwise)
     backend_port: int | None = None  # pypiserver behind nginx; picked when None
     cpus: frozenset[int] | None = None  # pin both processes to these CPUs (a smaller machine)
-    credentials: dict[str, str] = field(default_factory=generate_credentials)
+    credentials: dict[str, str] = field(default_factory=generate_credentials)  # a publisher's document
+    # Every user's document, by name (the spec's users; generated when missing). A document may
+    # carry lines for several tokens (a rotation in progress), like the user's secret.
+    users: dict[str, dict[str, str]] = field(default_factory=dict)
     _pypiserver: subprocess.Popen | None = field(default=None, init=False, repr=False)
     _nginx: subprocess.Popen | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         # pypiserver runs in its own folder: relative paths would point elsewhere.
         self.workdir, self.packages_dir = Path(self.workdir).resolve(), Path(self.packages_dir).resolve()
+        if self.spec.users and self.credentials["user"] not in {u.name for u in self.spec.users}:
+            # The given (or default) publisher is not one of the spec's users: take its first
+            # publisher, the user the tests and `make serve` act as.
+            publisher = next(u.name for u in self.spec.users if u.publishes)
+            self.credentials = self.users.get(publisher) or generate_credentials(publisher)
+        self.users = {self.credentials["user"]: self.credentials, **self.users}
+        for user in self.spec.users:
+            self.users.setdefault(user.name, generate_credentials(user.name))
 
     # -- layout -----------------------------------------------------------------------
 
@@ -149,6 +163,7 @@ class LocalTask:
             state_dir=str(self.nginx_dir / "state"),
             error_log=str(self.nginx_dir / "error.log"),
             access_log=str(self.nginx_dir / "access.log"),
+            audit_log=str(self.nginx_dir / "audit.log"),
         )
 
     def nginx_config(self) -> str:
@@ -168,11 +183,41 @@ class LocalTask:
             target = self.data_dir / path
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(content)
-        (self.data_dir / ".htpasswd").write_text(self.credentials["pypiserver_htpasswd"] + "\n")
         if self.spec.front_enabled:
             (self.nginx_dir / "state").mkdir(parents=True, exist_ok=True)
             (self.nginx_dir / "nginx.conf").write_text(self.nginx_config())
-            (self.nginx_dir / "htpasswd").write_text(self.credentials["nginx_htpasswd"] + "\n")
+        self.write_htpasswd_files()
+
+    def htpasswd_files(self) -> dict[Path, str]:
+        """The files the entry commands compose from the users' secrets, with their content."""
+        def lines(key: str, names) -> str:
+            return "".join(self.users[n][key] + "\n" for n in names)
+
+        files = {self.data_dir / ".htpasswd": lines("pypiserver_htpasswd", td.pypiserver_users(self.spec))}
+        if self.spec.front_enabled:
+            for action, names in td.htpasswd_files(self.spec).items():
+                files[Path(td.htpasswd_path(self.layout, action))] = lines("nginx_htpasswd", names)
+        return files
+
+    def write_htpasswd_files(self) -> None:
+        # Atomically (a new file renamed over the old): nginx and pypiserver read these files
+        # while requests run, and must never see one half-written.
+        for path, content in self.htpasswd_files().items():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(path.name + ".new")
+            tmp.write_text(content)
+            os.replace(tmp, path)
+
+    def set_user(self, document: dict[str, str]) -> None:
+        """Replace one user's document while the task runs, as a new task definition revision
+        would (its tokens: the document's lines). nginx reads its htpasswd file on every
+        request and pypiserver reloads its own when it changes, so no restart is needed."""
+        if document["user"] not in self.users:
+            raise LocalRunError(f"user {document['user']!r} is not one of this task's users")
+        self.users[document["user"]] = document
+        if document["user"] == self.credentials["user"]:
+            self.credentials = document
+        self.write_htpasswd_files()
 
     def start(self, timeout: float = 30) -> LocalTask:
         ports = [self.port] + ([self.layout.pypiserver_port] if self.spec.front_enabled else [])
@@ -269,6 +314,17 @@ class LocalTask:
             time.sleep(0.05)
         time.sleep(0.1)  # every worker has flushed
         return path.read_text().splitlines() if path.exists() else []
+
+    def audit_lines(self) -> list[dict]:
+        """The audit trail so far: nginx's failed-login lines and the index's lines (in the
+        container both go to the log group; here, to their files)."""
+        found = []
+        for path in (self.nginx_dir / "audit.log", self.workdir / "pypiserver.log"):
+            if path.exists():
+                for text in path.read_text(errors="replace").splitlines():
+                    if text.startswith('{"audit"'):
+                        found.append(json.loads(text))
+        return found
 
     def cpu_seconds(self) -> dict[str, float]:
         """CPU time used so far by each process group (master + workers), from /proc."""

@@ -11,8 +11,8 @@ from components.task.design import (FRONT_CONTAINER, FRONT_CPU_UNITS, FRONT_MEMO
                                     TaskSpec, layout_for)
 from components.task.nginx import nginx_config, nginx_entry_command
 from components.task.pypiserver_process import (file_variable, gunicorn_config, pypiserver_authenticate,
-                                                pypiserver_entry_command, runtime_environment, runtime_files,
-                                                shipped_value)
+                                                pypiserver_entry_command, pypiserver_users, runtime_environment,
+                                                runtime_files, shipped_value)
 
 
 def _log_configuration(spec: TaskSpec, container: str) -> dict:
@@ -26,9 +26,15 @@ def _log_configuration(spec: TaskSpec, container: str) -> dict:
     }
 
 
-def _secret(spec: TaskSpec, env_name: str, json_key: str) -> dict:
-    # ECS resolves one JSON key of the secret: <arn>:<json-key>:<version-stage>:<version-id>
-    return {"name": env_name, "valueFrom": f"{spec.credentials_secret_arn}:{json_key}::"}
+def _user_secrets(spec: TaskSpec, prefix: str, json_key: str, users: Sequence[str]) -> list[dict]:
+    # ECS resolves one JSON key of a user's secret, at task start: "arn:aws:secretsmanager:
+    # region:aws_account_id:secret:secret-name:json-key:version-stage:version-id" (Amazon ECS
+    # developer guide, "Pass Secrets Manager secrets through Amazon ECS environment
+    # variables"). Pinned to a version id, so each new version is a new revision.
+    by_name = {u.name: u for u in spec.users}
+    return [{"name": spec.user_variable(prefix, name),
+             "valueFrom": f"{by_name[name].secret_arn}:{json_key}::{by_name[name].secret_version}"}
+            for name in users]
 
 
 def _health_check(command: Sequence[str]) -> dict:
@@ -61,7 +67,8 @@ def _pypiserver_container(spec: TaskSpec) -> dict:
         "logConfiguration": _log_configuration(spec, PYPISERVER_CONTAINER),
     }
     if pypiserver_authenticate(spec):
-        container["secrets"] = [_secret(spec, "PYPISERVER_HTPASSWD", "pypiserver_htpasswd")]
+        container["secrets"] = _user_secrets(spec, "PYPISERVER_HTPASSWD", "pypiserver_htpasswd",
+                                             pypiserver_users(spec))
     if not spec.front_enabled:
         container["portMappings"] = [{"containerPort": SERVICE_PORT, "hostPort": 0, "protocol": "tcp"}]
     return container
@@ -76,9 +83,9 @@ def _front_container(spec: TaskSpec) -> dict:
         "memory": FRONT_MEMORY_MIB,
         "memoryReservation": FRONT_MEMORY_RESERVATION_MIB,
         "entryPoint": ["/bin/sh", "-c"],
-        "command": [nginx_entry_command()],
+        "command": [nginx_entry_command(spec)],
         "environment": [{"name": "NGINX_CONF", "value": nginx_config(spec)}],
-        "secrets": [_secret(spec, "NGINX_HTPASSWD", "nginx_htpasswd")],
+        "secrets": _user_secrets(spec, "NGINX_HTPASSWD", "nginx_htpasswd", [u.name for u in spec.users]),
         "portMappings": [{"containerPort": SERVICE_PORT, "hostPort": 0, "protocol": "tcp"}],
         "links": [PYPISERVER_CONTAINER],
         "dependsOn": [{"containerName": PYPISERVER_CONTAINER, "condition": "START"}],

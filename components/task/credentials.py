@@ -1,5 +1,5 @@
-"""The credentials document (Secrets Manager) and its two htpasswd lines: a fast salted hash
-for nginx, bcrypt for pypiserver."""
+"""The credentials document (Secrets Manager, one per user) and its htpasswd lines: a fast
+salted hash for nginx, bcrypt for pypiserver."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import hmac
 import bcrypt
 
 from components.task.design import BCRYPT_COST, MIN_PASSWORD_LENGTH
+from components.task.pypi_index.audit import ROTATION_MARK
 
 
 _BCRYPT_ALPHABET = "./ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
@@ -54,11 +55,40 @@ def htpasswd_line(username: str, password_hash: str) -> str:
     return f"{username}:{password_hash}"
 
 
-def credentials_document(username: str, password: str) -> dict[str, str]:
-    """What Secrets Manager stores: the credentials and the two rendered htpasswd lines.
+# The keys of a user's secret (the document below); the task definition references the two
+# htpasswd keys, one JSON key each (ECS `valueFrom` = <secret-arn>:<json-key>::).
+SECRET_KEYS = ("username", "password", "user", "rotation", "nginx_htpasswd", "pypiserver_htpasswd")
 
-    Deterministic for a given (username, password), so two renders are identical.
-    """
+
+def login_name(user: str, generation: int) -> str:
+    """The username a token of `generation` logs in with: the user's name, then `name+rN`.
+
+    A token is a (username, password) pair, and each generation has its own username because
+    an htpasswd file holds one hash per username (nginx and passlib use one and ignore the
+    rest): two generations valid at once need two usernames. Clients read both from the
+    secret. Generation 0 keeps the bare name, so a user never rotated logs in as before."""
+    return user if generation == 0 else f"{user}{ROTATION_MARK}{generation}"
+
+
+def user_document(user: str, tokens: list[tuple[int, str]]) -> dict:
+    """What a user's secret stores: the current token (the last of `tokens`, (generation,
+    password) pairs, oldest first) and the htpasswd lines of every valid token, one line
+    each, newline-separated. Deterministic for given arguments, so two renders are identical."""
+    if not tokens:
+        raise ValueError(f"user {user!r}: needs at least one token")
+    lines = [_one_token(login_name(user, g), p) for g, p in tokens]
+    generation, password = tokens[-1]
+    return {"username": login_name(user, generation), "password": password, "user": user, "rotation": generation,
+            "nginx_htpasswd": "\n".join(x["nginx_htpasswd"] for x in lines),
+            "pypiserver_htpasswd": "\n".join(x["pypiserver_htpasswd"] for x in lines)}
+
+
+def credentials_document(username: str, password: str) -> dict:
+    """The document of a user with one token of generation 0."""
+    return user_document(username, [(0, password)])
+
+
+def _one_token(username: str, password: str) -> dict[str, str]:
     if not username or ":" in username or any(c.isspace() for c in username):
         raise ValueError(f"username {username!r}: must be non-empty, without ':' or whitespace")
     if len(password) < MIN_PASSWORD_LENGTH or not password.isascii() or not password.isalnum():

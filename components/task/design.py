@@ -64,6 +64,22 @@ Action = str  # "download" | "list" | "update"
 
 
 @dataclass(frozen=True)
+class TaskUser:
+    """A user as the task sees it: its name, its actions and the ARN of its secret."""
+
+    name: str
+    actions: tuple[Action, ...]
+    secret_arn: str = ""
+    # The secret's version the task reads: a new version (a rotation step) is a new task
+    # definition revision, which ECS rolls out; without it running tasks keep the old lines.
+    secret_version: str = ""
+
+    @property
+    def publishes(self) -> bool:
+        return "update" in self.actions
+
+
+@dataclass(frozen=True)
 class TaskSpec:
     """What the component knows about the task; everything else is derived here."""
 
@@ -78,11 +94,24 @@ class TaskSpec:
     front_enabled: bool
     log_group: str
     region: str
-    credentials_secret_arn: str
+    users: tuple[TaskUser, ...]
 
     def __post_init__(self) -> None:
         # Accept lists from the config model; keep the spec hashable and deterministic.
         object.__setattr__(self, "authenticate", tuple(self.authenticate))
+        object.__setattr__(self, "users", tuple(self.users))
+
+    def users_for(self, action: Action) -> tuple[TaskUser, ...]:
+        return tuple(u for u in self.users if action in u.actions)
+
+    def user_variable(self, prefix: str, user: str) -> str:
+        """The environment variable carrying one user's htpasswd lines (by position: a user
+        name may hold characters a variable name cannot)."""
+        return f"{prefix}_{[u.name for u in self.users].index(user)}"
+
+    @property
+    def publishers(self) -> tuple[str, ...]:
+        return tuple(u.name for u in self.users if u.publishes)
 
 
 @dataclass(frozen=True)
@@ -102,6 +131,8 @@ class Layout:
     state_dir: str = "/var/cache/nginx"  # request-body temp files
     error_log: str = "stderr"
     access_log: str = "/dev/stdout"
+    # Failed logins, one JSON line each (awslogs sends the container's output to the log group).
+    audit_log: str = "/dev/stdout"
     worker_processes: str = "auto"
 
 

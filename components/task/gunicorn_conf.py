@@ -23,4 +23,5 @@ def post_worker_init(worker):
     # own backend wiring and (in one of them) the scanner thread.
     from pypi_index.server import install
 
-    install(worker, os.environ["PYPI_INDEX_SCANNER_LOCK"], float(os.environ["PYPI_INDEX_SCAN_SECONDS"]))
+    install(worker, os.environ["PYPI_INDEX_SCANNER_LOCK"], float(os.environ["PYPI_INDEX_SCAN_SECONDS"]),
+            os.environ["PYPI_INDEX_PUBLISHERS"])

@@ -3,13 +3,51 @@
 from __future__ import annotations
 
 from components.task.design import (FRONTED_CONTAINER_LAYOUT, HEALTH_PATH, MAX_UPLOAD_MIB, NGINX_CONF_PATH,
-                                    NGINX_HTPASSWD_PATH, UPLOAD_TIMEOUT_SECONDS, Layout, TaskSpec)
+                                    UPLOAD_TIMEOUT_SECONDS, Layout, TaskSpec)
 
 
-def _auth(realm: str | None, layout: Layout) -> str:
+def htpasswd_path(layout: Layout, action: str) -> str:
+    """nginx's file for one action: the users allowed it (`update`: every user, so that a
+    known user who may not publish reaches the index, which answers 403, not 401)."""
+    return f"{layout.nginx_htpasswd}-{action}"
+
+
+def htpasswd_files(spec: TaskSpec) -> dict[str, tuple[str, ...]]:
+    """action -> names of the users whose lines its file holds."""
+    return {"download": tuple(u.name for u in spec.users_for("download")),
+            "list": tuple(u.name for u in spec.users_for("list")),
+            "update": tuple(u.name for u in spec.users)}
+
+
+def _auth(realm: str | None, layout: Layout, action: str) -> str:
     if realm is None:
         return "auth_basic off;"
-    return f'auth_basic "{realm}";\n            auth_basic_user_file {layout.nginx_htpasswd};'
+    return f'auth_basic "{realm}";\n            auth_basic_user_file {htpasswd_path(layout, action)};'
+
+
+# The audit line of a failed login: a 401 to a request that carried credentials (clients such
+# as pip first ask without any and expect the 401 challenge: that is no failed login). Same
+# fields as the index's audit lines (components/task/pypi_index/audit.py); the Authorization
+# header itself is never logged.
+_AUDIT_LOG = r"""    map "$status:$http_authorization" $failed_login {
+        default 0;
+        "~^401:." 1;
+    }
+    # The client: the last X-Forwarded-For entry, the one the load balancer appended (what a
+    # client sends itself comes before it); without a load balancer, the peer.
+    map $http_x_forwarded_for $audit_client {
+        default $remote_addr;
+        "~(?<last>[^,\s]+)\s*$" $last;
+    }
+    map $uri $audit_action {
+        default other;
+        "~^/simple/" list;
+        "~^/packages/" download;
+        "/" update;
+    }
+    log_format audit escape=json '{"audit":"pypi-index","time":"$time_iso8601","user":"$remote_user",'
+        '"action":"$audit_action","project":"","filename":"","sha256":"","size":0,'
+        '"client":"$audit_client","status":$status,"result":"failed-login"}';"""
 
 
 # PEP 691 content negotiation, in nginx's map: JSON when the client names the JSON type
@@ -26,6 +64,7 @@ def nginx_config(spec: TaskSpec, layout: Layout | None = None) -> str:
     """The whole nginx.conf for the front (the image's default config is replaced)."""
     layout = layout or FRONTED_CONTAINER_LAYOUT
     realm = "pypiserver"
+    audit_log = f"access_log {layout.audit_log} audit if=$failed_login;" if layout.audit_log else ""
     download = realm if "download" in spec.authenticate else None
     listing = realm if "list" in spec.authenticate else None
     update = realm if "update" in spec.authenticate else None
@@ -59,6 +98,8 @@ http {{
     }}
     log_format main '$remote_addr "$request" $status $body_bytes_sent $request_time';
     {access_log}
+{_AUDIT_LOG}
+    {audit_log}
     server_tokens off;
     sendfile on;
     tcp_nopush on;
@@ -94,7 +135,7 @@ http {{
 
         # Pages, written by the index at each change: .index/simple/<project>/index.html|json.
         location ^~ /simple/ {{
-            {_auth(listing, layout)}
+            {_auth(listing, layout, 'list')}
             root {packages}/.index;
             index index.$simple_format;
             types {{
@@ -113,7 +154,7 @@ http {{
 {fallback}
         # Package files straight from the volume, always as downloads.
         location ^~ /packages/ {{
-            {_auth(download, layout)}
+            {_auth(download, layout, 'download')}
             alias {packages}/;
             add_header X-Content-Type-Options nosniff always;
             location ~ /\\. {{
@@ -139,7 +180,7 @@ http {{
         }}
 
         location @update {{
-            {_auth(update, layout)}
+            {_auth(update, layout, 'update')}
             proxy_pass http://pypiserver;
             proxy_http_version 1.1;
             proxy_set_header Connection "";
@@ -167,11 +208,12 @@ http {{
 """
 
 
-def nginx_entry_command() -> str:
-    """Shell command for the stock nginx image: write the rendered config and the htpasswd
-    line (from the environment / the secret) where the config expects them, then exec nginx."""
-    return (
-        f'printf "%s" "$NGINX_CONF" > {NGINX_CONF_PATH} && '
-        f'printf "%s\\n" "$NGINX_HTPASSWD" > {NGINX_HTPASSWD_PATH} && '
-        "exec nginx"
-    )
+def nginx_entry_command(spec: TaskSpec) -> str:
+    """Shell command for the stock nginx image: write the rendered config and one htpasswd
+    file per action, composed from the users' lines (the users' secrets), then exec nginx."""
+    steps = [f'printf "%s" "$NGINX_CONF" > {NGINX_CONF_PATH}']
+    for action, users in htpasswd_files(spec).items():
+        target = htpasswd_path(FRONTED_CONTAINER_LAYOUT, action)
+        values = " ".join(f'"${spec.user_variable("NGINX_HTPASSWD", u)}"' for u in users)
+        steps.append(f'printf "%s\\n" {values} > {target}' if users else f": > {target}")
+    return " && ".join(steps) + " && exec nginx"

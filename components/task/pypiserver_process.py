@@ -20,6 +20,15 @@ def pypiserver_authenticate(spec: TaskSpec) -> tuple[Action, ...]:
     return tuple(a for a in ("download", "list", "update") if a in spec.authenticate)
 
 
+def pypiserver_users(spec: TaskSpec) -> tuple[str, ...]:
+    """Users in pypiserver's htpasswd file. Behind the front: every user (a known user who may
+    not publish then gets 403 from the index, not 401). Alone, pypiserver cannot tell actions
+    apart per user: only the users allowed every authenticated action get in."""
+    if spec.front_enabled:
+        return tuple(u.name for u in spec.users)
+    return tuple(u.name for u in spec.users if set(spec.authenticate) <= set(u.actions))
+
+
 def pypiserver_args(spec: TaskSpec, layout: Layout | None = None) -> list[str]:
     """Arguments to `pypi-server` (the stock image's entrypoint runs `pypi-server "$@"`)."""
     layout = layout or layout_for(spec)
@@ -77,7 +86,9 @@ def runtime_environment(spec: TaskSpec) -> dict[str, str]:
             "PYPI_INDEX_SCAN_SECONDS": str(INDEX_SCAN_SECONDS),
             # One scanner per task: the worker holding this task-local lock file (/tmp is the
             # container's own and writable by the image's unprivileged user).
-            "PYPI_INDEX_SCANNER_LOCK": SCANNER_LOCK_PATH}
+            "PYPI_INDEX_SCANNER_LOCK": SCANNER_LOCK_PATH,
+            # Who may upload, remove and yank (others with valid credentials get 403).
+            "PYPI_INDEX_PUBLISHERS": ",".join(spec.publishers)}
 
 
 def file_variable(path: str) -> str:
@@ -112,5 +123,8 @@ def pypiserver_entry_command(spec: TaskSpec) -> str:
         # base64 and gunzip: busybox's in the stock (Alpine) image.
         steps.append(f'printf "%s" "${file_variable(path)}" | base64 -d | gunzip > {DATA_DIR}/{path}')
     if pypiserver_authenticate(spec):
-        steps.append(f'printf "%s\\n" "$PYPISERVER_HTPASSWD" > {PYPISERVER_HTPASSWD_PATH}')
+        users = pypiserver_users(spec)
+        values = " ".join(f'"${spec.user_variable("PYPISERVER_HTPASSWD", u)}"' for u in users)
+        steps.append(f'printf "%s\\n" {values} > {PYPISERVER_HTPASSWD_PATH}' if users
+                     else f": > {PYPISERVER_HTPASSWD_PATH}")
     return " && ".join(steps) + " && exec /entrypoint.sh " + shlex.join(pypiserver_args(spec))

@@ -1,8 +1,11 @@
 """Security: encryption at rest and in transit, IMDSv2, no public addresses, no ingress open
-to the world except HTTP(S) on the load balancer, and modern TLS."""
+to the world except HTTP(S) on the load balancer, modern TLS, and credentials secrets that
+only named principals may read."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from typing import Any
 
 from pulumi_policy import (EnforcementLevel, PolicyResource, ReportViolation, ResourceValidationArgs,
@@ -260,5 +263,94 @@ alb_https_only = ResourceValidationPolicy(
             "https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-listeners.html"),
 )
 
+# --- secret-readers-named ---------------------------------------------------------------
+
+SECRET_POLICY = "aws:secretsmanager/secretPolicy:SecretPolicy"
+ROLE_POLICIES = ("aws:iam/rolePolicy:RolePolicy", "aws:iam/policy:Policy")
+READ_ACTION = "secretsmanager:GetSecretValue"
+
+
+def _policy_document(value: Any) -> Mapping:
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return {}
+    return mapping(value)
+
+
+def _listed(value: Any) -> list:
+    return value if isinstance(value, list) else [value] if value is not None else []
+
+
+def _secret_read_statements(document: Mapping) -> list[Mapping]:
+    found = []
+    for statement in _listed(document.get("Statement")):
+        statement = mapping(statement)
+        actions = [text(a) or "" for a in _listed(statement.get("Action"))]
+        if statement.get("Effect") == "Allow" and any(
+                a == "*" or a.lower() in ("secretsmanager:*", READ_ACTION.lower()) for a in actions):
+            found.append(statement)
+    return found
+
+
+def check_secret_readers(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if args.resource_type == SECRET_POLICY:
+        if not is_true(args.props.get("blockPublicPolicy")):
+            report("blockPublicPolicy is not true: set blockPublicPolicy=True, so Secrets Manager refuses a "
+                   "policy that opens the credentials to everyone.")
+        for statement in _secret_read_statements(_policy_document(args.props.get("policy"))):
+            principal = statement.get("Principal")
+            named = _listed(mapping(principal).get("AWS")) if isinstance(principal, Mapping) else []
+            if not named or any("*" in (text(p) or "*") for p in named) or set(mapping(principal)) - {"AWS"}:
+                report(f"the secret's policy lets {json.dumps(principal)} read it: remove wildcard and service "
+                       "principals; name the IAM roles that need the token (pypiserver:users[].secretReaders).")
+            actions = {text(a) for a in _listed(statement.get("Action"))}
+            if actions - {READ_ACTION}:
+                report(f"the secret's policy allows {sorted(a or '' for a in actions)}: lower it to "
+                       f"{READ_ACTION} alone (readers need the value, nothing else).")
+    elif args.resource_type in ROLE_POLICIES:
+        for statement in _secret_read_statements(_policy_document(args.props.get("policy"))):
+            resources = [text(r) or "" for r in _listed(statement.get("Resource"))]
+            if any(r == "*" or r.endswith(":secret:*") for r in resources):
+                report(f"a role may read every secret ({', '.join(resources)}): set Resource to the ARNs of the "
+                       "users' secrets it needs.")
+
+
+secret_readers_named = ResourceValidationPolicy(
+    name="secret-readers-named",
+    description="Only named IAM principals may read the credentials secrets (GetSecretValue on named secrets).",
+    enforcement_level=EnforcementLevel.MANDATORY,
+    validate=check_secret_readers,
+    **about("security", Severity.HIGH,
+            "Set blockPublicPolicy=True on each secret policy, name the IAM roles allowed to read each user's "
+            "secret (pypiserver:users[].secretReaders) instead of wildcards, and grant only "
+            "secretsmanager:GetSecretValue on the named secrets' ARNs.",
+            "https://docs.aws.amazon.com/secretsmanager/latest/userguide/auth-and-access_resource-policies.html"),
+)
+
+# --- alb-access-logs -----------------------------------------------------------------------
+
+
+def check_access_logs(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if args.resource_type not in LOAD_BALANCERS:
+        return
+    logs = mapping(args.props.get("accessLogs"))
+    if not is_true(logs.get("enabled")) or not text(logs.get("bucket")):
+        report("access logs are off: nothing records which client reached the index, when, and with what answer. "
+               "Set pypiserver:accessLogs to true (the default): the stack writes them to an encrypted bucket that "
+               "expires them.")
+
+
+alb_access_logs = ResourceValidationPolicy(
+    name="alb-access-logs",
+    description="The load balancer writes access logs to S3 (advisory by default).",
+    enforcement_level=EnforcementLevel.ADVISORY,
+    validate=check_access_logs,
+    **about("security", Severity.MEDIUM,
+            "Set pypiserver:accessLogs to true (the default), or accessLogs {enabled, bucket} on the load balancer.",
+            "https://docs.aws.amazon.com/elasticloadbalancing/latest/application/enable-access-logging.html"),
+)
+
 POLICIES = [efs_encrypted, efs_transit_encryption, launch_template_imdsv2, no_public_ip, no_open_ingress,
-            alb_modern_tls, alb_https_only]
+            alb_modern_tls, alb_https_only, secret_readers_named, alb_access_logs]

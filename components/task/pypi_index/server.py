@@ -5,7 +5,8 @@ replaced, behind its BackendProxy, by `IndexBackend`, so `:action=file_upload` a
 `remove_pkg` keep pypiserver's routing, form parsing and password check but store through
 the Store (atomic, first-wins, pages rewritten before the response). `:action=yank` and
 `:action=unyank` (PEP 592; not part of pypiserver) are answered by `YankMiddleware` after the
-same password check. Errors are one line of text, also carried in the status line, which is
+same password check. Every write needs a publisher: a user with valid credentials who is not
+one gets 403. Each write, and each refused one, leaves an audit line (audit.py). Errors are one line of text, also carried in the status line, which is
 what twine and uv print.
 """
 
@@ -19,7 +20,8 @@ import time
 
 from pypiserver.bottle_wrapper import bottle
 
-from .dist import Rejected
+from . import audit
+from .dist import Rejected, parse_filename
 from .scan import Scanner
 from .store import Release, Store
 
@@ -49,11 +51,13 @@ class IndexBackend:
     def add_package(self, filename: str, stream) -> None:
         body = self.store.receive(stream)
         try:
-            self.store.publish(filename, body)
+            record = self.store.publish(filename, body)
         except Rejected as err:
+            _audit("upload", "rejected", err.status, filename=filename, detail=str(err))
             raise _reject(err) from None
         finally:
             os.unlink(body)
+        _audit("upload", "ok", 200, filename=filename, sha256=record["sha256"], size=record["size"])
         log.info("published %s", filename)
 
     def find_version(self, name: str, version: str) -> list[Release]:
@@ -64,7 +68,28 @@ class IndexBackend:
 
     def remove_package(self, release: Release) -> None:
         self.store.remove(release)
+        _audit("delete", "ok", 200, project=release.project, filename=release.filename)
         log.info("removed %s", release.filename)
+
+
+def _audit(action: str, result: str, status: int, environ: dict | None = None, **fields) -> None:
+    environ = bottle.request.environ if environ is None else environ
+    auth = bottle.BaseRequest(environ).auth
+    if "project" not in fields and fields.get("filename"):
+        fields["project"] = _project_of(fields["filename"])
+    audit.write(user=auth[0] if auth else "", action=action, result=result, status=status,
+                client=audit.client_address(environ), **fields)
+
+
+def _project_of(filename: str) -> str:
+    try:
+        return parse_filename(filename).project
+    except Exception:  # a name that is no distribution: the audit line still names the file
+        return ""
+
+
+# pypiserver's `:action` values -> the audit's action names.
+_ACTIONS = {"file_upload": "upload", "remove_pkg": "delete", "yank": "yank", "unyank": "unyank"}
 
 
 def _plain_error(res: bottle.HTTPError) -> str:
@@ -75,8 +100,8 @@ def _plain_error(res: bottle.HTTPError) -> str:
 class YankMiddleware:
     """POST / with `:action=yank` (name, version, optional reason) or `:action=unyank`."""
 
-    def __init__(self, app, store: Store, config):
-        self.app, self.store, self.config = app, store, config
+    def __init__(self, app, store: Store, config, publishers: frozenset[str]):
+        self.app, self.store, self.config, self.publishers = app, store, config, publishers
 
     def __call__(self, environ, start_response):
         if environ.get("REQUEST_METHOD") != "POST" or environ.get("PATH_INFO") != "/":
@@ -89,19 +114,27 @@ class YankMiddleware:
         except Exception as err:  # bottle raises various errors on a malformed body
             return self._answer(start_response, Rejected(400, f"malformed multipart body: {err}"))
         action = forms.get(":action")
-        if action not in ("yank", "unyank"):
-            return self.app(environ, start_response)
         if "update" in self.config.authenticate:
             auth = request.auth
-            if not auth or auth[1] is None or not self.config.auther(*auth):
-                return self.app(environ, start_response)  # pypiserver answers 401/403
+            if not auth or auth[1] is None:
+                return self.app(environ, start_response)  # pypiserver answers 401
+            if not self.config.auther(*auth):
+                _audit(_ACTIONS.get(action, str(action)), "failed-login", 403, environ, **_refused_fields(request))
+                return self.app(environ, start_response)  # pypiserver answers 403
+            if audit.principal(auth[0]) not in self.publishers:
+                _audit(_ACTIONS.get(action, str(action)), "refused", 403, environ, **_refused_fields(request))
+                return self._answer(start_response, Rejected(403, f"user {auth[0]} may not publish (read-only)"))
+        if action not in ("yank", "unyank"):
+            return self.app(environ, start_response)
         name, version = forms.get("name"), forms.get("version")
         if not name or not version:
             return self._answer(start_response, Rejected(400, f"{action} needs name and version fields"))
         try:
             count = self.store.yank(name, version, (forms.getunicode("reason") or "") if action == "yank" else None)
         except Rejected as err:
+            _audit(action, "rejected", err.status, environ, project=name, detail=f"{version}: {err}")
             return self._answer(start_response, err)
+        _audit(action, "ok", 200, environ, project=name, detail=f"{version}: {count} file(s)")
         return self._answer(start_response, None, f"{action}: {count} file(s) of {name} {version}")
 
     @staticmethod
@@ -113,6 +146,15 @@ class YankMiddleware:
         body = (text + "\n").encode()
         start_response("200 OK", [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body)))])
         return [body]
+
+
+def _refused_fields(request) -> dict:
+    """What a refused write names: the uploaded file (and its project), or the release."""
+    upload = request.files.get("content")
+    filename = getattr(upload, "raw_filename", "") or ""
+    if filename:
+        return {"filename": filename, "project": _project_of(filename)}
+    return {"project": request.forms.get("name") or ""}
 
 
 def run_scanner(store: Store, lock_path: str, interval: float) -> None:
@@ -146,13 +188,13 @@ def _scan_while_elected(store: Store, lock_path: str, interval: float) -> None:
                 log.exception("scan failed")
 
 
-def install(worker, scanner_lock: str, scan_seconds: float) -> None:
+def install(worker, scanner_lock: str, scan_seconds: float, publishers: str) -> None:
     """Wire the index into one gunicorn worker running pypiserver's app."""
     app = worker.wsgi
     config = app._pypiserver_config
     store = Store(config.roots[0])
     config.backend.backend = IndexBackend(store, config.backend.backend)
     app.default_error_handler = _plain_error
-    worker.wsgi = YankMiddleware(app, store, config)
+    worker.wsgi = YankMiddleware(app, store, config, frozenset(p for p in publishers.split(",") if p))
     threading.Thread(target=run_scanner, args=(store, scanner_lock, scan_seconds), name="index-scanner",
                      daemon=True).start()

@@ -1,0 +1,62 @@
+"""`make migrate` on a token rotation: step one adds a password, step two retires the previous
+one; each is a new secret version and a task definition revision, and no data is at risk.
+Dropping a user's only token (removing the user) still is."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from offline.migrate import EXIT_DATA_AT_RISK, EXIT_OK, render_sides
+
+PASSWORD = "RandomPassword"
+READER = {"name": "reader", "actions": ["download", "list"]}
+PUBLISHER = {"name": "pypi", "actions": ["download", "list", "update"]}
+
+
+def users(*entries) -> dict[str, str]:
+    return {"users": json.dumps(list(entries))}
+
+
+def changed(m) -> dict[tuple[str, str], str]:
+    return {(c.type.split(":")[-1], c.name): c.action for c in m.diff.changes if c.action != "same"}
+
+
+@pytest.fixture(scope="module")
+def step_one():
+    return render_sides(stack="heavy", from_stack=None, to_stack=None,
+                        overrides=users({**READER, "rotation": 1}, PUBLISHER))
+
+
+@pytest.fixture(scope="module")
+def step_two():
+    return render_sides(stack="heavy", from_stack=None, to_stack=None,
+                        deployed=users({**READER, "rotation": 1}, PUBLISHER),
+                        overrides=users({**READER, "rotation": 1, "retiredRotation": 0}, PUBLISHER))
+
+
+def test_step_one_adds_a_token_and_keeps_the_previous(step_one):
+    got = changed(step_one)
+    assert got[(PASSWORD, "pypiserver-reader-password-r1")] == "create"
+    assert (PASSWORD, "pypiserver-reader-password") not in got, "the previous token stays"
+    assert got[("SecretVersion", "pypiserver-reader-credentials-version")] == "replace"
+    assert got[("TaskDefinition", "pypiserver-task")] == "replace", "a new revision: tasks load the new lines"
+    assert not any(name.startswith("pypiserver-credentials") or name == "pypiserver-password"
+                   for _, name in got), "the publisher is untouched"
+    assert step_one.exit_code == EXIT_OK and not step_one.safety.at_risk
+
+
+def test_step_two_retires_the_previous_token_without_data_at_risk(step_two):
+    got = changed(step_two)
+    assert got[(PASSWORD, "pypiserver-reader-password")] == "delete"
+    assert (PASSWORD, "pypiserver-reader-password-r1") not in got, "the current token stays"
+    assert got[("TaskDefinition", "pypiserver-task")] == "replace"
+    assert step_two.exit_code == EXIT_OK and not step_two.safety.at_risk
+
+
+def test_removing_a_users_only_token_is_data_at_risk():
+    m = render_sides(stack="heavy", from_stack=None, to_stack=None, overrides=users(PUBLISHER))
+    risky = {r.name for r in m.safety.risks}
+    assert {"pypiserver-reader-password", "pypiserver-reader-credentials"} <= risky
+    assert m.exit_code == EXIT_DATA_AT_RISK
