@@ -24,8 +24,15 @@ class Edge:
     url: pulumi.Output[str]
 
 
-def load_balancer(name: str, cfg: PypiServerConfig, net: NetworkPlacement, alb_security_group: aws.ec2.SecurityGroup,
-                  health_path: str, parent: pulumi.Resource, tags: dict[str, str]) -> Edge:
+def load_balancer(
+    name: str,
+    cfg: PypiServerConfig,
+    net: NetworkPlacement,
+    alb_security_group: aws.ec2.SecurityGroup,
+    health_path: str,
+    parent: pulumi.Resource,
+    tags: dict[str, str],
+) -> Edge:
     opts = pulumi.ResourceOptions(parent=parent)
     alb = aws.lb.LoadBalancer(
         f"{name}-alb",
@@ -51,45 +58,86 @@ def load_balancer(name: str, cfg: PypiServerConfig, net: NetworkPlacement, alb_s
         load_balancing_algorithm_type="least_outstanding_requests",
         stickiness={"type": "lb_cookie", "enabled": False},
         # The health endpoint answers without auth and without scanning the package tree.
-        health_check={"enabled": True, "path": health_path, "matcher": "200", "interval": 15, "timeout": 5,
-                      "healthy_threshold": 2, "unhealthy_threshold": 3},
+        health_check={
+            "enabled": True,
+            "path": health_path,
+            "matcher": "200",
+            "interval": 15,
+            "timeout": 5,
+            "healthy_threshold": 2,
+            "unhealthy_threshold": 3,
+        },
         tags=tags,
         opts=opts,
     )
     forward = [{"type": "forward", "target_group_arn": target_group.arn}]
     if not cfg.domain_enabled:
-        http = aws.lb.Listener(f"{name}-http", load_balancer_arn=alb.arn, port=80, protocol="HTTP",
-                               default_actions=forward, tags=tags, opts=opts)
+        http = aws.lb.Listener(
+            f"{name}-http",
+            load_balancer_arn=alb.arn,
+            port=80,
+            protocol="HTTP",
+            default_actions=forward,
+            tags=tags,
+            opts=opts,
+        )
         return Edge(alb, target_group, [http], pulumi.Output.concat("http://", alb.dns_name))
 
     fqdns, certificate_arn = _certificate(name, cfg, parent, tags)
-    https = aws.lb.Listener(f"{name}-https", load_balancer_arn=alb.arn, port=443, protocol="HTTPS",
-                            ssl_policy=TLS_POLICY, certificate_arn=certificate_arn, default_actions=forward,
-                            tags=tags, opts=opts)
+    https = aws.lb.Listener(
+        f"{name}-https",
+        load_balancer_arn=alb.arn,
+        port=443,
+        protocol="HTTPS",
+        ssl_policy=TLS_POLICY,
+        certificate_arn=certificate_arn,
+        default_actions=forward,
+        tags=tags,
+        opts=opts,
+    )
     http = aws.lb.Listener(
-        f"{name}-http", load_balancer_arn=alb.arn, port=80, protocol="HTTP",
-        default_actions=[{"type": "redirect", "redirect": {"protocol": "HTTPS", "port": "443",
-                                                           "status_code": "HTTP_301"}}],
-        tags=tags, opts=opts,
+        f"{name}-http",
+        load_balancer_arn=alb.arn,
+        port=80,
+        protocol="HTTP",
+        default_actions=[
+            {"type": "redirect", "redirect": {"protocol": "HTTPS", "port": "443", "status_code": "HTTP_301"}}
+        ],
+        tags=tags,
+        opts=opts,
     )
     for fqdn in fqdns:
-        aws.route53.Record(f"{name}-dns-{fqdn}", zone_id=cfg.zone_id, name=fqdn, type="A",
-                           aliases=[{"name": alb.dns_name, "zone_id": alb.zone_id, "evaluate_target_health": True}],
-                           opts=opts)
+        aws.route53.Record(
+            f"{name}-dns-{fqdn}",
+            zone_id=cfg.zone_id,
+            name=fqdn,
+            type="A",
+            aliases=[{"name": alb.dns_name, "zone_id": alb.zone_id, "evaluate_target_health": True}],
+            opts=opts,
+        )
     return Edge(alb, target_group, [https, http], pulumi.Output.from_input(f"https://{fqdns[0]}"))
 
 
-def _certificate(name: str, cfg: PypiServerConfig, parent: pulumi.Resource,
-                 tags: dict[str, str]) -> tuple[list[str], pulumi.Output[str]]:
+def _certificate(
+    name: str, cfg: PypiServerConfig, parent: pulumi.Resource, tags: dict[str, str]
+) -> tuple[list[str], pulumi.Output[str]]:
     zone = aws.route53.get_zone(zone_id=cfg.zone_id)
     if zone.private_zone:
         # ACM's DNS validation needs records the public internet resolves ("ACM does not
         # validate domains in private hosted zones", ACM user guide, "DNS validation").
-        raise pulumi.RunError(f"pypiserver:zoneId: {cfg.zone_id} ({zone.name}) is a private hosted zone; ACM can "
-                              "only validate a certificate through a public zone: give a public hosted zone's id")
+        raise pulumi.RunError(
+            f"pypiserver:zoneId: {cfg.zone_id} ({zone.name}) is a private hosted zone; ACM can "
+            "only validate a certificate through a public zone: give a public hosted zone's id"
+        )
     fqdns = [f"{label}.{zone.name.rstrip('.')}" for label in cfg.dns_names]
-    cert = aws.acm.Certificate(f"{name}-cert", domain_name=fqdns[0], subject_alternative_names=fqdns[1:],
-                               validation_method="DNS", tags=tags, opts=pulumi.ResourceOptions(parent=parent))
+    cert = aws.acm.Certificate(
+        f"{name}-cert",
+        domain_name=fqdns[0],
+        subject_alternative_names=fqdns[1:],
+        validation_method="DNS",
+        tags=tags,
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
     # One validation record per name; their count is known now, so none is made inside apply().
     records = [
         aws.route53.Record(
@@ -105,6 +153,9 @@ def _certificate(name: str, cfg: PypiServerConfig, parent: pulumi.Resource,
         for i in range(len(fqdns))
     ]
     validation = aws.acm.CertificateValidation(
-        f"{name}-cert-validation", certificate_arn=cert.arn,
-        validation_record_fqdns=[r.fqdn for r in records], opts=pulumi.ResourceOptions(parent=cert))
+        f"{name}-cert-validation",
+        certificate_arn=cert.arn,
+        validation_record_fqdns=[r.fqdn for r in records],
+        opts=pulumi.ResourceOptions(parent=cert),
+    )
     return fqdns, validation.certificate_arn

@@ -19,9 +19,16 @@ from .config import PypiServerConfig
 # re:Post knowledge center, "cloudwatch-configure-alarm-sns"). So the topic gets a
 # customer-managed key whose policy admits CloudWatch, and a topic policy that lets it publish.
 ALARM_PUBLISHER = "cloudwatch.amazonaws.com"
-TOPIC_OWNER_ACTIONS = ["SNS:GetTopicAttributes", "SNS:SetTopicAttributes", "SNS:AddPermission",
-                       "SNS:RemovePermission", "SNS:DeleteTopic", "SNS:Subscribe", "SNS:ListSubscriptionsByTopic",
-                       "SNS:Publish"]
+TOPIC_OWNER_ACTIONS = [
+    "SNS:GetTopicAttributes",
+    "SNS:SetTopicAttributes",
+    "SNS:AddPermission",
+    "SNS:RemovePermission",
+    "SNS:DeleteTopic",
+    "SNS:Subscribe",
+    "SNS:ListSubscriptionsByTopic",
+    "SNS:Publish",
+]
 
 
 @dataclass(frozen=True)
@@ -41,18 +48,64 @@ class AlarmSpec:
 
 
 GUIDE_ALARMS = (
-    AlarmSpec("efs-io-limit", "EFS PercentIOLimit > 80 %: check throughput mode", "AWS/EFS", "PercentIOLimit", 80,
-              statistic="Average", evaluation_periods=2, dimensions="efs"),
-    AlarmSpec("ecs-cpu-high", "ECS CPU > 80 % for 10 minutes: move to a larger instance type", "AWS/ECS",
-              "CPUUtilization", 80, statistic="Average", evaluation_periods=2),
-    AlarmSpec("ecs-memory-high", "ECS memory > 90 %: raise containerMemory or the instance type", "AWS/ECS",
-              "MemoryUtilization", 90, statistic="Average"),
-    AlarmSpec("alb-p95-latency", "ALB P95 TargetResponseTime > 5 s", "AWS/ApplicationELB", "TargetResponseTime", 5,
-              extended_statistic="p95", evaluation_periods=3, dimensions="alb"),
-    AlarmSpec("alb-5xx", "More than 10 target 5xx responses in an hour", "AWS/ApplicationELB",
-              "HTTPCode_Target_5XX_Count", 10, statistic="Sum", period=3600, dimensions="alb"),
-    AlarmSpec("unhealthy-hosts", "At least one task fails its health check", "AWS/ApplicationELB",
-              "UnHealthyHostCount", 0, statistic="Maximum", period=60, evaluation_periods=3, dimensions="alb"),
+    AlarmSpec(
+        "efs-io-limit",
+        "EFS PercentIOLimit > 80 %: check throughput mode",
+        "AWS/EFS",
+        "PercentIOLimit",
+        80,
+        statistic="Average",
+        evaluation_periods=2,
+        dimensions="efs",
+    ),
+    AlarmSpec(
+        "ecs-cpu-high",
+        "ECS CPU > 80 % for 10 minutes: move to a larger instance type",
+        "AWS/ECS",
+        "CPUUtilization",
+        80,
+        statistic="Average",
+        evaluation_periods=2,
+    ),
+    AlarmSpec(
+        "ecs-memory-high",
+        "ECS memory > 90 %: raise containerMemory or the instance type",
+        "AWS/ECS",
+        "MemoryUtilization",
+        90,
+        statistic="Average",
+    ),
+    AlarmSpec(
+        "alb-p95-latency",
+        "ALB P95 TargetResponseTime > 5 s",
+        "AWS/ApplicationELB",
+        "TargetResponseTime",
+        5,
+        extended_statistic="p95",
+        evaluation_periods=3,
+        dimensions="alb",
+    ),
+    AlarmSpec(
+        "alb-5xx",
+        "More than 10 target 5xx responses in an hour",
+        "AWS/ApplicationELB",
+        "HTTPCode_Target_5XX_Count",
+        10,
+        statistic="Sum",
+        period=3600,
+        dimensions="alb",
+    ),
+    AlarmSpec(
+        "unhealthy-hosts",
+        "At least one task fails its health check",
+        "AWS/ApplicationELB",
+        "UnHealthyHostCount",
+        0,
+        statistic="Maximum",
+        period=60,
+        evaluation_periods=3,
+        dimensions="alb",
+    ),
 )
 
 
@@ -67,44 +120,95 @@ class Observability:
 def alarm_key_policy(account_id: str) -> dict[str, Any]:
     """The account administers the key (AWS's default key policy); CloudWatch may encrypt
     and decrypt with it, which publishing to the topic needs."""
-    return {"Version": "2012-10-17", "Statement": [
-        {"Sid": "AccountAdministers", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{account_id}:root"},
-         "Action": "kms:*", "Resource": "*"},
-        {"Sid": "CloudWatchAlarmsPublish", "Effect": "Allow", "Principal": {"Service": ALARM_PUBLISHER},
-         "Action": ["kms:Decrypt", "kms:GenerateDataKey*"], "Resource": "*"},
-    ]}
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "AccountAdministers",
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{account_id}:root"},
+                "Action": "kms:*",
+                "Resource": "*",
+            },
+            {
+                "Sid": "CloudWatchAlarmsPublish",
+                "Effect": "Allow",
+                "Principal": {"Service": ALARM_PUBLISHER},
+                "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+                "Resource": "*",
+            },
+        ],
+    }
 
 
 def alarm_topic_policy(topic_arn: str, account_id: str) -> dict[str, Any]:
-    return {"Version": "2012-10-17", "Statement": [
-        {"Sid": "AccountOwns", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{account_id}:root"},
-         "Action": TOPIC_OWNER_ACTIONS, "Resource": topic_arn},
-        {"Sid": "CloudWatchAlarmsPublish", "Effect": "Allow", "Principal": {"Service": ALARM_PUBLISHER},
-         "Action": "SNS:Publish", "Resource": topic_arn,
-         "Condition": {"StringEquals": {"aws:SourceAccount": account_id}}},
-    ]}
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "AccountOwns",
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{account_id}:root"},
+                "Action": TOPIC_OWNER_ACTIONS,
+                "Resource": topic_arn,
+            },
+            {
+                "Sid": "CloudWatchAlarmsPublish",
+                "Effect": "Allow",
+                "Principal": {"Service": ALARM_PUBLISHER},
+                "Action": "SNS:Publish",
+                "Resource": topic_arn,
+                "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+            },
+        ],
+    }
 
 
 def dashboard_url(region: str, dashboard_name: str) -> str:
-    return f"https://{region}.console.aws.amazon.com/cloudwatch/home?region={region}#dashboards/dashboard/{dashboard_name}"
+    return (
+        f"https://{region}.console.aws.amazon.com/cloudwatch/home?region={region}#dashboards/dashboard/{dashboard_name}"
+    )
 
 
-def monitoring(name: str, cfg: PypiServerConfig, region: str, *, file_system_id: pulumi.Input[str],
-               cluster_name: pulumi.Input[str], service_name: pulumi.Input[str],
-               load_balancer_arn_suffix: pulumi.Input[str], target_group_arn_suffix: pulumi.Input[str],
-               parent: pulumi.Resource, tags: dict[str, str]) -> Observability:
+def monitoring(
+    name: str,
+    cfg: PypiServerConfig,
+    region: str,
+    *,
+    file_system_id: pulumi.Input[str],
+    cluster_name: pulumi.Input[str],
+    service_name: pulumi.Input[str],
+    load_balancer_arn_suffix: pulumi.Input[str],
+    target_group_arn_suffix: pulumi.Input[str],
+    parent: pulumi.Resource,
+    tags: dict[str, str],
+) -> Observability:
     opts = pulumi.ResourceOptions(parent=parent)
     account_id = aws.get_caller_identity().account_id
-    key = aws.kms.Key(f"{name}-alarms-key", description="pypiserver alarm topic: CloudWatch alarms may publish",
-                      enable_key_rotation=True, deletion_window_in_days=30,
-                      policy=json.dumps(alarm_key_policy(account_id)), tags=tags, opts=opts)
+    key = aws.kms.Key(
+        f"{name}-alarms-key",
+        description="pypiserver alarm topic: CloudWatch alarms may publish",
+        enable_key_rotation=True,
+        deletion_window_in_days=30,
+        policy=json.dumps(alarm_key_policy(account_id)),
+        tags=tags,
+        opts=opts,
+    )
     topic = aws.sns.Topic(f"{name}-alarms", kms_master_key_id=key.arn, tags=tags, opts=opts)
-    aws.sns.TopicPolicy(f"{name}-alarms-policy", arn=topic.arn,
-                        policy=topic.arn.apply(lambda arn: json.dumps(alarm_topic_policy(arn, account_id))),
-                        opts=pulumi.ResourceOptions(parent=topic))
+    aws.sns.TopicPolicy(
+        f"{name}-alarms-policy",
+        arn=topic.arn,
+        policy=topic.arn.apply(lambda arn: json.dumps(alarm_topic_policy(arn, account_id))),
+        opts=pulumi.ResourceOptions(parent=topic),
+    )
     for i, email in enumerate(cfg.alarm_emails):
-        aws.sns.TopicSubscription(f"{name}-alarm-email-{i}", topic=topic.arn, protocol="email", endpoint=email,
-                                  opts=pulumi.ResourceOptions(parent=topic))
+        aws.sns.TopicSubscription(
+            f"{name}-alarm-email-{i}",
+            topic=topic.arn,
+            protocol="email",
+            endpoint=email,
+            opts=pulumi.ResourceOptions(parent=topic),
+        )
     actions = [topic.arn, *cfg.alarm_topic_arns]
     dimension_sets = {
         "efs": {"FileSystemId": file_system_id},
@@ -132,43 +236,92 @@ def monitoring(name: str, cfg: PypiServerConfig, region: str, *, file_system_id:
         )
         for a in GUIDE_ALARMS
     ]
-    body = pulumi.Output.all(file_system_id, cluster_name, service_name, load_balancer_arn_suffix,
-                             target_group_arn_suffix).apply(lambda a: json.dumps(dashboard_body(region, *a)))
+    body = pulumi.Output.all(
+        file_system_id, cluster_name, service_name, load_balancer_arn_suffix, target_group_arn_suffix
+    ).apply(lambda a: json.dumps(dashboard_body(region, *a)))
     dashboard_name = names.derived("dashboard", name, pulumi.get_stack())
-    dashboard = aws.cloudwatch.Dashboard(f"{name}-dashboard", dashboard_name=dashboard_name,
-                                         dashboard_body=body, opts=opts)
-    return Observability(topic=topic, alarms=alarms, dashboard=dashboard,
-                         dashboard_url=dashboard_url(region, dashboard_name))
+    dashboard = aws.cloudwatch.Dashboard(
+        f"{name}-dashboard", dashboard_name=dashboard_name, dashboard_body=body, opts=opts
+    )
+    return Observability(
+        topic=topic, alarms=alarms, dashboard=dashboard, dashboard_url=dashboard_url(region, dashboard_name)
+    )
 
 
-def dashboard_body(region: str, file_system_id: str, cluster: str, service: str, alb: str,
-                   target_group: str) -> dict[str, Any]:
+def dashboard_body(
+    region: str, file_system_id: str, cluster: str, service: str, alb: str, target_group: str
+) -> dict[str, Any]:
     def widget(title: str, metrics: list[list[Any]], x: int, y: int, **extra: Any) -> dict[str, Any]:
-        return {"type": "metric", "x": x, "y": y, "width": 12, "height": 6,
-                "properties": {"title": title, "region": region, "view": "timeSeries", "metrics": metrics, **extra}}
+        return {
+            "type": "metric",
+            "x": x,
+            "y": y,
+            "width": 12,
+            "height": 6,
+            "properties": {"title": title, "region": region, "view": "timeSeries", "metrics": metrics, **extra},
+        }
 
     threshold = lambda label, value: {"horizontal": [{"label": label, "value": value}]}  # noqa: E731
-    return {"widgets": [
-        widget("ECS CPU and memory (%)", [
-            ["AWS/ECS", "CPUUtilization", "ClusterName", cluster, "ServiceName", service],
-            ["AWS/ECS", "MemoryUtilization", "ClusterName", cluster, "ServiceName", service],
-        ], 0, 0, annotations=threshold("CPU alarm", 80)),
-        widget("ALB target response time (s)", [
-            ["AWS/ApplicationELB", "TargetResponseTime", "LoadBalancer", alb, {"stat": s}] for s in ("p50", "p95", "p99")
-        ], 12, 0, annotations=threshold("P95 alarm", 5)),
-        widget("ALB responses", [
-            ["AWS/ApplicationELB", m, "LoadBalancer", alb, {"stat": "Sum"}]
-            for m in ("RequestCount", "HTTPCode_Target_2XX_Count", "HTTPCode_Target_4XX_Count",
-                      "HTTPCode_Target_5XX_Count")
-        ], 0, 6),
-        widget("Healthy and unhealthy tasks", [
-            ["AWS/ApplicationELB", m, "TargetGroup", target_group, "LoadBalancer", alb, {"stat": "Maximum"}]
-            for m in ("HealthyHostCount", "UnHealthyHostCount")
-        ], 12, 6),
-        widget("EFS PercentIOLimit (%)", [["AWS/EFS", "PercentIOLimit", "FileSystemId", file_system_id]],
-               0, 12, annotations=threshold("alarm", 80)),
-        widget("EFS throughput (bytes)", [
-            ["AWS/EFS", m, "FileSystemId", file_system_id, {"stat": "Sum"}]
-            for m in ("DataReadIOBytes", "DataWriteIOBytes", "MetadataIOBytes")
-        ], 12, 12),
-    ]}
+    return {
+        "widgets": [
+            widget(
+                "ECS CPU and memory (%)",
+                [
+                    ["AWS/ECS", "CPUUtilization", "ClusterName", cluster, "ServiceName", service],
+                    ["AWS/ECS", "MemoryUtilization", "ClusterName", cluster, "ServiceName", service],
+                ],
+                0,
+                0,
+                annotations=threshold("CPU alarm", 80),
+            ),
+            widget(
+                "ALB target response time (s)",
+                [
+                    ["AWS/ApplicationELB", "TargetResponseTime", "LoadBalancer", alb, {"stat": s}]
+                    for s in ("p50", "p95", "p99")
+                ],
+                12,
+                0,
+                annotations=threshold("P95 alarm", 5),
+            ),
+            widget(
+                "ALB responses",
+                [
+                    ["AWS/ApplicationELB", m, "LoadBalancer", alb, {"stat": "Sum"}]
+                    for m in (
+                        "RequestCount",
+                        "HTTPCode_Target_2XX_Count",
+                        "HTTPCode_Target_4XX_Count",
+                        "HTTPCode_Target_5XX_Count",
+                    )
+                ],
+                0,
+                6,
+            ),
+            widget(
+                "Healthy and unhealthy tasks",
+                [
+                    ["AWS/ApplicationELB", m, "TargetGroup", target_group, "LoadBalancer", alb, {"stat": "Maximum"}]
+                    for m in ("HealthyHostCount", "UnHealthyHostCount")
+                ],
+                12,
+                6,
+            ),
+            widget(
+                "EFS PercentIOLimit (%)",
+                [["AWS/EFS", "PercentIOLimit", "FileSystemId", file_system_id]],
+                0,
+                12,
+                annotations=threshold("alarm", 80),
+            ),
+            widget(
+                "EFS throughput (bytes)",
+                [
+                    ["AWS/EFS", m, "FileSystemId", file_system_id, {"stat": "Sum"}]
+                    for m in ("DataReadIOBytes", "DataWriteIOBytes", "MetadataIOBytes")
+                ],
+                12,
+                12,
+            ),
+        ]
+    }

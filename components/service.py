@@ -37,15 +37,21 @@ def credentials(name: str, cfg: PypiServerConfig, parent: pulumi.Resource, tags:
     """Generated once at deploy time and kept in state: later runs render identical inputs.
     The principals in `secretReaders` may read it through the secret's resource policy (IAM
     policies in their own accounts must allow it too, for readers in other accounts)."""
-    password = random.RandomPassword(f"{name}-password", length=PASSWORD_LENGTH, special=False,
-                                     opts=pulumi.ResourceOptions(parent=parent))
-    secret = aws.secretsmanager.Secret(f"{name}-credentials", description="pypiserver username and password",
-                                       tags=tags, opts=pulumi.ResourceOptions(parent=parent))
+    password = random.RandomPassword(
+        f"{name}-password", length=PASSWORD_LENGTH, special=False, opts=pulumi.ResourceOptions(parent=parent)
+    )
+    secret = aws.secretsmanager.Secret(
+        f"{name}-credentials",
+        description="pypiserver username and password",
+        tags=tags,
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
     aws.secretsmanager.SecretVersion(
         f"{name}-credentials-version",
         secret_id=secret.id,
         secret_string=password.result.apply(
-            lambda p: json.dumps(task_design.credentials_document(USERNAME, p), sort_keys=True)),
+            lambda p: json.dumps(task_design.credentials_document(USERNAME, p), sort_keys=True)
+        ),
         opts=pulumi.ResourceOptions(parent=secret),
     )
     if cfg.secret_readers:
@@ -61,9 +67,18 @@ def credentials(name: str, cfg: PypiServerConfig, parent: pulumi.Resource, tags:
 
 def secret_readers_policy(readers: list[str]) -> dict:
     # "Resource": "*" in a secret's resource policy means the secret itself.
-    return {"Version": "2012-10-17", "Statement": [{
-        "Sid": "NamedReaders", "Effect": "Allow", "Principal": {"AWS": sorted(readers)},
-        "Action": "secretsmanager:GetSecretValue", "Resource": "*"}]}
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "NamedReaders",
+                "Effect": "Allow",
+                "Principal": {"AWS": sorted(readers)},
+                "Action": "secretsmanager:GetSecretValue",
+                "Resource": "*",
+            }
+        ],
+    }
 
 
 def task_spec(cfg: PypiServerConfig, region: str) -> task_design.TaskSpec:
@@ -84,18 +99,29 @@ def task_spec(cfg: PypiServerConfig, region: str) -> task_design.TaskSpec:
     )
 
 
-def service(name: str, cfg: PypiServerConfig, region: str, *, cluster: aws.ecs.Cluster,
-            capacity_provider: aws.ecs.CapacityProvider, ready: list[pulumi.Resource],
-            file_system_id: pulumi.Input[str], access_point_id: pulumi.Input[str],
-            credentials_secret_arn: pulumi.Input[str], execution_role: aws.iam.Role, task_role: aws.iam.Role,
-            target_group: aws.lb.TargetGroup, parent: pulumi.Resource, tags: dict[str, str]) -> Service:
+def service(
+    name: str,
+    cfg: PypiServerConfig,
+    region: str,
+    *,
+    cluster: aws.ecs.Cluster,
+    capacity_provider: aws.ecs.CapacityProvider,
+    ready: list[pulumi.Resource],
+    file_system_id: pulumi.Input[str],
+    access_point_id: pulumi.Input[str],
+    credentials_secret_arn: pulumi.Input[str],
+    execution_role: aws.iam.Role,
+    task_role: aws.iam.Role,
+    target_group: aws.lb.TargetGroup,
+    parent: pulumi.Resource,
+    tags: dict[str, str],
+) -> Service:
     opts = pulumi.ResourceOptions(parent=parent)
-    log_group = aws.cloudwatch.LogGroup(f"{name}-logs", retention_in_days=cfg.log_retention_days, tags=tags,
-                                        opts=opts)
+    log_group = aws.cloudwatch.LogGroup(f"{name}-logs", retention_in_days=cfg.log_retention_days, tags=tags, opts=opts)
     spec = task_spec(cfg, region)
     container_definitions = pulumi.Output.all(log_group.name, credentials_secret_arn).apply(
-        lambda a: task_design.container_definitions_json(
-            replace(spec, log_group=a[0], credentials_secret_arn=a[1])))
+        lambda a: task_design.container_definitions_json(replace(spec, log_group=a[0], credentials_secret_arn=a[1]))
+    )
     task_definition = aws.ecs.TaskDefinition(
         f"{name}-task",
         family=names.derived("task-definition-family", name, pulumi.get_stack()),
@@ -104,14 +130,16 @@ def service(name: str, cfg: PypiServerConfig, region: str, *, cluster: aws.ecs.C
         execution_role_arn=execution_role.arn,
         task_role_arn=task_role.arn,
         container_definitions=container_definitions,
-        volumes=[{
-            "name": task_design.PACKAGES_VOLUME,
-            "efs_volume_configuration": {
-                "file_system_id": file_system_id,
-                "transit_encryption": "ENABLED",
-                "authorization_config": {"access_point_id": access_point_id, "iam": "ENABLED"},
-            },
-        }],
+        volumes=[
+            {
+                "name": task_design.PACKAGES_VOLUME,
+                "efs_volume_configuration": {
+                    "file_system_id": file_system_id,
+                    "transit_encryption": "ENABLED",
+                    "authorization_config": {"access_point_id": access_point_id, "iam": "ENABLED"},
+                },
+            }
+        ],
         tags=tags,
         opts=opts,
     )
@@ -131,8 +159,9 @@ def service(name: str, cfg: PypiServerConfig, region: str, *, cluster: aws.ecs.C
         deployment_minimum_healthy_percent=cfg.deployment_minimum_healthy_percent,
         deployment_maximum_percent=200,
         health_check_grace_period_seconds=60,
-        load_balancers=[{"target_group_arn": target_group.arn, "container_name": container_name,
-                         "container_port": container_port}],
+        load_balancers=[
+            {"target_group_arn": target_group.arn, "container_name": container_name, "container_port": container_port}
+        ],
         enable_ecs_managed_tags=True,
         propagate_tags="SERVICE",
         tags=tags,
@@ -162,5 +191,4 @@ def service(name: str, cfg: PypiServerConfig, region: str, *, cluster: aws.ecs.C
         },
         opts=pulumi.ResourceOptions(parent=target),
     )
-    return Service(log_group=log_group, task_definition=task_definition, service=ecs_service,
-                   scaling_target=target)
+    return Service(log_group=log_group, task_definition=task_definition, service=ecs_service, scaling_target=target)

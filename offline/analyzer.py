@@ -37,11 +37,19 @@ PACK_DIR = Path(__file__).resolve().parent.parent / "policy"
 EXAMPLE_POLICY_CONFIG = PACK_DIR / "config.example.json"
 
 LEVELS = ("advisory", "mandatory", "remediate", "disabled")
-_LEVEL_TO_PROTO = {"advisory": proto.ADVISORY, "mandatory": proto.MANDATORY, "remediate": proto.REMEDIATE,
-                   "disabled": proto.DISABLED}
+_LEVEL_TO_PROTO = {
+    "advisory": proto.ADVISORY,
+    "mandatory": proto.MANDATORY,
+    "remediate": proto.REMEDIATE,
+    "disabled": proto.DISABLED,
+}
 _PROTO_TO_LEVEL = {v: k for k, v in _LEVEL_TO_PROTO.items()}
-_PROTO_TO_SEVERITY = {proto.POLICY_SEVERITY_LOW: "low", proto.POLICY_SEVERITY_MEDIUM: "medium",
-                      proto.POLICY_SEVERITY_HIGH: "high", proto.POLICY_SEVERITY_CRITICAL: "critical"}
+_PROTO_TO_SEVERITY = {
+    proto.POLICY_SEVERITY_LOW: "low",
+    proto.POLICY_SEVERITY_MEDIUM: "medium",
+    proto.POLICY_SEVERITY_HIGH: "high",
+    proto.POLICY_SEVERITY_CRITICAL: "critical",
+}
 # The pack never dials the engine (Python packs only log through it); the argument is required.
 _ENGINE_ADDRESS = "127.0.0.1:0"
 _START_TIMEOUT_S = 60
@@ -89,8 +97,15 @@ class Verdict:
         return self.level == "mandatory"
 
     def as_dict(self) -> dict[str, str]:
-        return {"policy": self.policy, "level": self.level, "severity": self.severity, "resource": self.resource,
-                "urn": self.urn, "description": self.description, "message": self.message}
+        return {
+            "policy": self.policy,
+            "level": self.level,
+            "severity": self.severity,
+            "resource": self.resource,
+            "urn": self.urn,
+            "description": self.description,
+            "message": self.message,
+        }
 
 
 @dataclass(frozen=True)
@@ -118,6 +133,7 @@ class PolicyConfig:
 
 # --- policy config, as the engine reads and reconciles it ---------------------------------
 
+
 def load_policy_config(path: str | os.PathLike) -> dict[str, Any]:
     """The JSON file given to --policy-pack-config: {"all": level, "<policy>": level | {...}}."""
     try:
@@ -131,8 +147,9 @@ def load_policy_config(path: str | os.PathLike) -> dict[str, Any]:
     try:
         config = json.loads(raw)
     except json.JSONDecodeError as e:
-        raise PolicyError(f"policy config {path}: not valid JSON ({e.msg} at line {e.lineno} column {e.colno})") \
-            from None
+        raise PolicyError(
+            f"policy config {path}: not valid JSON ({e.msg} at line {e.lineno} column {e.colno})"
+        ) from None
     if not isinstance(config, dict):
         raise PolicyError(f"policy config {path}: must be a JSON object of policy names, got {type(config).__name__}")
     return config
@@ -142,22 +159,29 @@ def _parse_entry(name: str, value: Any) -> tuple[str | None, dict[str, Any]]:
     """(enforcement level or None, properties) of one top-level entry (config.go parsePolicyPackConfig)."""
     if isinstance(value, str):
         if value not in LEVELS:
-            raise PolicyError(f"policy config: {name}: {value!r} is not an enforcement level "
-                              f"(allowed: {', '.join(LEVELS)})")
+            raise PolicyError(
+                f"policy config: {name}: {value!r} is not an enforcement level (allowed: {', '.join(LEVELS)})"
+            )
         return value, {}
     if isinstance(value, dict):
         props = dict(value)
         level = props.pop("enforcementLevel", None)
         if level is not None and level not in LEVELS:
-            raise PolicyError(f"policy config: {name}.enforcementLevel: {level!r} is not an enforcement level "
-                              f"(allowed: {', '.join(LEVELS)})")
+            raise PolicyError(
+                f"policy config: {name}.enforcementLevel: {level!r} is not an enforcement level "
+                f"(allowed: {', '.join(LEVELS)})"
+            )
         return level, props
-    raise PolicyError(f"policy config: {name}: {json.dumps(value)} is not valid; must be an enforcement level "
-                      "string or an object")
+    raise PolicyError(
+        f"policy config: {name}: {json.dumps(value)} is not valid; must be an enforcement level string or an object"
+    )
 
 
-def reconcile(policies: Sequence[PolicyInfo], config: Mapping[str, Any],
-              initial: Mapping[str, tuple[str | None, dict]] | None = None) -> dict[str, PolicyConfig]:
+def reconcile(
+    policies: Sequence[PolicyInfo],
+    config: Mapping[str, Any],
+    initial: Mapping[str, tuple[str | None, dict]] | None = None,
+) -> dict[str, PolicyConfig]:
     """Schema defaults, then the pack's initial config, then `all`, then per-policy entries;
     every policy ends with an enforcement level. Raises PolicyError (one line) on bad config."""
     known = {p.name: p for p in policies}
@@ -165,8 +189,10 @@ def reconcile(policies: Sequence[PolicyInfo], config: Mapping[str, Any],
     for name, (_, props) in given.items():
         if name == "all":
             if props:
-                raise PolicyError(f"policy config: all: only an enforcement level applies to all policies, "
-                                  f"not {', '.join(sorted(props))}")
+                raise PolicyError(
+                    f"policy config: all: only an enforcement level applies to all policies, "
+                    f"not {', '.join(sorted(props))}"
+                )
             continue
         if name not in known:
             raise PolicyError(f"policy config: unknown policy {name!r} (policies: {', '.join(sorted(known))})")
@@ -175,8 +201,10 @@ def reconcile(policies: Sequence[PolicyInfo], config: Mapping[str, Any],
             settable = ", ".join(sorted(known[name].properties)) or "none"
             raise PolicyError(f"policy config: {name}: unknown setting {undeclared[0]!r} (settings: {settable})")
 
-    result = {p.name: PolicyConfig(p.level, {k: v["default"] for k, v in p.properties.items() if "default" in v})
-              for p in policies}
+    result = {
+        p.name: PolicyConfig(p.level, {k: v["default"] for k, v in p.properties.items() if "default" in v})
+        for p in policies
+    }
     for layer in (initial or {}, given):
         all_level = layer.get("all", (None, {}))[0]
         if all_level:
@@ -207,6 +235,7 @@ def _schema_errors(policy: PolicyInfo, properties: Mapping[str, Any]) -> list[st
 
 # --- wire format -------------------------------------------------------------------------
 
+
 def to_struct(values: Mapping[str, Any]) -> struct_pb2.Struct:
     """Properties as the engine marshals them: a Struct (so every number becomes a float)."""
     struct = struct_pb2.Struct()
@@ -226,23 +255,34 @@ def _jsonable(value: Any) -> Any:
 
 def _options(resource: Resource) -> proto.AnalyzerResourceOptions:
     return proto.AnalyzerResourceOptions(
-        protect=bool(resource.protect), ignoreChanges=list(resource.ignore_changes),
-        deleteBeforeReplace=bool(resource.delete_before_replace), deleteBeforeReplaceDefined=True,
-        parent=resource.parent or "")
+        protect=bool(resource.protect),
+        ignoreChanges=list(resource.ignore_changes),
+        deleteBeforeReplace=bool(resource.delete_before_replace),
+        deleteBeforeReplaceDefined=True,
+        parent=resource.parent or "",
+    )
 
 
 def _verdicts(response: proto.AnalyzeResponse, default_urn: str) -> list[Verdict]:
     found = []
     for d in response.diagnostics:
         prefix = d.description + "\n"
-        message = d.message[len(prefix):] if d.description and d.message.startswith(prefix) else d.message
-        found.append(Verdict(policy=d.policyName, level=_PROTO_TO_LEVEL.get(d.enforcementLevel, "advisory"),
-                             urn=d.urn or default_urn, description=d.description, message=message,
-                             severity=_PROTO_TO_SEVERITY.get(d.severity, "")))
+        message = d.message[len(prefix) :] if d.description and d.message.startswith(prefix) else d.message
+        found.append(
+            Verdict(
+                policy=d.policyName,
+                level=_PROTO_TO_LEVEL.get(d.enforcementLevel, "advisory"),
+                urn=d.urn or default_urn,
+                description=d.description,
+                message=message,
+                severity=_PROTO_TO_SEVERITY.get(d.severity, ""),
+            )
+        )
     return found
 
 
 # --- the pack process --------------------------------------------------------------------
+
 
 class AnalyzerClient:
     """Speaks the analyzer protocol to a pack through a stub (`AnalyzerStub` over gRPC, or
@@ -252,52 +292,85 @@ class AnalyzerClient:
         self.stub = stub
         self.info = stub.GetAnalyzerInfo(empty_pb2.Empty(), timeout=_RPC_TIMEOUT_S)
         self.policies = [
-            PolicyInfo(name=p.name, description=p.description,
-                       level=_PROTO_TO_LEVEL.get(p.enforcementLevel, "advisory"),
-                       properties=json_format.MessageToDict(p.configSchema.properties),
-                       required=tuple(p.configSchema.required),
-                       severity=_PROTO_TO_SEVERITY.get(p.severity, ""), remediation_steps=p.remediation_steps,
-                       url=p.url, tags=tuple(p.tags),
-                       framework=": ".join(x for x in (p.framework.name, p.framework.reference) if x))
+            PolicyInfo(
+                name=p.name,
+                description=p.description,
+                level=_PROTO_TO_LEVEL.get(p.enforcementLevel, "advisory"),
+                properties=json_format.MessageToDict(p.configSchema.properties),
+                required=tuple(p.configSchema.required),
+                severity=_PROTO_TO_SEVERITY.get(p.severity, ""),
+                remediation_steps=p.remediation_steps,
+                url=p.url,
+                tags=tuple(p.tags),
+                framework=": ".join(x for x in (p.framework.name, p.framework.reference) if x),
+            )
             for p in self.info.policies
         ]
         # As the engine reads it: a level is always present on the wire (0 = advisory).
-        self._initial = {name: (_PROTO_TO_LEVEL.get(c.enforcementLevel, "advisory"),
-                                json_format.MessageToDict(c.properties))
-                         for name, c in self.info.initialConfig.items()}
+        self._initial = {
+            name: (_PROTO_TO_LEVEL.get(c.enforcementLevel, "advisory"), json_format.MessageToDict(c.properties))
+            for name, c in self.info.initialConfig.items()
+        }
 
-    def configure_stack(self, *, stack: str, project: str, organization: str, dry_run: bool,
-                        config: Mapping[str, str]) -> None:
-        self.stub.ConfigureStack(proto.AnalyzerStackConfigureRequest(
-            stack=stack, project=project, organization=organization, dry_run=dry_run, config=dict(config)),
-            timeout=_RPC_TIMEOUT_S)
+    def configure_stack(
+        self, *, stack: str, project: str, organization: str, dry_run: bool, config: Mapping[str, str]
+    ) -> None:
+        self.stub.ConfigureStack(
+            proto.AnalyzerStackConfigureRequest(
+                stack=stack, project=project, organization=organization, dry_run=dry_run, config=dict(config)
+            ),
+            timeout=_RPC_TIMEOUT_S,
+        )
 
     def configure(self, policy_config: Mapping[str, Any] | None) -> dict[str, PolicyConfig]:
         """Reconcile the organization's config and send it (every policy gets a level: the
         SDK reads a missing level as 0 = advisory, which would silently downgrade it)."""
         reconciled = reconcile(self.policies, policy_config or {}, self._initial)
-        self.stub.Configure(proto.ConfigureAnalyzerRequest(policyConfig={
-            name: proto.PolicyConfig(enforcementLevel=_LEVEL_TO_PROTO[c.level], properties=to_struct(c.properties))
-            for name, c in reconciled.items()
-        }), timeout=_RPC_TIMEOUT_S)
+        self.stub.Configure(
+            proto.ConfigureAnalyzerRequest(
+                policyConfig={
+                    name: proto.PolicyConfig(
+                        enforcementLevel=_LEVEL_TO_PROTO[c.level], properties=to_struct(c.properties)
+                    )
+                    for name, c in reconciled.items()
+                }
+            ),
+            timeout=_RPC_TIMEOUT_S,
+        )
         return reconciled
 
     def analyze(self, resources: Sequence[Resource]) -> list[Verdict]:
         """Analyze for each resource (its inputs), then AnalyzeStack (outputs and graph)."""
         verdicts: list[Verdict] = []
         for r in resources:
-            response = self.stub.Analyze(proto.AnalyzeRequest(
-                type=r.type, properties=to_struct(r.inputs), urn=r.urn, name=r.name, options=_options(r)),
-                timeout=_RPC_TIMEOUT_S)
+            response = self.stub.Analyze(
+                proto.AnalyzeRequest(
+                    type=r.type, properties=to_struct(r.inputs), urn=r.urn, name=r.name, options=_options(r)
+                ),
+                timeout=_RPC_TIMEOUT_S,
+            )
             verdicts += _verdicts(response, r.urn)
-        response = self.stub.AnalyzeStack(proto.AnalyzeStackRequest(resources=[
-            proto.AnalyzerResource(
-                type=r.type, properties=to_struct(r.outputs), urn=r.urn, name=r.name, options=_options(r),
-                parent=r.parent or "", dependencies=list(r.dependencies),
-                propertyDependencies={k: proto.AnalyzerPropertyDependencies(urns=list(v))
-                                      for k, v in r.property_dependencies.items()})
-            for r in resources
-        ]), timeout=_RPC_TIMEOUT_S)
+        response = self.stub.AnalyzeStack(
+            proto.AnalyzeStackRequest(
+                resources=[
+                    proto.AnalyzerResource(
+                        type=r.type,
+                        properties=to_struct(r.outputs),
+                        urn=r.urn,
+                        name=r.name,
+                        options=_options(r),
+                        parent=r.parent or "",
+                        dependencies=list(r.dependencies),
+                        propertyDependencies={
+                            k: proto.AnalyzerPropertyDependencies(urns=list(v))
+                            for k, v in r.property_dependencies.items()
+                        },
+                    )
+                    for r in resources
+                ]
+            ),
+            timeout=_RPC_TIMEOUT_S,
+        )
         return verdicts + _verdicts(response, "")
 
 
@@ -308,20 +381,38 @@ class PolicyPackProcess(AnalyzerClient):
     and asked about any number of previews of that stack.
     """
 
-    def __init__(self, *, stack: str, project: str, config: Mapping[str, str] | None = None,
-                 dry_run: bool = True, pack_dir: Path = PACK_DIR, organization: str = "organization") -> None:
+    def __init__(
+        self,
+        *,
+        stack: str,
+        project: str,
+        config: Mapping[str, str] | None = None,
+        dry_run: bool = True,
+        pack_dir: Path = PACK_DIR,
+        organization: str = "organization",
+    ) -> None:
         self.stack, self.project = stack, project
         config = dict(config or {})
         env = {k: v for k, v in os.environ.items() if not k.startswith("PULUMI_")}
-        env.update({
-            "PULUMI_STACK": stack, "PULUMI_PROJECT": project, "PULUMI_ORGANIZATION": organization,
-            "PULUMI_DRY_RUN": "true" if dry_run else "false", "PULUMI_CONFIG": json.dumps(config),
-        })
+        env.update(
+            {
+                "PULUMI_STACK": stack,
+                "PULUMI_PROJECT": project,
+                "PULUMI_ORGANIZATION": organization,
+                "PULUMI_DRY_RUN": "true" if dry_run else "false",
+                "PULUMI_CONFIG": json.dumps(config),
+            }
+        )
         self._channel = None
         try:
             self._process = subprocess.Popen(
                 [sys.executable, "-u", "-m", "pulumi.policy", _ENGINE_ADDRESS, "."],
-                cwd=pack_dir, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                cwd=pack_dir,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+            )
         except OSError as e:
             raise PolicyError(f"cannot start the policy pack in {pack_dir}: {e.strerror}") from None
         self._stderr: list[str] = []
@@ -334,17 +425,20 @@ class PolicyPackProcess(AnalyzerClient):
         self._channel = grpc.insecure_channel(f"127.0.0.1:{port}")
         try:
             super().__init__(analyzer_pb2_grpc.AnalyzerStub(self._channel))
-            self.configure_stack(stack=stack, project=project, organization=organization, dry_run=dry_run,
-                                 config=config)
+            self.configure_stack(
+                stack=stack, project=project, organization=organization, dry_run=dry_run, config=config
+            )
         except grpc.RpcError as e:
             self.close()
             raise PolicyError(f"the policy pack does not answer: {e.details()}") from None
 
     def _drain_stderr(self) -> None:
+        assert self._process.stderr is not None  # started with stderr=PIPE
         for line in self._process.stderr:
             self._stderr.append(line.decode(errors="replace").rstrip())
 
     def _drain_stdout(self) -> None:
+        assert self._process.stdout is not None  # started with stdout=PIPE
         for line in self._process.stdout:
             self._stdout.put(line)
         self._stdout.put(b"")  # end of output: the pack exited
@@ -382,8 +476,14 @@ class PolicyPackProcess(AnalyzerClient):
         self.close()
 
 
-def check(resources: Sequence[Resource], *, stack: str, project: str, config: Mapping[str, str] | None = None,
-          policy_config: Mapping[str, Any] | None = None) -> list[Verdict]:
+def check(
+    resources: Sequence[Resource],
+    *,
+    stack: str,
+    project: str,
+    config: Mapping[str, str] | None = None,
+    policy_config: Mapping[str, Any] | None = None,
+) -> list[Verdict]:
     """Start the pack for a stack, configure it, analyze every resource, stop it."""
     with PolicyPackProcess(stack=stack, project=project, config=config) as pack:
         pack.configure(policy_config)
@@ -402,11 +502,14 @@ def blocked(verdicts: Iterable[Verdict]) -> bool:
 
 # --- for the preview command -------------------------------------------------------------
 
-def check_preview(preview: Any, policy_config: Mapping[str, Any], config: Mapping[str, str] | None = None) \
-        -> list[Verdict]:
+
+def check_preview(
+    preview: Any, policy_config: Mapping[str, Any], config: Mapping[str, str] | None = None
+) -> list[Verdict]:
     """Verdicts for an offline.engine.StackPreview; `config` is the stack's PULUMI_CONFIG."""
-    return check(preview.resources, stack=preview.stack, project=preview.project, config=config,
-                 policy_config=policy_config)
+    return check(
+        preview.resources, stack=preview.stack, project=preview.project, config=config, policy_config=policy_config
+    )
 
 
 def render_verdicts(verdicts: Sequence[Verdict], config_path: str | os.PathLike, console: Any) -> None:
@@ -416,13 +519,18 @@ def render_verdicts(verdicts: Sequence[Verdict], config_path: str | os.PathLike,
 
     table = Table("level", "policy", "resource", "message", title=Text(f"Policy verdicts (config: {config_path})"))
     for v in verdicts:
-        table.add_row(Text(v.level, style="bold red" if v.blocking else "yellow"), Text(v.policy), Text(v.resource),
-                      Text(v.message))
+        table.add_row(
+            Text(v.level, style="bold red" if v.blocking else "yellow"),
+            Text(v.policy),
+            Text(v.resource),
+            Text(v.message),
+        )
     if verdicts:
         console.print(table)
     mandatory = sum(v.blocking for v in verdicts)
     if mandatory:
-        console.print(f"[bold red]Policy: {mandatory} mandatory violation(s): `pulumi preview` with this pack "
-                      "would fail.[/]")
+        console.print(
+            f"[bold red]Policy: {mandatory} mandatory violation(s): `pulumi preview` with this pack would fail.[/]"
+        )
     else:
         console.print(f"[bold green]Policy: no mandatory violation[/] ({len(verdicts)} advisory).")

@@ -68,8 +68,9 @@ class StackPreview:
 
 # -- stack files --------------------------------------------------------------------
 
+
 def available_stacks(root: Path = PROJECT_ROOT) -> list[str]:
-    return sorted(p.name[len("Pulumi."):-len(".yaml")] for p in root.glob("Pulumi.*.yaml"))
+    return sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in root.glob("Pulumi.*.yaml"))
 
 
 def _engine_string(value: Any) -> str:
@@ -79,8 +80,7 @@ def _engine_string(value: Any) -> str:
     return json.dumps(value)
 
 
-def stack_config(stack: str, overrides: Mapping[str, str] | None = None,
-                 root: Path = PROJECT_ROOT) -> dict[str, str]:
+def stack_config(stack: str, overrides: Mapping[str, str] | None = None, root: Path = PROJECT_ROOT) -> dict[str, str]:
     """The PULUMI_CONFIG dict for a stack file, with `key=value` overrides applied."""
     path = root / f"Pulumi.{stack}.yaml"
     if not path.is_file():
@@ -125,8 +125,8 @@ def parse_overrides(items: list[str]) -> dict[str, str]:
 
 # -- running the program ---------------------------------------------------------------
 
-def run_program(stack: str, overrides: Mapping[str, str] | None = None,
-                root: Path = PROJECT_ROOT) -> StackPreview:
+
+def run_program(stack: str, overrides: Mapping[str, str] | None = None, root: Path = PROJECT_ROOT) -> StackPreview:
     """Run __main__.py for one stack under mocks; return every rendered resource."""
     config = stack_config(stack, overrides, root)
     # A fresh context per run: the SDK keeps its settings, root stack and config in
@@ -160,7 +160,11 @@ def _run_isolated(stack: str, config: dict[str, str], root: Path) -> StackPrevie
         pulumi_mocks.set_mocks(mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
         program = str(root / "__main__.py")
         try:
-            _sync_await(run_pulumi_func(lambda: runpy.run_path(program, run_name="__main__")))
+
+            def run() -> None:
+                runpy.run_path(program, run_name="__main__")
+
+            _sync_await(run_pulumi_func(run))
         except pulumi.RunError as err:
             raise EngineError(str(err)) from None
     finally:
@@ -171,5 +175,10 @@ def _run_isolated(stack: str, config: dict[str, str], root: Path) -> StackPrevie
         asyncio.set_event_loop(None)
         loop.close()
     # The program accepted this config (a bad one raises RunError above, as under the CLI).
-    return StackPreview(stack=stack, project=PROJECT, config=load_config(config), resources=monitor.rendered(),
-                        outputs=monitor.component_outputs(COMPONENT_TYPE))
+    return StackPreview(
+        stack=stack,
+        project=PROJECT,
+        config=load_config(config),
+        resources=monitor.rendered(),
+        outputs=monitor.component_outputs(COMPONENT_TYPE),
+    )

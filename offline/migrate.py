@@ -25,9 +25,9 @@ from .cli import ArgumentParser, fail
 from .engine import PROJECT, EngineError, StackPreview, parse_overrides, run_program, stack_config
 from .migrate_advice import Advice
 from .migrate_diff import MISSING, UNKNOWN, MigrationDiff, diff_resources
+from .migrate_policy import PolicyReport
 from .migrate_rollout import RolloutPlan, plan_rollout
 from .migrate_safety import SafetyVerdict
-from .migrate_policy import PolicyReport
 
 EXIT_OK, EXIT_DATA_AT_RISK, EXIT_BLOCKED = 0, 3, 4
 REGION_KEY = "aws:region"
@@ -48,9 +48,11 @@ class Migration:
 
     @property
     def blocking_reasons(self) -> list[str]:
-        return ([a.message for a in self.advice if a.level == "error"]
-                + [f"mandatory policy {v.policy} fails on the target" for v in self.policy.violations
-                   if v.enforcement_level == "mandatory"])
+        return [a.message for a in self.advice if a.level == "error"] + [
+            f"mandatory policy {v.policy} fails on the target"
+            for v in self.policy.violations
+            if v.enforcement_level == "mandatory"
+        ]
 
     @property
     def blocked(self) -> bool:
@@ -63,15 +65,28 @@ class Migration:
         return EXIT_BLOCKED if self.blocked else EXIT_OK
 
 
-def analyse(before: StackPreview, after: StackPreview, *, source: str, target: str,
-            region_before: str | None = None, region_after: str | None = None,
-            kept_keys: list[str] | None = None, policy: PolicyReport | None = None) -> Migration:
+def analyse(
+    before: StackPreview,
+    after: StackPreview,
+    *,
+    source: str,
+    target: str,
+    region_before: str | None = None,
+    region_after: str | None = None,
+    kept_keys: list[str] | None = None,
+    policy: PolicyReport | None = None,
+) -> Migration:
     """Everything migrate reports, from two rendered sides (tests hand in mutated ones)."""
     diff = diff_resources(before.resources, after.resources)
-    advice = (migrate_advice.guide_advice(before.config, after.config, after.stack)
-              + migrate_advice.architecture_checks(before, after))
+    advice = migrate_advice.guide_advice(before.config, after.config, after.stack) + migrate_advice.architecture_checks(
+        before, after
+    )
     return Migration(
-        source=source, target=target, before=before, after=after, diff=diff,
+        source=source,
+        target=target,
+        before=before,
+        after=after,
+        diff=diff,
         safety=migrate_safety.assess(diff, region_before, region_after),
         rollout=plan_rollout(diff, before, after),
         advice=advice,
@@ -84,8 +99,14 @@ def _full_key(key: str) -> str:
     return key if ":" in key else f"{PROJECT}:{key}"
 
 
-def render_sides(*, stack: str | None, from_stack: str | None, to_stack: str | None,
-                 overrides: dict[str, str], policy_config: str | None = None) -> Migration:
+def render_sides(
+    *,
+    stack: str | None,
+    from_stack: str | None,
+    to_stack: str | None,
+    overrides: dict[str, str],
+    policy_config: str | None = None,
+) -> Migration:
     """Run the engine for both sides (and the policy pack on the target).
 
     Raises EngineError for an unknown stack, a key config does not know or a value it rejects.
@@ -94,9 +115,11 @@ def render_sides(*, stack: str | None, from_stack: str | None, to_stack: str | N
     if stack is not None:
         source, target, policy_stack = stack, stack + label, stack
         target_settings = dict(overrides)
-    else:
+    elif from_stack is not None and to_stack is not None:
         stack, source, target, policy_stack = from_stack, from_stack, to_stack + label, to_stack
         target_settings = {**stack_config(to_stack), **overrides}
+    else:
+        raise EngineError("give --from STACK --to STACK, or --stack STACK --set KEY=VALUE")
     current = stack_config(stack)
     target_config = stack_config(stack, target_settings)
     # Keys only the source sets stay as they are: the move changes what the target sets.
@@ -105,11 +128,20 @@ def render_sides(*, stack: str | None, from_stack: str | None, to_stack: str | N
     before = run_program(stack)
     after = run_program(stack, target_settings)
     policy = migrate_policy.evaluate(after, policy_stack, target_config, policy_config)
-    return analyse(before, after, source=source, target=target, region_before=current.get(REGION_KEY),
-                   region_after=target_config.get(REGION_KEY), kept_keys=kept, policy=policy)
+    return analyse(
+        before,
+        after,
+        source=source,
+        target=target,
+        region_before=current.get(REGION_KEY),
+        region_after=target_config.get(REGION_KEY),
+        kept_keys=kept,
+        policy=policy,
+    )
 
 
 # -- output ---------------------------------------------------------------------------------------
+
 
 def _value(value: Any, limit: int = 60) -> str:
     if value is UNKNOWN or value is MISSING:
@@ -135,7 +167,10 @@ def _change_text(old: Any, new: Any, limit: int = 60) -> str:
 def _around_difference(a: str, b: str, limit: int) -> str:
     start = next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
     cut = max(0, start - limit // 3) if max(len(a), len(b)) > limit else 0
-    clip = (lambda t: ("…" if cut else "") + _value(t[cut:], limit))
+
+    def clip(text: str) -> str:
+        return ("…" if cut else "") + _value(text[cut:], limit)
+
     return f"{clip(a)} -> {clip(b)}"
 
 
@@ -151,32 +186,71 @@ def as_json(m: Migration) -> dict[str, Any]:
     r = m.rollout
     cost_before, cost_after = _monthly_cost(m.before), _monthly_cost(m.after)
     return {
-        "from": m.source, "to": m.target, "renderedAsStack": m.after.stack, "keptFromSource": m.kept_keys,
+        "from": m.source,
+        "to": m.target,
+        "renderedAsStack": m.after.stack,
+        "keptFromSource": m.kept_keys,
         "summary": m.diff.summary(),
         "resources": [
-            {"urn": c.urn, "type": c.type, "name": c.name, "action": c.action,
-             "changes": [{"path": p.path, "old": _json_value(p.old), "new": _json_value(p.new),
-                          "forcesReplacement": p.forces_replacement, "cause": p.cause} for p in c.properties]}
-            for c in m.diff.changes if c.action != "same"
+            {
+                "urn": c.urn,
+                "type": c.type,
+                "name": c.name,
+                "action": c.action,
+                "changes": [
+                    {
+                        "path": p.path,
+                        "old": _json_value(p.old),
+                        "new": _json_value(p.new),
+                        "forcesReplacement": p.forces_replacement,
+                        "cause": p.cause,
+                    }
+                    for p in c.properties
+                ],
+            }
+            for c in m.diff.changes
+            if c.action != "same"
         ],
         "unchanged": sorted(f"{c.type}::{c.name}" for c in m.diff.changes if c.action == "same"),
         "typesWithoutReplacementRules": m.diff.unknown_types,
-        "dataSafety": {"atRisk": m.safety.at_risk, "verdict": m.safety.summary,
-                       "risks": [{"type": d.type, "name": d.name, "action": d.action, "reason": d.reason,
-                                  "changed": list(d.because_of), "protected": d.protected} for d in m.safety.risks]},
+        "dataSafety": {
+            "atRisk": m.safety.at_risk,
+            "verdict": m.safety.summary,
+            "risks": [
+                {
+                    "type": d.type,
+                    "name": d.name,
+                    "action": d.action,
+                    "reason": d.reason,
+                    "changed": list(d.because_of),
+                    "protected": d.protected,
+                }
+                for d in m.safety.risks
+            ],
+        },
         "rollout": {
-            "instanceRefresh": None if r.instance_refresh is None else {
-                **_fields(r.instance_refresh), "launchBeforeTerminate": r.instance_refresh.launch_before_terminate},
+            "instanceRefresh": None
+            if r.instance_refresh is None
+            else {**_fields(r.instance_refresh), "launchBeforeTerminate": r.instance_refresh.launch_before_terminate},
             "ecsDeployment": None if r.deployment is None else _fields(r.deployment),
             "capacity": [{"field": c.field, "before": c.before, "after": c.after} for c in r.capacity],
             "partialCapacity": _fields(r.partial),
             "stalls": r.stalls,
-            "warnings": r.warnings, "notes": r.notes,
+            "warnings": r.warnings,
+            "notes": r.notes,
         },
-        "cost": {"before": cost_before, "after": cost_after, "delta": round(cost_after - cost_before, 2),
-                 "unit": "USD/month"},
-        "policy": {"available": m.policy.available, "message": m.policy.message, "blocking": m.policy.blocking,
-                   "violations": [_fields(v) for v in m.policy.violations]},
+        "cost": {
+            "before": cost_before,
+            "after": cost_after,
+            "delta": round(cost_after - cost_before, 2),
+            "unit": "USD/month",
+        },
+        "policy": {
+            "available": m.policy.available,
+            "message": m.policy.message,
+            "blocking": m.policy.blocking,
+            "violations": [_fields(v) for v in m.policy.violations],
+        },
         "advice": [_fields(a) for a in m.advice],
         "exitCode": m.exit_code,
     }
@@ -204,8 +278,10 @@ _ACTION_STYLE = {"create": "green", "delete": "red", "update": "yellow", "replac
 
 
 def render(m: Migration, console: Console) -> None:
-    console.print(f"[bold]Migration preview: {m.source} -> {m.target}[/]  "
-                  f"(target rendered as stack {m.after.stack}, offline under mocks)")
+    console.print(
+        f"[bold]Migration preview: {m.source} -> {m.target}[/]  "
+        f"(target rendered as stack {m.after.stack}, offline under mocks)"
+    )
     if m.kept_keys:
         console.print(f"kept from {m.source} (not set by the target): {', '.join(m.kept_keys)}")
 
@@ -213,18 +289,24 @@ def render(m: Migration, console: Console) -> None:
     for c in m.diff.changes:
         if c.action == "same":
             continue
-        lines = [f"{p.path}: {_change_text(p.old, p.new)}" + ("  [red](forces replacement)[/]"
-                                                                    if p.forces_replacement else "")
-                 for p in c.properties]
-        table.add_row(f"[{_ACTION_STYLE[c.action]}]{c.action}[/]", f"{c.type.split(':')[-1]} {c.name}",
-                      "\n".join(lines))
+        lines = [
+            f"{p.path}: {_change_text(p.old, p.new)}"
+            + ("  [red](forces replacement)[/]" if p.forces_replacement else "")
+            for p in c.properties
+        ]
+        table.add_row(
+            f"[{_ACTION_STYLE[c.action]}]{c.action}[/]", f"{c.type.split(':')[-1]} {c.name}", "\n".join(lines)
+        )
     s = m.diff.summary()
-    table.caption = (f"{s['update']} updated in place, {s['replace']} replaced, {s['create']} created, "
-                     f"{s['delete']} deleted, {s['same']} unchanged")
+    table.caption = (
+        f"{s['update']} updated in place, {s['replace']} replaced, {s['create']} created, "
+        f"{s['delete']} deleted, {s['same']} unchanged"
+    )
     console.print(table)
     if m.diff.unknown_types:
-        console.print(f"[yellow]no replacement rules for: {', '.join(m.diff.unknown_types)} "
-                      "(treated as updated in place)[/]")
+        console.print(
+            f"[yellow]no replacement rules for: {', '.join(m.diff.unknown_types)} (treated as updated in place)[/]"
+        )
 
     if m.safety.at_risk:
         console.print(f"[bold white on red] {m.safety.summary} [/]")
@@ -236,8 +318,7 @@ def render(m: Migration, console: Console) -> None:
     _render_rollout(m.rollout, console)
 
     before, after = _monthly_cost(m.before), _monthly_cost(m.after)
-    console.print(f"[bold]Cost[/] (estimate, USD/month): ${before:,.2f} -> ${after:,.2f} "
-                  f"({after - before:+,.2f})")
+    console.print(f"[bold]Cost[/] (estimate, USD/month): ${before:,.2f} -> ${after:,.2f} ({after - before:+,.2f})")
 
     if not m.policy.available:
         console.print(f"[bold]Policy[/]: {m.policy.message}")
@@ -264,19 +345,31 @@ def _render_rollout(r: RolloutPlan, console: Console) -> None:
     console.print("[bold]Rollout[/]")
     ir = r.instance_refresh
     if ir:
-        mode = (f"launch before terminate (max healthy {ir.max_healthy_percent}%)" if ir.launch_before_terminate
-                else f"terminate first, keeping {ir.min_healthy_percent}% healthy")
-        console.print(f"  instance refresh (rolling): {ir.why}; {ir.instances} instance(s) in {ir.batches} "
-                      f"batch(es) of {ir.batch_size}, {mode}, min healthy {ir.min_healthy_percent}%, "
-                      f"warm-up {ir.instance_warmup_seconds}s")
+        mode = (
+            f"launch before terminate (max healthy {ir.max_healthy_percent}%)"
+            if ir.launch_before_terminate
+            else f"terminate first, keeping {ir.min_healthy_percent}% healthy"
+        )
+        console.print(
+            f"  instance refresh (rolling): {ir.why}; {ir.instances} instance(s) in {ir.batches} "
+            f"batch(es) of {ir.batch_size}, {mode}, min healthy {ir.min_healthy_percent}%, "
+            f"warm-up {ir.instance_warmup_seconds}s"
+        )
     else:
         console.print("  instance refresh: none (launch template and ASG template reference unchanged)")
     d = r.deployment
     if d:
-        breaker = ("circuit breaker with rollback" if d.circuit_breaker and d.rollback
-                   else "circuit breaker" if d.circuit_breaker else "no circuit breaker")
-        console.print(f"  ECS rolling deployment: {d.why}; min healthy {d.min_healthy_percent}%, "
-                      f"max {d.max_percent}%, {breaker}; {d.desired_tasks} tasks in {d.waves} wave(s)")
+        breaker = (
+            "circuit breaker with rollback"
+            if d.circuit_breaker and d.rollback
+            else "circuit breaker"
+            if d.circuit_breaker
+            else "no circuit breaker"
+        )
+        console.print(
+            f"  ECS rolling deployment: {d.why}; min healthy {d.min_healthy_percent}%, "
+            f"max {d.max_percent}%, {breaker}; {d.desired_tasks} tasks in {d.waves} wave(s)"
+        )
     else:
         console.print("  ECS deployment: none (task definition unchanged)")
     if r.capacity:
@@ -286,16 +379,25 @@ def _render_rollout(r: RolloutPlan, console: Console) -> None:
         console.print(cap)
     p = r.partial
     if r.stalls:
-        dip = (f"down to {p.lowest_serving_tasks} of the {p.serving_now} tasks serving now"
-               if p.lowest_serving_tasks < p.serving_now else f"the {p.serving_now} tasks keep serving")
-        console.print(f"  partial capacity: {dip} until the stall is resolved; the rollout does not finish as "
-                      "configured (see the warnings)")
+        dip = (
+            f"down to {p.lowest_serving_tasks} of the {p.serving_now} tasks serving now"
+            if p.lowest_serving_tasks < p.serving_now
+            else f"the {p.serving_now} tasks keep serving"
+        )
+        console.print(
+            f"  partial capacity: {dip} until the stall is resolved; the rollout does not finish as "
+            "configured (see the warnings)"
+        )
     elif p.seconds:
-        console.print(f"  partial capacity: {_minutes(p.seconds)}, down to {p.lowest_serving_tasks} of the "
-                      f"{p.serving_now} tasks serving now; whole rollout {_minutes(p.rollout_seconds)}")
+        console.print(
+            f"  partial capacity: {_minutes(p.seconds)}, down to {p.lowest_serving_tasks} of the "
+            f"{p.serving_now} tasks serving now; whole rollout {_minutes(p.rollout_seconds)}"
+        )
     else:
-        console.print(f"  partial capacity: none expected (never below the {p.serving_now} tasks serving now; "
-                      f"{p.desired_tasks} desired during the move); whole rollout {_minutes(p.rollout_seconds)}")
+        console.print(
+            f"  partial capacity: none expected (never below the {p.serving_now} tasks serving now; "
+            f"{p.desired_tasks} desired during the move); whole rollout {_minutes(p.rollout_seconds)}"
+        )
     console.print("  assumptions: " + "; ".join(p.assumptions))
     for w in r.warnings:
         console.print(f"  [yellow]warning: {w}[/]")
@@ -305,15 +407,24 @@ def _render_rollout(r: RolloutPlan, console: Console) -> None:
 
 # -- command line ---------------------------------------------------------------------------------
 
+
 def main(argv: list[str] | None = None) -> int:
     parser = ArgumentParser(prog="offline.migrate", description=__doc__.splitlines()[0])
     parser.add_argument("--from", dest="from_stack", metavar="STACK", help="current stack file, e.g. light")
     parser.add_argument("--to", dest="to_stack", metavar="STACK", help="target stack file, e.g. heavy")
     parser.add_argument("--stack", help="one stack, changed by --set")
-    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                        help="change a pypiserver:* key on the target (repeatable, or space-separated)")
-    parser.add_argument("--policy-config", metavar="FILE",
-                        help="policy pack config for the target (default: policy/config.example.json)")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="change a pypiserver:* key on the target (repeatable, or space-separated)",
+    )
+    parser.add_argument(
+        "--policy-config",
+        metavar="FILE",
+        help="policy pack config for the target (default: policy/config.example.json)",
+    )
     parser.add_argument("--json", action="store_true", help="machine-readable output")
     args = parser.parse_args(argv)
     if args.stack and (args.from_stack or args.to_stack):
@@ -321,8 +432,13 @@ def main(argv: list[str] | None = None) -> int:
     if not args.stack and not (args.from_stack and args.to_stack):
         fail("give --from STACK --to STACK, or --stack STACK --set KEY=VALUE")
     try:
-        migration = render_sides(stack=args.stack, from_stack=args.from_stack, to_stack=args.to_stack,
-                                 overrides=parse_overrides(args.set), policy_config=args.policy_config)
+        migration = render_sides(
+            stack=args.stack,
+            from_stack=args.from_stack,
+            to_stack=args.to_stack,
+            overrides=parse_overrides(args.set),
+            policy_config=args.policy_config,
+        )
     except EngineError as err:
         fail(str(err))
     except Exception as err:  # the analyzer's PolicyError: a bad --policy-config file
@@ -335,8 +451,10 @@ def main(argv: list[str] | None = None) -> int:
     else:
         render(migration, Console(width=160))
     if migration.safety.at_risk:
-        print(f"error: {migration.safety.summary}: "
-              + "; ".join(r.describe() for r in migration.safety.risks), file=sys.stderr)
+        print(
+            f"error: {migration.safety.summary}: " + "; ".join(r.describe() for r in migration.safety.risks),
+            file=sys.stderr,
+        )
     elif migration.blocked:
         print("error: blocked: " + "; ".join(migration.blocking_reasons), file=sys.stderr)
     return migration.exit_code

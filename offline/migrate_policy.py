@@ -41,19 +41,24 @@ def _analyzer():
         return None
 
 
-def evaluate(preview, stack: str, config: Mapping[str, str] | None = None,
-             policy_config_path: str | None = None) -> PolicyReport:
+def evaluate(
+    preview, stack: str, config: Mapping[str, str] | None = None, policy_config_path: str | None = None
+) -> PolicyReport:
     analyzer = _analyzer()
     if analyzer is None or not hasattr(analyzer, "check"):
         return PolicyReport(False, NOT_AVAILABLE)
     path = policy_config_path or getattr(analyzer, "EXAMPLE_POLICY_CONFIG", None)
     try:
         policy_config: Mapping[str, Any] = analyzer.load_policy_config(path) if path else {}
-        verdicts = analyzer.check(preview.resources, stack=stack, project=preview.project, config=config,
-                                  policy_config=policy_config)
+        verdicts = analyzer.check(
+            preview.resources, stack=stack, project=preview.project, config=config, policy_config=policy_config
+        )
     except analyzer.PolicyError as err:
         if policy_config_path:
             raise  # the user's file: a bad one is bad input
         return PolicyReport(False, f"{NOT_AVAILABLE}: {err}")
-    return PolicyReport(True, f"pack run as stack {stack} with {path}", tuple(
-        PolicyViolation(v.policy, v.level, v.resource, v.message) for v in verdicts))
+    return PolicyReport(
+        True,
+        f"pack run as stack {stack} with {path}",
+        tuple(PolicyViolation(v.policy, v.level, v.resource, v.message) for v in verdicts),
+    )

@@ -65,7 +65,13 @@ def assess(diff: MigrationDiff, region_before: str | None = None, region_after: 
         causes = change.replacing_paths if change.action == "replace" else ()
         risks.append(DataRisk(change.type, change.name, change.action, reason, causes, change.protected))
     if region_before and region_after and region_before != region_after:
-        risks.append(DataRisk("aws:region", f"{region_before} -> {region_after}", "move region",
-                              "every resource, the EFS file system included, is recreated empty in the new region",
-                              ("aws:region",)))
+        risks.append(
+            DataRisk(
+                "aws:region",
+                f"{region_before} -> {region_after}",
+                "move region",
+                "every resource, the EFS file system included, is recreated empty in the new region",
+                ("aws:region",),
+            )
+        )
     return SafetyVerdict(tuple(risks))

@@ -84,7 +84,8 @@ class AwsMocks(pulumi.runtime.Mocks):
             state["name"] = pname
         return rid, state
 
-    def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any] | tuple[dict, list]:
+    # The SDK also takes a bare dict (no failures), which its annotation leaves out.
+    def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any] | tuple[dict, list]:  # type: ignore[override]
         if args.token == GET_INSTANCE_TYPE:
             return self._instance_type(str(dict(args.args).get("instanceType")))
         answer = _INVOKES.get(args.token)
@@ -92,23 +93,33 @@ class AwsMocks(pulumi.runtime.Mocks):
             raise NotImplementedError(f"offline engine has no answer for data source {args.token}")
         return answer(dict(args.args))
 
-
     def _instance_type(self, instance_type: str) -> dict[str, Any] | tuple[dict, list]:
         """What DescribeInstanceTypes would say: the stack's instanceSpecs for its own type,
         else the catalog; otherwise a failure, as AWS fails for a type it does not offer."""
         specs = _json_object(self.stack_config.get("pypiserver:instanceSpecs"))
         known = catalog().get(instance_type)
-        if (self.stack_config.get("pypiserver:instanceType") == instance_type
-                and all(k in specs for k in ("vcpu", "memoryMib", "arch"))):
+        if self.stack_config.get("pypiserver:instanceType") == instance_type and all(
+            k in specs for k in ("vcpu", "memoryMib", "arch")
+        ):
             vcpu, memory, arch = specs["vcpu"], specs["memoryMib"], specs["arch"]
         elif known is not None:
             vcpu, memory, arch = known.vcpu, known.memory_mib, known.arch
         else:
-            return {}, [("instanceType", f"the offline engine knows vCPU and memory only for the catalog's types; "
-                                         f"set pypiserver:instanceSpecs {{vcpu, memoryMib, arch}} to preview "
-                                         f"{instance_type} offline")]
-        return {"id": instance_type, "instanceType": instance_type, "defaultVcpus": vcpu, "memorySize": memory,
-                "supportedArchitectures": [arch]}
+            return {}, [
+                (
+                    "instanceType",
+                    f"the offline engine knows vCPU and memory only for the catalog's types; "
+                    f"set pypiserver:instanceSpecs {{vcpu, memoryMib, arch}} to preview "
+                    f"{instance_type} offline",
+                )
+            ]
+        return {
+            "id": instance_type,
+            "instanceType": instance_type,
+            "defaultVcpus": vcpu,
+            "memorySize": memory,
+            "supportedArchitectures": [arch],
+        }
 
 
 def _json_object(raw: Any) -> dict:
@@ -120,16 +131,31 @@ def _json_object(raw: Any) -> dict:
 
 
 _NAMELESS = {
-    "aws:efs/mountTarget:MountTarget", "aws:efs/accessPoint:AccessPoint", "aws:efs/fileSystemPolicy:FileSystemPolicy",
-    "aws:ecs/clusterCapacityProviders:ClusterCapacityProviders", "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
-    "aws:secretsmanager/secretVersion:SecretVersion", "aws:lb/listener:Listener", "aws:route53/record:Record",
-    "aws:acm/certificate:Certificate", "aws:acm/certificateValidation:CertificateValidation",
-    "aws:sns/topicSubscription:TopicSubscription", "aws:appautoscaling/target:Target",
-    "aws:backup/selection:Selection", "aws:ec2/launchTemplate:LaunchTemplate",
-    "aws:ec2/vpc:Vpc", "aws:ec2/subnet:Subnet", "aws:ec2/internetGateway:InternetGateway",
-    "aws:ec2/routeTable:RouteTable", "aws:ec2/routeTableAssociation:RouteTableAssociation", "aws:ec2/eip:Eip",
-    "aws:ec2/natGateway:NatGateway", "aws:ec2/vpcEndpoint:VpcEndpoint", "aws:kms/key:Key",
-    "aws:sns/topicPolicy:TopicPolicy", "aws:secretsmanager/secretPolicy:SecretPolicy",
+    "aws:efs/mountTarget:MountTarget",
+    "aws:efs/accessPoint:AccessPoint",
+    "aws:efs/fileSystemPolicy:FileSystemPolicy",
+    "aws:ecs/clusterCapacityProviders:ClusterCapacityProviders",
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+    "aws:secretsmanager/secretVersion:SecretVersion",
+    "aws:lb/listener:Listener",
+    "aws:route53/record:Record",
+    "aws:acm/certificate:Certificate",
+    "aws:acm/certificateValidation:CertificateValidation",
+    "aws:sns/topicSubscription:TopicSubscription",
+    "aws:appautoscaling/target:Target",
+    "aws:backup/selection:Selection",
+    "aws:ec2/launchTemplate:LaunchTemplate",
+    "aws:ec2/vpc:Vpc",
+    "aws:ec2/subnet:Subnet",
+    "aws:ec2/internetGateway:InternetGateway",
+    "aws:ec2/routeTable:RouteTable",
+    "aws:ec2/routeTableAssociation:RouteTableAssociation",
+    "aws:ec2/eip:Eip",
+    "aws:ec2/natGateway:NatGateway",
+    "aws:ec2/vpcEndpoint:VpcEndpoint",
+    "aws:kms/key:Key",
+    "aws:sns/topicPolicy:TopicPolicy",
+    "aws:secretsmanager/secretPolicy:SecretPolicy",
 }
 
 
@@ -137,8 +163,12 @@ def _lb(name: str, pname: str, inputs: dict) -> tuple[str, dict]:
     suffix = f"app/{pname[:32]}/{_hex(name, n=16)}"
     arn = f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}:loadbalancer/{suffix}"
     scheme = "internal-" if inputs.get("internal") else ""
-    return arn, {"arn": arn, "arnSuffix": suffix, "zoneId": "Z35SXDOTRQ7X7K",
-                 "dnsName": f"{scheme}{pname[:32]}-{int(_hex(name, n=8), 16) % 10**10}.{REGION}.elb.amazonaws.com"}
+    return arn, {
+        "arn": arn,
+        "arnSuffix": suffix,
+        "zoneId": "Z35SXDOTRQ7X7K",
+        "dnsName": f"{scheme}{pname[:32]}-{int(_hex(name, n=8), 16) % 10**10}.{REGION}.elb.amazonaws.com",
+    }
 
 
 def _tg(name: str, pname: str, inputs: dict) -> tuple[str, dict]:
@@ -149,8 +179,10 @@ def _tg(name: str, pname: str, inputs: dict) -> tuple[str, dict]:
 
 def _efs(name: str, pname: str, inputs: dict) -> tuple[str, dict]:
     fs_id = f"fs-{_hex(name, n=17)}"
-    return fs_id, {"arn": f"arn:aws:elasticfilesystem:{REGION}:{ACCOUNT}:file-system/{fs_id}",
-                   "dnsName": f"{fs_id}.efs.{REGION}.amazonaws.com"}
+    return fs_id, {
+        "arn": f"arn:aws:elasticfilesystem:{REGION}:{ACCOUNT}:file-system/{fs_id}",
+        "dnsName": f"{fs_id}.efs.{REGION}.amazonaws.com",
+    }
 
 
 def _access_point(name: str, pname: str, inputs: dict) -> tuple[str, dict]:
@@ -162,20 +194,22 @@ def _prefixed(prefix: str, arn_fmt: str):
     def make(name: str, pname: str, inputs: dict) -> tuple[str, dict]:
         rid = f"{prefix}-{_hex(name, n=17)}"
         return rid, {"arn": arn_fmt.format(id=rid, name=pname, region=REGION, account=ACCOUNT)}
+
     return make
 
 
 def _named(arn_fmt: str):
     """Resources whose id is their (auto-generated) name."""
+
     def make(name: str, pname: str, inputs: dict) -> tuple[str, dict]:
         return pname, {"arn": arn_fmt.format(name=pname, region=REGION, account=ACCOUNT)}
+
     return make
 
 
 def _launch_template(name: str, pname: str, inputs: dict) -> tuple[str, dict]:
     lt = f"lt-{_hex(name, n=17)}"
-    return lt, {"arn": f"arn:aws:ec2:{REGION}:{ACCOUNT}:launch-template/{lt}", "latestVersion": 1,
-                "defaultVersion": 1}
+    return lt, {"arn": f"arn:aws:ec2:{REGION}:{ACCOUNT}:launch-template/{lt}", "latestVersion": 1, "defaultVersion": 1}
 
 
 def _secret(name: str, pname: str, inputs: dict) -> tuple[str, dict]:
@@ -195,8 +229,15 @@ def _password(name: str, pname: str, inputs: dict) -> tuple[str, dict]:
 def _certificate(name: str, pname: str, inputs: dict) -> tuple[str, dict]:
     arn = f"arn:aws:acm:{REGION}:{ACCOUNT}:certificate/{_hex(name, n=8)}-{_hex(name, 'c', n=4)}"
     domains = [inputs.get("domainName"), *inputs.get("subjectAlternativeNames", [])]
-    options = [{"domainName": d, "resourceRecordName": f"_{_hex(d, n=32)}.{d}.", "resourceRecordType": "CNAME",
-                "resourceRecordValue": f"_{_hex(d, 'v', n=32)}.acm-validations.aws."} for d in domains]
+    options = [
+        {
+            "domainName": d,
+            "resourceRecordName": f"_{_hex(d, n=32)}.{d}.",
+            "resourceRecordType": "CNAME",
+            "resourceRecordValue": f"_{_hex(d, 'v', n=32)}.acm-validations.aws.",
+        }
+        for d in domains
+    ]
     return arn, {"arn": arn, "domainValidationOptions": options}
 
 
@@ -205,7 +246,9 @@ def _cert_validation(name: str, pname: str, inputs: dict) -> tuple[str, dict]:
 
 
 def _record(name: str, pname: str, inputs: dict) -> tuple[str, dict]:
-    return f"{inputs.get('zoneId')}_{inputs.get('name')}_{inputs.get('type')}", {"fqdn": str(inputs.get("name", "")).rstrip(".")}
+    return f"{inputs.get('zoneId')}_{inputs.get('name')}_{inputs.get('type')}", {
+        "fqdn": str(inputs.get("name", "")).rstrip(".")
+    }
 
 
 def _cluster(name: str, pname: str, inputs: dict) -> tuple[str, dict]:
@@ -230,18 +273,23 @@ def _capacity_provider(name: str, pname: str, inputs: dict) -> tuple[str, dict]:
 
 
 def _scaling_target(name: str, pname: str, inputs: dict) -> tuple[str, dict]:
-    return str(inputs.get("resourceId")), {"arn": f"arn:aws:application-autoscaling:{REGION}:{ACCOUNT}:"
-                                                  f"scalable-target/{_hex(name, n=20)}"}
+    return str(inputs.get("resourceId")), {
+        "arn": f"arn:aws:application-autoscaling:{REGION}:{ACCOUNT}:scalable-target/{_hex(name, n=20)}"
+    }
 
 
 def _kms_key(name: str, pname: str, inputs: dict) -> tuple[str, dict]:
-    key_id = f"{_hex(name, n=8)}-{_hex(name, 'a', n=4)}-{_hex(name, 'b', n=4)}-{_hex(name, 'c', n=4)}-{_hex(name, 'd', n=12)}"
+    parts = (_hex(name, n=8), _hex(name, "a", n=4), _hex(name, "b", n=4), _hex(name, "c", n=4), _hex(name, "d", n=12))
+    key_id = "-".join(parts)
     return key_id, {"arn": f"arn:aws:kms:{REGION}:{ACCOUNT}:key/{key_id}", "keyId": key_id}
 
 
 def _vpc(name: str, pname: str, inputs: dict) -> tuple[str, dict]:
     vpc_id = f"vpc-{_hex(name, n=17)}"
-    return vpc_id, {"arn": f"arn:aws:ec2:{REGION}:{ACCOUNT}:vpc/{vpc_id}", "mainRouteTableId": f"rtb-{_hex(name, 'main', n=17)}"}
+    return vpc_id, {
+        "arn": f"arn:aws:ec2:{REGION}:{ACCOUNT}:vpc/{vpc_id}",
+        "mainRouteTableId": f"rtb-{_hex(name, 'main', n=17)}",
+    }
 
 
 _COMPUTED = {
@@ -259,11 +307,15 @@ _COMPUTED = {
     "aws:lb/listener:Listener": _prefixed("listener", "arn:aws:elasticloadbalancing:{region}:{account}:listener/{id}"),
     "aws:efs/fileSystem:FileSystem": _efs,
     "aws:efs/accessPoint:AccessPoint": _access_point,
-    "aws:efs/mountTarget:MountTarget": _prefixed("fsmt", "arn:aws:elasticfilesystem:{region}:{account}:mount-target/{id}"),
+    "aws:efs/mountTarget:MountTarget": _prefixed(
+        "fsmt", "arn:aws:elasticfilesystem:{region}:{account}:mount-target/{id}"
+    ),
     "aws:ec2/securityGroup:SecurityGroup": _prefixed("sg", "arn:aws:ec2:{region}:{account}:security-group/{id}"),
     "aws:ec2/launchTemplate:LaunchTemplate": _launch_template,
-    "aws:autoscaling/group:Group": _named("arn:aws:autoscaling:{region}:{account}:autoScalingGroup:"
-                                          "00000000-0000-0000-0000-000000000000:autoScalingGroupName/{name}"),
+    "aws:autoscaling/group:Group": _named(
+        "arn:aws:autoscaling:{region}:{account}:autoScalingGroup:"
+        "00000000-0000-0000-0000-000000000000:autoScalingGroupName/{name}"
+    ),
     "aws:iam/role:Role": _named("arn:aws:iam::{account}:role/{name}"),
     "aws:iam/instanceProfile:InstanceProfile": _named("arn:aws:iam::{account}:instance-profile/{name}"),
     "aws:ecs/cluster:Cluster": _cluster,
@@ -285,13 +337,21 @@ _COMPUTED = {
 
 def _get_vpc(args: dict) -> dict:
     vpc_id = args.get("id") or DEFAULT_VPC_ID
-    return {"id": vpc_id, "cidrBlock": DEFAULT_VPC_CIDR if vpc_id == DEFAULT_VPC_ID else EXISTING_VPC_CIDR,
-            "default": vpc_id == DEFAULT_VPC_ID, "arn": f"arn:aws:ec2:{REGION}:{ACCOUNT}:vpc/{vpc_id}"}
+    return {
+        "id": vpc_id,
+        "cidrBlock": DEFAULT_VPC_CIDR if vpc_id == DEFAULT_VPC_ID else EXISTING_VPC_CIDR,
+        "default": vpc_id == DEFAULT_VPC_ID,
+        "arn": f"arn:aws:ec2:{REGION}:{ACCOUNT}:vpc/{vpc_id}",
+    }
 
 
 def _get_availability_zones(args: dict) -> dict:
-    return {"id": REGION, "names": list(AVAILABILITY_ZONES), "zoneIds": [f"use1-az{i + 1}" for i in range(4)],
-            "groupNames": [REGION] * 4}
+    return {
+        "id": REGION,
+        "names": list(AVAILABILITY_ZONES),
+        "zoneIds": [f"use1-az{i + 1}" for i in range(4)],
+        "groupNames": [REGION] * 4,
+    }
 
 
 def _get_subnet(args: dict) -> dict:
@@ -300,12 +360,21 @@ def _get_subnet(args: dict) -> dict:
         # AWS answers InvalidSubnetID.NotFound; the provider surfaces it as an error.
         raise Exception(f"reading EC2 Subnet ({subnet_id}): couldn't find resource")  # noqa: TRY002
     vpc_id, az, _ = EXISTING_SUBNETS[subnet_id]
-    return {"id": subnet_id, "vpcId": vpc_id, "availabilityZone": az, "cidrBlock": "10.20.0.0/24",
-            "arn": f"arn:aws:ec2:{REGION}:{ACCOUNT}:subnet/{subnet_id}", "mapPublicIpOnLaunch": vpc_id == DEFAULT_VPC_ID}
+    return {
+        "id": subnet_id,
+        "vpcId": vpc_id,
+        "availabilityZone": az,
+        "cidrBlock": "10.20.0.0/24",
+        "arn": f"arn:aws:ec2:{REGION}:{ACCOUNT}:subnet/{subnet_id}",
+        "mapPublicIpOnLaunch": vpc_id == DEFAULT_VPC_ID,
+    }
 
 
-_ROUTE_TARGET = {"nat": ("natGatewayId", "nat-0123456789abcdef0"), "igw": ("gatewayId", "igw-0123456789abcdef0"),
-                 "tgw": ("transitGatewayId", "tgw-0123456789abcdef0")}
+_ROUTE_TARGET = {
+    "nat": ("natGatewayId", "nat-0123456789abcdef0"),
+    "igw": ("gatewayId", "igw-0123456789abcdef0"),
+    "tgw": ("transitGatewayId", "tgw-0123456789abcdef0"),
+}
 
 
 def _get_route_table(args: dict) -> dict:
@@ -318,8 +387,13 @@ def _get_route_table(args: dict) -> dict:
     if target:
         key, value = _ROUTE_TARGET[target]
         routes.append({"cidrBlock": "0.0.0.0/0", key: value})
-    return {"id": f"rtb-{_hex(subnet_id, n=17)}", "routeTableId": f"rtb-{_hex(subnet_id, n=17)}",
-            "subnetId": subnet_id, "vpcId": EXISTING_SUBNETS[subnet_id][0], "routes": routes}
+    return {
+        "id": f"rtb-{_hex(subnet_id, n=17)}",
+        "routeTableId": f"rtb-{_hex(subnet_id, n=17)}",
+        "subnetId": subnet_id,
+        "vpcId": EXISTING_SUBNETS[subnet_id][0],
+        "routes": routes,
+    }
 
 
 def _get_subnets(args: dict) -> dict:
@@ -346,7 +420,10 @@ _INVOKES = {
     "aws:route53/getZone:getZone": _get_zone,
     "aws:ssm/getParameter:getParameter": _get_parameter,
     "aws:index/getRegion:getRegion": lambda a: {"id": REGION, "name": REGION, "region": REGION},
-    "aws:index/getCallerIdentity:getCallerIdentity": lambda a: {"id": ACCOUNT, "accountId": ACCOUNT,
-                                                                "arn": f"arn:aws:iam::{ACCOUNT}:root",
-                                                                "userId": ACCOUNT},
+    "aws:index/getCallerIdentity:getCallerIdentity": lambda a: {
+        "id": ACCOUNT,
+        "accountId": ACCOUNT,
+        "arn": f"arn:aws:iam::{ACCOUNT}:root",
+        "userId": ACCOUNT,
+    },
 }

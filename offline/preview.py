@@ -17,10 +17,10 @@ from rich.console import Console
 from rich.table import Table
 from rich.tree import Tree
 
-from .cli import ArgumentParser, fail
 from .analyzer import EXAMPLE_POLICY_CONFIG, PolicyError, blocked, check_preview, load_policy_config, render_verdicts
-from .engine import PROJECT_ROOT as ROOT
+from .cli import ArgumentParser, fail
 from .engine import COMPONENT_TYPE, EngineError, StackPreview, parse_overrides, run_program, stack_config
+from .engine import PROJECT_ROOT as ROOT
 
 
 def summary(preview: StackPreview) -> dict[str, Any]:
@@ -49,30 +49,43 @@ def summary(preview: StackPreview) -> dict[str, Any]:
             "alarms": alarms,
         },
         "capacity": cfg.capacity_summary(),
-        "cost": {"ec2": cost.ec2, "loadBalancer": cost.load_balancer, "efs": cost.efs, "network": cost.network,
-                 "total": cost.total, "guideItems": cost.guide_items,
-                 "basis": f"{cfg.asg_min_size} x {cfg.instance_type} on demand, 730 h/month, us-east-1",
-                 "networkBasis": network_cost_basis(cfg)},
+        "cost": {
+            "ec2": cost.ec2,
+            "loadBalancer": cost.load_balancer,
+            "efs": cost.efs,
+            "network": cost.network,
+            "total": cost.total,
+            "guideItems": cost.guide_items,
+            "basis": f"{cfg.asg_min_size} x {cfg.instance_type} on demand, 730 h/month, us-east-1",
+            "networkBasis": network_cost_basis(cfg),
+        },
     }
 
 
 def network_summary(cfg) -> str:
     if cfg.builds_network:
-        return (f"built: VPC {cfg.vpc_cidr} over {cfg.availability_zone_count} AZs, {cfg.nat_gateway_count} NAT "
-                f"gateway(s) ({cfg.nat_gateways}), S3 gateway endpoint"
-                + (", interface endpoints" if cfg.vpc_endpoints else ""))
-    return (f"given: {cfg.vpc_id}, {len(cfg.subnet_ids or [])} instance subnet(s) checked for egress"
-            + (", instances with public IPs" if cfg.instance_public_ip else "")
-            + (", interface endpoints" if cfg.vpc_endpoints else ""))
+        return (
+            f"built: VPC {cfg.vpc_cidr} over {cfg.availability_zone_count} AZs, {cfg.nat_gateway_count} NAT "
+            f"gateway(s) ({cfg.nat_gateways}), S3 gateway endpoint"
+            + (", interface endpoints" if cfg.vpc_endpoints else "")
+        )
+    return (
+        f"given: {cfg.vpc_id}, {len(cfg.subnet_ids or [])} instance subnet(s) checked for egress"
+        + (", instances with public IPs" if cfg.instance_public_ip else "")
+        + (", interface endpoints" if cfg.vpc_endpoints else "")
+    )
 
 
 def network_cost_basis(cfg) -> str:
     from components import sizing
+
     parts = []
     if cfg.nat_gateway_count:
-        parts.append(f"{cfg.nat_gateway_count} NAT x (${sizing.NAT_GATEWAY_USD_PER_HOUR}/h + public IPv4 "
-                     f"${sizing.PUBLIC_IPV4_USD_PER_HOUR}/h) + {cfg.expected_nat_gb_per_month:g} GB/month assumed x "
-                     f"${sizing.NAT_USD_PER_GB}/GB")
+        parts.append(
+            f"{cfg.nat_gateway_count} NAT x (${sizing.NAT_GATEWAY_USD_PER_HOUR}/h + public IPv4 "
+            f"${sizing.PUBLIC_IPV4_USD_PER_HOUR}/h) + {cfg.expected_nat_gb_per_month:g} GB/month assumed x "
+            f"${sizing.NAT_USD_PER_GB}/GB"
+        )
     if cfg.vpc_endpoints:
         parts.append(f"interface endpoints at ${sizing.INTERFACE_ENDPOINT_USD_PER_AZ_HOUR}/AZ-hour")
     return "; ".join(parts) or "none (the given VPC's own egress is not counted)"
@@ -92,8 +105,10 @@ def as_json(preview: StackPreview) -> dict[str, Any]:
 
 def render(preview: StackPreview, console: Console) -> None:
     info = summary(preview)
-    console.print(f"[bold]Stack {preview.stack}[/] (profile {preview.config.profile}): "
-                  f"{len(preview.resources)} resources, offline preview under mocks")
+    console.print(
+        f"[bold]Stack {preview.stack}[/] (profile {preview.config.profile}): "
+        f"{len(preview.resources)} resources, offline preview under mocks"
+    )
     console.print(_tree(preview))
 
     counts = Counter(r.type for r in preview.resources)
@@ -110,8 +125,10 @@ def render(preview: StackPreview, console: Console) -> None:
     cap = info["capacity"]
     capacity = Table("capacity", "value", title="Capacity math (sizing guide)")
     capacity.add_row("tasks per instance by CPU", f"{cap['tasksByCpu']}  ({cap['taskCpuUnits']} CPU units per task)")
-    capacity.add_row("tasks per instance by RAM",
-                     f"{cap['tasksByMemory']}  ({cap['taskMemoryReservationMib']} MiB reserved per task)")
+    capacity.add_row(
+        "tasks per instance by RAM",
+        f"{cap['tasksByMemory']}  ({cap['taskMemoryReservationMib']} MiB reserved per task)",
+    )
     capacity.add_row("tasks per instance", f"{cap['tasksPerInstance']}  (limited by {cap['limitedBy']})")
     capacity.add_row("task min / max", f"{cap['taskMin']} / {cap['taskMax']}")
     capacity.add_row("gunicorn workers", f"{cap['workersPerTask']} per task, {cap['totalWorkers']} at task min")
@@ -119,8 +136,14 @@ def render(preview: StackPreview, console: Console) -> None:
 
     cost = info["cost"]
     bill = Table("monthly cost (USD)", "estimate", title=f"Cost: {cost['basis']}")
-    for label, key in (("EC2", "ec2"), ("ALB (base + LCU)", "loadBalancer"), ("EFS", "efs"),
-                       ("subtotal: the guide's items", "guideItems"), ("network", "network"), ("total", "total")):
+    for label, key in (
+        ("EC2", "ec2"),
+        ("ALB (base + LCU)", "loadBalancer"),
+        ("EFS", "efs"),
+        ("subtotal: the guide's items", "guideItems"),
+        ("network", "network"),
+        ("total", "total"),
+    ):
         bill.add_row(label, f"${cost[key]:,.2f}")
     console.print(bill)
     console.print(f"network cost: {cost['networkBasis']}")
@@ -146,11 +169,19 @@ def _tree(preview: StackPreview) -> Tree:
 def main(argv: list[str] | None = None) -> int:
     parser = ArgumentParser(prog="offline.preview", description=__doc__.splitlines()[0])
     parser.add_argument("--stack", default="heavy", help="stack file Pulumi.<stack>.yaml (default: heavy)")
-    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                        help="override a pypiserver:* key, e.g. --set instanceType=c6a.2xlarge")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a pypiserver:* key, e.g. --set instanceType=c6a.2xlarge",
+    )
     parser.add_argument("--json", action="store_true", help="machine-readable output")
-    parser.add_argument("--policy-config", metavar="FILE",
-                        help="the organization's policy pack config (default: policy/config.example.json)")
+    parser.add_argument(
+        "--policy-config",
+        metavar="FILE",
+        help="the organization's policy pack config (default: policy/config.example.json)",
+    )
     args = parser.parse_args(argv)
     policy_config_path = args.policy_config or str(EXAMPLE_POLICY_CONFIG.relative_to(ROOT))
     try:
@@ -161,8 +192,14 @@ def main(argv: list[str] | None = None) -> int:
     except (EngineError, PolicyError) as err:
         fail(str(err))
     if args.json:
-        doc = {**as_json(preview), "policy": {"config": policy_config_path, "blocked": blocked(verdicts),
-                                              "verdicts": [v.as_dict() for v in verdicts]}}
+        doc = {
+            **as_json(preview),
+            "policy": {
+                "config": policy_config_path,
+                "blocked": blocked(verdicts),
+                "verdicts": [v.as_dict() for v in verdicts],
+            },
+        }
         json.dump(doc, sys.stdout, indent=1, sort_keys=True, default=str)
         print()
     else:

@@ -35,21 +35,23 @@ class RecordingMonitor(MockMonitor):
         resources = []
         for urn, req in self._requests.items():
             registration = self.resources.get(urn)
-            resources.append(RenderedResource(
-                urn=urn,
-                type=req.type,
-                name=req.name,
-                parent=req.parent or None,
-                custom=bool(req.custom),
-                id=registration.id if registration and req.custom else None,
-                inputs=_plain(rpc.deserialize_properties(req.object)),
-                outputs=_plain(registration.state) if registration and req.custom else {},
-                dependencies=tuple(req.dependencies),
-                property_dependencies={k: tuple(v.urns) for k, v in req.propertyDependencies.items()},
-                protect=bool(req.protect),
-                delete_before_replace=bool(req.deleteBeforeReplace),
-                ignore_changes=tuple(req.ignoreChanges),
-            ))
+            resources.append(
+                RenderedResource(
+                    urn=urn,
+                    type=req.type,
+                    name=req.name,
+                    parent=req.parent or None,
+                    custom=bool(req.custom),
+                    id=registration.id if registration and req.custom else None,
+                    inputs=_plain(rpc.deserialize_properties(req.object)),
+                    outputs=_plain(registration.state) if registration and req.custom else {},
+                    dependencies=tuple(req.dependencies),
+                    property_dependencies={k: tuple(v.urns) for k, v in req.propertyDependencies.items()},
+                    protect=bool(req.protect),
+                    delete_before_replace=bool(req.deleteBeforeReplace),
+                    ignore_changes=tuple(req.ignoreChanges),
+                )
+            )
         return sorted(resources, key=lambda r: r.urn)
 
     def component_outputs(self, component_type: str) -> dict[str, Any]:

@@ -43,33 +43,40 @@ _NAME = ("name", "namePrefix")
 REPLACEMENT_RULES: dict[str, ReplacementRule] = {
     # -- storage (the state) ----------------------------------------------------------
     "aws:efs/fileSystem:FileSystem": ReplacementRule(
-        ("availabilityZoneName", "creationToken", "encrypted", "kmsKeyId", "performanceMode"),
-        TF + "efs/file_system.go"),
+        ("availabilityZoneName", "creationToken", "encrypted", "kmsKeyId", "performanceMode"), TF + "efs/file_system.go"
+    ),
     "aws:efs/mountTarget:MountTarget": ReplacementRule(
         ("fileSystemId", "subnetId", "ipAddress", "ipAddressType", "ipv6Address"),
-        TF + "efs/mount_target.go (ipAddressType/ipv6Address: newer schema, not re-read)"),
+        TF + "efs/mount_target.go (ipAddressType/ipv6Address: newer schema, not re-read)",
+    ),
     "aws:efs/accessPoint:AccessPoint": ReplacementRule(
-        ("fileSystemId", "posixUser", "rootDirectory"), TF + "efs/access_point.go"),
+        ("fileSystemId", "posixUser", "rootDirectory"), TF + "efs/access_point.go"
+    ),
     "aws:efs/fileSystemPolicy:FileSystemPolicy": ReplacementRule(
-        ("fileSystemId",), TF + "efs/file_system_policy.go (not re-read)"),
+        ("fileSystemId",), TF + "efs/file_system_policy.go (not re-read)"
+    ),
     "aws:backup/vault:Vault": ReplacementRule(("name", "kmsKeyArn"), TF + "backup/vault.go (not re-read)"),
     "aws:backup/plan:Plan": ReplacementRule((), TF + "backup/plan.go (not re-read): updated in place"),
     # Backup selections have no update call: every argument is ForceNew.
     "aws:backup/selection:Selection": ReplacementRule(
-        (), TF + "backup/selection.go (not re-read): no update, every argument ForceNew",
-        all_inputs_except=()),
+        (), TF + "backup/selection.go (not re-read): no update, every argument ForceNew", all_inputs_except=()
+    ),
     # -- credentials and logs -----------------------------------------------------------
     # terraform-provider-random: every argument of random_password has RequiresReplace.
     "random:index/randomPassword:RandomPassword": ReplacementRule(
-        (), "hashicorp/terraform-provider-random internal/provider/resource_password.go (not re-read): "
-            "every argument RequiresReplace", all_inputs_except=()),
+        (),
+        "hashicorp/terraform-provider-random internal/provider/resource_password.go (not re-read): "
+        "every argument RequiresReplace",
+        all_inputs_except=(),
+    ),
     "aws:secretsmanager/secret:Secret": ReplacementRule(_NAME, TF + "secretsmanager/secret.go (not re-read)"),
     # Only versionStages updates in place: a new secret string is a new secret version.
     "aws:secretsmanager/secretVersion:SecretVersion": ReplacementRule(
-        ("secretId", "secretString", "secretBinary", "secretStringWoVersion"),
-        TF + "secretsmanager/secret_version.go"),
+        ("secretId", "secretString", "secretBinary", "secretStringWoVersion"), TF + "secretsmanager/secret_version.go"
+    ),
     "aws:cloudwatch/logGroup:LogGroup": ReplacementRule(
-        (*_NAME, "logGroupClass"), TF + "logs/group.go (logGroupClass read; name/namePrefix not re-read)"),
+        (*_NAME, "logGroupClass"), TF + "logs/group.go (logGroupClass read; name/namePrefix not re-read)"
+    ),
     # -- compute --------------------------------------------------------------------------
     # Every other launch template argument makes a new template version (in-place update).
     "aws:ec2/launchTemplate:LaunchTemplate": ReplacementRule(_NAME, TF + "ec2/ec2_launch_template.go"),
@@ -80,75 +87,100 @@ REPLACEMENT_RULES: dict[str, ReplacementRule] = {
     # block replaces, its managed scaling/draining settings update in place.
     "aws:ecs/capacityProvider:CapacityProvider": ReplacementRule(
         ("name", "cluster", "autoScalingGroupProvider.autoScalingGroupArn", "managedInstancesProvider"),
-        TF + "ecs/capacity_provider.go (name not re-read)"),
+        TF + "ecs/capacity_provider.go (name not re-read)",
+    ),
     "aws:ecs/clusterCapacityProviders:ClusterCapacityProviders": ReplacementRule(
-        ("clusterName",), TF + "ecs/cluster_capacity_providers.go (not re-read)"),
+        ("clusterName",), TF + "ecs/cluster_capacity_providers.go (not re-read)"
+    ),
     # A task definition revision is immutable: any change registers a new one (a replacement
     # in Pulumi's terms; the old revision is deregistered).
     "aws:ecs/taskDefinition:TaskDefinition": ReplacementRule(
-        (), TF + "ecs/task_definition.go: resourceTaskDefinitionUpdate handles tags only (skipDestroy, "
-            "trackLatest are provider-side settings)",
-        all_inputs_except=("tags", "tagsAll", "skipDestroy", "trackLatest")),
+        (),
+        TF + "ecs/task_definition.go: resourceTaskDefinitionUpdate handles tags only (skipDestroy, "
+        "trackLatest are provider-side settings)",
+        all_inputs_except=("tags", "tagsAll", "skipDestroy", "trackLatest"),
+    ),
     "aws:ecs/service:Service": ReplacementRule(
         ("name", "cluster", "iamRole", "launchType", "schedulingStrategy", "deploymentController.type"),
-        TF + "ecs/service.go"),
+        TF + "ecs/service.go",
+    ),
     "aws:appautoscaling/target:Target": ReplacementRule(
-        ("resourceId", "scalableDimension", "serviceNamespace"), TF + "appautoscaling/target.go (not re-read)"),
+        ("resourceId", "scalableDimension", "serviceNamespace"), TF + "appautoscaling/target.go (not re-read)"
+    ),
     "aws:appautoscaling/policy:Policy": ReplacementRule(
-        ("name", "resourceId", "scalableDimension", "serviceNamespace"), TF + "appautoscaling/policy.go (not re-read)"),
+        ("name", "resourceId", "scalableDimension", "serviceNamespace"), TF + "appautoscaling/policy.go (not re-read)"
+    ),
     # -- network, IAM, edge ---------------------------------------------------------------
     "aws:ec2/securityGroup:SecurityGroup": ReplacementRule(
-        (*_NAME, "description", "vpcId"), TF + "ec2/vpc_security_group.go (not re-read)"),
+        (*_NAME, "description", "vpcId"), TF + "ec2/vpc_security_group.go (not re-read)"
+    ),
     "aws:ec2/vpc:Vpc": ReplacementRule(
-        ("cidrBlock", "instanceTenancy", "ipv4IpamPoolId", "ipv4NetmaskLength"), TF + "ec2/vpc_.go (not re-read)"),
+        ("cidrBlock", "instanceTenancy", "ipv4IpamPoolId", "ipv4NetmaskLength"), TF + "ec2/vpc_.go (not re-read)"
+    ),
     "aws:ec2/subnet:Subnet": ReplacementRule(
         ("vpcId", "cidrBlock", "availabilityZone", "availabilityZoneId", "outpostArn", "ipv6Native"),
-        TF + "ec2/vpc_subnet.go (not re-read)"),
+        TF + "ec2/vpc_subnet.go (not re-read)",
+    ),
     # Attaching to another VPC detaches and re-attaches in place.
     "aws:ec2/internetGateway:InternetGateway": ReplacementRule((), TF + "ec2/vpc_internet_gateway.go (not re-read)"),
     "aws:ec2/routeTable:RouteTable": ReplacementRule(("vpcId",), TF + "ec2/vpc_route_table.go (not re-read)"),
     "aws:ec2/routeTableAssociation:RouteTableAssociation": ReplacementRule(
-        ("subnetId", "gatewayId"), TF + "ec2/vpc_route_table_association.go (not re-read): routeTableId updates"),
+        ("subnetId", "gatewayId"), TF + "ec2/vpc_route_table_association.go (not re-read): routeTableId updates"
+    ),
     "aws:ec2/eip:Eip": ReplacementRule(
         ("domain", "address", "customerOwnedIpv4Pool", "networkBorderGroup", "publicIpv4Pool", "ipamPoolId"),
-        TF + "ec2/ec2_eip.go (not re-read)"),
+        TF + "ec2/ec2_eip.go (not re-read)",
+    ),
     "aws:ec2/natGateway:NatGateway": ReplacementRule(
-        ("allocationId", "subnetId", "connectivityType", "privateIp"), TF + "ec2/vpc_nat_gateway.go (not re-read)"),
+        ("allocationId", "subnetId", "connectivityType", "privateIp"), TF + "ec2/vpc_nat_gateway.go (not re-read)"
+    ),
     "aws:ec2/vpcEndpoint:VpcEndpoint": ReplacementRule(
-        ("vpcId", "serviceName", "vpcEndpointType", "serviceRegion", "resourceConfigurationArn",
-         "serviceNetworkArn"), TF + "ec2/vpc_endpoint.go (not re-read)"),
+        ("vpcId", "serviceName", "vpcEndpointType", "serviceRegion", "resourceConfigurationArn", "serviceNetworkArn"),
+        TF + "ec2/vpc_endpoint.go (not re-read)",
+    ),
     "aws:kms/key:Key": ReplacementRule(
         ("customerMasterKeySpec", "keyUsage", "multiRegion", "customKeyStoreId", "xksKeyId"),
-        TF + "kms/key.go (not re-read)"),
+        TF + "kms/key.go (not re-read)",
+    ),
     "aws:secretsmanager/secretPolicy:SecretPolicy": ReplacementRule(
-        ("secretArn",), TF + "secretsmanager/secret_policy.go (not re-read)"),
+        ("secretArn",), TF + "secretsmanager/secret_policy.go (not re-read)"
+    ),
     "aws:iam/role:Role": ReplacementRule((*_NAME, "path"), TF + "iam/role.go (not re-read)"),
     "aws:iam/rolePolicy:RolePolicy": ReplacementRule((*_NAME, "role"), TF + "iam/role_policy.go (not re-read)"),
     "aws:iam/rolePolicyAttachment:RolePolicyAttachment": ReplacementRule(
-        ("role", "policyArn"), TF + "iam/role_policy_attachment.go (not re-read): no update"),
+        ("role", "policyArn"), TF + "iam/role_policy_attachment.go (not re-read): no update"
+    ),
     "aws:iam/instanceProfile:InstanceProfile": ReplacementRule(
-        (*_NAME, "path"), TF + "iam/instance_profile.go (not re-read)"),
+        (*_NAME, "path"), TF + "iam/instance_profile.go (not re-read)"
+    ),
     "aws:lb/loadBalancer:LoadBalancer": ReplacementRule(
-        (*_NAME, "internal", "loadBalancerType"), TF + "elbv2/load_balancer.go (not re-read)"),
+        (*_NAME, "internal", "loadBalancerType"), TF + "elbv2/load_balancer.go (not re-read)"
+    ),
     "aws:lb/targetGroup:TargetGroup": ReplacementRule(
         (*_NAME, "port", "protocol", "protocolVersion", "vpcId", "targetType", "ipAddressType"),
-        TF + "elbv2/target_group.go (not re-read)"),
+        TF + "elbv2/target_group.go (not re-read)",
+    ),
     "aws:lb/listener:Listener": ReplacementRule(("loadBalancerArn",), TF + "elbv2/listener.go (not re-read)"),
     "aws:acm/certificate:Certificate": ReplacementRule(
         ("domainName", "subjectAlternativeNames", "keyAlgorithm", "certificateAuthorityArn"),
-        TF + "acm/certificate.go (not re-read)"),
+        TF + "acm/certificate.go (not re-read)",
+    ),
     "aws:acm/certificateValidation:CertificateValidation": ReplacementRule(
-        ("certificateArn", "validationRecordFqdns"), TF + "acm/certificate_validation.go (not re-read): no update"),
+        ("certificateArn", "validationRecordFqdns"), TF + "acm/certificate_validation.go (not re-read): no update"
+    ),
     "aws:route53/record:Record": ReplacementRule(("name", "zoneId"), TF + "route53/record.go"),
     # -- observability ----------------------------------------------------------------------
     "aws:sns/topic:Topic": ReplacementRule((*_NAME, "fifoTopic"), TF + "sns/topic.go (not re-read)"),
     "aws:sns/topicPolicy:TopicPolicy": ReplacementRule(("arn",), TF + "sns/topic_policy.go (not re-read)"),
     "aws:sns/topicSubscription:TopicSubscription": ReplacementRule(
-        ("topic", "protocol", "endpoint"), TF + "sns/topic_subscription.go (not re-read)"),
+        ("topic", "protocol", "endpoint"), TF + "sns/topic_subscription.go (not re-read)"
+    ),
     "aws:cloudwatch/metricAlarm:MetricAlarm": ReplacementRule(
-        ("name",), TF + "cloudwatch/metric_alarm.go (alarm_name, `name` in Pulumi)"),
+        ("name",), TF + "cloudwatch/metric_alarm.go (alarm_name, `name` in Pulumi)"
+    ),
     "aws:cloudwatch/dashboard:Dashboard": ReplacementRule(
-        ("dashboardName",), TF + "cloudwatch/dashboard.go (not re-read)"),
+        ("dashboardName",), TF + "cloudwatch/dashboard.go (not re-read)"
+    ),
 }
 
 # Outputs a provider recomputes on an in-place update, so inputs that reference them change

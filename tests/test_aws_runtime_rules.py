@@ -9,10 +9,10 @@ import re
 import shutil
 
 import pytest
+from conftest import ROOT, containers, render
 
 from components import images
 from components.config import ConfigError, load_config
-from conftest import ROOT, containers, render
 from offline import mocks
 from offline.engine import EngineError, run_program
 
@@ -29,6 +29,7 @@ def refused(**overrides) -> str:
 # -- AWS Backup: "A CRON expression in UTC specifying when Backup initiates a backup job"
 #    (botocore backup model, BackupRuleInput.ScheduleExpression); cron has six fields.
 
+
 @pytest.mark.parametrize("schedule", ["rate(12 hours)", "cron(0 2 * * *)", "cron(0 2 * * * *)", "0 2 * * ? *"])
 def test_backup_schedule_must_be_six_field_cron(schedule):
     message = refused(backupSchedule=schedule)
@@ -43,6 +44,7 @@ def test_six_field_cron_reaches_the_plan():
 # -- Names: "Up to 255 letters (uppercase and lowercase), numbers, underscores, and hyphens
 #    are allowed" (ECS RegisterTaskDefinition, family); DashboardName: "Valid characters are
 #    A–Z, a–z, 0–9, '-', and '_'" (CloudWatch PutDashboard). Pulumi stack names may hold '.'.
+
 
 def render_stack_named(stack: str, tmp_path):
     shutil.copy(ROOT / "Pulumi.heavy.yaml", tmp_path / f"Pulumi.{stack}.yaml")
@@ -61,6 +63,7 @@ def test_dotted_stack_name_is_sanitized_in_family_and_dashboard(tmp_path):
 def test_names_beyond_aws_limits_are_one_line_errors():
     # Pulumi stack names stop at 100 characters, so only a long component name gets here.
     from components import names
+
     with pytest.raises(names.AwsNameError) as err:
         names.derived("task-definition-family", "c" * 200, "s" * 60)
     assert "261 characters" in str(err.value) and "at most 255" in str(err.value) and "\n" not in str(err.value)
@@ -69,12 +72,14 @@ def test_names_beyond_aws_limits_are_one_line_errors():
 def test_component_name_too_long_for_a_load_balancer_name():
     # ELBv2 CreateLoadBalancer Name: "maximum of 32 characters"; Pulumi appends 8 characters.
     from components import names
+
     names.check_autonamed("load-balancer", "pypiserver-alb")  # 22 characters: fine
     with pytest.raises(names.AwsNameError, match="at most 32"):
         names.check_autonamed("load-balancer", "my-company-pypiserver-alb")
 
 
 # -- ACM DNS validation needs publicly resolvable records: a private hosted zone never validates.
+
 
 def test_private_hosted_zone_is_refused():
     message = refused(zoneId=mocks.PRIVATE_ZONE_ID)
@@ -83,14 +88,22 @@ def test_private_hosted_zone_is_refused():
 
 # -- Image references: `repository:tag` or `repository@sha256:<64 hex>` (Docker reference grammar).
 
+
 def test_digest_renders_with_at_for_both_images():
     preview = render("heavy", imageTag=DIGEST, nginxImageTag=DIGEST)
     by_name = {c["name"]: c["image"] for c in containers(preview)}
     assert by_name == {"pypiserver": f"pypiserver/pypiserver@{DIGEST}", "nginx": f"nginx@{DIGEST}"}
 
 
-@pytest.mark.parametrize("key, value", [("imageTag", "sha256:abc"), ("nginxImageTag", "latest"),
-                                        ("nginxImageTag", "alpine"), ("imageTag", "v2.4.2:latest")])
+@pytest.mark.parametrize(
+    "key, value",
+    [
+        ("imageTag", "sha256:abc"),
+        ("nginxImageTag", "latest"),
+        ("nginxImageTag", "alpine"),
+        ("imageTag", "v2.4.2:latest"),
+    ],
+)
 def test_unpinned_or_malformed_image_refused(key, value):
     assert f"pypiserver:{key}" in refused(**{key: value})
 
@@ -113,6 +126,7 @@ def test_pull_through_cache_lets_the_execution_role_create_cached_repositories()
 
 # -- Plain HTTP on the internet: refused unless the stack says so.
 
+
 def test_internet_facing_without_domain_is_refused():
     message = refused(loadBalancerScheme="internet-facing", allowedCidrs=["0.0.0.0/0"])
     assert "pypiserver:allowPlainHttp" in message and "pypiserver:zoneId" in message
@@ -127,6 +141,7 @@ def test_internet_facing_plain_http_when_said_explicitly():
 #    elapses, the load balancer closes the front-end connection" (ELB user guide, "Connection
 #    idle timeout"). nginx waits on pypiserver after the body is in: the ALB must wait longer.
 
+
 def test_load_balancer_idle_timeout_exceeds_every_front_timeout():
     preview = render("heavy")
     idle = preview.one("aws:lb/loadBalancer:LoadBalancer").inputs["idleTimeout"]
@@ -139,6 +154,7 @@ def test_load_balancer_idle_timeout_exceeds_every_front_timeout():
 # -- Alarms to an encrypted topic: "The default AWS KMS key policy for Amazon SNS doesn't allow
 #    CloudWatch alarms to perform kms:Decrypt and kms:GenerateDataKey API calls" (AWS re:Post,
 #    "cloudwatch-configure-alarm-sns").
+
 
 def test_alarm_topic_key_admits_cloudwatch_and_rotates():
     preview = render("heavy")
@@ -162,6 +178,7 @@ def test_alarm_topic_policy_lets_cloudwatch_publish():
 
 
 # -- Outputs users look for.
+
 
 def test_outputs_users_look_for():
     preview = render("heavy", secretReaders=["arn:aws:iam::123456789012:role/ci"])
@@ -191,7 +208,9 @@ def test_secret_readers_must_be_iam_principals():
 # -- Instances: task IAM roles in bridge mode need ECS_ENABLE_TASK_IAM_ROLE (AWS re:Post,
 #    "ecs-iam-task-roles-config-errors"); the EFS IAM mount uses the task role.
 
+
 def test_user_data_enables_task_roles():
     import base64
+
     user_data = render("heavy").one("aws:ec2/launchTemplate:LaunchTemplate").inputs["userData"]
     assert "ECS_ENABLE_TASK_IAM_ROLE=true" in base64.b64decode(user_data).decode()

@@ -3,9 +3,9 @@
 import json
 
 import pytest
+from conftest import render
 
 from components.config import ConfigError, load_config
-from conftest import render
 from offline.engine import EngineError
 
 
@@ -15,16 +15,22 @@ def config(profile: str = "heavy", **keys: object):
     return load_config(raw)
 
 
-@pytest.mark.parametrize("profile, instance_type, asg, memory", [
-    ("light", "t3.small", (2, 2), 512),
-    ("medium", "c6a.large", (2, 4), 512),
-    ("heavy", "c6a.xlarge", (2, 4), 512),
-    ("very-heavy", "c6a.2xlarge", (2, 4), 1024),
-])
+@pytest.mark.parametrize(
+    "profile, instance_type, asg, memory",
+    [
+        ("light", "t3.small", (2, 2), 512),
+        ("medium", "c6a.large", (2, 4), 512),
+        ("heavy", "c6a.xlarge", (2, 4), 512),
+        ("very-heavy", "c6a.2xlarge", (2, 4), 1024),
+    ],
+)
 def test_profile_fills_the_guides_table(profile, instance_type, asg, memory):
     cfg = config(profile)
-    assert (cfg.instance_type, (cfg.asg_min_size, cfg.asg_max_size), cfg.container_memory) == \
-        (instance_type, asg, memory), f"{profile} should default to the guide's row"
+    assert (cfg.instance_type, (cfg.asg_min_size, cfg.asg_max_size), cfg.container_memory) == (
+        instance_type,
+        asg,
+        memory,
+    ), f"{profile} should default to the guide's row"
 
 
 def test_explicit_key_overrides_the_profile():
@@ -34,8 +40,14 @@ def test_explicit_key_overrides_the_profile():
 
 def test_values_arrive_as_engine_strings():
     # The engine passes "2", "true" and JSON lists as strings; the model decodes them.
-    cfg = load_config({"pypiserver:profile": "heavy", "pypiserver:asgMinSize": "3",
-                       "pypiserver:backupEnabled": "false", "pypiserver:authenticate": '["list", "update"]'})
+    cfg = load_config(
+        {
+            "pypiserver:profile": "heavy",
+            "pypiserver:asgMinSize": "3",
+            "pypiserver:backupEnabled": "false",
+            "pypiserver:authenticate": '["list", "update"]',
+        }
+    )
     assert (cfg.asg_min_size, cfg.backup_enabled, cfg.authenticate) == (3, False, ["list", "update"])
 
 
@@ -55,8 +67,11 @@ def test_secure_and_safe_defaults():
 
 
 def test_unknown_instance_type_is_accepted_with_explicit_specs():
-    cfg = config("heavy", instanceType="c8g.xlarge",
-                 instanceSpecs={"vcpu": 4, "memoryMib": 8192, "hourlyUsd": 0.16, "arch": "arm64"})
+    cfg = config(
+        "heavy",
+        instanceType="c8g.xlarge",
+        instanceSpecs={"vcpu": 4, "memoryMib": 8192, "hourlyUsd": 0.16, "arch": "arm64"},
+    )
     assert cfg.instance_spec.arch == "arm64"
     assert cfg.capacity.tasks_per_instance == 6, "4 vCPU / 8 GiB should hold 6 tasks like c6a.xlarge"
 
@@ -65,14 +80,18 @@ def test_deploy_time_lookup_gives_vcpu_and_memory_for_any_type():
     """With the program's lookup (AWS's getInstanceType), a type outside the catalog needs only
     its price; AWS's answer sizes it, even over figures the stack wrote for offline use."""
     from components.config import Hardware
+
     asked = []
 
     def describe(instance_type):
         asked.append(instance_type)
         return Hardware(vcpu=8, memory_mib=16384, arch="arm64")
 
-    raw = {"pypiserver:profile": "heavy", "pypiserver:instanceType": "c8g.2xlarge",
-           "pypiserver:instanceSpecs": json.dumps({"hourlyUsd": 0.31, "vcpu": 2, "memoryMib": 4096, "arch": "x86_64"})}
+    raw = {
+        "pypiserver:profile": "heavy",
+        "pypiserver:instanceType": "c8g.2xlarge",
+        "pypiserver:instanceSpecs": json.dumps({"hourlyUsd": 0.31, "vcpu": 2, "memoryMib": 4096, "arch": "x86_64"}),
+    }
     cfg = load_config(raw, describe_instance_type=describe)
     assert asked == ["c8g.2xlarge"]
     spec = cfg.instance_spec
@@ -87,8 +106,14 @@ def test_lookup_failure_is_the_config_error():
         raise ConfigError(f"pypiserver:instanceType: getInstanceType has no vCPU and memory for {instance_type!r}")
 
     with pytest.raises(ConfigError, match="c9z.large"):
-        load_config({"pypiserver:profile": "heavy", "pypiserver:instanceType": "c9z.large",
-                     "pypiserver:instanceSpecs": '{"hourlyUsd": 0.1}'}, describe_instance_type=describe)
+        load_config(
+            {
+                "pypiserver:profile": "heavy",
+                "pypiserver:instanceType": "c9z.large",
+                "pypiserver:instanceSpecs": '{"hourlyUsd": 0.1}',
+            },
+            describe_instance_type=describe,
+        )
 
 
 def test_derived_values_follow_overrides():
@@ -115,10 +140,16 @@ BAD_CONFIGS = [
     ({"instanceType": "x9.large"}, "pypiserver:instanceType", "instanceSpecs"),
     ({"instanceType": "C6A.large"}, "pypiserver:instanceType", "is not an EC2 instance type name"),
     ({"instanceType": "c8g.xlarge", "instanceSpecs": {"vcpu": 4}}, "pypiserver:instanceSpecs", "hourlyUsd"),
-    ({"instanceType": "c8g.xlarge", "instanceSpecs": {"hourlyUsd": 0.16}}, "pypiserver:instanceSpecs",
-     "vcpu, memoryMib and arch"),
-    ({"vpcId": "vpc-0123456789abcdef0", "subnetIds": ["subnet-0123456789abcdef0"]}, "pypiserver:subnetIds",
-     "at least 2"),
+    (
+        {"instanceType": "c8g.xlarge", "instanceSpecs": {"hourlyUsd": 0.16}},
+        "pypiserver:instanceSpecs",
+        "vcpu, memoryMib and arch",
+    ),
+    (
+        {"vpcId": "vpc-0123456789abcdef0", "subnetIds": ["subnet-0123456789abcdef0"]},
+        "pypiserver:subnetIds",
+        "at least 2",
+    ),
     ({"subnetIds": ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"]}, "pypiserver:vpcId", "required"),
     ({"backupRetentionDays": 40}, "pypiserver:backupRetentionDays", "35"),
     ({"imageTag": "latest"}, "pypiserver:imageTag", "pinned"),
@@ -136,8 +167,9 @@ BAD_CONFIGS = [
 ]
 
 
-@pytest.mark.parametrize("keys, key, fragment", BAD_CONFIGS, ids=[c[1].split(":")[1] + "-" + str(i)
-                                                                   for i, c in enumerate(BAD_CONFIGS)])
+@pytest.mark.parametrize(
+    "keys, key, fragment", BAD_CONFIGS, ids=[c[1].split(":")[1] + "-" + str(i) for i, c in enumerate(BAD_CONFIGS)]
+)
 def test_bad_config_is_one_line_naming_the_key(keys, key, fragment):
     with pytest.raises(ConfigError) as err:
         config("heavy", **keys)

@@ -11,8 +11,7 @@ from offline import migrate, migrate_policy
 
 def test_without_the_analyzer_the_report_says_not_available(monkeypatch):
     monkeypatch.setattr(migrate_policy, "_analyzer", lambda: None)
-    report = migrate_policy.evaluate(preview_of(happy_stack(), load_config({"pypiserver:profile": "heavy"})),
-                                     "heavy")
+    report = migrate_policy.evaluate(preview_of(happy_stack(), load_config({"pypiserver:profile": "heavy"})), "heavy")
     assert (report.available, report.message, report.blocking) == (False, migrate_policy.NOT_AVAILABLE, False)
 
 

@@ -11,8 +11,7 @@ from offline.migrate_safety import NO_DATA_AT_RISK, assess
 def test_a_stateless_replacement_is_not_a_risk():
     bigger = '[{"name": "pypiserver", "cpu": 1112}]'
     verdict = assess(diff_resources(happy_stack(), happy_stack(containers=bigger)))
-    assert not verdict.at_risk and verdict.summary == NO_DATA_AT_RISK, \
-        "a new task definition revision holds no data"
+    assert not verdict.at_risk and verdict.summary == NO_DATA_AT_RISK, "a new task definition revision holds no data"
 
 
 def test_replacing_the_file_system_is_a_risk_and_names_the_property():
@@ -30,9 +29,10 @@ def test_the_mount_targets_that_follow_a_new_file_system_are_risks_too():
 
 def test_renaming_the_file_system_deletes_it():
     verdict = assess(diff_resources(happy_stack(), renamed(happy_stack(), EFS, "packages")))
-    assert [(r.name, r.action) for r in verdict.risks] == [("pypiserver-efs", "delete"),
-                                                            ("pypiserver-efs-mt-subnet-a", "replace")], \
-        "the old file system is deleted; its mount target must follow the new one"
+    assert [(r.name, r.action) for r in verdict.risks] == [
+        ("pypiserver-efs", "delete"),
+        ("pypiserver-efs-mt-subnet-a", "replace"),
+    ], "the old file system is deleted; its mount target must follow the new one"
 
 
 def test_deleting_the_log_group_is_a_risk():

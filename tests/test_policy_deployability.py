@@ -4,9 +4,8 @@ renders for the heavy stack (its real dependency graph); each test breaks one ru
 import json
 
 import pytest
-
 from conftest import render
-from policy_fixtures import DELETE, analyze, mutate, named, without  # noqa: F401
+from policy_fixtures import DELETE, mutate, named, without
 
 POLICIES = ["instances-have-egress", "alarm-topic-deliverable", "internet-facing-https"]
 PRIVATE_TABLES = ["pypiserver-private-rt-us-east-1a", "pypiserver-private-rt-us-east-1b"]
@@ -19,8 +18,9 @@ def heavy():
 
 @pytest.fixture(scope="module")
 def internet_facing_http():
-    return render("heavy", loadBalancerScheme="internet-facing", allowedCidrs=["0.0.0.0/0"],
-                  allowPlainHttp=True).resources
+    return render(
+        "heavy", loadBalancerScheme="internet-facing", allowedCidrs=["0.0.0.0/0"], allowPlainHttp=True
+    ).resources
 
 
 def only(verdicts, policy):
@@ -36,6 +36,7 @@ def test_rendered_heavy_stack_complies(analyze, heavy, policy):
 
 # --- instances-have-egress ----------------------------------------------------------------
 
+
 def test_private_subnet_without_default_route_is_rejected(analyze, heavy):
     stack = mutate(heavy, PRIVATE_TABLES[0], "routes", [])
     stack = without(stack, "pypiserver-nat-us-east-1a")  # the table no longer depends on the NAT gateway
@@ -47,7 +48,9 @@ def test_private_subnet_without_default_route_is_rejected(analyze, heavy):
 def test_default_route_to_an_internet_gateway_without_public_ips_is_rejected(analyze, heavy):
     stack = mutate(heavy, PRIVATE_TABLES[1], "routes", [{"cidrBlock": "0.0.0.0/0", "gatewayId": "igw-1"}])
     stack = without(stack, "pypiserver-nat-us-east-1a")
-    assert named(analyze(stack), "instances-have-egress"), "an IGW route gives no egress to instances without public IPs"
+    assert named(analyze(stack), "instances-have-egress"), (
+        "an IGW route gives no egress to instances without public IPs"
+    )
 
 
 def test_interface_endpoints_for_every_service_stand_in_for_nat(analyze):
@@ -57,6 +60,7 @@ def test_interface_endpoints_for_every_service_stand_in_for_nat(analyze):
 
 
 # --- alarm-topic-deliverable ----------------------------------------------------------------
+
 
 def test_aws_managed_sns_key_is_rejected(analyze, heavy):
     stack = without(mutate(heavy, "pypiserver-alarms", "kmsMasterKeyId", "alias/aws/sns"), "pypiserver-alarms-key")
@@ -79,6 +83,7 @@ def test_unencrypted_topic_is_deliverable(analyze, heavy):
 
 # --- internet-facing-https -------------------------------------------------------------------
 
+
 def test_internet_facing_plain_http_is_mandatory_violation(analyze, internet_facing_http):
     v = only(analyze(internet_facing_http), "internet-facing-https")
     assert v.level == "mandatory" and "allowPlainHttpStacks" in v.message
@@ -87,8 +92,9 @@ def test_internet_facing_plain_http_is_mandatory_violation(analyze, internet_fac
 def test_organization_can_allow_plain_http_for_a_stack(analyze, internet_facing_http):
     config = {"internet-facing-https": {"allowPlainHttpStacks": ["heavy"]}}
     assert named(analyze(internet_facing_http, config), "internet-facing-https") == []
-    assert named(analyze(internet_facing_http, config, stack="medium"), "internet-facing-https"), \
+    assert named(analyze(internet_facing_http, config, stack="medium"), "internet-facing-https"), (
         "the allowance names one stack, not every stack"
+    )
 
 
 def test_internal_load_balancer_with_http_passes(analyze, heavy):
@@ -96,6 +102,7 @@ def test_internal_load_balancer_with_http_passes(analyze, heavy):
 
 
 def test_https_with_redirect_passes(analyze):
-    stack = render("heavy", loadBalancerScheme="internet-facing", allowedCidrs=["0.0.0.0/0"],
-                   zoneId="Z0123456789ABCDEFGHIJ").resources
+    stack = render(
+        "heavy", loadBalancerScheme="internet-facing", allowedCidrs=["0.0.0.0/0"], zoneId="Z0123456789ABCDEFGHIJ"
+    ).resources
     assert named(analyze(stack), "internet-facing-https") == []

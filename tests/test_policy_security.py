@@ -1,13 +1,18 @@
 """policy/policies/security.py, in-process: the happy-path stack complies; each mutation breaks one rule."""
 
 import pytest
+from policy_fixtures import DELETE, happy_stack, https_listener, mutate, named, urn
 
 from offline.engine import RenderedResource
-from policy_fixtures import (DELETE, analyze, happy_stack, https_listener, mutate, named,  # noqa: F401
-                             urn)
 
-MANDATORY = ["efs-encrypted", "efs-transit-encryption", "launch-template-imdsv2", "no-public-ip", "no-open-ingress",
-             "alb-modern-tls"]
+MANDATORY = [
+    "efs-encrypted",
+    "efs-transit-encryption",
+    "launch-template-imdsv2",
+    "no-public-ip",
+    "no-open-ingress",
+    "alb-modern-tls",
+]
 
 
 @pytest.mark.parametrize("policy", MANDATORY)
@@ -23,6 +28,7 @@ def only(verdicts, policy):
 
 # --- efs-encrypted -----------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("value", [False, DELETE])
 def test_unencrypted_efs_rejected(analyze, value):
     v = only(analyze(mutate(happy_stack(), "pypiserver-efs", "encrypted", value)), "efs-encrypted")
@@ -30,6 +36,7 @@ def test_unencrypted_efs_rejected(analyze, value):
 
 
 # --- efs-transit-encryption --------------------------------------------------------------
+
 
 @pytest.mark.parametrize("value", ["DISABLED", DELETE])
 def test_efs_volume_without_transit_encryption_rejected(analyze, value):
@@ -45,6 +52,7 @@ def test_non_efs_volume_ignored(analyze):
 
 # --- launch-template-imdsv2 --------------------------------------------------------------
 
+
 @pytest.mark.parametrize("value", ["optional", DELETE])
 def test_imdsv1_allowed_rejected(analyze, value):
     stack = mutate(happy_stack(), "pypiserver-lt", "metadataOptions.httpTokens", value)
@@ -58,6 +66,7 @@ def test_metadata_endpoint_disabled_is_fine(analyze):
 
 
 # --- no-public-ip ------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("value", ["true", True, DELETE])
 def test_public_ip_or_unset_rejected(analyze, value):
@@ -73,6 +82,7 @@ def test_template_without_interfaces_rejected(analyze):
 
 
 # --- no-open-ingress (stack) -------------------------------------------------------------
+
 
 def test_alb_open_on_http_is_allowed(analyze):
     stack = mutate(happy_stack(), "pypiserver-alb-sg", "ingress.0.cidrBlocks", ["0.0.0.0/0", "10.0.0.0/8"])
@@ -99,8 +109,12 @@ def test_instance_sg_open_to_world_rejected(analyze):
 
 def test_instance_sg_open_on_port_80_still_rejected(analyze):
     """80/443 are allowed from anywhere only on the load balancer's security group."""
-    stack = mutate(happy_stack(), "pypiserver-instance-sg", "ingress",
-                   [{"protocol": "tcp", "fromPort": 80, "toPort": 80, "ipv6CidrBlocks": ["::/0"]}])
+    stack = mutate(
+        happy_stack(),
+        "pypiserver-instance-sg",
+        "ingress",
+        [{"protocol": "tcp", "fromPort": 80, "toPort": 80, "ipv6CidrBlocks": ["::/0"]}],
+    )
     assert len(named(analyze(stack), "no-open-ingress")) == 1
 
 
@@ -113,16 +127,31 @@ def test_standalone_ingress_rule_open_to_world_rejected(analyze):
     stack = happy_stack()
     efs_sg = next(r for r in stack if r.name == "pypiserver-efs-sg")
     rule_type = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
-    props = {"securityGroupId": "sg-efs", "ipProtocol": "tcp", "fromPort": 2049, "toPort": 2049,
-             "cidrIpv4": "0.0.0.0/0"}
-    rule = RenderedResource(id=None, urn=urn("heavy", rule_type, "nfs-open"), type=rule_type, name="nfs-open",
-                        parent=efs_sg.parent, custom=True, inputs=props, outputs=props,
-                        dependencies=(efs_sg.urn,), property_dependencies={"securityGroupId": (efs_sg.urn,)})
+    props = {
+        "securityGroupId": "sg-efs",
+        "ipProtocol": "tcp",
+        "fromPort": 2049,
+        "toPort": 2049,
+        "cidrIpv4": "0.0.0.0/0",
+    }
+    rule = RenderedResource(
+        id=None,
+        urn=urn("heavy", rule_type, "nfs-open"),
+        type=rule_type,
+        name="nfs-open",
+        parent=efs_sg.parent,
+        custom=True,
+        inputs=props,
+        outputs=props,
+        dependencies=(efs_sg.urn,),
+        property_dependencies={"securityGroupId": (efs_sg.urn,)},
+    )
     v = only(analyze([*stack, rule]), "no-open-ingress")
     assert v.resource == "nfs-open"
 
 
 # --- alb-modern-tls / alb-https-only -----------------------------------------------------
+
 
 def test_https_listener_with_modern_policy_passes(analyze):
     stack = [*happy_stack(), https_listener("ELBSecurityPolicy-TLS13-1-2-2021-06")]
@@ -142,6 +171,10 @@ def test_plain_http_listener_is_advisory(analyze):
 
 
 def test_http_redirect_to_https_passes(analyze):
-    stack = mutate(happy_stack(), "pypiserver-http", "defaultActions",
-                   [{"type": "redirect", "redirect": {"protocol": "HTTPS", "port": "443", "statusCode": "HTTP_301"}}])
+    stack = mutate(
+        happy_stack(),
+        "pypiserver-http",
+        "defaultActions",
+        [{"type": "redirect", "redirect": {"protocol": "HTTPS", "port": "443", "statusCode": "HTTP_301"}}],
+    )
     assert named(analyze(stack), "alb-https-only") == []

@@ -3,13 +3,19 @@
 import json
 
 import pytest
+from policy_fixtures import CONTAINERS_HEAVY, DELETE, happy_stack, mutate, named, urn, without
 
 from offline.engine import RenderedResource
-from policy_fixtures import (CONTAINERS_HEAVY, DELETE, analyze, happy_stack, mutate, named,  # noqa: F401
-                             urn, without)
 
-SIZING = ["asg-min-instances", "compute-optimized-instances", "efs-throughput-mode", "ecs-task-max-bounded",
-          "ecs-task-max-fits-instances", "instance-min-vcpu", "asg-max-instances"]
+SIZING = [
+    "asg-min-instances",
+    "compute-optimized-instances",
+    "efs-throughput-mode",
+    "ecs-task-max-bounded",
+    "ecs-task-max-fits-instances",
+    "instance-min-vcpu",
+    "asg-max-instances",
+]
 
 
 @pytest.mark.parametrize("policy", SIZING)
@@ -19,6 +25,7 @@ def test_happy_stack_complies(analyze, policy):
 
 # --- asg-min-instances -------------------------------------------------------------------
 
+
 def test_asg_min_size_one_is_mandatory_violation(analyze):
     found = named(analyze(mutate(happy_stack(), "pypiserver-asg", "minSize", 1)), "asg-min-instances")
     assert [(v.level, v.resource) for v in found] == [("mandatory", "pypiserver-asg")], found
@@ -27,15 +34,18 @@ def test_asg_min_size_one_is_mandatory_violation(analyze):
 
 def test_asg_min_size_configurable(analyze):
     stack = happy_stack()  # minSize 2
-    assert named(analyze(stack, {"asg-min-instances": {"minInstances": 3}}), "asg-min-instances"), \
+    assert named(analyze(stack, {"asg-min-instances": {"minInstances": 3}}), "asg-min-instances"), (
         "minInstances=3 must reject minSize 2"
+    )
 
 
 # --- compute-optimized-instances ---------------------------------------------------------
 
+
 def test_general_purpose_family_rejected(analyze):
-    found = named(analyze(mutate(happy_stack(), "pypiserver-lt", "instanceType", "m6i.large")),
-                  "compute-optimized-instances")
+    found = named(
+        analyze(mutate(happy_stack(), "pypiserver-lt", "instanceType", "m6i.large")), "compute-optimized-instances"
+    )
     assert len(found) == 1 and found[0].resource == "pypiserver-lt", found
     assert "m6i.large is not compute-optimized" in found[0].message
 
@@ -75,43 +85,70 @@ def test_burstable_not_allowed_by_the_stacks_own_tags(analyze):
 
 
 def test_mixed_instances_override_checked(analyze):
-    stack = mutate(happy_stack(), "pypiserver-asg", "mixedInstancesPolicy",
-                   {"launchTemplate": {"overrides": [{"instanceType": "c6a.xlarge"}, {"instanceType": "r6i.large"}]}})
+    stack = mutate(
+        happy_stack(),
+        "pypiserver-asg",
+        "mixedInstancesPolicy",
+        {"launchTemplate": {"overrides": [{"instanceType": "c6a.xlarge"}, {"instanceType": "r6i.large"}]}},
+    )
     found = named(analyze(stack), "compute-optimized-instances")
     assert [v.resource for v in found] == ["pypiserver-asg"] and "r6i.large" in found[0].message, found
 
 
-@pytest.mark.parametrize("instance_type", [
-    "c7i-flex.xlarge", "c6gd.xlarge", "c8i.xlarge",  # held out: found by an adopting organization
-    "c5n.large", "c6in.xlarge", "c7gn.large", "c8gd.2xlarge", "c5ad.large", "c9an.xlarge"])  # outside the catalog
+@pytest.mark.parametrize(
+    "instance_type",
+    [
+        "c7i-flex.xlarge",
+        "c6gd.xlarge",
+        "c8i.xlarge",  # held out: found by an adopting organization
+        "c5n.large",
+        "c6in.xlarge",
+        "c7gn.large",
+        "c8gd.2xlarge",
+        "c5ad.large",
+        "c9an.xlarge",
+    ],
+)  # outside the catalog
 def test_compute_families_outside_the_catalog_allowed(analyze, instance_type):
     stack = mutate(happy_stack(), "pypiserver-lt", "instanceType", instance_type)
     assert named(analyze(stack), "compute-optimized-instances") == [], f"{instance_type} is compute-optimized"
 
 
-@pytest.mark.parametrize("instance_type,words", [
-    ("m7i-flex.large", "general purpose"), ("m8g.xlarge", "general purpose"), ("r7iz.large", "memory optimized"),
-    ("x2iedn.xlarge", "memory optimized"), ("z1d.large", "memory optimized"), ("i4i.large", "storage optimized"),
-    ("g5.xlarge", "accelerated computing"), ("hpc7g.4xlarge", "high performance computing"),
-    ("q9.large", "of a series AWS's naming convention does not define")])
+@pytest.mark.parametrize(
+    "instance_type,words",
+    [
+        ("m7i-flex.large", "general purpose"),
+        ("m8g.xlarge", "general purpose"),
+        ("r7iz.large", "memory optimized"),
+        ("x2iedn.xlarge", "memory optimized"),
+        ("z1d.large", "memory optimized"),
+        ("i4i.large", "storage optimized"),
+        ("g5.xlarge", "accelerated computing"),
+        ("hpc7g.4xlarge", "high performance computing"),
+        ("q9.large", "of a series AWS's naming convention does not define"),
+    ],
+)
 def test_other_classes_rejected_with_their_class(analyze, instance_type, words):
-    found = named(analyze(mutate(happy_stack(), "pypiserver-lt", "instanceType", instance_type)),
-                  "compute-optimized-instances")
+    found = named(
+        analyze(mutate(happy_stack(), "pypiserver-lt", "instanceType", instance_type)), "compute-optimized-instances"
+    )
     assert len(found) == 1 and f"{instance_type} is not compute-optimized" in found[0].message, found
     assert words in found[0].message and "allowedFamilies" in found[0].message, found[0].message
 
 
 @pytest.mark.parametrize("instance_type", ["t4g.medium", "t2.large", "t3a.small"])
 def test_every_t_series_is_burstable(analyze, instance_type):
-    found = named(analyze(mutate(happy_stack(), "pypiserver-lt", "instanceType", instance_type)),
-                  "compute-optimized-instances")
+    found = named(
+        analyze(mutate(happy_stack(), "pypiserver-lt", "instanceType", instance_type)), "compute-optimized-instances"
+    )
     assert len(found) == 1 and "is burstable" in found[0].message, found
 
 
 @pytest.mark.parametrize("instance_type", ["c6a", "C6A.LARGE", "c6a.large.huge"])
 def test_unparseable_instance_type_named_in_one_line(analyze, instance_type):
-    found = named(analyze(mutate(happy_stack(), "pypiserver-lt", "instanceType", instance_type)),
-                  "compute-optimized-instances")
+    found = named(
+        analyze(mutate(happy_stack(), "pypiserver-lt", "instanceType", instance_type)), "compute-optimized-instances"
+    )
     assert len(found) == 1 and "is not an EC2 instance type name" in found[0].message, found
     assert "c7i.large" in found[0].message and "\n" not in found[0].message
 
@@ -131,9 +168,9 @@ def test_denied_families_override_the_class(analyze):
 
 # --- efs-throughput-mode -----------------------------------------------------------------
 
+
 def test_bursting_efs_rejected(analyze):
-    found = named(analyze(mutate(happy_stack(), "pypiserver-efs", "throughputMode", "bursting")),
-                  "efs-throughput-mode")
+    found = named(analyze(mutate(happy_stack(), "pypiserver-efs", "throughputMode", "bursting")), "efs-throughput-mode")
     assert [(v.level, v.resource) for v in found] == [("mandatory", "pypiserver-efs")]
     assert "efsThroughputMode to elastic" in found[0].message
 
@@ -156,9 +193,11 @@ def test_provisioned_allowed_by_config(analyze):
 
 # --- ecs-task-max-bounded ----------------------------------------------------------------
 
+
 def test_task_max_over_ratio_rejected(analyze):
-    found = named(analyze(mutate(happy_stack(), "pypiserver-scaling-target", "maxCapacity", 25)),
-                  "ecs-task-max-bounded")
+    found = named(
+        analyze(mutate(happy_stack(), "pypiserver-scaling-target", "maxCapacity", 25)), "ecs-task-max-bounded"
+    )
     assert [v.resource for v in found] == ["pypiserver-scaling-target"]
     assert "at most 24" in found[0].message, found[0].message
 
@@ -182,6 +221,7 @@ def test_non_ecs_scaling_target_ignored(analyze):
 
 # --- ecs-task-max-fits-instances (stack) -------------------------------------------------
 
+
 def test_task_max_beyond_instances_rejected(analyze):
     """c6a.xlarge holds 6 tasks of 640 CPU units; 3 instances hold 18 < 24."""
     found = named(analyze(mutate(happy_stack(), "pypiserver-asg", "maxSize", 3)), "ecs-task-max-fits-instances")
@@ -191,8 +231,9 @@ def test_task_max_beyond_instances_rejected(analyze):
 
 def test_task_capacity_uses_launch_template_instance_type(analyze):
     """c6a.large: (2048-128)//640 = 3 per instance -> 12 on 4 instances < 24."""
-    found = named(analyze(mutate(happy_stack(), "pypiserver-lt", "instanceType", "c6a.large")),
-                  "ecs-task-max-fits-instances")
+    found = named(
+        analyze(mutate(happy_stack(), "pypiserver-lt", "instanceType", "c6a.large")), "ecs-task-max-fits-instances"
+    )
     assert len(found) == 1 and "hold at most 12" in found[0].message, found
 
 
@@ -208,9 +249,18 @@ def test_task_capacity_follows_dependencies_not_any_asg(analyze):
     """An unrelated large ASG in the stack must not count toward the service's room."""
     stack = mutate(happy_stack(), "pypiserver-asg", "maxSize", 3)
     big = next(r for r in stack if r.name == "pypiserver-asg")
-    other = RenderedResource(id=None, urn=urn("heavy", big.type, "other-asg"), type=big.type, name="other-asg", parent=big.parent,
-                         custom=True, inputs={**big.inputs, "maxSize": 50}, outputs={**big.outputs, "maxSize": 50},
-                         dependencies=big.dependencies, property_dependencies=big.property_dependencies)
+    other = RenderedResource(
+        id=None,
+        urn=urn("heavy", big.type, "other-asg"),
+        type=big.type,
+        name="other-asg",
+        parent=big.parent,
+        custom=True,
+        inputs={**big.inputs, "maxSize": 50},
+        outputs={**big.outputs, "maxSize": 50},
+        dependencies=big.dependencies,
+        property_dependencies=big.property_dependencies,
+    )
     assert len(named(analyze([*stack, other]), "ecs-task-max-fits-instances")) == 1
 
 
@@ -225,8 +275,9 @@ def test_unknown_instance_type_needs_extra_instance_types(analyze):
     found = named(analyze(stack), "ecs-task-max-fits-instances")
     assert len(found) == 1 and "extraInstanceTypes" in found[0].message
     config = {"ecs-task-max-fits-instances": {"extraInstanceTypes": {"c8g.xlarge": {"vcpu": 4, "memoryMib": 8192}}}}
-    assert named(analyze(stack, config), "ecs-task-max-fits-instances") == [], \
+    assert named(analyze(stack, config), "ecs-task-max-fits-instances") == [], (
         "a type described in extraInstanceTypes is bounded like a catalog type"
+    )
 
 
 def test_fargate_service_without_instances_not_checked(analyze):
@@ -236,6 +287,7 @@ def test_fargate_service_without_instances_not_checked(analyze):
 
 
 # --- fewer, beefier (advisory) -----------------------------------------------------------
+
 
 def test_one_vcpu_instance_is_advisory(analyze):
     stack = mutate(happy_stack(), "pypiserver-lt", "instanceType", "c6g.medium")

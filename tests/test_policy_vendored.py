@@ -25,6 +25,11 @@ def test_vendored_modules_need_only_the_standard_library():
     for name in (n for n in VENDORED if n.endswith(".py")):
         text = (ROOT / "policy" / "vendored" / name).read_text()
         imports = [line for line in text.splitlines() if line.startswith(("import ", "from "))]
-        outside = [i for i in imports if "components" in i or "pulumi" in i
-                   or (i.startswith("from .") and i.split()[1].removeprefix(".") not in siblings)]
+        outside = [
+            i
+            for i in imports
+            if "components" in i
+            or "pulumi" in i
+            or (i.startswith("from .") and i.split()[1].removeprefix(".") not in siblings)
+        ]
         assert not outside, f"policy/vendored/{name} imports outside the standard library: {outside}"

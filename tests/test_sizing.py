@@ -10,8 +10,9 @@ def guide_capacity(instance_type: str, container_memory: int) -> sizing.Instance
     """Tasks per instance the way the guide computes them: pypiserver alone in the task."""
     spec = catalog()[instance_type]
     workers = sizing.gunicorn_workers(container_memory)
-    return sizing.instance_capacity(spec.vcpu, spec.memory_mib, sizing.container_cpu_units(workers),
-                                    sizing.memory_reservation_mib(container_memory))
+    return sizing.instance_capacity(
+        spec.vcpu, spec.memory_mib, sizing.container_cpu_units(workers), sizing.memory_reservation_mib(container_memory)
+    )
 
 
 @pytest.mark.parametrize("memory, workers", [(128, 2), (256, 2), (512, 4), (1024, 8), (4096, 8)])
@@ -29,12 +30,15 @@ def test_reservation_is_75_percent_rounded_down():
     assert sizing.memory_reservation_mib(1001) == 750
 
 
-@pytest.mark.parametrize("instance_type, memory, expected", [
-    ("t3.small", 512, 3),
-    ("c6a.large", 512, 3),
-    ("c6a.xlarge", 512, 6),
-    ("c6a.2xlarge", 1024, 6),
-])
+@pytest.mark.parametrize(
+    "instance_type, memory, expected",
+    [
+        ("t3.small", 512, 3),
+        ("c6a.large", 512, 3),
+        ("c6a.xlarge", 512, 6),
+        ("c6a.2xlarge", 1024, 6),
+    ],
+)
 def test_guide_vectors_tasks_per_instance(instance_type, memory, expected):
     got = guide_capacity(instance_type, memory).tasks_per_instance
     assert got == expected, f"{instance_type} at {memory} MiB should hold {expected} tasks, got {got}"
@@ -65,8 +69,9 @@ def test_task_max_never_exceeds_what_the_asg_can_hold():
     per_instance = guide_capacity("t3.small", 512).tasks_per_instance
     task_min = sizing.default_task_min(per_instance, 2)
     assert 2 * task_min == 12, "the guide's own formula gives 12 for light"
-    assert sizing.default_task_max(task_min, per_instance, asg_max_size=2) == 6, \
+    assert sizing.default_task_max(task_min, per_instance, asg_max_size=2) == 6, (
         "light's default task max must be capped at the 6 tasks two t3.small can hold"
+    )
 
 
 def test_task_max_never_drops_below_min():
@@ -80,15 +85,19 @@ def test_each_cap_is_at_least_one_task():
 
 # The guide's totals are "~$48" (light), "~$245" (heavy) and "~$478" (very heavy); we use the
 # same EC2, ALB and EFS figures, so our estimate must land within 3 % of each.
-@pytest.mark.parametrize("instance_type, storage_gb, lcu, guide_total", [
-    ("t3.small", 1, 1, 48),
-    ("c6a.xlarge", 10, 3, 245),
-    ("c6a.2xlarge", 50, 5, 478),
-])
+@pytest.mark.parametrize(
+    "instance_type, storage_gb, lcu, guide_total",
+    [
+        ("t3.small", 1, 1, 48),
+        ("c6a.xlarge", 10, 3, 245),
+        ("c6a.2xlarge", 50, 5, 478),
+    ],
+)
 def test_monthly_cost_matches_the_guide_within_3_percent(instance_type, storage_gb, lcu, guide_total):
     cost = sizing.monthly_cost(catalog()[instance_type].hourly_usd, 2, storage_gb, lcu)
-    assert abs(cost.total - guide_total) / guide_total <= 0.03, \
+    assert abs(cost.total - guide_total) / guide_total <= 0.03, (
         f"{instance_type}: estimate ${cost.total} should be within 3 % of the guide's ${guide_total}"
+    )
 
 
 def test_ec2_cost_is_the_guides_line_item():

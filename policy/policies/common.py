@@ -53,6 +53,7 @@ ECS_DESIRED_COUNT = "ecs:service:DesiredCount"
 
 # --- reading properties -------------------------------------------------------------------
 
+
 def mapping(value: Any) -> Mapping:
     """The value if it is an object, else an empty one (absent or mistyped blocks)."""
     return value if isinstance(value, Mapping) else {}
@@ -120,27 +121,38 @@ def json_list(value: Any) -> list:
 # console groups policies by; the sizing rules come from the sizing guide, the others from
 # the AWS Well-Architected pillars they serve.
 CONCERNS = {
-    "sizing": PolicyComplianceFramework(name="pypiserver sizing guide", reference="sizing principles",
-                                        specification="At least two instances, compute-optimized families, "
-                                                      "elastic EFS throughput, a bounded task maximum that the "
-                                                      "instances can hold; fewer, beefier instances."),
+    "sizing": PolicyComplianceFramework(
+        name="pypiserver sizing guide",
+        reference="sizing principles",
+        specification="At least two instances, compute-optimized families, "
+        "elastic EFS throughput, a bounded task maximum that the "
+        "instances can hold; fewer, beefier instances.",
+    ),
     "security": PolicyComplianceFramework(name="AWS Well-Architected Framework", reference="Security pillar"),
     "reliability": PolicyComplianceFramework(name="AWS Well-Architected Framework", reference="Reliability pillar"),
     "deployability": PolicyComplianceFramework(
-        name="AWS Well-Architected Framework", reference="Reliability pillar",
+        name="AWS Well-Architected Framework",
+        reference="Reliability pillar",
         specification="What renders as valid input must also work once deployed: instances reach AWS's "
-                      "endpoints, alarms reach their topic, credentials never cross the internet in clear text."),
+        "endpoints, alarms reach their topic, credentials never cross the internet in clear text.",
+    ),
 }
 
 
 def about(concern: str, severity: Severity, remediation_steps: str, url: str) -> dict[str, Any]:
     """The metadata keyword arguments every policy passes: severity, what to change, where to
     read more, and its concern (tag and framework)."""
-    return {"severity": severity, "remediation_steps": remediation_steps, "url": url,
-            "tags": [concern], "framework": CONCERNS[concern]}
+    return {
+        "severity": severity,
+        "remediation_steps": remediation_steps,
+        "url": url,
+        "tags": [concern],
+        "framework": CONCERNS[concern],
+    }
 
 
 # --- settings ----------------------------------------------------------------------------
+
 
 def schema(**properties: dict) -> PolicyConfigSchema:
     """A config schema; every property must declare its default (the engine fills defaults
@@ -172,6 +184,7 @@ def current_stack() -> str:
 
 # --- instances ---------------------------------------------------------------------------
 
+
 def instance_spec(instance_type: str, extra_types: Mapping | None = None) -> InstanceSpec | None:
     """vCPU and memory for a type: the built-in catalog (generated copy of the component's),
     then types the organization adds in policy config as {type: {vcpu, memoryMib}}."""
@@ -181,8 +194,13 @@ def instance_spec(instance_type: str, extra_types: Mapping | None = None) -> Ins
     extra = mapping(mapping(extra_types).get(instance_type))
     vcpu, memory = number(extra.get("vcpu")), number(extra.get("memoryMib"))
     if vcpu and memory:
-        return InstanceSpec(vcpu=int(vcpu), memory_mib=int(memory), hourly_usd=0.0, arch="x86_64",
-                            instance_class=_class_of(instance_type))
+        return InstanceSpec(
+            vcpu=int(vcpu),
+            memory_mib=int(memory),
+            hourly_usd=0.0,
+            arch="x86_64",
+            instance_class=_class_of(instance_type),
+        )
     return None
 
 
@@ -204,4 +222,3 @@ def instance_types(resource_type: str, props: Mapping) -> list[str]:
     else:
         found = []
     return [t for t in found if isinstance(t, str) and t]
-
