@@ -30,12 +30,21 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
+# --- mutation run ----------------------------------------------------------------------------
+#   make mutate MODULE=components/sizing.py     one change at a time, only the covering tests run;
+#                                               prints each mutant and the score (devtools/mutate.py)
+MODULE ?=
+
+.PHONY: mutate
+mutate: $(VENV)/.installed
+	$(PY) -m devtools.mutate "$(MODULE)"
+
 # --- policy pack ---------------------------------------------------------------------------
 .PHONY: vendor-policy
 # The pack is published alone (only policy/ is uploaded): it ships generated copies of the
 # sizing facts it shares with components/; tests/test_policy_vendored.py checks they match.
 vendor-policy:
-	cp components/sizing.py components/catalog.py components/instance_types.py components/instance_catalog.json policy/vendored/
+	cp components/sizing.py components/catalog.py components/instance_types.py components/instance_catalog.json components/type_tokens.py components/guide_alarms.py policy/vendored/
 
 # --- migration preview -----------------------------------------------------------------------
 #   make migrate FROM=light TO=heavy                        move a stack between stack files

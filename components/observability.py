@@ -12,6 +12,7 @@ import pulumi_aws as aws
 
 from . import names
 from .config import PypiServerConfig
+from .guide_alarms import GUIDE_ALARMS
 
 # CloudWatch alarms publish to an encrypted topic only when the key admits them: "The default
 # AWS KMS key policy for Amazon SNS doesn't allow CloudWatch alarms to perform kms:Decrypt and
@@ -29,84 +30,6 @@ TOPIC_OWNER_ACTIONS = [
     "SNS:ListSubscriptionsByTopic",
     "SNS:Publish",
 ]
-
-
-@dataclass(frozen=True)
-class AlarmSpec:
-    """One alarm of the guide's "Monitoring Metrics" section."""
-
-    suffix: str
-    description: str
-    namespace: str
-    metric: str
-    threshold: float
-    statistic: str | None = None
-    extended_statistic: str | None = None
-    period: int = 300
-    evaluation_periods: int = 1
-    dimensions: str = "service"  # which dimension set: "efs", "service" or "alb"
-
-
-GUIDE_ALARMS = (
-    AlarmSpec(
-        "efs-io-limit",
-        "EFS PercentIOLimit > 80 %: check throughput mode",
-        "AWS/EFS",
-        "PercentIOLimit",
-        80,
-        statistic="Average",
-        evaluation_periods=2,
-        dimensions="efs",
-    ),
-    AlarmSpec(
-        "ecs-cpu-high",
-        "ECS CPU > 80 % for 10 minutes: move to a larger instance type",
-        "AWS/ECS",
-        "CPUUtilization",
-        80,
-        statistic="Average",
-        evaluation_periods=2,
-    ),
-    AlarmSpec(
-        "ecs-memory-high",
-        "ECS memory > 90 %: raise containerMemory or the instance type",
-        "AWS/ECS",
-        "MemoryUtilization",
-        90,
-        statistic="Average",
-    ),
-    AlarmSpec(
-        "alb-p95-latency",
-        "ALB P95 TargetResponseTime > 5 s",
-        "AWS/ApplicationELB",
-        "TargetResponseTime",
-        5,
-        extended_statistic="p95",
-        evaluation_periods=3,
-        dimensions="alb",
-    ),
-    AlarmSpec(
-        "alb-5xx",
-        "More than 10 target 5xx responses in an hour",
-        "AWS/ApplicationELB",
-        "HTTPCode_Target_5XX_Count",
-        10,
-        statistic="Sum",
-        period=3600,
-        dimensions="alb",
-    ),
-    AlarmSpec(
-        "unhealthy-hosts",
-        "At least one task fails its health check",
-        "AWS/ApplicationELB",
-        "UnHealthyHostCount",
-        0,
-        statistic="Maximum",
-        period=60,
-        evaluation_periods=3,
-        dimensions="alb",
-    ),
-)
 
 
 @dataclass(frozen=True)

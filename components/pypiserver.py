@@ -9,8 +9,7 @@ import pulumi_aws as aws
 
 from . import compute, edge, iam, names, network, observability, service, storage, task_design
 from .config import PypiServerConfig
-
-COMPONENT_TYPE = "pypiserver:index:PypiServer"
+from .type_tokens import COMPONENT
 
 
 class PypiServer(pulumi.ComponentResource):
@@ -31,7 +30,7 @@ class PypiServer(pulumi.ComponentResource):
         self, name: str, config: PypiServerConfig, region: str, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         _check_names(name)
-        super().__init__(COMPONENT_TYPE, name, None, opts)
+        super().__init__(COMPONENT, name, None, opts)
         self._name, self._cfg, self._region = name, config, region
         self._tags = {"Service": "pypiserver", "Stack": pulumi.get_stack(), "ManagedBy": "pulumi", **config.tags}
 

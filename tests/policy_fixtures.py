@@ -21,24 +21,25 @@ import pytest
 from pulumi_policy import EnforcementLevel
 from pulumi_policy.policy import _PolicyAnalyzerServicer  # private: pulumi-policy is pinned exactly
 
-from offline.analyzer import PACK_DIR, AnalyzerClient, PolicyPackProcess, Verdict
+from components import guide_alarms
+from components.type_tokens import COMPONENT
 from offline.engine import RenderedResource
+from offline.policy_client import PACK_DIR, AnalyzerClient, PolicyPackProcess, Verdict
 
 sys.path.insert(0, str(PACK_DIR))  # the pack imports its modules as top-level packages, as the engine runs it
 
 from policies import ALL_POLICIES  # noqa: E402
 
 STACK_PROJECT = "pypiserver"
-COMPONENT_TYPE = "pypiserver:index:PypiServer"
 # What the engine sends for any value not known during preview (KeepUnknowns marshals every
 # unknown as the string sentinel).
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 
 
 def urn(stack: str, type_: str, name: str) -> str:
-    if type_ == COMPONENT_TYPE:
+    if type_ == COMPONENT:
         return f"urn:pulumi:{stack}::{STACK_PROJECT}::{type_}::{name}"
-    return f"urn:pulumi:{stack}::{STACK_PROJECT}::{COMPONENT_TYPE}${type_}::{name}"
+    return f"urn:pulumi:{stack}::{STACK_PROJECT}::{COMPONENT}${type_}::{name}"
 
 
 CONTAINERS_HEAVY = [
@@ -52,14 +53,7 @@ CONTAINERS_HEAVY = [
         "portMappings": [{"containerPort": 8080, "hostPort": 0}],
     },
 ]
-GUIDE_ALARMS = [
-    ("efs-io-limit", "AWS/EFS", "PercentIOLimit"),
-    ("ecs-cpu-high", "AWS/ECS", "CPUUtilization"),
-    ("ecs-memory-high", "AWS/ECS", "MemoryUtilization"),
-    ("alb-p95-latency", "AWS/ApplicationELB", "TargetResponseTime"),
-    ("alb-5xx", "AWS/ApplicationELB", "HTTPCode_Target_5XX_Count"),
-    ("unhealthy-hosts", "AWS/ApplicationELB", "UnHealthyHostCount"),
-]
+GUIDE_ALARMS = [(a.suffix, a.namespace, a.metric) for a in guide_alarms.GUIDE_ALARMS]
 
 
 def happy_stack(stack: str = "heavy") -> list[RenderedResource]:
@@ -303,8 +297,8 @@ def happy_stack(stack: str = "heavy") -> list[RenderedResource]:
 
     component = RenderedResource(
         id=None,
-        urn=urn(stack, COMPONENT_TYPE, "pypiserver"),
-        type=COMPONENT_TYPE,
+        urn=urn(stack, COMPONENT, "pypiserver"),
+        type=COMPONENT,
         name="pypiserver",
         parent=None,
         custom=False,
@@ -348,7 +342,7 @@ def https_listener(ssl_policy: str | None, stack: str = "heavy") -> RenderedReso
         urn=urn(stack, type_, "pypiserver-https"),
         type=type_,
         name="pypiserver-https",
-        parent=urn(stack, COMPONENT_TYPE, "pypiserver"),
+        parent=urn(stack, COMPONENT, "pypiserver"),
         custom=True,
         inputs=props,
         outputs=props,

@@ -13,8 +13,7 @@ from conftest import ROOT, containers, render
 
 from components import images
 from components.config import ConfigError, load_config
-from offline import mocks
-from offline.engine import EngineError, run_program
+from offline.engine import EngineError, mocks, run_program
 
 DIGEST = "sha256:" + "ab" * 32
 

@@ -15,7 +15,7 @@ import pytest
 from conftest import SHIPPED_STACKS, render
 from provider_types import unknown_keys
 
-from offline import mocks
+from offline.engine import mocks
 
 REGISTRY = "123456789012.dkr.ecr.us-east-1.amazonaws.com/docker-hub"
 VARIANTS = {

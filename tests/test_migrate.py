@@ -15,11 +15,13 @@ from itertools import permutations
 import pytest
 from conftest import ROOT, SHIPPED_STACKS, render
 
-from offline import migrate
 from offline.engine import run_program, stack_config
-from offline.migrate import EXIT_DATA_AT_RISK, EXIT_OK, analyse, render_sides
-from offline.migrate_safety import NO_DATA_AT_RISK
-from offline.replacements import REPLACEMENT_RULES
+from offline.migrate import __main__ as migrate_cli
+from offline.migrate import plan as migrate_plan
+from offline.migrate import report as migrate_report
+from offline.migrate.plan import EXIT_BLOCKED, EXIT_DATA_AT_RISK, EXIT_OK, analyse, render_sides
+from offline.migrate.replacements import REPLACEMENT_RULES
+from offline.migrate.safety import NO_DATA_AT_RISK
 
 LT = ("LaunchTemplate", "pypiserver-lt")
 ASG = ("Group", "pypiserver-asg")
@@ -110,7 +112,7 @@ def test_light_to_heavy_rolls_instances_and_doubles_tasks(light_to_heavy):
 
 
 def test_light_to_heavy_cost_delta_matches_the_two_stacks(light_to_heavy):
-    doc = migrate.as_json(light_to_heavy)
+    doc = migrate_report.as_json(light_to_heavy)
     cost = doc["cost"]
     # The guide's ~$48 and ~$245 count EC2, ALB and EFS; both stacks add the same network: one
     # NAT gateway and its public IPv4 address for 730 h, and 20 GB/month through it (by hand).
@@ -201,9 +203,9 @@ def test_graviton_move_switches_the_ami_parameter_to_arm64(light_to_graviton):
 
 
 def test_a_move_into_a_forbidden_shape_is_blocked_by_the_policy_pack(capsys):
-    code = migrate.main(["--stack", "heavy", "--set", "instanceType=t3.medium"])
+    code = migrate_cli.main(["--stack", "heavy", "--set", "instanceType=t3.medium"])
     err = capsys.readouterr().err
-    assert code == migrate.EXIT_BLOCKED, err
+    assert code == EXIT_BLOCKED, err
     assert err.startswith("error: blocked: mandatory policy compute-optimized-instances"), err
 
 
@@ -267,8 +269,8 @@ def test_efs_rename_is_data_at_risk(heavy_instance_only):
 def test_cli_exits_non_zero_on_data_at_risk_whatever_the_flags(heavy_instance_only, monkeypatch, capsys):
     m0 = heavy_instance_only
     sides = iter([m0.before, mutated_efs(m0.after, encrypted=False)])
-    monkeypatch.setattr(migrate, "run_program", lambda *a, **k: next(sides))
-    code = migrate.main(["--stack", "heavy", "--set", "instanceType=c6a.2xlarge", "--json"])
+    monkeypatch.setattr(migrate_plan, "run_program", lambda *a, **k: next(sides))
+    code = migrate_cli.main(["--stack", "heavy", "--set", "instanceType=c6a.2xlarge", "--json"])
     doc = json.loads(capsys.readouterr().out)
     assert code == EXIT_DATA_AT_RISK and doc["exitCode"] == EXIT_DATA_AT_RISK
     efs = [r for r in doc["dataSafety"]["risks"] if r["type"] == "aws:efs/fileSystem:FileSystem"]
@@ -282,7 +284,7 @@ def cli(*args: str) -> subprocess.CompletedProcess:
 
 
 def test_region_change_is_data_at_risk_even_with_json(capsys):
-    code = migrate.main(["--stack", "heavy", "--set", "aws:region=eu-west-1", "--json"])
+    code = migrate_cli.main(["--stack", "heavy", "--set", "aws:region=eu-west-1", "--json"])
     err = capsys.readouterr().err
     assert code == EXIT_DATA_AT_RISK, err
     assert "DATA AT RISK" in err and "us-east-1 -> eu-west-1" in err
@@ -304,7 +306,7 @@ def test_region_change_is_data_at_risk_even_with_json(capsys):
 )
 def test_bad_input_is_one_line_and_exit_2(args, expected, capsys):
     with pytest.raises(SystemExit) as exit_:
-        migrate.main(args)
+        migrate_cli.main(args)
     err = capsys.readouterr().err
     assert exit_.value.code == 2
     assert expected in err and err.count("\n") == 1, f"one line naming the problem, got {err!r}"
@@ -322,11 +324,11 @@ def test_bad_input_through_the_real_cli_has_no_traceback():
 def test_every_type_the_component_renders_has_replacement_rules():
     full = render("heavy", zoneId="Z0123456789ABCDEFGHIJ", dnsNames=["pypi"], alarmEmails=["ops@example.com"])
     missing = sorted({r.type for r in full.resources if r.custom} - set(REPLACEMENT_RULES))
-    assert not missing, f"add these types to offline/replacements.py: {missing}"
+    assert not missing, f"add these types to offline/migrate/replacements.py: {missing}"
 
 
 def test_set_is_repeatable_and_space_separated(capsys):
-    code = migrate.main(
+    code = migrate_cli.main(
         ["--stack", "heavy", "--set", "instanceType=c6a.2xlarge asgMaxSize=6", "--set", "taskMaxCount=40", "--json"]
     )
     doc = json.loads(capsys.readouterr().out)
@@ -353,9 +355,9 @@ def test_make_migrate_runs_the_cli():
 def test_long_values_are_shown_where_they_differ():
     old = "# rendered config\nbind = 0.0.0.0:8080\nworkers = 4\n"
     assert (
-        migrate._change_text(old, old.replace("workers = 4", "workers = 8"), limit=20)
+        migrate_report._change_text(old, old.replace("workers = 4", "workers = 8"), limit=20)
         == "line 3: workers = 4 -> workers = 8"
     )
     ami = "resolve:ssm:/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id"
-    shown = migrate._change_text(ami, ami.replace("/recommended/", "/arm64/recommended/"))
+    shown = migrate_report._change_text(ami, ami.replace("/recommended/", "/arm64/recommended/"))
     assert "arm64" in shown.split(" -> ")[1] and "arm64" not in shown.split(" -> ")[0]

@@ -1,4 +1,4 @@
-"""offline.migrate_advice: staged downgrades, burstable warning, architecture checks."""
+"""offline/migrate/advice.py: staged downgrades, burstable warning, architecture checks."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from migrate_fixtures import LAUNCH_TEMPLATE, TASK_DEFINITION, happy_stack, prev
 
 from components.compute import ami_image_id
 from components.config import load_config
-from offline.migrate_advice import architecture_checks, downgrade_stages, guide_advice
+from offline.migrate.advice import architecture_checks, downgrade_stages, guide_advice
 
 MULTI_ARCH = json.dumps(
     [{"name": "pypiserver", "image": "pypiserver/pypiserver:v2.4.2"}, {"name": "nginx", "image": "nginx:1.28.0-alpine"}]

@@ -1,4 +1,4 @@
-"""offline.migrate_diff: matching by URN, property changes, replacements and knock-on changes."""
+"""offline/migrate/diff.py: matching by URN, property changes, replacements and knock-on changes."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from migrate_fixtures import (
     with_inputs,
 )
 
-from offline.migrate_diff import UNKNOWN, diff_resources, diff_values
+from offline.migrate.diff import UNKNOWN, diff_resources, diff_values
 
 
 def actions(diff) -> dict[str, str]:

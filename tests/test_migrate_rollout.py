@@ -1,4 +1,4 @@
-"""offline.migrate_rollout: instance refresh, ECS deployment, capacity and partial-capacity time."""
+"""offline/migrate/rollout.py: instance refresh, ECS deployment, capacity and partial-capacity time."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import pytest
 from migrate_fixtures import ASG, happy_stack, preview_of
 
 from components.config import load_config
-from offline.migrate_diff import diff_resources
-from offline.migrate_rollout import CONTAINER_STOP_SECONDS, INSTANCE_BOOT_SECONDS, TASK_START_SECONDS, plan_rollout
+from offline.migrate.diff import diff_resources
+from offline.migrate.rollout import CONTAINER_STOP_SECONDS, INSTANCE_BOOT_SECONDS, TASK_START_SECONDS, plan_rollout
 
 BIGGER_TASK = '[{"name": "pypiserver", "cpu": 1112, "memory": 896}]'
 # From the fixture's target group: 30 s deregistration, 2 x 15 s health checks.

@@ -1,11 +1,11 @@
-"""offline.migrate_safety: replacing or deleting a stateful resource is data at risk."""
+"""offline/migrate/safety.py: replacing or deleting a stateful resource is data at risk."""
 
 from __future__ import annotations
 
 from migrate_fixtures import EFS, LOG_GROUP, happy_stack, renamed, with_inputs
 
-from offline.migrate_diff import diff_resources
-from offline.migrate_safety import NO_DATA_AT_RISK, assess
+from offline.migrate.diff import diff_resources
+from offline.migrate.safety import NO_DATA_AT_RISK, assess
 
 
 def test_a_stateless_replacement_is_not_a_risk():

@@ -1,6 +1,6 @@
 """components/network.py: the network the component builds, and the checks on a given one.
 
-The given-network cases use the mock account in offline/mocks.py (EXISTING_SUBNETS: each
+The given-network cases use the mock account in offline/engine/mocks.py (EXISTING_SUBNETS: each
 subnet's AZ and default-route target), answered through the same data sources
 (ec2.getSubnet, ec2.getRouteTable) that `pulumi preview` calls against AWS.
 """
@@ -11,8 +11,7 @@ import pytest
 from conftest import render
 
 from components import network
-from offline import mocks
-from offline.engine import EngineError
+from offline.engine import EngineError, mocks
 
 SUBNET = "aws:ec2/subnet:Subnet"
 TABLE = "aws:ec2/routeTable:RouteTable"

@@ -1,8 +1,8 @@
-"""offline/analyzer.py without a pack process: config reconciliation as the engine does it."""
+"""offline/policy_client/config.py without a pack process: config reconciliation as the engine does it."""
 
 import pytest
 
-from offline.analyzer import PolicyError, PolicyInfo, Verdict, load_policy_config, reconcile, sort_verdicts
+from offline.policy_client import PolicyError, PolicyInfo, Verdict, load_policy_config, reconcile, sort_verdicts
 
 POLICIES = [
     PolicyInfo("asg-min-instances", "d", "mandatory", {"minInstances": {"type": "integer", "default": 2}}),

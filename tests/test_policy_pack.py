@@ -7,7 +7,7 @@ import pytest
 import yaml
 from policy_fixtures import ALL_POLICIES
 
-from offline.analyzer import EXAMPLE_POLICY_CONFIG, PACK_DIR, PolicyInfo, load_policy_config, reconcile
+from offline.policy_client import EXAMPLE_POLICY_CONFIG, PACK_DIR, PolicyInfo, load_policy_config, reconcile
 
 KEBAB = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)+$")
 

@@ -5,7 +5,7 @@ One process per stack name is shared by the whole module (start-up costs about a
 import pytest
 from policy_fixtures import STACK_PROJECT, happy_stack, https_listener, mutate, named, without
 
-from offline.analyzer import PolicyError, PolicyPackProcess
+from offline.policy_client import PolicyError, PolicyPackProcess
 
 SECRET_SIG = {"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270"}
 C6G_MEDIUM = {"extraInstanceTypes": {"c6g.medium": {"vcpu": 1, "memoryMib": 2048}}}

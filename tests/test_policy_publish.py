@@ -9,7 +9,7 @@ import pytest
 import yaml
 from policy_fixtures import STACK_PROJECT, happy_stack, mutate
 
-from offline.analyzer import EXAMPLE_POLICY_CONFIG, PACK_DIR, PolicyPackProcess, load_policy_config
+from offline.policy_client import EXAMPLE_POLICY_CONFIG, PACK_DIR, PolicyPackProcess, load_policy_config
 
 
 @pytest.fixture

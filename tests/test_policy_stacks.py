@@ -10,8 +10,8 @@ import pytest
 from conftest import ROOT, SHIPPED_STACKS, render
 from policy_fixtures import named
 
-from offline.analyzer import EXAMPLE_POLICY_CONFIG, load_policy_config
-from offline.preview import main as preview_main
+from offline.policy_client import EXAMPLE_POLICY_CONFIG, load_policy_config
+from offline.preview.__main__ import main as preview_main
 
 EXAMPLE = load_policy_config(EXAMPLE_POLICY_CONFIG)
 

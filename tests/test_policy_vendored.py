@@ -8,7 +8,14 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-VENDORED = ("sizing.py", "catalog.py", "instance_types.py", "instance_catalog.json")
+VENDORED = (
+    "sizing.py",
+    "catalog.py",
+    "instance_types.py",
+    "instance_catalog.json",
+    "type_tokens.py",
+    "guide_alarms.py",
+)
 
 
 @pytest.mark.parametrize("name", VENDORED)

@@ -9,8 +9,7 @@ from collections import Counter
 import pytest
 from conftest import SHIPPED_STACKS, containers, render
 
-from offline import mocks
-from offline.engine import EngineError
+from offline.engine import EngineError, mocks
 
 LT = "aws:ec2/launchTemplate:LaunchTemplate"
 ASG = "aws:autoscaling/group:Group"
@@ -402,7 +401,7 @@ def test_changing_only_the_instance_type_keeps_every_urn():
 def test_instance_size_comes_from_the_get_instance_type_data_source(monkeypatch):
     """The program asks getInstanceType; whatever it answers sizes the stack (here the mock
     claims 16 vCPU for c6a.xlarge: CPU no longer limits, memory does)."""
-    from offline.mocks import AwsMocks
+    from offline.engine.mocks import AwsMocks
 
     asked = []
 

@@ -1,10 +1,10 @@
-"""offline.replacements: the table of properties that force replacement."""
+"""offline/migrate/replacements.py: the table of properties that force replacement."""
 
 from __future__ import annotations
 
 import pytest
 
-from offline.replacements import REPLACEMENT_RULES, forces_replacement
+from offline.migrate.replacements import REPLACEMENT_RULES, forces_replacement
 
 
 @pytest.mark.parametrize(

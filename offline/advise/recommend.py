@@ -18,7 +18,7 @@ from typing import Literal
 from components.catalog import SIZE_ORDER, catalog, family
 from components.config import PROFILE_DEFAULTS, ConfigError, PypiServerConfig, load_config
 from offline.engine import EngineError, stack_config
-from offline.migrate_advice import downgrade_stages, size_index
+from offline.migrate.advice import downgrade_stages, size_index
 
 from .rules import MIN_DATA_DAYS, Evaluation, Group
 

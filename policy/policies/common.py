@@ -19,34 +19,7 @@ from pulumi_policy import PolicyComplianceFramework, PolicyConfigSchema, Severit
 
 from vendored.catalog import InstanceSpec, catalog
 from vendored.instance_types import InstanceClass, InstanceTypeNameError, instance_class
-
-# Type tokens. aws.alb.* registers aws:alb/... tokens for the same AWS resources as aws.lb.*.
-ASG = "aws:autoscaling/group:Group"
-LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
-EC2_INSTANCE = "aws:ec2/instance:Instance"
-SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
-SECURITY_GROUP_RULE = "aws:ec2/securityGroupRule:SecurityGroupRule"
-SECURITY_GROUP_INGRESS_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
-EFS_FILE_SYSTEM = "aws:efs/fileSystem:FileSystem"
-EFS_BACKUP_POLICY = "aws:efs/backupPolicy:BackupPolicy"
-BACKUP_SELECTION = "aws:backup/selection:Selection"
-ECS_SERVICE = "aws:ecs/service:Service"
-ECS_TASK_DEFINITION = "aws:ecs/taskDefinition:TaskDefinition"
-ECS_CAPACITY_PROVIDER = "aws:ecs/capacityProvider:CapacityProvider"
-SCALING_TARGET = "aws:appautoscaling/target:Target"
-METRIC_ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
-LOAD_BALANCERS = ("aws:lb/loadBalancer:LoadBalancer", "aws:alb/loadBalancer:LoadBalancer")
-LISTENERS = ("aws:lb/listener:Listener", "aws:alb/listener:Listener")
-TARGET_GROUPS = ("aws:lb/targetGroup:TargetGroup", "aws:alb/targetGroup:TargetGroup")
-
-SUBNET = "aws:ec2/subnet:Subnet"
-ROUTE_TABLE = "aws:ec2/routeTable:RouteTable"
-ROUTE_TABLE_ASSOCIATION = "aws:ec2/routeTableAssociation:RouteTableAssociation"
-NAT_GATEWAY = "aws:ec2/natGateway:NatGateway"
-TRANSIT_GATEWAY = "aws:ec2transitgateway/transitGateway:TransitGateway"
-VPC_ENDPOINT = "aws:ec2/vpcEndpoint:VpcEndpoint"
-SNS_TOPIC = "aws:sns/topic:Topic"
-KMS_KEY = "aws:kms/key:Key"
+from vendored.type_tokens import ASG, EC2_INSTANCE, LAUNCH_TEMPLATE
 
 ECS_DESIRED_COUNT = "ecs:service:DesiredCount"
 

@@ -23,6 +23,17 @@ from pulumi_policy import (
 )
 
 from policies.common import (
+    about,
+    current_stack,
+    is_true,
+    items,
+    mapping,
+    schema,
+    settings,
+    text,
+)
+from policies.graph import dependencies, dependents, of_type
+from vendored.type_tokens import (
     ASG,
     KMS_KEY,
     LAUNCH_TEMPLATE,
@@ -36,16 +47,7 @@ from policies.common import (
     SUBNET,
     TRANSIT_GATEWAY,
     VPC_ENDPOINT,
-    about,
-    current_stack,
-    is_true,
-    items,
-    mapping,
-    schema,
-    settings,
-    text,
 )
-from policies.graph import dependencies, dependents, of_type
 
 DEFAULT_ROUTE = "0.0.0.0/0"
 # Route targets that give a private subnet a way out.

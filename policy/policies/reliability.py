@@ -15,12 +15,6 @@ from pulumi_policy import (
 )
 
 from policies.common import (
-    BACKUP_SELECTION,
-    ECS_SERVICE,
-    EFS_BACKUP_POLICY,
-    EFS_FILE_SYSTEM,
-    METRIC_ALARM,
-    TARGET_GROUPS,
     about,
     dig,
     is_true,
@@ -31,6 +25,15 @@ from policies.common import (
     text,
 )
 from policies.graph import dependents, of_type
+from vendored.guide_alarms import required_by_pack
+from vendored.type_tokens import (
+    BACKUP_SELECTION,
+    ECS_SERVICE,
+    EFS_BACKUP_POLICY,
+    EFS_FILE_SYSTEM,
+    METRIC_ALARM,
+    TARGET_GROUPS,
+)
 
 # --- efs-backup-enabled (stack) ----------------------------------------------------------
 
@@ -146,17 +149,8 @@ health_check_not_root = ResourceValidationPolicy(
 
 # --- required-alarms (stack) -------------------------------------------------------------
 
-GUIDE_ALARMS = [
-    {"name": "EFS PercentIOLimit", "namespace": "AWS/EFS", "metrics": ["PercentIOLimit"]},
-    {"name": "ECS CPU", "namespace": "AWS/ECS", "metrics": ["CPUUtilization"]},
-    {"name": "ECS memory", "namespace": "AWS/ECS", "metrics": ["MemoryUtilization"]},
-    {"name": "ALB P95 latency", "namespace": "AWS/ApplicationELB", "metrics": ["TargetResponseTime"]},
-    {
-        "name": "ALB 5xx",
-        "namespace": "AWS/ApplicationELB",
-        "metrics": ["HTTPCode_Target_5XX_Count", "HTTPCode_ELB_5XX_Count"],
-    },
-]
+# The guide's alarms, from the list the component builds them from (a generated copy).
+GUIDE_ALARMS = required_by_pack()
 ALARMS_SCHEMA = schema(
     requiredAlarms={
         "type": "array",

@@ -17,15 +17,6 @@ from pulumi_policy import (
 )
 
 from policies.common import (
-    EC2_INSTANCE,
-    ECS_TASK_DEFINITION,
-    EFS_FILE_SYSTEM,
-    LAUNCH_TEMPLATE,
-    LISTENERS,
-    LOAD_BALANCERS,
-    SECURITY_GROUP,
-    SECURITY_GROUP_INGRESS_RULE,
-    SECURITY_GROUP_RULE,
     about,
     dig,
     is_true,
@@ -38,6 +29,17 @@ from policies.common import (
     text,
 )
 from policies.graph import dependents, linked, of_type
+from vendored.type_tokens import (
+    EC2_INSTANCE,
+    ECS_TASK_DEFINITION,
+    EFS_FILE_SYSTEM,
+    LAUNCH_TEMPLATE,
+    LISTENERS,
+    LOAD_BALANCERS,
+    SECURITY_GROUP,
+    SECURITY_GROUP_INGRESS_RULE,
+    SECURITY_GROUP_RULE,
+)
 
 # --- efs-encrypted -----------------------------------------------------------------------
 

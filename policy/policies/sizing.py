@@ -17,14 +17,7 @@ from pulumi_policy import (
 )
 
 from policies.common import (
-    ASG,
-    ECS_CAPACITY_PROVIDER,
     ECS_DESIRED_COUNT,
-    ECS_SERVICE,
-    ECS_TASK_DEFINITION,
-    EFS_FILE_SYSTEM,
-    LAUNCH_TEMPLATE,
-    SCALING_TARGET,
     about,
     current_stack,
     instance_spec,
@@ -40,6 +33,15 @@ from policies.common import (
 from policies.graph import linked, of_type
 from vendored.instance_types import InstanceTypeNameError, parse
 from vendored.sizing import InstanceCapacity, instance_capacity
+from vendored.type_tokens import (
+    ASG,
+    ECS_CAPACITY_PROVIDER,
+    ECS_SERVICE,
+    ECS_TASK_DEFINITION,
+    EFS_FILE_SYSTEM,
+    LAUNCH_TEMPLATE,
+    SCALING_TARGET,
+)
 
 # --- asg-min-instances -------------------------------------------------------------------
 

@@ -15,13 +15,10 @@ from dataclasses import dataclass
 from typing import Literal
 
 from components.catalog import SIZE_ORDER, catalog, family, size
-
-from .migrate_rollout import single
+from components.type_tokens import ECS_TASK_DEFINITION, LAUNCH_TEMPLATE
 
 Level = Literal["info", "warning", "error"]
 
-LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
-TASK_DEFINITION = "aws:ecs/taskDefinition:TaskDefinition"
 
 # Architectures each image publishes, with where that was checked. Images not listed are
 # reported as unknown rather than assumed to work.
@@ -157,7 +154,7 @@ def architecture_checks(before, after) -> list[Advice]:
     arch = after.config.instance_spec.arch
     moved = before.config.instance_spec.arch != arch
     checks: list[Advice] = []
-    lt = single(after, LAUNCH_TEMPLATE)
+    lt = after.single(LAUNCH_TEMPLATE)
     image_id = str((lt.inputs.get("imageId") if lt else "") or "")
     ami = _ami_arch(image_id)
     if ami is None:
@@ -180,7 +177,7 @@ def architecture_checks(before, after) -> list[Advice]:
     elif moved:
         checks.append(Advice("info", "architecture", f"AMI parameter follows the move to {arch}: {image_id}"))
 
-    td = single(after, TASK_DEFINITION)
+    td = after.single(ECS_TASK_DEFINITION)
     platform = ((td.inputs.get("runtimePlatform") if td else None) or {}).get("cpuArchitecture")
     if platform and _ECS_ARCH.get(str(platform).upper()) != arch:
         checks.append(

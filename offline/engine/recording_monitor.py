@@ -12,7 +12,9 @@ from typing import Any
 from pulumi.runtime import rpc
 from pulumi.runtime.mocks import MockMonitor
 
-from .engine import RenderedResource
+from components.type_tokens import STACK
+
+from .records import RenderedResource
 
 
 class RecordingMonitor(MockMonitor):
@@ -23,7 +25,7 @@ class RecordingMonitor(MockMonitor):
 
     def RegisterResource(self, request):
         response = super().RegisterResource(request)
-        if request.type != "pulumi:pulumi:Stack":
+        if request.type != STACK:
             self._requests[response.urn] = request
         return response
 

@@ -12,13 +12,9 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from .migrate_diff import MigrationDiff, ResourceChange
+from components.type_tokens import ASG, ECS_SERVICE, ECS_TASK_DEFINITION, LAUNCH_TEMPLATE, TARGET_GROUP
 
-ASG = "aws:autoscaling/group:Group"
-LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
-TASK_DEFINITION = "aws:ecs/taskDefinition:TaskDefinition"
-SERVICE = "aws:ecs/service:Service"
-TARGET_GROUP = "aws:lb/targetGroup:TargetGroup"
+from .diff import MigrationDiff, ResourceChange
 
 # Assumptions the timing model cannot read from the stack.
 INSTANCE_BOOT_SECONDS = 180  # EC2 launch + boot of the ECS-optimized AMI + agent registration
@@ -115,12 +111,6 @@ def _plain(value: Any) -> Any:
     return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
-def single(preview, type_token: str):
-    """The one rendered resource of a type, or None (absent, or several)."""
-    found = preview.of_type(type_token)
-    return found[0] if len(found) == 1 else None
-
-
 def capacity_of(preview) -> dict[str, Any]:
     """The capacity math the component exports (config's computed properties as fallback)."""
     cap = dict(preview.outputs.get("capacity") or preview.config.capacity_summary())
@@ -182,7 +172,7 @@ def _instance_refresh(diff: MigrationDiff, before, after, warnings: list[str]) -
 
 
 def _deployment(diff: MigrationDiff, after, desired: int, spare: int) -> EcsDeployment | None:
-    td, svc = _first(diff, TASK_DEFINITION), _first(diff, SERVICE)
+    td, svc = _first(diff, ECS_TASK_DEFINITION), _first(diff, ECS_SERVICE)
     if svc is None or svc.new is None or not any(p.startswith("taskDefinition") for p in _changed_paths(svc)):
         return None
     inputs = svc.new.inputs
@@ -202,7 +192,7 @@ def _deployment(diff: MigrationDiff, after, desired: int, spare: int) -> EcsDepl
 
 
 def _health_seconds(after) -> tuple[int, int, str]:
-    tg = single(after, TARGET_GROUP)
+    tg = after.single(TARGET_GROUP)
     hc = (tg.inputs.get("healthCheck") if tg else None) or {}
     threshold = _int(hc.get("healthyThreshold"), DEFAULT_HEALTH[0])
     interval = _int(hc.get("interval"), DEFAULT_HEALTH[1])

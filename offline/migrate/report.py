@@ -1,146 +1,18 @@
-"""`make migrate FROM=light TO=heavy`: what a move does, before anyone touches production.
-
-    python -m offline.migrate --from light --to heavy [--json]
-    python -m offline.migrate --stack heavy --set instanceType=c6a.2xlarge [--set key=value ...] [--json]
-
-Both sides are rendered by the offline engine. A move between stack files renders the
-target as the FROM stack with the TO stack's settings applied (the stack keeps its name,
-so nothing changes just because the name differs); keys only FROM sets are kept, and said.
-Exit codes: 0 safe, 2 bad input, 3 data at risk, 4 blocked (the target cannot work or a
-mandatory policy fails).
-"""
+"""What `make migrate` prints, for people (rich) and machines (JSON)."""
 
 from __future__ import annotations
 
 import json
-import sys
-from dataclasses import dataclass, field
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
-from . import migrate_advice, migrate_policy, migrate_safety
-from .cli import ArgumentParser, fail
-from .engine import PROJECT, EngineError, StackPreview, parse_overrides, run_program, stack_config
-from .migrate_advice import Advice
-from .migrate_diff import MISSING, UNKNOWN, MigrationDiff, diff_resources
-from .migrate_policy import PolicyReport
-from .migrate_rollout import RolloutPlan, plan_rollout
-from .migrate_safety import SafetyVerdict
+from offline.engine import StackPreview
 
-EXIT_OK, EXIT_DATA_AT_RISK, EXIT_BLOCKED = 0, 3, 4
-REGION_KEY = "aws:region"
-
-
-@dataclass
-class Migration:
-    source: str  # "light", or "heavy" for a --stack move
-    target: str  # "heavy", or "heavy + instanceType=c6a.2xlarge"
-    before: StackPreview
-    after: StackPreview
-    diff: MigrationDiff
-    safety: SafetyVerdict
-    rollout: RolloutPlan
-    advice: list[Advice]
-    policy: PolicyReport
-    kept_keys: list[str] = field(default_factory=list)
-
-    @property
-    def blocking_reasons(self) -> list[str]:
-        return [a.message for a in self.advice if a.level == "error"] + [
-            f"mandatory policy {v.policy} fails on the target"
-            for v in self.policy.violations
-            if v.enforcement_level == "mandatory"
-        ]
-
-    @property
-    def blocked(self) -> bool:
-        return bool(self.blocking_reasons)
-
-    @property
-    def exit_code(self) -> int:
-        if self.safety.at_risk:
-            return EXIT_DATA_AT_RISK
-        return EXIT_BLOCKED if self.blocked else EXIT_OK
-
-
-def analyse(
-    before: StackPreview,
-    after: StackPreview,
-    *,
-    source: str,
-    target: str,
-    region_before: str | None = None,
-    region_after: str | None = None,
-    kept_keys: list[str] | None = None,
-    policy: PolicyReport | None = None,
-) -> Migration:
-    """Everything migrate reports, from two rendered sides (tests hand in mutated ones)."""
-    diff = diff_resources(before.resources, after.resources)
-    advice = migrate_advice.guide_advice(before.config, after.config, after.stack) + migrate_advice.architecture_checks(
-        before, after
-    )
-    return Migration(
-        source=source,
-        target=target,
-        before=before,
-        after=after,
-        diff=diff,
-        safety=migrate_safety.assess(diff, region_before, region_after),
-        rollout=plan_rollout(diff, before, after),
-        advice=advice,
-        policy=policy or PolicyReport(False, "policy check not requested"),
-        kept_keys=kept_keys or [],
-    )
-
-
-def _full_key(key: str) -> str:
-    return key if ":" in key else f"{PROJECT}:{key}"
-
-
-def render_sides(
-    *,
-    stack: str | None,
-    from_stack: str | None,
-    to_stack: str | None,
-    overrides: dict[str, str],
-    policy_config: str | None = None,
-) -> Migration:
-    """Run the engine for both sides (and the policy pack on the target).
-
-    Raises EngineError for an unknown stack, a key config does not know or a value it rejects.
-    """
-    label = "".join(f" + {k}={v}" for k, v in overrides.items())
-    if stack is not None:
-        source, target, policy_stack = stack, stack + label, stack
-        target_settings = dict(overrides)
-    elif from_stack is not None and to_stack is not None:
-        stack, source, target, policy_stack = from_stack, from_stack, to_stack + label, to_stack
-        target_settings = {**stack_config(to_stack), **overrides}
-    else:
-        raise EngineError("give --from STACK --to STACK, or --stack STACK --set KEY=VALUE")
-    current = stack_config(stack)
-    target_config = stack_config(stack, target_settings)
-    # Keys only the source sets stay as they are: the move changes what the target sets.
-    set_by_target = {_full_key(k) for k in target_settings}
-    kept = sorted(k for k in current if k not in set_by_target) if to_stack else []
-    before = run_program(stack)
-    after = run_program(stack, target_settings)
-    policy = migrate_policy.evaluate(after, policy_stack, target_config, policy_config)
-    return analyse(
-        before,
-        after,
-        source=source,
-        target=target,
-        region_before=current.get(REGION_KEY),
-        region_after=target_config.get(REGION_KEY),
-        kept_keys=kept,
-        policy=policy,
-    )
-
-
-# -- output ---------------------------------------------------------------------------------------
+from .diff import MISSING, UNKNOWN
+from .plan import Migration
+from .rollout import RolloutPlan
 
 
 def _value(value: Any, limit: int = 60) -> str:
@@ -403,62 +275,3 @@ def _render_rollout(r: RolloutPlan, console: Console) -> None:
         console.print(f"  [yellow]warning: {w}[/]")
     for n in r.notes:
         console.print(f"  note: {n}")
-
-
-# -- command line ---------------------------------------------------------------------------------
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = ArgumentParser(prog="offline.migrate", description=__doc__.splitlines()[0])
-    parser.add_argument("--from", dest="from_stack", metavar="STACK", help="current stack file, e.g. light")
-    parser.add_argument("--to", dest="to_stack", metavar="STACK", help="target stack file, e.g. heavy")
-    parser.add_argument("--stack", help="one stack, changed by --set")
-    parser.add_argument(
-        "--set",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="change a pypiserver:* key on the target (repeatable, or space-separated)",
-    )
-    parser.add_argument(
-        "--policy-config",
-        metavar="FILE",
-        help="policy pack config for the target (default: policy/config.example.json)",
-    )
-    parser.add_argument("--json", action="store_true", help="machine-readable output")
-    args = parser.parse_args(argv)
-    if args.stack and (args.from_stack or args.to_stack):
-        fail("give either --stack (with --set) or --from and --to, not both")
-    if not args.stack and not (args.from_stack and args.to_stack):
-        fail("give --from STACK --to STACK, or --stack STACK --set KEY=VALUE")
-    try:
-        migration = render_sides(
-            stack=args.stack,
-            from_stack=args.from_stack,
-            to_stack=args.to_stack,
-            overrides=parse_overrides(args.set),
-            policy_config=args.policy_config,
-        )
-    except EngineError as err:
-        fail(str(err))
-    except Exception as err:  # the analyzer's PolicyError: a bad --policy-config file
-        if type(err).__name__ != "PolicyError":
-            raise
-        fail(str(err))
-    if args.json:
-        json.dump(as_json(migration), sys.stdout, indent=1, sort_keys=True, default=str)
-        print()
-    else:
-        render(migration, Console(width=160))
-    if migration.safety.at_risk:
-        print(
-            f"error: {migration.safety.summary}: " + "; ".join(r.describe() for r in migration.safety.risks),
-            file=sys.stderr,
-        )
-    elif migration.blocked:
-        print("error: blocked: " + "; ".join(migration.blocking_reasons), file=sys.stderr)
-    return migration.exit_code
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -8,10 +8,6 @@ policies (GetAnalyzerInfo), reconciles the organization's config with the schema
 Configure (an enforcement level for every policy), then sends each resource's inputs with
 Analyze and the whole stack's outputs, parents and dependencies with AnalyzeStack. This module
 does the same over the same gRPC protocol, with no CLI and no cloud.
-
-Where the engine accepts a config silently, this client is stricter: a policy name that the
-pack does not have, or a setting a policy does not declare, is an error (a typo would
-otherwise switch nothing off or on without a word).
 """
 
 from __future__ import annotations
@@ -23,20 +19,20 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import grpc
 from google.protobuf import empty_pb2, json_format, struct_pb2
-from jsonschema import Draft7Validator
 from pulumi.runtime.proto import analyzer_pb2 as proto
 from pulumi.runtime.proto import analyzer_pb2_grpc
 
-PACK_DIR = Path(__file__).resolve().parent.parent / "policy"
+from .config import PolicyConfig, reconcile
+from .records import PolicyError, PolicyInfo, Resource, Verdict
+
+PACK_DIR = Path(__file__).resolve().parents[2] / "policy"
 EXAMPLE_POLICY_CONFIG = PACK_DIR / "config.example.json"
 
-LEVELS = ("advisory", "mandatory", "remediate", "disabled")
 _LEVEL_TO_PROTO = {
     "advisory": proto.ADVISORY,
     "mandatory": proto.MANDATORY,
@@ -54,186 +50,6 @@ _PROTO_TO_SEVERITY = {
 _ENGINE_ADDRESS = "127.0.0.1:0"
 _START_TIMEOUT_S = 60
 _RPC_TIMEOUT_S = 60
-
-
-class PolicyError(Exception):
-    """Bad policy config or a pack that cannot run; str(e) is one line for the user."""
-
-
-class Resource(Protocol):
-    """What the client needs of a previewed resource (offline.engine.RenderedResource)."""
-
-    urn: str
-    type: str
-    name: str
-    parent: str | None
-    custom: bool
-    inputs: dict
-    outputs: dict
-    dependencies: tuple[str, ...]
-    property_dependencies: dict[str, tuple[str, ...]]
-    protect: bool
-    delete_before_replace: bool
-    ignore_changes: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """One diagnostic, as the CLI prints it: policy, level, resource and message."""
-
-    policy: str
-    level: str
-    urn: str  # "" for a stack-level finding not tied to a resource
-    description: str
-    message: str  # what the policy said, without the description the SDK prefixes
-    severity: str = ""  # low, medium, high, critical ("" when the policy declares none)
-
-    @property
-    def resource(self) -> str:
-        return self.urn.rsplit("::", 1)[-1] if self.urn else "(stack)"
-
-    @property
-    def blocking(self) -> bool:
-        return self.level == "mandatory"
-
-    def as_dict(self) -> dict[str, str]:
-        return {
-            "policy": self.policy,
-            "level": self.level,
-            "severity": self.severity,
-            "resource": self.resource,
-            "urn": self.urn,
-            "description": self.description,
-            "message": self.message,
-        }
-
-
-@dataclass(frozen=True)
-class PolicyInfo:
-    name: str
-    description: str
-    level: str
-    properties: dict[str, dict] = field(default_factory=dict)
-    required: tuple[str, ...] = ()
-    # What the Pulumi Cloud console and the CLI show next to a violation.
-    severity: str = ""
-    remediation_steps: str = ""
-    url: str = ""
-    tags: tuple[str, ...] = ()
-    framework: str = ""  # "name: reference"
-
-
-@dataclass(frozen=True)
-class PolicyConfig:
-    """One policy's reconciled config: what Configure sends for it."""
-
-    level: str
-    properties: dict[str, Any]
-
-
-# --- policy config, as the engine reads and reconciles it ---------------------------------
-
-
-def load_policy_config(path: str | os.PathLike) -> dict[str, Any]:
-    """The JSON file given to --policy-pack-config: {"all": level, "<policy>": level | {...}}."""
-    try:
-        raw = Path(path).read_text()
-    except FileNotFoundError:
-        raise PolicyError(f"policy config {path}: no such file") from None
-    except OSError as e:
-        raise PolicyError(f"policy config {path}: cannot read it ({e.strerror})") from None
-    if not raw.strip():
-        return {}  # the engine accepts an empty file as "no config"
-    try:
-        config = json.loads(raw)
-    except json.JSONDecodeError as e:
-        raise PolicyError(
-            f"policy config {path}: not valid JSON ({e.msg} at line {e.lineno} column {e.colno})"
-        ) from None
-    if not isinstance(config, dict):
-        raise PolicyError(f"policy config {path}: must be a JSON object of policy names, got {type(config).__name__}")
-    return config
-
-
-def _parse_entry(name: str, value: Any) -> tuple[str | None, dict[str, Any]]:
-    """(enforcement level or None, properties) of one top-level entry (config.go parsePolicyPackConfig)."""
-    if isinstance(value, str):
-        if value not in LEVELS:
-            raise PolicyError(
-                f"policy config: {name}: {value!r} is not an enforcement level (allowed: {', '.join(LEVELS)})"
-            )
-        return value, {}
-    if isinstance(value, dict):
-        props = dict(value)
-        level = props.pop("enforcementLevel", None)
-        if level is not None and level not in LEVELS:
-            raise PolicyError(
-                f"policy config: {name}.enforcementLevel: {level!r} is not an enforcement level "
-                f"(allowed: {', '.join(LEVELS)})"
-            )
-        return level, props
-    raise PolicyError(
-        f"policy config: {name}: {json.dumps(value)} is not valid; must be an enforcement level string or an object"
-    )
-
-
-def reconcile(
-    policies: Sequence[PolicyInfo],
-    config: Mapping[str, Any],
-    initial: Mapping[str, tuple[str | None, dict]] | None = None,
-) -> dict[str, PolicyConfig]:
-    """Schema defaults, then the pack's initial config, then `all`, then per-policy entries;
-    every policy ends with an enforcement level. Raises PolicyError (one line) on bad config."""
-    known = {p.name: p for p in policies}
-    given = {name: _parse_entry(name, value) for name, value in config.items()}
-    for name, (_, props) in given.items():
-        if name == "all":
-            if props:
-                raise PolicyError(
-                    f"policy config: all: only an enforcement level applies to all policies, "
-                    f"not {', '.join(sorted(props))}"
-                )
-            continue
-        if name not in known:
-            raise PolicyError(f"policy config: unknown policy {name!r} (policies: {', '.join(sorted(known))})")
-        undeclared = sorted(set(props) - set(known[name].properties))
-        if undeclared:
-            settable = ", ".join(sorted(known[name].properties)) or "none"
-            raise PolicyError(f"policy config: {name}: unknown setting {undeclared[0]!r} (settings: {settable})")
-
-    result = {
-        p.name: PolicyConfig(p.level, {k: v["default"] for k, v in p.properties.items() if "default" in v})
-        for p in policies
-    }
-    for layer in (initial or {}, given):
-        all_level = layer.get("all", (None, {}))[0]
-        if all_level:
-            result = {name: PolicyConfig(all_level, c.properties) for name, c in result.items()}
-        for name, (level, props) in layer.items():
-            if name == "all" or name not in result:
-                continue
-            current = result[name]
-            result[name] = PolicyConfig(level or current.level, {**current.properties, **props})
-
-    errors = [f"{p.name}: {error}" for p in policies for error in _schema_errors(p, result[p.name].properties)]
-    if errors:
-        raise PolicyError("policy config: " + "; ".join(errors))
-    return result
-
-
-def _schema_errors(policy: PolicyInfo, properties: Mapping[str, Any]) -> list[str]:
-    """The engine's check (gojsonschema over {type: object, properties, required})."""
-    schema: dict[str, Any] = {"type": "object", "properties": policy.properties}
-    if policy.required:
-        schema["required"] = list(policy.required)
-    errors = []
-    for error in sorted(Draft7Validator(schema).iter_errors(dict(properties)), key=lambda e: list(e.absolute_path)):
-        where = ".".join(str(p) for p in error.absolute_path)
-        errors.append(f"{where}: {error.message}" if where else error.message)
-    return errors
-
-
-# --- wire format -------------------------------------------------------------------------
 
 
 def to_struct(values: Mapping[str, Any]) -> struct_pb2.Struct:
@@ -510,27 +326,3 @@ def check_preview(
     return check(
         preview.resources, stack=preview.stack, project=preview.project, config=config, policy_config=policy_config
     )
-
-
-def render_verdicts(verdicts: Sequence[Verdict], config_path: str | os.PathLike, console: Any) -> None:
-    """The verdicts table and a closing line saying whether the CLI would block."""
-    from rich.table import Table
-    from rich.text import Text
-
-    table = Table("level", "policy", "resource", "message", title=Text(f"Policy verdicts (config: {config_path})"))
-    for v in verdicts:
-        table.add_row(
-            Text(v.level, style="bold red" if v.blocking else "yellow"),
-            Text(v.policy),
-            Text(v.resource),
-            Text(v.message),
-        )
-    if verdicts:
-        console.print(table)
-    mandatory = sum(v.blocking for v in verdicts)
-    if mandatory:
-        console.print(
-            f"[bold red]Policy: {mandatory} mandatory violation(s): `pulumi preview` with this pack would fail.[/]"
-        )
-    else:
-        console.print(f"[bold green]Policy: no mandatory violation[/] ({len(verdicts)} advisory).")

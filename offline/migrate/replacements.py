@@ -19,6 +19,55 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from components.type_tokens import (
+    ACM_CERTIFICATE,
+    ACM_CERTIFICATE_VALIDATION,
+    ASG,
+    BACKUP_PLAN,
+    BACKUP_SELECTION,
+    BACKUP_VAULT,
+    DASHBOARD,
+    ECS_CAPACITY_PROVIDER,
+    ECS_CLUSTER,
+    ECS_CLUSTER_CAPACITY_PROVIDERS,
+    ECS_SERVICE,
+    ECS_TASK_DEFINITION,
+    EFS_ACCESS_POINT,
+    EFS_FILE_SYSTEM,
+    EFS_FILE_SYSTEM_POLICY,
+    EFS_MOUNT_TARGET,
+    EIP,
+    IAM_INSTANCE_PROFILE,
+    IAM_ROLE,
+    IAM_ROLE_POLICY,
+    IAM_ROLE_POLICY_ATTACHMENT,
+    INTERNET_GATEWAY,
+    KMS_KEY,
+    LAUNCH_TEMPLATE,
+    LISTENER,
+    LOAD_BALANCER,
+    LOG_GROUP,
+    METRIC_ALARM,
+    NAT_GATEWAY,
+    RANDOM_PASSWORD,
+    ROUTE53_RECORD,
+    ROUTE_TABLE,
+    ROUTE_TABLE_ASSOCIATION,
+    SCALING_POLICY,
+    SCALING_TARGET,
+    SECRET,
+    SECRET_POLICY,
+    SECRET_VERSION,
+    SECURITY_GROUP,
+    SNS_TOPIC,
+    SNS_TOPIC_POLICY,
+    SNS_TOPIC_SUBSCRIPTION,
+    SUBNET,
+    TARGET_GROUP,
+    VPC,
+    VPC_ENDPOINT,
+)
+
 TF = "hashicorp/terraform-provider-aws internal/service/"
 
 
@@ -42,145 +91,131 @@ _NAME = ("name", "namePrefix")
 
 REPLACEMENT_RULES: dict[str, ReplacementRule] = {
     # -- storage (the state) ----------------------------------------------------------
-    "aws:efs/fileSystem:FileSystem": ReplacementRule(
+    EFS_FILE_SYSTEM: ReplacementRule(
         ("availabilityZoneName", "creationToken", "encrypted", "kmsKeyId", "performanceMode"), TF + "efs/file_system.go"
     ),
-    "aws:efs/mountTarget:MountTarget": ReplacementRule(
+    EFS_MOUNT_TARGET: ReplacementRule(
         ("fileSystemId", "subnetId", "ipAddress", "ipAddressType", "ipv6Address"),
         TF + "efs/mount_target.go (ipAddressType/ipv6Address: newer schema, not re-read)",
     ),
-    "aws:efs/accessPoint:AccessPoint": ReplacementRule(
-        ("fileSystemId", "posixUser", "rootDirectory"), TF + "efs/access_point.go"
-    ),
-    "aws:efs/fileSystemPolicy:FileSystemPolicy": ReplacementRule(
-        ("fileSystemId",), TF + "efs/file_system_policy.go (not re-read)"
-    ),
-    "aws:backup/vault:Vault": ReplacementRule(("name", "kmsKeyArn"), TF + "backup/vault.go (not re-read)"),
-    "aws:backup/plan:Plan": ReplacementRule((), TF + "backup/plan.go (not re-read): updated in place"),
+    EFS_ACCESS_POINT: ReplacementRule(("fileSystemId", "posixUser", "rootDirectory"), TF + "efs/access_point.go"),
+    EFS_FILE_SYSTEM_POLICY: ReplacementRule(("fileSystemId",), TF + "efs/file_system_policy.go (not re-read)"),
+    BACKUP_VAULT: ReplacementRule(("name", "kmsKeyArn"), TF + "backup/vault.go (not re-read)"),
+    BACKUP_PLAN: ReplacementRule((), TF + "backup/plan.go (not re-read): updated in place"),
     # Backup selections have no update call: every argument is ForceNew.
-    "aws:backup/selection:Selection": ReplacementRule(
+    BACKUP_SELECTION: ReplacementRule(
         (), TF + "backup/selection.go (not re-read): no update, every argument ForceNew", all_inputs_except=()
     ),
     # -- credentials and logs -----------------------------------------------------------
     # terraform-provider-random: every argument of random_password has RequiresReplace.
-    "random:index/randomPassword:RandomPassword": ReplacementRule(
+    RANDOM_PASSWORD: ReplacementRule(
         (),
         "hashicorp/terraform-provider-random internal/provider/resource_password.go (not re-read): "
         "every argument RequiresReplace",
         all_inputs_except=(),
     ),
-    "aws:secretsmanager/secret:Secret": ReplacementRule(_NAME, TF + "secretsmanager/secret.go (not re-read)"),
+    SECRET: ReplacementRule(_NAME, TF + "secretsmanager/secret.go (not re-read)"),
     # Only versionStages updates in place: a new secret string is a new secret version.
-    "aws:secretsmanager/secretVersion:SecretVersion": ReplacementRule(
+    SECRET_VERSION: ReplacementRule(
         ("secretId", "secretString", "secretBinary", "secretStringWoVersion"), TF + "secretsmanager/secret_version.go"
     ),
-    "aws:cloudwatch/logGroup:LogGroup": ReplacementRule(
+    LOG_GROUP: ReplacementRule(
         (*_NAME, "logGroupClass"), TF + "logs/group.go (logGroupClass read; name/namePrefix not re-read)"
     ),
     # -- compute --------------------------------------------------------------------------
     # Every other launch template argument makes a new template version (in-place update).
-    "aws:ec2/launchTemplate:LaunchTemplate": ReplacementRule(_NAME, TF + "ec2/ec2_launch_template.go"),
-    "aws:autoscaling/group:Group": ReplacementRule(_NAME, TF + "autoscaling/group.go (not re-read)"),
-    "aws:ecs/cluster:Cluster": ReplacementRule(("name",), TF + "ecs/cluster.go (not re-read)"),
+    LAUNCH_TEMPLATE: ReplacementRule(_NAME, TF + "ec2/ec2_launch_template.go"),
+    ASG: ReplacementRule(_NAME, TF + "autoscaling/group.go (not re-read)"),
+    ECS_CLUSTER: ReplacementRule(("name",), TF + "ecs/cluster.go (not re-read)"),
     # The autoScalingGroupProvider block is ForceNew too, but plugin-sdk v2 (helper/schema
     # diffList) applies a list block's ForceNew to its item count only: adding or removing the
     # block replaces, its managed scaling/draining settings update in place.
-    "aws:ecs/capacityProvider:CapacityProvider": ReplacementRule(
+    ECS_CAPACITY_PROVIDER: ReplacementRule(
         ("name", "cluster", "autoScalingGroupProvider.autoScalingGroupArn", "managedInstancesProvider"),
         TF + "ecs/capacity_provider.go (name not re-read)",
     ),
-    "aws:ecs/clusterCapacityProviders:ClusterCapacityProviders": ReplacementRule(
+    ECS_CLUSTER_CAPACITY_PROVIDERS: ReplacementRule(
         ("clusterName",), TF + "ecs/cluster_capacity_providers.go (not re-read)"
     ),
     # A task definition revision is immutable: any change registers a new one (a replacement
     # in Pulumi's terms; the old revision is deregistered).
-    "aws:ecs/taskDefinition:TaskDefinition": ReplacementRule(
+    ECS_TASK_DEFINITION: ReplacementRule(
         (),
         TF + "ecs/task_definition.go: resourceTaskDefinitionUpdate handles tags only (skipDestroy, "
         "trackLatest are provider-side settings)",
         all_inputs_except=("tags", "tagsAll", "skipDestroy", "trackLatest"),
     ),
-    "aws:ecs/service:Service": ReplacementRule(
+    ECS_SERVICE: ReplacementRule(
         ("name", "cluster", "iamRole", "launchType", "schedulingStrategy", "deploymentController.type"),
         TF + "ecs/service.go",
     ),
-    "aws:appautoscaling/target:Target": ReplacementRule(
+    SCALING_TARGET: ReplacementRule(
         ("resourceId", "scalableDimension", "serviceNamespace"), TF + "appautoscaling/target.go (not re-read)"
     ),
-    "aws:appautoscaling/policy:Policy": ReplacementRule(
+    SCALING_POLICY: ReplacementRule(
         ("name", "resourceId", "scalableDimension", "serviceNamespace"), TF + "appautoscaling/policy.go (not re-read)"
     ),
     # -- network, IAM, edge ---------------------------------------------------------------
-    "aws:ec2/securityGroup:SecurityGroup": ReplacementRule(
-        (*_NAME, "description", "vpcId"), TF + "ec2/vpc_security_group.go (not re-read)"
-    ),
-    "aws:ec2/vpc:Vpc": ReplacementRule(
+    SECURITY_GROUP: ReplacementRule((*_NAME, "description", "vpcId"), TF + "ec2/vpc_security_group.go (not re-read)"),
+    VPC: ReplacementRule(
         ("cidrBlock", "instanceTenancy", "ipv4IpamPoolId", "ipv4NetmaskLength"), TF + "ec2/vpc_.go (not re-read)"
     ),
-    "aws:ec2/subnet:Subnet": ReplacementRule(
+    SUBNET: ReplacementRule(
         ("vpcId", "cidrBlock", "availabilityZone", "availabilityZoneId", "outpostArn", "ipv6Native"),
         TF + "ec2/vpc_subnet.go (not re-read)",
     ),
     # Attaching to another VPC detaches and re-attaches in place.
-    "aws:ec2/internetGateway:InternetGateway": ReplacementRule((), TF + "ec2/vpc_internet_gateway.go (not re-read)"),
-    "aws:ec2/routeTable:RouteTable": ReplacementRule(("vpcId",), TF + "ec2/vpc_route_table.go (not re-read)"),
-    "aws:ec2/routeTableAssociation:RouteTableAssociation": ReplacementRule(
+    INTERNET_GATEWAY: ReplacementRule((), TF + "ec2/vpc_internet_gateway.go (not re-read)"),
+    ROUTE_TABLE: ReplacementRule(("vpcId",), TF + "ec2/vpc_route_table.go (not re-read)"),
+    ROUTE_TABLE_ASSOCIATION: ReplacementRule(
         ("subnetId", "gatewayId"), TF + "ec2/vpc_route_table_association.go (not re-read): routeTableId updates"
     ),
-    "aws:ec2/eip:Eip": ReplacementRule(
+    EIP: ReplacementRule(
         ("domain", "address", "customerOwnedIpv4Pool", "networkBorderGroup", "publicIpv4Pool", "ipamPoolId"),
         TF + "ec2/ec2_eip.go (not re-read)",
     ),
-    "aws:ec2/natGateway:NatGateway": ReplacementRule(
+    NAT_GATEWAY: ReplacementRule(
         ("allocationId", "subnetId", "connectivityType", "privateIp"), TF + "ec2/vpc_nat_gateway.go (not re-read)"
     ),
-    "aws:ec2/vpcEndpoint:VpcEndpoint": ReplacementRule(
+    VPC_ENDPOINT: ReplacementRule(
         ("vpcId", "serviceName", "vpcEndpointType", "serviceRegion", "resourceConfigurationArn", "serviceNetworkArn"),
         TF + "ec2/vpc_endpoint.go (not re-read)",
     ),
-    "aws:kms/key:Key": ReplacementRule(
+    KMS_KEY: ReplacementRule(
         ("customerMasterKeySpec", "keyUsage", "multiRegion", "customKeyStoreId", "xksKeyId"),
         TF + "kms/key.go (not re-read)",
     ),
-    "aws:secretsmanager/secretPolicy:SecretPolicy": ReplacementRule(
-        ("secretArn",), TF + "secretsmanager/secret_policy.go (not re-read)"
-    ),
-    "aws:iam/role:Role": ReplacementRule((*_NAME, "path"), TF + "iam/role.go (not re-read)"),
-    "aws:iam/rolePolicy:RolePolicy": ReplacementRule((*_NAME, "role"), TF + "iam/role_policy.go (not re-read)"),
-    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": ReplacementRule(
+    SECRET_POLICY: ReplacementRule(("secretArn",), TF + "secretsmanager/secret_policy.go (not re-read)"),
+    IAM_ROLE: ReplacementRule((*_NAME, "path"), TF + "iam/role.go (not re-read)"),
+    IAM_ROLE_POLICY: ReplacementRule((*_NAME, "role"), TF + "iam/role_policy.go (not re-read)"),
+    IAM_ROLE_POLICY_ATTACHMENT: ReplacementRule(
         ("role", "policyArn"), TF + "iam/role_policy_attachment.go (not re-read): no update"
     ),
-    "aws:iam/instanceProfile:InstanceProfile": ReplacementRule(
-        (*_NAME, "path"), TF + "iam/instance_profile.go (not re-read)"
-    ),
-    "aws:lb/loadBalancer:LoadBalancer": ReplacementRule(
+    IAM_INSTANCE_PROFILE: ReplacementRule((*_NAME, "path"), TF + "iam/instance_profile.go (not re-read)"),
+    LOAD_BALANCER: ReplacementRule(
         (*_NAME, "internal", "loadBalancerType"), TF + "elbv2/load_balancer.go (not re-read)"
     ),
-    "aws:lb/targetGroup:TargetGroup": ReplacementRule(
+    TARGET_GROUP: ReplacementRule(
         (*_NAME, "port", "protocol", "protocolVersion", "vpcId", "targetType", "ipAddressType"),
         TF + "elbv2/target_group.go (not re-read)",
     ),
-    "aws:lb/listener:Listener": ReplacementRule(("loadBalancerArn",), TF + "elbv2/listener.go (not re-read)"),
-    "aws:acm/certificate:Certificate": ReplacementRule(
+    LISTENER: ReplacementRule(("loadBalancerArn",), TF + "elbv2/listener.go (not re-read)"),
+    ACM_CERTIFICATE: ReplacementRule(
         ("domainName", "subjectAlternativeNames", "keyAlgorithm", "certificateAuthorityArn"),
         TF + "acm/certificate.go (not re-read)",
     ),
-    "aws:acm/certificateValidation:CertificateValidation": ReplacementRule(
+    ACM_CERTIFICATE_VALIDATION: ReplacementRule(
         ("certificateArn", "validationRecordFqdns"), TF + "acm/certificate_validation.go (not re-read): no update"
     ),
-    "aws:route53/record:Record": ReplacementRule(("name", "zoneId"), TF + "route53/record.go"),
+    ROUTE53_RECORD: ReplacementRule(("name", "zoneId"), TF + "route53/record.go"),
     # -- observability ----------------------------------------------------------------------
-    "aws:sns/topic:Topic": ReplacementRule((*_NAME, "fifoTopic"), TF + "sns/topic.go (not re-read)"),
-    "aws:sns/topicPolicy:TopicPolicy": ReplacementRule(("arn",), TF + "sns/topic_policy.go (not re-read)"),
-    "aws:sns/topicSubscription:TopicSubscription": ReplacementRule(
+    SNS_TOPIC: ReplacementRule((*_NAME, "fifoTopic"), TF + "sns/topic.go (not re-read)"),
+    SNS_TOPIC_POLICY: ReplacementRule(("arn",), TF + "sns/topic_policy.go (not re-read)"),
+    SNS_TOPIC_SUBSCRIPTION: ReplacementRule(
         ("topic", "protocol", "endpoint"), TF + "sns/topic_subscription.go (not re-read)"
     ),
-    "aws:cloudwatch/metricAlarm:MetricAlarm": ReplacementRule(
-        ("name",), TF + "cloudwatch/metric_alarm.go (alarm_name, `name` in Pulumi)"
-    ),
-    "aws:cloudwatch/dashboard:Dashboard": ReplacementRule(
-        ("dashboardName",), TF + "cloudwatch/dashboard.go (not re-read)"
-    ),
+    METRIC_ALARM: ReplacementRule(("name",), TF + "cloudwatch/metric_alarm.go (alarm_name, `name` in Pulumi)"),
+    DASHBOARD: ReplacementRule(("dashboardName",), TF + "cloudwatch/dashboard.go (not re-read)"),
 }
 
 # Outputs a provider recomputes on an in-place update, so inputs that reference them change
@@ -189,7 +224,7 @@ REPLACEMENT_RULES: dict[str, ReplacementRule] = {
 # ec2_launch_template.go); an ASG whose launchTemplate.version reads it is then updated,
 # which is what starts an instance refresh.
 VOLATILE_OUTPUTS: dict[str, tuple[str, ...]] = {
-    "aws:ec2/launchTemplate:LaunchTemplate": ("latestVersion",),
+    LAUNCH_TEMPLATE: ("latestVersion",),
 }
 
 _INDEX = re.compile(r"\[\d+\]")

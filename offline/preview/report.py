@@ -1,33 +1,28 @@
-"""`make preview STACK=heavy`: what a stack would build and what it costs, offline.
-
-    python -m offline.preview --stack heavy [--json] [--set key=value ...] [--policy-config FILE]
-
-Ends with the policy pack's verdicts; exits 1 when a mandatory policy is violated (as
-`pulumi preview --policy-pack policy` fails), 2 on bad input.
-"""
+"""What `make preview` prints: the resource tree, key settings, capacity, cost and the verdicts."""
 
 from __future__ import annotations
 
-import json
-import sys
+import os
 from collections import Counter
+from collections.abc import Sequence
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 from rich.tree import Tree
 
-from .analyzer import EXAMPLE_POLICY_CONFIG, PolicyError, blocked, check_preview, load_policy_config, render_verdicts
-from .cli import ArgumentParser, fail
-from .engine import COMPONENT_TYPE, EngineError, StackPreview, parse_overrides, run_program, stack_config
-from .engine import PROJECT_ROOT as ROOT
+from components import sizing
+from components.type_tokens import COMPONENT, METRIC_ALARM
+from offline.engine import StackPreview
+from offline.policy_client import Verdict
 
 
 def summary(preview: StackPreview) -> dict[str, Any]:
     """Key settings, capacity and cost: what a reviewer checks before `pulumi up`."""
     cfg = preview.config
     cost = cfg.monthly_cost
-    alarms = [r.name for r in preview.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")]
+    alarms = [r.name for r in preview.of_type(METRIC_ALARM)]
     return {
         "settings": {
             "profile": cfg.profile,
@@ -77,8 +72,6 @@ def network_summary(cfg) -> str:
 
 
 def network_cost_basis(cfg) -> str:
-    from components import sizing
-
     parts = []
     if cfg.nat_gateway_count:
         parts.append(
@@ -153,7 +146,7 @@ def _tree(preview: StackPreview) -> Tree:
     children: dict[str | None, list] = {}
     for r in preview.resources:
         children.setdefault(r.parent, []).append(r)
-    roots = [r for r in preview.resources if r.type == COMPONENT_TYPE]
+    roots = [r for r in preview.resources if r.type == COMPONENT]
     tree = Tree(f"stack {preview.stack}")
 
     def add(node: Tree, resource) -> None:
@@ -166,48 +159,22 @@ def _tree(preview: StackPreview) -> Tree:
     return tree
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = ArgumentParser(prog="offline.preview", description=__doc__.splitlines()[0])
-    parser.add_argument("--stack", default="heavy", help="stack file Pulumi.<stack>.yaml (default: heavy)")
-    parser.add_argument(
-        "--set",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override a pypiserver:* key, e.g. --set instanceType=c6a.2xlarge",
-    )
-    parser.add_argument("--json", action="store_true", help="machine-readable output")
-    parser.add_argument(
-        "--policy-config",
-        metavar="FILE",
-        help="the organization's policy pack config (default: policy/config.example.json)",
-    )
-    args = parser.parse_args(argv)
-    policy_config_path = args.policy_config or str(EXAMPLE_POLICY_CONFIG.relative_to(ROOT))
-    try:
-        policy_config = load_policy_config(args.policy_config or EXAMPLE_POLICY_CONFIG)
-        overrides = parse_overrides(args.set)
-        preview = run_program(args.stack, overrides)
-        verdicts = check_preview(preview, policy_config, stack_config(args.stack, overrides))
-    except (EngineError, PolicyError) as err:
-        fail(str(err))
-    if args.json:
-        doc = {
-            **as_json(preview),
-            "policy": {
-                "config": policy_config_path,
-                "blocked": blocked(verdicts),
-                "verdicts": [v.as_dict() for v in verdicts],
-            },
-        }
-        json.dump(doc, sys.stdout, indent=1, sort_keys=True, default=str)
-        print()
+def render_verdicts(verdicts: Sequence[Verdict], config_path: str | os.PathLike, console: Console) -> None:
+    """The verdicts table and a closing line saying whether the CLI would block."""
+    table = Table("level", "policy", "resource", "message", title=Text(f"Policy verdicts (config: {config_path})"))
+    for v in verdicts:
+        table.add_row(
+            Text(v.level, style="bold red" if v.blocking else "yellow"),
+            Text(v.policy),
+            Text(v.resource),
+            Text(v.message),
+        )
+    if verdicts:
+        console.print(table)
+    mandatory = sum(v.blocking for v in verdicts)
+    if mandatory:
+        console.print(
+            f"[bold red]Policy: {mandatory} mandatory violation(s): `pulumi preview` with this pack would fail.[/]"
+        )
     else:
-        console = Console(width=140)
-        render(preview, console)
-        render_verdicts(verdicts, policy_config_path, console)
-    return 1 if blocked(verdicts) else 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+        console.print(f"[bold green]Policy: no mandatory violation[/] ({len(verdicts)} advisory).")
