@@ -24,6 +24,7 @@ import ast
 import copy
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -39,9 +40,11 @@ TEST_TIMEOUT_S = 300
 @dataclass(frozen=True)
 class Target:
     tests: tuple[str, ...]
-    # Only functions whose name matches (None: all), plus module-level statements when asked.
+    # Only functions whose name matches (None: all), and module-level statements when asked:
+    # all of them, or only assignments to names that match `module_names`.
     functions: str | None = None
     module_level: bool = True
+    module_names: str | None = None
 
 
 # Which tests cover which module. The task-design module (cache key, dotfile guard, listing
@@ -52,8 +55,8 @@ TARGETS: dict[str, Target] = {
         ("tests/test_config.py",),
         functions=r"^_(apply_profile|subnets|cidrs|dns_names|emails|schedule|vpc_cidr|secret_readers|retention"
         r"|authenticate|consistent|check_network|check_task_fits|instance_type_name)$",
-        # module level: the validators' regular expressions (the profiles' figures are sizing's)
-        module_level=True,
+        # module level: the validators' regular expressions and allowed values
+        module_names=r"^(_[A-Z_]+|LOG_RETENTION_DAYS|MIN_CONTAINER_MEMORY_MIB)$",
     ),
     "policy/policies/sizing.py": Target(("tests/test_policy_sizing.py",)),
     "policy/policies/security.py": Target(("tests/test_policy_security.py",)),
@@ -228,8 +231,23 @@ def _walk_scoped(tree: ast.Module, target: Target) -> Iterator[tuple[str, ast.AS
     """(scope, node) for every node the target asks to mutate, f-strings and docstrings left out."""
     pattern = re.compile(target.functions) if target.functions else None
 
+    names = re.compile(target.module_names) if target.module_names else None
+
     def skip(node: ast.AST) -> bool:
-        return isinstance(node, ast.JoinedStr)
+        # f-strings are messages; Literal[...] and annotations are types, not logic
+        if isinstance(node, ast.JoinedStr):
+            return True
+        return isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) and node.value.id == "Literal"
+
+    def module_wanted(node: ast.stmt) -> bool:
+        if not target.module_level:
+            return False
+        if names is None:
+            return True
+        targets = (
+            node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
+        )
+        return any(isinstance(t, ast.Name) and names.search(t.id) for t in targets)
 
     def walk(node: ast.AST, scope: str, wanted: bool) -> Iterator[tuple[str, ast.AST]]:
         if skip(node):
@@ -250,11 +268,15 @@ def _walk_scoped(tree: ast.Module, target: Target) -> Iterator[tuple[str, ast.AS
             return
         if wanted:
             yield scope, node
-        for child in ast.iter_child_nodes(node):
-            yield from walk(child, scope, wanted)
+        for field, value in ast.iter_fields(node):
+            if field in ("annotation", "returns"):
+                continue
+            for child in value if isinstance(value, list) else [value]:
+                if isinstance(child, ast.AST):
+                    yield from walk(child, scope, wanted)
 
     for top in tree.body:
-        yield from walk(top, "<module>", target.module_level)
+        yield from walk(top, "<module>", module_wanted(top))
 
 
 def mutants(path: Path, target: Target) -> list[Mutant]:
@@ -362,6 +384,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     survivors, skipped = [], []
     start = time.monotonic()
+    # Stopped from outside (Ctrl-C, kill): the finally below still puts the module back.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(3))
     try:
         for i, (key, m) in enumerate(keyed, 1):
             if key in equivalent:
