@@ -49,6 +49,8 @@ class Target:
 
 # Which tests cover which module. The task-design module (cache key, dotfile guard, listing
 # realm) is rewritten by the package-index work; it joins this table when that lands.
+# Pack-wide checks of every policy's metadata and config schema.
+PACK_TESTS = "tests/test_policy_pack.py"
 TARGETS: dict[str, Target] = {
     "components/sizing.py": Target(("tests/test_sizing.py",)),
     "components/config.py": Target(
@@ -56,12 +58,12 @@ TARGETS: dict[str, Target] = {
         functions=r"^_(apply_profile|subnets|cidrs|dns_names|emails|schedule|vpc_cidr|secret_readers|retention"
         r"|authenticate|consistent|check_network|check_task_fits|instance_type_name)$",
         # module level: the validators' regular expressions and allowed values
-        module_names=r"^(_[A-Z_]+|LOG_RETENTION_DAYS|MIN_CONTAINER_MEMORY_MIB)$",
+        module_names=r"^(_SUBNET_ID|_DNS_LABEL|_EMAIL|_IAM_PRINCIPAL|_CRON_FIELD|LOG_RETENTION_DAYS)$",
     ),
-    "policy/policies/sizing.py": Target(("tests/test_policy_sizing.py",)),
-    "policy/policies/security.py": Target(("tests/test_policy_security.py",)),
-    "policy/policies/reliability.py": Target(("tests/test_policy_reliability.py",)),
-    "policy/policies/deployability.py": Target(("tests/test_policy_deployability.py",)),
+    "policy/policies/sizing.py": Target(("tests/test_policy_sizing.py", PACK_TESTS)),
+    "policy/policies/security.py": Target(("tests/test_policy_security.py", PACK_TESTS)),
+    "policy/policies/reliability.py": Target(("tests/test_policy_reliability.py", PACK_TESTS)),
+    "policy/policies/deployability.py": Target(("tests/test_policy_deployability.py", PACK_TESTS)),
     "offline/migrate/safety.py": Target(("tests/test_migrate_safety.py",)),
     "offline/migrate/replacements.py": Target(("tests/test_replacements.py", "tests/test_migrate_diff.py")),
 }

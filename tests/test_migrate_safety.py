@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from migrate_fixtures import EFS, LOG_GROUP, happy_stack, renamed, with_inputs
+import pytest
+from migrate_fixtures import EFS, LOG_GROUP, happy_stack, renamed, resource, with_inputs
 
 from offline.migrate.diff import diff_resources
 from offline.migrate.safety import NO_DATA_AT_RISK, assess
@@ -44,3 +45,40 @@ def test_deleting_the_log_group_is_a_risk():
 def test_moving_region_is_a_risk_even_when_inputs_match():
     verdict = assess(diff_resources(happy_stack(), happy_stack()), "us-east-1", "eu-west-1")
     assert verdict.at_risk and verdict.risks[0].action == "move region"
+
+
+# What holds data or access to it (README, "Data safety"): losing any of them is data at risk.
+STATEFUL = [
+    ("aws:efs/fileSystem:FileSystem", "packages"),
+    ("aws:efs/mountTarget:MountTarget", "mount"),
+    ("aws:efs/accessPoint:AccessPoint", "access"),
+    ("aws:backup/vault:Vault", "vault"),
+    ("aws:secretsmanager/secret:Secret", "credentials"),
+    ("random:index/randomPassword:RandomPassword", "password"),
+    ("aws:cloudwatch/logGroup:LogGroup", "logs"),
+]
+
+
+@pytest.mark.parametrize("type_, name", STATEFUL, ids=[t.split(":")[-1] for t, _ in STATEFUL])
+def test_deleting_each_stateful_resource_is_a_risk(type_, name):
+    verdict = assess(diff_resources([resource(type_, name, {"a": 1})], []))
+    assert [(r.type, r.name, r.action) for r in verdict.risks] == [(type_, name, "delete")]
+
+
+def test_an_unprotected_risk_says_nothing_about_protection():
+    risk = assess(diff_resources([resource("aws:backup/vault:Vault", "vault", {"a": 1})], [])).risks[0]
+    assert risk.protected is False
+    assert risk.describe() == "delete Vault vault: holds the EFS recovery points"
+
+
+def test_moving_region_is_described_with_both_regions():
+    risk = assess(diff_resources(happy_stack(), happy_stack()), "us-east-1", "eu-west-1").risks[0]
+    assert risk.describe() == (
+        "move region us-east-1 -> eu-west-1: every resource, the EFS file system included, is recreated empty "
+        "in the new region"
+    )
+
+
+@pytest.mark.parametrize("before, after", [("us-east-1", "us-east-1"), (None, "eu-west-1"), ("us-east-1", None)])
+def test_the_same_or_an_unknown_region_is_no_move(before, after):
+    assert assess(diff_resources(happy_stack(), happy_stack()), before, after).risks == ()

@@ -5,6 +5,7 @@ import runpy
 
 import pytest
 import yaml
+from jsonschema import Draft7Validator
 from policy_fixtures import ALL_POLICIES
 
 from offline.policy_client import EXAMPLE_POLICY_CONFIG, PACK_DIR, PolicyInfo, load_policy_config, reconcile
@@ -62,6 +63,19 @@ def test_policy_names_are_unique():
 def test_every_setting_has_a_default_and_a_description(policy):
     for key, prop in policy.config_schema.properties.items():
         assert "default" in prop and prop.get("description"), f"{policy.name}.{key}"
+
+
+@pytest.mark.parametrize("policy", [p for p in ALL_POLICIES if p.config_schema], ids=lambda p: p.name)
+def test_every_setting_is_typed_down_to_its_items_and_its_default_fits(policy):
+    """The engine validates an organization's config against these schemas: an untyped setting
+    would accept anything."""
+    for key, prop in policy.config_schema.properties.items():
+        assert "type" in prop, f"{policy.name}.{key}"
+        if prop["type"] == "array":
+            assert "type" in prop.get("items", {}), f"{policy.name}.{key} items"
+        if prop["type"] == "object" and "additionalProperties" in prop:
+            assert isinstance(prop["additionalProperties"], dict), f"{policy.name}.{key} values"
+        assert Draft7Validator(prop).is_valid(prop["default"]), f"{policy.name}.{key} default"
 
 
 def test_example_config_is_valid_for_the_pack():

@@ -1,7 +1,11 @@
 """policy/policies/reliability.py, in-process: the happy-path stack complies; each mutation breaks one rule."""
 
+from dataclasses import replace
+
 import pytest
-from policy_fixtures import DELETE, happy_stack, mutate, named, without
+from policy_fixtures import DELETE, happy_stack, mutate, named, urn, without
+
+from offline.engine import RenderedResource
 
 MANDATORY = ["efs-backup-enabled", "ecs-deployment-circuit-breaker", "health-check-not-root", "required-alarms"]
 
@@ -143,3 +147,84 @@ def test_required_alarms_configurable(analyze):
     }
     v = only(analyze(happy_stack(), config), "required-alarms")
     assert "no alarm for: queue depth." in v.message
+
+
+# --- edges --------------------------------------------------------------------------------
+
+NO_AWS_BACKUP = ("pypiserver-backup-selection", "pypiserver-backup-plan", "pypiserver-backup-vault")
+
+
+def efs_backup_policy(stack, status: str) -> RenderedResource:
+    fs = next(r for r in stack if r.name == "pypiserver-efs")
+    type_ = "aws:efs/backupPolicy:BackupPolicy"
+    props = {"fileSystemId": "fs-pypiserver-efs", "backupPolicy": {"status": status}}
+    return RenderedResource(
+        id=None,
+        urn=urn("heavy", type_, "efs-backup"),
+        type=type_,
+        name="efs-backup",
+        parent=fs.parent,
+        custom=True,
+        inputs=props,
+        outputs=props,
+        dependencies=(fs.urn,),
+        property_dependencies={"fileSystemId": (fs.urn,)},
+    )
+
+
+def test_an_enabled_efs_backup_policy_is_a_backup(analyze):
+    stack = without(happy_stack(), *NO_AWS_BACKUP)
+    assert named(analyze([*stack, efs_backup_policy(stack, "ENABLED")]), "efs-backup-enabled") == []
+
+
+def test_a_disabled_efs_backup_policy_is_no_backup(analyze):
+    stack = without(happy_stack(), *NO_AWS_BACKUP)
+    assert len(named(analyze([*stack, efs_backup_policy(stack, "DISABLED")]), "efs-backup-enabled")) == 1
+
+
+def test_a_file_system_without_an_arn_matches_no_selection_by_value(analyze):
+    """Unlinked selection naming an unknown (null) resource: no ARN to match, so no backup."""
+    stack = mutate(happy_stack(), "pypiserver-backup-selection", "resources", [None])
+    stack = [
+        replace(r, dependencies=(), property_dependencies={})
+        if r.name == "pypiserver-backup-selection"
+        else replace(r, outputs={k: v for k, v in r.outputs.items() if k != "arn"})
+        if r.name == "pypiserver-efs"
+        else r
+        for r in stack
+    ]
+    assert len(named(analyze(stack), "efs-backup-enabled")) == 1
+
+
+def test_a_lambda_target_group_has_no_health_path_to_check(analyze):
+    stack = mutate(happy_stack(), "pypiserver-tg", "targetType", "lambda")
+    stack = mutate(stack, "pypiserver-tg", "healthCheck.path", "/")
+    assert named(analyze(stack), "health-check-not-root") == []
+
+
+def test_health_check_enabled_unset_means_enabled(analyze):
+    stack = mutate(happy_stack(), "pypiserver-tg", "healthCheck.enabled", DELETE)
+    assert named(analyze(stack), "health-check-not-root") == []
+
+
+def test_required_alarms_setting_takes_only_well_formed_alarms():
+    from jsonschema import Draft7Validator
+
+    from policies import reliability
+
+    alarms = Draft7Validator(reliability.ALARMS_SCHEMA.properties["requiredAlarms"])
+    good = {"name": "ECS CPU", "namespace": "AWS/ECS", "metrics": ["CPUUtilization"]}
+    assert alarms.is_valid([good])
+    bad = [
+        "ECS CPU",
+        [{k: v for k, v in good.items() if k != "name"}],
+        [{k: v for k, v in good.items() if k != "namespace"}],
+        [{k: v for k, v in good.items() if k != "metrics"}],
+        [{**good, "name": 5}],
+        [{**good, "metrics": []}],
+        [{**good, "metrics": "CPUUtilization"}],
+        [{**good, "metrics": [5]}],
+        ["not an object"],
+    ]
+    for value in bad:
+        assert not alarms.is_valid(value), value

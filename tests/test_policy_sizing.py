@@ -1,6 +1,7 @@
 """policy/policies/sizing.py, in-process: the happy-path stack complies; each mutation breaks one rule."""
 
 import json
+from dataclasses import replace
 
 import pytest
 from policy_fixtures import CONTAINERS_HEAVY, DELETE, happy_stack, mutate, named, urn, without
@@ -312,4 +313,137 @@ def test_two_vcpu_instance_passes_min_vcpu(analyze):
 
 def test_asg_max_over_four_is_advisory(analyze):
     found = named(analyze(mutate(happy_stack(), "pypiserver-asg", "maxSize", 6)), "asg-max-instances")
+    assert [(v.level, v.resource) for v in found] == [("advisory", "pypiserver-asg")]
+
+
+def only(verdicts, policy):
+    found = named(verdicts, policy)
+    assert len(found) == 1, f"expected exactly one {policy} verdict, got {found}"
+    return found[0]
+
+
+# --- edges: settings' schemas, absent values, and what each check must not confuse ----------
+
+
+def schema_of(policy_module: str, schema_name: str, key: str):
+    import importlib
+
+    from jsonschema import Draft7Validator
+
+    module = importlib.import_module(f"policies.{policy_module}")
+    return Draft7Validator(getattr(module, schema_name).properties[key])
+
+
+def test_setting_schemas_accept_their_edges_and_refuse_beyond():
+    checks = [
+        ("ASG_MIN_SCHEMA", "minInstances", [1], [0, 1.5]),
+        ("EFS_MODE_SCHEMA", "allowedModes", [["elastic", "provisioned", "bursting"]], [["fast"], "elastic"]),
+        ("TASK_RATIO_SCHEMA", "maxToMinRatio", [1, 2.5], [0.5]),
+        ("VCPU_SCHEMA", "minVcpu", [1], [0]),
+        ("ASG_MAX_SCHEMA", "maxInstances", [1], [0]),
+    ]
+    for schema_name, key, good, bad in checks:
+        validator = schema_of("sizing", schema_name, key)
+        for value in good:
+            assert validator.is_valid(value), (key, value)
+        for value in bad:
+            assert not validator.is_valid(value), (key, value)
+
+
+@pytest.mark.parametrize("schema_name", ["FITS_SCHEMA", "VCPU_SCHEMA"])
+def test_extra_instance_types_need_whole_positive_vcpu_and_memory(schema_name):
+    extra = schema_of("sizing", schema_name, "extraInstanceTypes")
+    assert extra.is_valid({"c9.large": {"vcpu": 1, "memoryMib": 1}})
+    for bad in [
+        {"c9.large": "big"},
+        {"c9.large": {"vcpu": 2}},
+        {"c9.large": {"memoryMib": 4096}},
+        {"c9.large": {"vcpu": "2", "memoryMib": 4096}},
+        {"c9.large": {"vcpu": 2, "memoryMib": "4096"}},
+        {"c9.large": {"vcpu": 0, "memoryMib": 4096}},
+        {"c9.large": {"vcpu": 2, "memoryMib": 0}},
+    ]:
+        assert not extra.is_valid(bad), bad
+
+
+def test_asg_without_min_size_is_rejected(analyze):
+    found = named(analyze(mutate(happy_stack(), "pypiserver-asg", "minSize", DELETE)), "asg-min-instances")
+    assert [v.resource for v in found] == ["pypiserver-asg"]
+
+
+def test_efs_mode_message_says_why_bursting_or_what_is_allowed(analyze):
+    bursting = named(
+        analyze(mutate(happy_stack(), "pypiserver-efs", "throughputMode", "bursting")), "efs-throughput-mode"
+    )
+    provisioned = named(
+        analyze(mutate(happy_stack(), "pypiserver-efs", "throughputMode", "provisioned")), "efs-throughput-mode"
+    )
+    assert "burst credits" in bursting[0].message and "allows only" not in bursting[0].message
+    assert "this organization allows only elastic" in provisioned[0].message
+
+
+def test_a_scaling_policy_is_not_the_scaling_target(analyze):
+    target = next(r for r in happy_stack() if r.name == "pypiserver-scaling-target")
+    type_ = "aws:appautoscaling/policy:Policy"
+    props = {"scalableDimension": "ecs:service:DesiredCount", "resourceId": "service/c/s"}
+    policy = replace(
+        target, urn=urn("heavy", type_, "cpu-scaling"), type=type_, name="cpu-scaling", inputs=props, outputs=props
+    )
+    assert named(analyze([*happy_stack(), policy]), "ecs-task-max-bounded") == []
+
+
+def test_a_scaling_target_without_min_capacity_is_not_compared(analyze):
+    stack = mutate(happy_stack(), "pypiserver-scaling-target", "minCapacity", DELETE)
+    assert named(analyze(stack), "ecs-task-max-bounded") == []
+
+
+def test_another_services_scaling_dimension_is_not_checked_for_fit(analyze):
+    stack = mutate(happy_stack(), "pypiserver-scaling-target", "scalableDimension", "dynamodb:table:ReadCapacityUnits")
+    stack = mutate(stack, "pypiserver-scaling-target", "maxCapacity", 1000)
+    assert named(analyze(stack), "ecs-task-max-fits-instances") == []
+
+
+def test_a_service_without_its_task_definition_is_skipped(analyze):
+    stack = mutate(happy_stack(), "pypiserver-scaling-target", "maxCapacity", 1000)
+    assert named(analyze(without(stack, "pypiserver-task")), "ecs-task-max-fits-instances") == []
+
+
+# c6a.xlarge: 4 x 1024 - 128 = 3968 CPU units and 8192 - 800 = 7392 MiB for tasks; the happy
+# stack's ASG reaches 4 instances and its scaling target 24 tasks.
+@pytest.mark.parametrize("path, value", [("cpu", 3968), ("memory", 7392)])
+def test_task_level_reservations_are_what_ecs_places_by(analyze, path, value):
+    stack = mutate(happy_stack(), "pypiserver-task", path, value)
+    v = only(analyze(stack), "ecs-task-max-fits-instances")
+    assert "hold at most 4:" in v.message, "one task per instance, 4 instances"
+
+
+def test_a_containers_hard_limit_counts_when_it_has_no_soft_limit(analyze):
+    containers = [{"name": "pypiserver", "image": "x", "cpu": 640, "memory": 7392}]
+    stack = mutate(happy_stack(), "pypiserver-task", "containerDefinitions", json.dumps(containers))
+    assert "hold at most 4:" in only(analyze(stack), "ecs-task-max-fits-instances").message
+
+
+@pytest.mark.parametrize(
+    "container",
+    [{"name": "x", "image": "y", "cpu": 640}, {"name": "x", "image": "y", "memoryReservation": 384}],
+    ids=["cpu-only", "memory-only"],
+)
+def test_a_task_missing_either_reservation_has_no_bound(analyze, container):
+    stack = mutate(happy_stack(), "pypiserver-task", "containerDefinitions", json.dumps([container]))
+    assert "set cpu and memoryReservation" in only(analyze(stack), "ecs-task-max-fits-instances").message
+
+
+def test_an_asg_without_any_instance_type_is_a_finding(analyze):
+    stack = without(happy_stack(), "pypiserver-lt")
+    assert "instance type unset" in only(analyze(stack), "ecs-task-max-fits-instances").message
+
+
+def test_an_asg_without_max_size_holds_no_task(analyze):
+    stack = mutate(happy_stack(), "pypiserver-asg", "maxSize", DELETE)
+    assert "hold at most 0:" in only(analyze(stack), "ecs-task-max-fits-instances").message
+    assert named(analyze(stack), "asg-max-instances") == []
+
+
+def test_asg_max_of_five_is_past_the_guides_four(analyze):
+    found = named(analyze(mutate(happy_stack(), "pypiserver-asg", "maxSize", 5)), "asg-max-instances")
     assert [(v.level, v.resource) for v in found] == [("advisory", "pypiserver-asg")]
