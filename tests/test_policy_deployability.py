@@ -106,3 +106,33 @@ def test_https_with_redirect_passes(analyze):
         "heavy", loadBalancerScheme="internet-facing", allowedCidrs=["0.0.0.0/0"], zoneId="Z0123456789ABCDEFGHIJ"
     ).resources
     assert named(analyze(stack), "internet-facing-https") == []
+
+
+# --- egress: every route target that gives a way out, every endpoint that stands in -----------
+
+
+@pytest.mark.parametrize("target", ["natGatewayId", "transitGatewayId", "vpcEndpointId", "networkInterfaceId"])
+def test_each_egress_route_target_is_a_way_out(analyze, heavy, target):
+    routes = [{"cidrBlock": "0.0.0.0/0", target: "x-0123"}]
+    stack = without(mutate(heavy, PRIVATE_TABLES[0], "routes", routes), "pypiserver-nat-us-east-1a")
+    assert named(analyze(stack), "instances-have-egress") == []
+
+
+@pytest.fixture(scope="module")
+def with_endpoints():
+    stack = render("heavy", vpcEndpoints=True).resources
+    return without(mutate(stack, PRIVATE_TABLES[0], "routes", []), "pypiserver-nat-us-east-1a")
+
+
+# What the task and the ECS agent reach without NAT (ECS developer guide, "Amazon ECS interface
+# VPC endpoints"): the agent, telemetry, ECR's API and registry, Secrets Manager and logs.
+@pytest.mark.parametrize(
+    "service", ["ecs", "ecs-agent", "ecs-telemetry", "ecr.api", "ecr.dkr", "secretsmanager", "logs"]
+)
+def test_without_any_one_endpoint_there_is_no_way_out(analyze, with_endpoints, service):
+    endpoint = next(
+        r.name
+        for r in with_endpoints
+        if r.type == "aws:ec2/vpcEndpoint:VpcEndpoint" and str(r.inputs.get("serviceName", "")).endswith(f".{service}")
+    )
+    assert len(named(analyze(without(with_endpoints, endpoint)), "instances-have-egress")) >= 1

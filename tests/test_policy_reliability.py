@@ -221,6 +221,7 @@ def test_required_alarms_setting_takes_only_well_formed_alarms():
         [{k: v for k, v in good.items() if k != "namespace"}],
         [{k: v for k, v in good.items() if k != "metrics"}],
         [{**good, "name": 5}],
+        [{**good, "namespace": 5}],
         [{**good, "metrics": []}],
         [{**good, "metrics": "CPUUtilization"}],
         [{**good, "metrics": [5]}],

@@ -447,3 +447,17 @@ def test_an_asg_without_max_size_holds_no_task(analyze):
 def test_asg_max_of_five_is_past_the_guides_four(analyze):
     found = named(analyze(mutate(happy_stack(), "pypiserver-asg", "maxSize", 5)), "asg-max-instances")
     assert [(v.level, v.resource) for v in found] == [("advisory", "pypiserver-asg")]
+
+
+@pytest.mark.parametrize(
+    "container",
+    [
+        {"name": "x", "image": "y", "cpu": 1, "memoryReservation": 384},
+        {"name": "x", "image": "y", "cpu": 640, "memoryReservation": 1},
+    ],
+    ids=["one-cpu-unit", "one-mib"],
+)
+def test_the_smallest_reservation_still_bounds_tasks(analyze, container):
+    # 1 unit or 1 MiB is a reservation: the other resource bounds the task count (24 fit).
+    stack = mutate(happy_stack(), "pypiserver-task", "containerDefinitions", json.dumps([container]))
+    assert named(analyze(stack), "ecs-task-max-fits-instances") == []
