@@ -73,6 +73,7 @@ def test_an_unprotected_risk_says_nothing_about_protection():
 
 def test_moving_region_is_described_with_both_regions():
     risk = assess(diff_resources(happy_stack(), happy_stack()), "us-east-1", "eu-west-1").risks[0]
+    assert risk.protected is False, "no resource option stops a region move: the report must not say it does"
     assert risk.describe() == (
         "move region us-east-1 -> eu-west-1: every resource, the EFS file system included, is recreated empty "
         "in the new region"
