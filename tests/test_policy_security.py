@@ -80,7 +80,7 @@ def test_public_ip_or_unset_rejected(analyze, value):
 def test_template_without_interfaces_rejected(analyze):
     """No interface block: the subnet decides, and default-VPC subnets assign public IPs."""
     v = only(analyze(mutate(happy_stack(), "pypiserver-lt", "networkInterfaces", DELETE)), "no-public-ip")
-    assert "unset" in v.message
+    assert "associatePublicIpAddress is unset:" in v.message
 
 
 # --- no-open-ingress (stack) -------------------------------------------------------------
