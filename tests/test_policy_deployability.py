@@ -136,3 +136,16 @@ def test_without_any_one_endpoint_there_is_no_way_out(analyze, with_endpoints, s
         if r.type == "aws:ec2/vpcEndpoint:VpcEndpoint" and str(r.inputs.get("serviceName", "")).endswith(f".{service}")
     )
     assert len(named(analyze(without(with_endpoints, endpoint)), "instances-have-egress")) >= 1
+
+
+def test_a_default_route_whose_nat_id_is_not_known_yet_counts_through_the_dependency(analyze, heavy):
+    # At preview a NAT gateway made in the same stack has no id yet: the table depends on it.
+    stack = mutate(heavy, PRIVATE_TABLES[0], "routes", [{"cidrBlock": "0.0.0.0/0"}])
+    assert named(analyze(stack), "instances-have-egress") == []
+
+
+def test_instances_with_public_ips_get_out_through_an_internet_gateway(analyze, heavy):
+    routes = [{"cidrBlock": "0.0.0.0/0", "gatewayId": "igw-1"}]
+    stack = without(mutate(heavy, PRIVATE_TABLES[0], "routes", routes), "pypiserver-nat-us-east-1a")
+    stack = mutate(stack, "pypiserver-lt", "networkInterfaces", [{"deviceIndex": 0, "associatePublicIpAddress": True}])
+    assert named(analyze(stack), "instances-have-egress") == []
