@@ -149,3 +149,74 @@ def test_instances_with_public_ips_get_out_through_an_internet_gateway(analyze, 
     stack = without(mutate(heavy, PRIVATE_TABLES[0], "routes", routes), "pypiserver-nat-us-east-1a")
     stack = mutate(stack, "pypiserver-lt", "networkInterfaces", [{"deviceIndex": 0, "associatePublicIpAddress": True}])
     assert named(analyze(stack), "instances-have-egress") == []
+
+
+# --- the key policy CloudWatch needs, read as KMS reads it ----------------------------------
+
+
+def key_policy(*statements) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+def cloudwatch(actions, effect="Allow", service="cloudwatch.amazonaws.com") -> dict:
+    return {"Effect": effect, "Principal": {"Service": service}, "Action": actions, "Resource": "*"}
+
+
+@pytest.mark.parametrize(
+    "policy, admits",
+    [
+        (key_policy(cloudwatch(["kms:Decrypt", "kms:GenerateDataKey*"])), True),
+        (key_policy(cloudwatch(["kms:Decrypt", "kms:GenerateDataKey"])), True),
+        (key_policy(cloudwatch("kms:*")), True),
+        (json.dumps({"Statement": cloudwatch(["kms:Decrypt", "kms:GenerateDataKey*"])}), True),
+        (key_policy("not a statement", cloudwatch(["kms:Decrypt", "kms:GenerateDataKey*"])), True),
+        (key_policy(cloudwatch(["kms:Decrypt"])), False),
+        (key_policy(cloudwatch(["kms:GenerateDataKey*"])), False),
+        (key_policy(cloudwatch(["kms:Decrypt", "kms:GenerateDataKey*"], effect="Deny")), False),
+        (key_policy(cloudwatch(["kms:Decrypt", "kms:GenerateDataKey*"], service="sns.amazonaws.com")), False),
+        ("{not json", False),
+    ],
+    ids=[
+        "both",
+        "generate-without-star",
+        "kms-star",
+        "one-statement",
+        "odd-statement",
+        "decrypt-only",
+        "generate-only",
+        "deny",
+        "other-service",
+        "not-json",
+    ],
+)
+def test_key_admits_cloudwatch_only_with_decrypt_and_generate(policy, admits):
+    from policies import deployability
+
+    assert deployability.key_admits_cloudwatch(policy) is admits
+
+
+def test_the_message_names_both_actions_cloudwatch_needs(analyze, heavy):
+    key = next(r for r in heavy if r.name == "pypiserver-alarms-key")
+    stack = mutate(heavy, "pypiserver-alarms-key", "policy", key_policy(cloudwatch(["kms:Decrypt"])))
+    assert "kms:Decrypt and kms:GenerateDataKey*" in only(analyze(stack), "alarm-topic-deliverable").message
+    assert key.name == "pypiserver-alarms-key"
+
+
+def test_an_aws_managed_key_given_by_arn_is_rejected(analyze, heavy):
+    arn = "arn:aws:kms:us-east-1:123456789012:alias/aws/sns"
+    stack = without(mutate(heavy, "pypiserver-alarms", "kmsMasterKeyId", arn), "pypiserver-alarms-key")
+    assert arn in only(analyze(stack), "alarm-topic-deliverable").message
+
+
+@pytest.mark.parametrize(
+    "actions",
+    [
+        [],
+        [{"type": "redirect", "redirect": {"protocol": "HTTP", "port": "8080", "statusCode": "HTTP_301"}}],
+        [{"type": "forward", "targetGroupArn": "arn:tg", "redirect": {"protocol": "HTTPS"}}],
+    ],
+    ids=["no-actions", "redirect-to-http", "forward-with-a-stale-redirect-block"],
+)
+def test_internet_facing_http_that_does_not_redirect_to_https_is_rejected(analyze, internet_facing_http, actions):
+    stack = mutate(internet_facing_http, "pypiserver-http", "defaultActions", actions)
+    assert only(analyze(stack), "internet-facing-https").level == "mandatory"
