@@ -220,3 +220,32 @@ def test_an_aws_managed_key_given_by_arn_is_rejected(analyze, heavy):
 def test_internet_facing_http_that_does_not_redirect_to_https_is_rejected(analyze, internet_facing_http, actions):
     stack = mutate(internet_facing_http, "pypiserver-http", "defaultActions", actions)
     assert only(analyze(stack), "internet-facing-https").level == "mandatory"
+
+
+def test_a_default_route_through_a_transit_gateway_of_the_stack_counts(analyze, heavy):
+    from dataclasses import replace
+
+    table = next(r for r in heavy if r.name == PRIVATE_TABLES[0])
+    type_ = "aws:ec2transitgateway/transitGateway:TransitGateway"
+    tgw = replace(
+        table,
+        urn=table.urn.rsplit("$", 1)[0] + f"${type_}::tgw",
+        type=type_,
+        name="tgw",
+        inputs={},
+        outputs={},
+        dependencies=(),
+        property_dependencies={},
+    )
+    stack = without(
+        mutate(heavy, PRIVATE_TABLES[0], "routes", [{"cidrBlock": "0.0.0.0/0"}]), "pypiserver-nat-us-east-1a"
+    )
+    stack = [replace(r, dependencies=(*r.dependencies, tgw.urn)) if r.name == PRIVATE_TABLES[0] else r for r in stack]
+    assert named(analyze([*stack, tgw]), "instances-have-egress") == []
+
+
+def test_public_ips_need_the_default_route_to_be_an_internet_gateway(analyze, heavy):
+    routes = [{"cidrBlock": "0.0.0.0/0", "vpcPeeringConnectionId": "pcx-1"}]
+    stack = without(mutate(heavy, PRIVATE_TABLES[0], "routes", routes), "pypiserver-nat-us-east-1a")
+    stack = mutate(stack, "pypiserver-lt", "networkInterfaces", [{"deviceIndex": 0, "associatePublicIpAddress": True}])
+    assert named(analyze(stack), "instances-have-egress"), "a peering connection is no way to the internet"
