@@ -1,18 +1,20 @@
 # Two commands on a fresh machine (each creates the virtualenv on first use):
 #   make preview STACK=heavy    offline preview of a stack, with the policy pack
 #   make test                   every test
+#   make lint                   ruff (lint, import order, format) and mypy
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STACK ?= heavy
 ARGS ?=
 
-.PHONY: preview test venv
+.PHONY: preview test lint venv
 
 venv: $(VENV)/.installed
 
-$(VENV)/.installed: requirements.txt policy/requirements.txt
+# requirements.txt is what `pulumi up` installs; the dev file adds the commands, tests and linters.
+$(VENV)/.installed: requirements.txt requirements-dev.txt policy/requirements.txt
 	python3 -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
 preview: $(VENV)/.installed
@@ -22,14 +24,29 @@ preview: $(VENV)/.installed
 test: $(VENV)/.installed
 	$(PY) -m pytest -q -n 2 $(ARGS)
 
-# --- policy pack (issue 3) ---------------------------------------------------------------
+# Configuration in pyproject.toml; .pre-commit-config.yaml runs the same on commit.
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+# --- mutation run ----------------------------------------------------------------------------
+#   make mutate MODULE=components/sizing.py     one change at a time, only the covering tests run;
+#                                               prints each mutant and the score (devtools/mutate.py)
+MODULE ?=
+
+.PHONY: mutate
+mutate: $(VENV)/.installed
+	$(PY) -m devtools.mutate "$(MODULE)"
+
+# --- policy pack ---------------------------------------------------------------------------
 .PHONY: vendor-policy
 # The pack is published alone (only policy/ is uploaded): it ships generated copies of the
 # sizing facts it shares with components/; tests/test_policy_vendored.py checks they match.
 vendor-policy:
-	cp components/sizing.py components/catalog.py components/instance_types.py components/instance_catalog.json policy/vendored/
+	cp components/sizing.py components/catalog.py components/instance_types.py components/instance_catalog.json components/type_tokens.py components/guide_alarms.py policy/vendored/
 
-# --- migration preview (issue 4) ---------------------------------------------------------
+# --- migration preview -----------------------------------------------------------------------
 #   make migrate FROM=light TO=heavy                        move a stack between stack files
 #   make migrate STACK=heavy SET="instanceType=c6a.2xlarge"  change settings of one stack
 # ARGS=--json for machines. CLI exit codes: 0 safe, 2 bad input, 3 data at risk, 4 blocked
@@ -44,7 +61,7 @@ DEPLOYED ?=
 migrate: $(VENV)/.installed
 	$(PY) -m offline.migrate $(if $(FROM)$(TO),--from "$(FROM)" --to "$(TO)",--stack "$(STACK)") $(if $(SET),--set '$(SET)') $(if $(DEPLOYED),--deployed '$(DEPLOYED)') $(ARGS)
 
-# --- serving fast under burst (issue 5) --------------------------------------------------
+# --- the task on one machine: serving fast under burst --------------------------------------
 #   make serve STACK=heavy [PORT=8080]           the stack's task on 127.0.0.1 until Ctrl-C
 #   make stress URL=http://host PROFILE=burst    validate an index (burst|sustained|with-uploads|light);
 #                                                credentials from PYPI_USERNAME/PYPI_PASSWORD

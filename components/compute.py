@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from .catalog import Architecture
 from .config import ConfigError, Hardware, PypiServerConfig
 from .network import NetworkPlacement
 
@@ -42,11 +43,12 @@ def describe_instance_type(instance_type: str) -> Hardware:
         found = aws.ec2.get_instance_type(instance_type=instance_type)
     except Exception as e:  # the provider's error, whatever its class: shown, not a traceback
         reason = next((line.strip() for line in str(e).splitlines() if line.strip()), type(e).__name__)
-        raise ConfigError(f"pypiserver:instanceType: getInstanceType has no vCPU and memory for {instance_type!r}: "
-                          f"{reason}") from None
+        raise ConfigError(
+            f"pypiserver:instanceType: getInstanceType has no vCPU and memory for {instance_type!r}: {reason}"
+        ) from None
     architectures = list(found.supported_architectures or [])
     # Graviton types list only arm64; x86 types list x86_64 (some also i386).
-    arch = "arm64" if "arm64" in architectures and "x86_64" not in architectures else "x86_64"
+    arch: Architecture = "arm64" if "arm64" in architectures and "x86_64" not in architectures else "x86_64"
     return Hardware(vcpu=int(found.default_vcpus), memory_mib=int(found.memory_size), arch=arch)
 
 
@@ -56,18 +58,20 @@ def ami_image_id(arch: str) -> str:
 
 def user_data(cluster_name: str) -> str:
     """Joins the cluster; the ECS agent drains tasks before the ASG terminates an instance."""
-    script = "\n".join([
-        "#!/bin/bash",
-        "cat >> /etc/ecs/ecs.config <<'EOF'",
-        f"ECS_CLUSTER={cluster_name}",
-        "ECS_ENABLE_CONTAINER_METADATA=true",
-        # Task roles in bridge mode (the EFS IAM mount uses the task role): said explicitly
-        # rather than relying on the AMI's default.
-        "ECS_ENABLE_TASK_IAM_ROLE=true",
-        "ECS_CONTAINER_STOP_TIMEOUT=30s",
-        "EOF",
-        "",
-    ])
+    script = "\n".join(
+        [
+            "#!/bin/bash",
+            "cat >> /etc/ecs/ecs.config <<'EOF'",
+            f"ECS_CLUSTER={cluster_name}",
+            "ECS_ENABLE_CONTAINER_METADATA=true",
+            # Task roles in bridge mode (the EFS IAM mount uses the task role): said explicitly
+            # rather than relying on the AMI's default.
+            "ECS_ENABLE_TASK_IAM_ROLE=true",
+            "ECS_CONTAINER_STOP_TIMEOUT=30s",
+            "EOF",
+            "",
+        ]
+    )
     return base64.b64encode(script.encode()).decode()
 
 
@@ -80,9 +84,16 @@ def cluster(name: str, parent: pulumi.Resource, tags: dict[str, str]) -> aws.ecs
     )
 
 
-def instances(name: str, cfg: PypiServerConfig, net: NetworkPlacement, ecs_cluster: aws.ecs.Cluster,
-              instance_security_group: aws.ec2.SecurityGroup, instance_profile: aws.iam.InstanceProfile,
-              parent: pulumi.Resource, tags: dict[str, str]) -> Compute:
+def instances(
+    name: str,
+    cfg: PypiServerConfig,
+    net: NetworkPlacement,
+    ecs_cluster: aws.ecs.Cluster,
+    instance_security_group: aws.ec2.SecurityGroup,
+    instance_profile: aws.iam.InstanceProfile,
+    parent: pulumi.Resource,
+    tags: dict[str, str],
+) -> Compute:
     opts = pulumi.ResourceOptions(parent=parent)
     template = aws.ec2.LaunchTemplate(
         f"{name}-lt",
@@ -90,19 +101,36 @@ def instances(name: str, cfg: PypiServerConfig, net: NetworkPlacement, ecs_clust
         image_id=ami_image_id(cfg.instance_spec.arch),
         iam_instance_profile={"arn": instance_profile.arn},
         # IMDSv2 only; hop limit 1 keeps bridge-mode containers away from the instance role.
-        metadata_options={"http_endpoint": "enabled", "http_tokens": "required",
-                          "http_put_response_hop_limit": 1, "instance_metadata_tags": "disabled"},
-        network_interfaces=[{"associate_public_ip_address": str(cfg.instance_public_ip).lower(),
-                             "delete_on_termination": "true",
-                             "security_groups": [instance_security_group.id]}],
-        block_device_mappings=[{"device_name": "/dev/xvda", "ebs": {
-            "encrypted": "true", "volume_size": ROOT_VOLUME_GIB, "volume_type": "gp3",
-            "delete_on_termination": "true"}}],
+        metadata_options={
+            "http_endpoint": "enabled",
+            "http_tokens": "required",
+            "http_put_response_hop_limit": 1,
+            "instance_metadata_tags": "disabled",
+        },
+        network_interfaces=[
+            {
+                "associate_public_ip_address": str(cfg.instance_public_ip).lower(),
+                "delete_on_termination": "true",
+                "security_groups": [instance_security_group.id],
+            }
+        ],
+        block_device_mappings=[
+            {
+                "device_name": "/dev/xvda",
+                "ebs": {
+                    "encrypted": "true",
+                    "volume_size": ROOT_VOLUME_GIB,
+                    "volume_type": "gp3",
+                    "delete_on_termination": "true",
+                },
+            }
+        ],
         monitoring={"enabled": True},
         user_data=ecs_cluster.name.apply(user_data),
         update_default_version=True,
-        tag_specifications=[{"resource_type": t, "tags": {**tags, "Name": f"{name}-ecs"}}
-                            for t in ("instance", "volume")],
+        tag_specifications=[
+            {"resource_type": t, "tags": {**tags, "Name": f"{name}-ecs"}} for t in ("instance", "volume")
+        ],
         tags=tags,
         opts=opts,
     )
@@ -138,9 +166,13 @@ def instances(name: str, cfg: PypiServerConfig, net: NetworkPlacement, ecs_clust
         f"{name}-cp",
         auto_scaling_group_provider={
             "auto_scaling_group_arn": group.arn,
-            "managed_scaling": {"status": "ENABLED", "target_capacity": 100, "minimum_scaling_step_size": 1,
-                                "maximum_scaling_step_size": 10,
-                                "instance_warmup_period": INSTANCE_WARMUP_SECONDS},
+            "managed_scaling": {
+                "status": "ENABLED",
+                "target_capacity": 100,
+                "minimum_scaling_step_size": 1,
+                "maximum_scaling_step_size": 10,
+                "instance_warmup_period": INSTANCE_WARMUP_SECONDS,
+            },
             "managed_termination_protection": "ENABLED",
             "managed_draining": "ENABLED",
         },
@@ -154,5 +186,10 @@ def instances(name: str, cfg: PypiServerConfig, net: NetworkPlacement, ecs_clust
         default_capacity_provider_strategies=[{"capacity_provider": provider.name, "weight": 100, "base": 1}],
         opts=opts,
     )
-    return Compute(launch_template=template, auto_scaling_group=group, cluster=ecs_cluster,
-                   capacity_provider=provider, cluster_capacity_providers=attachment)
+    return Compute(
+        launch_template=template,
+        auto_scaling_group=group,
+        cluster=ecs_cluster,
+        capacity_provider=provider,
+        cluster_capacity_providers=attachment,
+    )

@@ -18,10 +18,18 @@ import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args, get_origin
 
-from pydantic import (BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, ValidationInfo, field_validator,
-                      model_validator)
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic.alias_generators import to_camel
 
 from . import images, sizing, task_design
@@ -36,14 +44,38 @@ Action = Literal["download", "list", "update"]
 # The guide's four profiles (docs/SIZING.md "Quick Recommendations"), plus the storage and
 # LCU figures its cost breakdown assumes for each.
 PROFILE_DEFAULTS: dict[str, dict[str, Any]] = {
-    "light": {"instanceType": "t3.small", "asgMinSize": 2, "asgMaxSize": 2, "containerMemory": 512,
-              "expectedStorageGb": 1, "expectedLcuUsdPerMonth": 1},
-    "medium": {"instanceType": "c6a.large", "asgMinSize": 2, "asgMaxSize": 4, "containerMemory": 512,
-               "expectedStorageGb": 5, "expectedLcuUsdPerMonth": 2},
-    "heavy": {"instanceType": "c6a.xlarge", "asgMinSize": 2, "asgMaxSize": 4, "containerMemory": 512,
-              "expectedStorageGb": 10, "expectedLcuUsdPerMonth": 3},
-    "very-heavy": {"instanceType": "c6a.2xlarge", "asgMinSize": 2, "asgMaxSize": 4, "containerMemory": 1024,
-                   "expectedStorageGb": 50, "expectedLcuUsdPerMonth": 5},
+    "light": {
+        "instanceType": "t3.small",
+        "asgMinSize": 2,
+        "asgMaxSize": 2,
+        "containerMemory": 512,
+        "expectedStorageGb": 1,
+        "expectedLcuUsdPerMonth": 1,
+    },
+    "medium": {
+        "instanceType": "c6a.large",
+        "asgMinSize": 2,
+        "asgMaxSize": 4,
+        "containerMemory": 512,
+        "expectedStorageGb": 5,
+        "expectedLcuUsdPerMonth": 2,
+    },
+    "heavy": {
+        "instanceType": "c6a.xlarge",
+        "asgMinSize": 2,
+        "asgMaxSize": 4,
+        "containerMemory": 512,
+        "expectedStorageGb": 10,
+        "expectedLcuUsdPerMonth": 3,
+    },
+    "very-heavy": {
+        "instanceType": "c6a.2xlarge",
+        "asgMinSize": 2,
+        "asgMaxSize": 4,
+        "containerMemory": 1024,
+        "expectedStorageGb": 50,
+        "expectedLcuUsdPerMonth": 5,
+    },
 }
 
 # The ALB's idle timeout sits this far above the front's upload timeout, so nginx answers a
@@ -52,13 +84,45 @@ LOAD_BALANCER_IDLE_MARGIN_SECONDS = 30
 # Interface endpoints the task and the instances need when subnets have no NAT route
 # ("Amazon ECS interface VPC endpoints (AWS PrivateLink)"; SSM for the AMI parameter and
 # Session Manager). ECR's layers come from S3, through the gateway endpoint.
-VPC_INTERFACE_ENDPOINTS = ("ecs", "ecs-agent", "ecs-telemetry", "ecr.api", "ecr.dkr", "secretsmanager", "logs",
-                           "ssm", "ssmmessages", "ec2messages")
+VPC_INTERFACE_ENDPOINTS = (
+    "ecs",
+    "ecs-agent",
+    "ecs-telemetry",
+    "ecr.api",
+    "ecr.dkr",
+    "secretsmanager",
+    "logs",
+    "ssm",
+    "ssmmessages",
+    "ec2messages",
+)
 
 # pypiserver needs two gunicorn workers of ~128 MiB each to serve and upload at once.
 MIN_CONTAINER_MEMORY_MIB = 256
-LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192,
-                      2557, 2922, 3288, 3653)
+LOG_RETENTION_DAYS = (
+    1,
+    3,
+    5,
+    7,
+    14,
+    30,
+    60,
+    90,
+    120,
+    150,
+    180,
+    365,
+    400,
+    545,
+    731,
+    1096,
+    1827,
+    2192,
+    2557,
+    2922,
+    3288,
+    3653,
+)
 
 _SUBNET_ID = re.compile(r"^subnet-[0-9a-f]{8,17}$")
 _DNS_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
@@ -98,8 +162,10 @@ class User(BaseModel):
     @classmethod
     def _name(cls, v: str) -> str:
         if not _USER_NAME.match(v):
-            raise ValueError("a user name is 1-64 of A-Z a-z 0-9 . _ - (no ':' or whitespace: it travels in "
-                             "HTTP Basic auth and htpasswd lines)")
+            raise ValueError(
+                "a user name is 1-64 of A-Z a-z 0-9 . _ - (no ':' or whitespace: it travels in "
+                "HTTP Basic auth and htpasswd lines)"
+            )
         return v
 
     @field_validator("actions")
@@ -119,8 +185,10 @@ class User(BaseModel):
     @model_validator(mode="after")
     def _rotation(self) -> User:
         if self.retired_rotation is not None and self.retired_rotation >= self.rotation:
-            raise ValueError(f"retiredRotation ({self.retired_rotation}) must be below rotation ({self.rotation}): "
-                             "only a previous token can be retired")
+            raise ValueError(
+                f"retiredRotation ({self.retired_rotation}) must be below rotation ({self.rotation}): "
+                "only a previous token can be retired"
+            )
         return self
 
     @property
@@ -140,15 +208,18 @@ class User(BaseModel):
 def _check_principals(v: list[str]) -> list[str]:
     bad = [p for p in v if not _IAM_PRINCIPAL.match(p)]
     if bad:
-        raise ValueError(f"{bad[0]!r} is not an IAM principal ARN (arn:aws:iam::<account>:role/<name>, "
-                         ":user/<name> or :root)")
+        raise ValueError(
+            f"{bad[0]!r} is not an IAM principal ARN (arn:aws:iam::<account>:role/<name>, :user/<name> or :root)"
+        )
     return v
 
 
 # One reader (CI jobs that install) and one publisher (release jobs); the publisher keeps the
 # name of the single user of earlier versions, so its clients' username does not change.
-DEFAULT_USERS = [User(name="reader", actions=["download", "list"]),
-                 User(name="pypi", actions=["download", "list", "update"])]
+DEFAULT_USERS = [
+    User(name="reader", actions=["download", "list"]),
+    User(name="pypi", actions=["download", "list", "update"]),
+]
 
 
 class InstanceSpecs(BaseModel):
@@ -405,37 +476,56 @@ class PypiServerConfig(BaseModel):
             # At deploy time AWS is the source of vCPU and memory, for any type it sells.
             self._hardware = describe(self.instance_type)
         elif self._offline_hardware() is None:
-            raise ConfigError(f"{key('instanceSpecs')}: give vcpu, memoryMib and arch for {self.instance_type!r} "
-                              "to size it without asking AWS (offline)")
+            raise ConfigError(
+                f"{key('instanceSpecs')}: give vcpu, memoryMib and arch for {self.instance_type!r} "
+                "to size it without asking AWS (offline)"
+            )
         if self.asg_min_size > self.asg_max_size:
-            raise ConfigError(f"{key('asgMinSize')} ({self.asg_min_size}) must not exceed "
-                              f"{key('asgMaxSize')} ({self.asg_max_size})")
+            raise ConfigError(
+                f"{key('asgMinSize')} ({self.asg_min_size}) must not exceed {key('asgMaxSize')} ({self.asg_max_size})"
+            )
         if self.container_memory_reservation is not None and self.container_memory_reservation > self.container_memory:
-            raise ConfigError(f"{key('containerMemoryReservation')} ({self.container_memory_reservation} MiB) must "
-                              f"not exceed {key('containerMemory')} ({self.container_memory} MiB)")
-        if self.task_min_count is not None and self.task_max_count is not None and self.task_min_count > self.task_max_count:
-            raise ConfigError(f"{key('taskMinCount')} ({self.task_min_count}) must not exceed "
-                              f"{key('taskMaxCount')} ({self.task_max_count})")
+            raise ConfigError(
+                f"{key('containerMemoryReservation')} ({self.container_memory_reservation} MiB) must "
+                f"not exceed {key('containerMemory')} ({self.container_memory} MiB)"
+            )
+        if (
+            self.task_min_count is not None
+            and self.task_max_count is not None
+            and self.task_min_count > self.task_max_count
+        ):
+            raise ConfigError(
+                f"{key('taskMinCount')} ({self.task_min_count}) must not exceed "
+                f"{key('taskMaxCount')} ({self.task_max_count})"
+            )
         if self.efs_throughput_mode == "provisioned" and self.efs_provisioned_throughput_mibps is None:
-            raise ConfigError(f"{key('efsProvisionedThroughputMibps')} is required when {key('efsThroughputMode')} "
-                              "is 'provisioned' (1-3414 MiB/s)")
+            raise ConfigError(
+                f"{key('efsProvisionedThroughputMibps')} is required when {key('efsThroughputMode')} "
+                "is 'provisioned' (1-3414 MiB/s)"
+            )
         if self.efs_throughput_mode != "provisioned" and self.efs_provisioned_throughput_mibps is not None:
-            raise ConfigError(f"{key('efsProvisionedThroughputMibps')} applies only when {key('efsThroughputMode')} "
-                              f"is 'provisioned' (it is {self.efs_throughput_mode!r})")
+            raise ConfigError(
+                f"{key('efsProvisionedThroughputMibps')} applies only when {key('efsThroughputMode')} "
+                f"is 'provisioned' (it is {self.efs_throughput_mode!r})"
+            )
         self._check_network()
         if self.load_balancer_scheme == "internet-facing" and not self.allowed_cidrs:
-            raise ConfigError(f"{key('allowedCidrs')} is required when {key('loadBalancerScheme')} is "
-                              "'internet-facing'; list your clients' CIDRs (['0.0.0.0/0'] opens it to the world)")
+            raise ConfigError(
+                f"{key('allowedCidrs')} is required when {key('loadBalancerScheme')} is "
+                "'internet-facing'; list your clients' CIDRs (['0.0.0.0/0'] opens it to the world)"
+            )
         if self.load_balancer_scheme == "internet-facing" and not self.domain_enabled and not self.allow_plain_http:
             raise ConfigError(
                 f"{key('loadBalancerScheme')}: an internet-facing index without {key('zoneId')} serves plain HTTP, "
                 f"so credentials and packages cross the internet in clear text; set {key('zoneId')} (HTTPS) or "
-                f"{key('allowPlainHttp')}: true to accept that")
+                f"{key('allowPlainHttp')}: true to accept that"
+            )
         if self.front_enabled and (self.pypiserver_cpu_units < 128 or self.pypiserver_memory_reservation_mib < 128):
             raise ConfigError(
                 f"{key('containerCpu')}/{key('containerMemory')}: with the nginx front on, the task needs at least "
                 f"{task_design.FRONT_CPU_UNITS + 128} CPU units and {task_design.FRONT_MEMORY_MIB + 256} MiB "
-                "(nginx's share plus 128 for pypiserver)")
+                "(nginx's share plus 128 for pypiserver)"
+            )
         self._check_task_fits()
         return self
 
@@ -444,19 +534,25 @@ class PypiServerConfig(BaseModel):
         if self.subnet_ids is not None and self.vpc_id is None:
             raise ConfigError(f"{key('vpcId')} is required when {key('subnetIds')} is set (the VPC of those subnets)")
         if self.vpc_id is not None and self.subnet_ids is None:
-            raise ConfigError(f"{key('subnetIds')} is required when {key('vpcId')} is set (the instance subnets, "
-                              "one per AZ, at least 2); leave both unset to let the component build its network")
+            raise ConfigError(
+                f"{key('subnetIds')} is required when {key('vpcId')} is set (the instance subnets, "
+                "one per AZ, at least 2); leave both unset to let the component build its network"
+            )
         if self.load_balancer_subnet_ids is not None and self.subnet_ids is None:
             raise ConfigError(f"{key('loadBalancerSubnetIds')} needs {key('subnetIds')} and {key('vpcId')} too")
         own_network_only = ("vpcCidr", "availabilityZoneCount", "natGateways")
         if self.vpc_id is not None:
             for alias in own_network_only:
                 if _field_name(alias) in given:
-                    raise ConfigError(f"{key(alias)} applies only when the component builds the VPC "
-                                      f"(unset {key('vpcId')} and {key('subnetIds')}, or drop {key(alias)})")
+                    raise ConfigError(
+                        f"{key(alias)} applies only when the component builds the VPC "
+                        f"(unset {key('vpcId')} and {key('subnetIds')}, or drop {key(alias)})"
+                    )
         if self.instance_public_ip and self.vpc_id is None:
-            raise ConfigError(f"{key('instancePublicIp')} needs {key('vpcId')} and public {key('subnetIds')}; the "
-                              "network the component builds keeps instances private behind NAT")
+            raise ConfigError(
+                f"{key('instancePublicIp')} needs {key('vpcId')} and public {key('subnetIds')}; the "
+                "network the component builds keeps instances private behind NAT"
+            )
 
     def _check_task_fits(self) -> None:
         """A task that no instance can hold would never be placed: reject it before AWS does."""
@@ -467,11 +563,13 @@ class PypiServerConfig(BaseModel):
             raise ConfigError(
                 f"{_key('containerMemory')}: a task reserves {self.task_memory_reservation_mib} MiB but "
                 f"{self.instance_type} has {free_mib} MiB for tasks ({sizing.SYSTEM_RESERVED_MIB} MiB are kept "
-                "for the system); choose a larger instance or less memory")
+                "for the system); choose a larger instance or less memory"
+            )
         if self.task_cpu_units > free_cpu:
             raise ConfigError(
                 f"{_key('containerCpu')}: a task reserves {self.task_cpu_units} CPU units but "
-                f"{self.instance_type} has {free_cpu} for tasks; choose a larger instance or fewer workers")
+                f"{self.instance_type} has {free_cpu} for tasks; choose a larger instance or fewer workers"
+            )
 
     # -- instance type: name, hardware (AWS's or offline), price ------------------
 
@@ -502,10 +600,18 @@ class PypiServerConfig(BaseModel):
         price from instanceSpecs or the catalog; the class from the type's name."""
         hardware = self._hardware or self._offline_hardware()
         assert hardware is not None  # _consistent refused the config otherwise
-        price = (self.instance_specs.hourly_usd if self.instance_specs is not None
-                 else catalog()[self.instance_type].hourly_usd)
-        return InstanceSpec(vcpu=hardware.vcpu, memory_mib=hardware.memory_mib, hourly_usd=price,
-                            arch=hardware.arch, instance_class=instance_class(self.instance_type))
+        price = (
+            self.instance_specs.hourly_usd
+            if self.instance_specs is not None
+            else catalog()[self.instance_type].hourly_usd
+        )
+        return InstanceSpec(
+            vcpu=hardware.vcpu,
+            memory_mib=hardware.memory_mib,
+            hourly_usd=price,
+            arch=hardware.arch,
+            instance_class=instance_class(self.instance_type),
+        )
 
     # -- derived values (computed, never stored) ----------------------------------
 
@@ -541,8 +647,9 @@ class PypiServerConfig(BaseModel):
     @property
     def capacity(self) -> sizing.InstanceCapacity:
         spec = self.instance_spec
-        return sizing.instance_capacity(spec.vcpu, spec.memory_mib, self.task_cpu_units,
-                                        self.task_memory_reservation_mib)
+        return sizing.instance_capacity(
+            spec.vcpu, spec.memory_mib, self.task_cpu_units, self.task_memory_reservation_mib
+        )
 
     @property
     def task_min(self) -> int:
@@ -630,6 +737,7 @@ class PypiServerConfig(BaseModel):
 
 # -- loading from the engine's config ---------------------------------------------
 
+
 def _key(field_alias: str) -> str:
     return f"{NAMESPACE}:{field_alias}"
 
@@ -643,9 +751,10 @@ def _alias_of(field_name: str) -> str:
 
 
 _STRING_FIELDS = {
-    name for name, f in PypiServerConfig.model_fields.items()
-    if f.annotation is str or (getattr(f.annotation, "__origin__", None) is Literal
-                               and all(isinstance(a, str) for a in f.annotation.__args__))
+    name
+    for name, f in PypiServerConfig.model_fields.items()
+    if f.annotation is str
+    or (get_origin(f.annotation) is Literal and all(isinstance(a, str) for a in get_args(f.annotation)))
 }
 
 
@@ -660,8 +769,7 @@ def _parse_value(alias: str, raw: Any) -> Any:
         return raw  # a bare word: let the model say what it expected
 
 
-def load_config(raw: Mapping[str, Any], describe_instance_type: DescribeInstanceType | None = None) \
-        -> PypiServerConfig:
+def load_config(raw: Mapping[str, Any], describe_instance_type: DescribeInstanceType | None = None) -> PypiServerConfig:
     """Build the model from `pypiserver:*` config entries (other namespaces are ignored).
     `describe_instance_type` answers vCPU, memory and architecture (the program passes AWS's
     getInstanceType; without it they come from instanceSpecs or the catalog).
@@ -669,7 +777,7 @@ def load_config(raw: Mapping[str, Any], describe_instance_type: DescribeInstance
     Raises ConfigError with one line naming the key, the value and what is allowed.
     """
     ours = {k.split(":", 1)[1]: v for k, v in raw.items() if k.startswith(f"{NAMESPACE}:")}
-    known = [f.alias for f in PypiServerConfig.model_fields.values()]
+    known = [f.alias for f in PypiServerConfig.model_fields.values() if f.alias]
     for k in ours:
         if k not in known:
             close = difflib.get_close_matches(k, known, n=1)

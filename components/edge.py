@@ -27,13 +27,27 @@ ACCESS_LOG_PREFIX = "alb"
 # account for Elastic Load Balancing for your Region" (the table there, copied below).
 LOG_DELIVERY_PRINCIPAL = "logdelivery.elasticloadbalancing.amazonaws.com"
 ELB_ACCOUNT_IDS = {
-    "us-east-1": "127311923021", "us-east-2": "033677994240", "us-west-1": "027434742980",
-    "us-west-2": "797873946194", "af-south-1": "098369216593", "ap-east-1": "754344448648",
-    "ap-southeast-3": "589379963580", "ap-south-1": "718504428378", "ap-northeast-3": "383597477331",
-    "ap-northeast-2": "600734575887", "ap-southeast-1": "114774131450", "ap-southeast-2": "783225319266",
-    "ap-northeast-1": "582318560864", "ca-central-1": "985666609251", "eu-central-1": "054676820928",
-    "eu-west-1": "156460612806", "eu-west-2": "652711504416", "eu-south-1": "635631232127",
-    "eu-west-3": "009996457667", "eu-north-1": "897822967062", "me-south-1": "076674570225",
+    "us-east-1": "127311923021",
+    "us-east-2": "033677994240",
+    "us-west-1": "027434742980",
+    "us-west-2": "797873946194",
+    "af-south-1": "098369216593",
+    "ap-east-1": "754344448648",
+    "ap-southeast-3": "589379963580",
+    "ap-south-1": "718504428378",
+    "ap-northeast-3": "383597477331",
+    "ap-northeast-2": "600734575887",
+    "ap-southeast-1": "114774131450",
+    "ap-southeast-2": "783225319266",
+    "ap-northeast-1": "582318560864",
+    "ca-central-1": "985666609251",
+    "eu-central-1": "054676820928",
+    "eu-west-1": "156460612806",
+    "eu-west-2": "652711504416",
+    "eu-south-1": "635631232127",
+    "eu-west-3": "009996457667",
+    "eu-north-1": "897822967062",
+    "me-south-1": "076674570225",
     "sa-east-1": "507241528517",
 }
 
@@ -41,14 +55,31 @@ ELB_ACCOUNT_IDS = {
 def access_log_bucket_policy(bucket_arn: str, account_id: str, region: str) -> dict[str, Any]:
     """Log delivery may put objects under the prefix the load balancer writes to
     (<prefix>/AWSLogs/<account>/...), nothing else; nobody may reach the bucket without TLS."""
-    writer = ({"AWS": f"arn:aws:iam::{ELB_ACCOUNT_IDS[region]}:root"} if region in ELB_ACCOUNT_IDS
-              else {"Service": LOG_DELIVERY_PRINCIPAL})
-    return {"Version": "2012-10-17", "Statement": [
-        {"Sid": "LoadBalancerLogDelivery", "Effect": "Allow", "Principal": writer, "Action": "s3:PutObject",
-         "Resource": f"{bucket_arn}/{ACCESS_LOG_PREFIX}/AWSLogs/{account_id}/*"},
-        {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
-         "Resource": [bucket_arn, f"{bucket_arn}/*"], "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
-    ]}
+    writer = (
+        {"AWS": f"arn:aws:iam::{ELB_ACCOUNT_IDS[region]}:root"}
+        if region in ELB_ACCOUNT_IDS
+        else {"Service": LOG_DELIVERY_PRINCIPAL}
+    )
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "LoadBalancerLogDelivery",
+                "Effect": "Allow",
+                "Principal": writer,
+                "Action": "s3:PutObject",
+                "Resource": f"{bucket_arn}/{ACCESS_LOG_PREFIX}/AWSLogs/{account_id}/*",
+            },
+            {
+                "Sid": "DenyInsecureTransport",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "s3:*",
+                "Resource": [bucket_arn, f"{bucket_arn}/*"],
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+            },
+        ],
+    }
 
 
 @dataclass(frozen=True)
@@ -60,34 +91,63 @@ class Edge:
     access_log_bucket: aws.s3.Bucket | None = None
 
 
-def access_log_bucket(name: str, cfg: PypiServerConfig, region: str, parent: pulumi.Resource,
-                      tags: dict[str, str]) -> tuple[aws.s3.Bucket, aws.s3.BucketPolicy]:
+def access_log_bucket(
+    name: str, cfg: PypiServerConfig, region: str, parent: pulumi.Resource, tags: dict[str, str]
+) -> tuple[aws.s3.Bucket, aws.s3.BucketPolicy]:
     """Private, encrypted, expiring. SSE-S3 only: "The only server-side encryption option
     that's supported is Amazon S3-managed keys (SSE-S3)" (same AWS page, "Access log files")."""
     opts = pulumi.ResourceOptions(parent=parent)
     bucket = aws.s3.Bucket(f"{name}-access-logs", force_destroy=False, tags=tags, opts=opts)
     child = pulumi.ResourceOptions(parent=bucket)
-    block = aws.s3.BucketPublicAccessBlock(f"{name}-access-logs-private", bucket=bucket.id, block_public_acls=True,
-                                           block_public_policy=True, ignore_public_acls=True,
-                                           restrict_public_buckets=True, opts=child)
+    block = aws.s3.BucketPublicAccessBlock(
+        f"{name}-access-logs-private",
+        bucket=bucket.id,
+        block_public_acls=True,
+        block_public_policy=True,
+        ignore_public_acls=True,
+        restrict_public_buckets=True,
+        opts=child,
+    )
     aws.s3.BucketServerSideEncryptionConfiguration(
-        f"{name}-access-logs-encryption", bucket=bucket.id,
-        rules=[{"apply_server_side_encryption_by_default": {"sse_algorithm": "AES256"}}], opts=child)
+        f"{name}-access-logs-encryption",
+        bucket=bucket.id,
+        rules=[{"apply_server_side_encryption_by_default": {"sse_algorithm": "AES256"}}],
+        opts=child,
+    )
     aws.s3.BucketLifecycleConfiguration(
-        f"{name}-access-logs-retention", bucket=bucket.id,
-        rules=[{"id": "expire-access-logs", "status": "Enabled", "filter": {"prefix": f"{ACCESS_LOG_PREFIX}/"},
-                "expiration": {"days": cfg.access_log_retention_days}}], opts=child)
+        f"{name}-access-logs-retention",
+        bucket=bucket.id,
+        rules=[
+            {
+                "id": "expire-access-logs",
+                "status": "Enabled",
+                "filter": {"prefix": f"{ACCESS_LOG_PREFIX}/"},
+                "expiration": {"days": cfg.access_log_retention_days},
+            }
+        ],
+        opts=child,
+    )
     account_id = aws.get_caller_identity().account_id
     policy = aws.s3.BucketPolicy(
-        f"{name}-access-logs-delivery", bucket=bucket.id,
+        f"{name}-access-logs-delivery",
+        bucket=bucket.id,
         policy=bucket.arn.apply(lambda arn: json.dumps(access_log_bucket_policy(arn, account_id, region))),
         # The public access block goes first: both change the bucket's policy state.
-        opts=pulumi.ResourceOptions(parent=bucket, depends_on=[block]))
+        opts=pulumi.ResourceOptions(parent=bucket, depends_on=[block]),
+    )
     return bucket, policy
 
 
-def load_balancer(name: str, cfg: PypiServerConfig, net: NetworkPlacement, alb_security_group: aws.ec2.SecurityGroup,
-                  health_path: str, parent: pulumi.Resource, tags: dict[str, str], region: str) -> Edge:
+def load_balancer(
+    name: str,
+    cfg: PypiServerConfig,
+    net: NetworkPlacement,
+    alb_security_group: aws.ec2.SecurityGroup,
+    health_path: str,
+    parent: pulumi.Resource,
+    tags: dict[str, str],
+    region: str,
+) -> Edge:
     opts = pulumi.ResourceOptions(parent=parent)
     logs, log_policy = access_log_bucket(name, cfg, region, parent, tags) if cfg.access_logs else (None, None)
     alb = aws.lb.LoadBalancer(
@@ -117,45 +177,86 @@ def load_balancer(name: str, cfg: PypiServerConfig, net: NetworkPlacement, alb_s
         load_balancing_algorithm_type="least_outstanding_requests",
         stickiness={"type": "lb_cookie", "enabled": False},
         # The health endpoint answers without auth and without scanning the package tree.
-        health_check={"enabled": True, "path": health_path, "matcher": "200", "interval": 15, "timeout": 5,
-                      "healthy_threshold": 2, "unhealthy_threshold": 3},
+        health_check={
+            "enabled": True,
+            "path": health_path,
+            "matcher": "200",
+            "interval": 15,
+            "timeout": 5,
+            "healthy_threshold": 2,
+            "unhealthy_threshold": 3,
+        },
         tags=tags,
         opts=opts,
     )
     forward = [{"type": "forward", "target_group_arn": target_group.arn}]
     if not cfg.domain_enabled:
-        http = aws.lb.Listener(f"{name}-http", load_balancer_arn=alb.arn, port=80, protocol="HTTP",
-                               default_actions=forward, tags=tags, opts=opts)
+        http = aws.lb.Listener(
+            f"{name}-http",
+            load_balancer_arn=alb.arn,
+            port=80,
+            protocol="HTTP",
+            default_actions=forward,
+            tags=tags,
+            opts=opts,
+        )
         return Edge(alb, target_group, [http], pulumi.Output.concat("http://", alb.dns_name), logs)
 
     fqdns, certificate_arn = _certificate(name, cfg, parent, tags)
-    https = aws.lb.Listener(f"{name}-https", load_balancer_arn=alb.arn, port=443, protocol="HTTPS",
-                            ssl_policy=TLS_POLICY, certificate_arn=certificate_arn, default_actions=forward,
-                            tags=tags, opts=opts)
+    https = aws.lb.Listener(
+        f"{name}-https",
+        load_balancer_arn=alb.arn,
+        port=443,
+        protocol="HTTPS",
+        ssl_policy=TLS_POLICY,
+        certificate_arn=certificate_arn,
+        default_actions=forward,
+        tags=tags,
+        opts=opts,
+    )
     http = aws.lb.Listener(
-        f"{name}-http", load_balancer_arn=alb.arn, port=80, protocol="HTTP",
-        default_actions=[{"type": "redirect", "redirect": {"protocol": "HTTPS", "port": "443",
-                                                           "status_code": "HTTP_301"}}],
-        tags=tags, opts=opts,
+        f"{name}-http",
+        load_balancer_arn=alb.arn,
+        port=80,
+        protocol="HTTP",
+        default_actions=[
+            {"type": "redirect", "redirect": {"protocol": "HTTPS", "port": "443", "status_code": "HTTP_301"}}
+        ],
+        tags=tags,
+        opts=opts,
     )
     for fqdn in fqdns:
-        aws.route53.Record(f"{name}-dns-{fqdn}", zone_id=cfg.zone_id, name=fqdn, type="A",
-                           aliases=[{"name": alb.dns_name, "zone_id": alb.zone_id, "evaluate_target_health": True}],
-                           opts=opts)
+        aws.route53.Record(
+            f"{name}-dns-{fqdn}",
+            zone_id=cfg.zone_id,
+            name=fqdn,
+            type="A",
+            aliases=[{"name": alb.dns_name, "zone_id": alb.zone_id, "evaluate_target_health": True}],
+            opts=opts,
+        )
     return Edge(alb, target_group, [https, http], pulumi.Output.from_input(f"https://{fqdns[0]}"), logs)
 
 
-def _certificate(name: str, cfg: PypiServerConfig, parent: pulumi.Resource,
-                 tags: dict[str, str]) -> tuple[list[str], pulumi.Output[str]]:
+def _certificate(
+    name: str, cfg: PypiServerConfig, parent: pulumi.Resource, tags: dict[str, str]
+) -> tuple[list[str], pulumi.Output[str]]:
     zone = aws.route53.get_zone(zone_id=cfg.zone_id)
     if zone.private_zone:
         # ACM's DNS validation needs records the public internet resolves ("ACM does not
         # validate domains in private hosted zones", ACM user guide, "DNS validation").
-        raise pulumi.RunError(f"pypiserver:zoneId: {cfg.zone_id} ({zone.name}) is a private hosted zone; ACM can "
-                              "only validate a certificate through a public zone: give a public hosted zone's id")
+        raise pulumi.RunError(
+            f"pypiserver:zoneId: {cfg.zone_id} ({zone.name}) is a private hosted zone; ACM can "
+            "only validate a certificate through a public zone: give a public hosted zone's id"
+        )
     fqdns = [f"{label}.{zone.name.rstrip('.')}" for label in cfg.dns_names]
-    cert = aws.acm.Certificate(f"{name}-cert", domain_name=fqdns[0], subject_alternative_names=fqdns[1:],
-                               validation_method="DNS", tags=tags, opts=pulumi.ResourceOptions(parent=parent))
+    cert = aws.acm.Certificate(
+        f"{name}-cert",
+        domain_name=fqdns[0],
+        subject_alternative_names=fqdns[1:],
+        validation_method="DNS",
+        tags=tags,
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
     # One validation record per name; their count is known now, so none is made inside apply().
     records = [
         aws.route53.Record(
@@ -171,6 +272,9 @@ def _certificate(name: str, cfg: PypiServerConfig, parent: pulumi.Resource,
         for i in range(len(fqdns))
     ]
     validation = aws.acm.CertificateValidation(
-        f"{name}-cert-validation", certificate_arn=cert.arn,
-        validation_record_fqdns=[r.fqdn for r in records], opts=pulumi.ResourceOptions(parent=cert))
+        f"{name}-cert-validation",
+        certificate_arn=cert.arn,
+        validation_record_fqdns=[r.fqdn for r in records],
+        opts=pulumi.ResourceOptions(parent=cert),
+    )
     return fqdns, validation.certificate_arn

@@ -25,8 +25,10 @@ DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 # Moving tags such as `latest`, `alpine` or `stable` change what runs without a diff.
 RELEASE_TAG = re.compile(r"^v?\d+\.\d+(\.\d+)?([.-][0-9A-Za-z][0-9A-Za-z.-]{0,100})?$")
 # host[:port][/path]: a registry, optionally with a namespace (an ECR pull-through prefix).
-REGISTRY = re.compile(r"^(?=.{1,255}$)[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*"
-                      r"(:\d{1,5})?(/[a-z0-9]+([._-][a-z0-9]+)*)*$")
+REGISTRY = re.compile(
+    r"^(?=.{1,255}$)[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*"
+    r"(:\d{1,5})?(/[a-z0-9]+([._-][a-z0-9]+)*)*$"
+)
 ECR_REGISTRY = re.compile(r"^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(/|$)")
 
 
@@ -40,14 +42,18 @@ def check_tag(value: str) -> str:
         return value
     if value.startswith("sha256:"):
         raise ImageError(f"{value!r} is not a sha256 digest; expected 'sha256:' and 64 lowercase hex digits")
-    raise ImageError(f"{value!r} is not pinned; use a release tag such as 'v2.4.2' or a digest 'sha256:<64 hex>' "
-                     "(moving tags like 'latest' change what runs without a diff)")
+    raise ImageError(
+        f"{value!r} is not pinned; use a release tag such as 'v2.4.2' or a digest 'sha256:<64 hex>' "
+        "(moving tags like 'latest' change what runs without a diff)"
+    )
 
 
 def check_registry(value: str) -> str:
     if not REGISTRY.match(value):
-        raise ImageError(f"{value!r} is not a registry; expected host[/prefix], e.g. "
-                         "'123456789012.dkr.ecr.us-east-1.amazonaws.com/docker-hub'")
+        raise ImageError(
+            f"{value!r} is not a registry; expected host[/prefix], e.g. "
+            "'123456789012.dkr.ecr.us-east-1.amazonaws.com/docker-hub'"
+        )
     return value
 
 

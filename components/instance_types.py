@@ -24,23 +24,51 @@ InstanceClass = Literal["compute", "general", "burstable", "memory", "storage", 
 # Series letters -> class, from the convention's "instance families" list; the previous
 # generation's cluster series (cc, cg, cr) and storage series (hi, hs) are AWS's too.
 SERIES_CLASS: dict[str, InstanceClass] = {
-    "c": "compute", "cc": "compute",
-    "m": "general", "a": "general", "mac": "general",
+    "c": "compute",
+    "cc": "compute",
+    "m": "general",
+    "a": "general",
+    "mac": "general",
     "t": "burstable",
-    "r": "memory", "x": "memory", "z": "memory", "u": "memory", "cr": "memory",
-    "i": "storage", "im": "storage", "is": "storage", "d": "storage", "h": "storage", "hi": "storage",
+    "r": "memory",
+    "x": "memory",
+    "z": "memory",
+    "u": "memory",
+    "cr": "memory",
+    "i": "storage",
+    "im": "storage",
+    "is": "storage",
+    "d": "storage",
+    "h": "storage",
+    "hi": "storage",
     "hs": "storage",
-    "g": "accelerated", "gr": "accelerated", "p": "accelerated", "f": "accelerated", "inf": "accelerated",
-    "trn": "accelerated", "dl": "accelerated", "vt": "accelerated", "cg": "accelerated",
+    "g": "accelerated",
+    "gr": "accelerated",
+    "p": "accelerated",
+    "f": "accelerated",
+    "inf": "accelerated",
+    "trn": "accelerated",
+    "dl": "accelerated",
+    "vt": "accelerated",
+    "cg": "accelerated",
     "hpc": "hpc",
 }
 
 # Option letters after the generation (the convention's "additional capabilities").
 OPTION_MEANING = {
-    "a": "AMD processor", "g": "AWS Graviton processor", "i": "Intel processor",
-    "b": "block storage optimized", "d": "local NVMe instance store", "e": "extra storage or memory",
-    "n": "network and EBS optimized", "q": "Qualcomm inference accelerators", "z": "high frequency",
-    "s": "smaller GPU share", "f": "fractional GPU", "h": "high memory", "u": "UltraServer",
+    "a": "AMD processor",
+    "g": "AWS Graviton processor",
+    "i": "Intel processor",
+    "b": "block storage optimized",
+    "d": "local NVMe instance store",
+    "e": "extra storage or memory",
+    "n": "network and EBS optimized",
+    "q": "Qualcomm inference accelerators",
+    "z": "high frequency",
+    "s": "smaller GPU share",
+    "f": "fractional GPU",
+    "h": "high memory",
+    "u": "UltraServer",
 }
 
 NAME_FORMAT = "<series><generation><options>[-<variant>].<size>, e.g. c7i.large or c7i-flex.xlarge"
@@ -91,9 +119,14 @@ def parse(instance_type: object) -> InstanceTypeName:
     if match is None:
         raise InstanceTypeNameError(f"{instance_type!r} is not an EC2 instance type name ({NAME_FORMAT})")
     generation = match["generation"]
-    return InstanceTypeName(name=instance_type, series=match["series"],
-                            generation=int(generation) if generation else None, options=match["options"],
-                            variant=match["variant"], size=match["size"])
+    return InstanceTypeName(
+        name=instance_type,
+        series=match["series"],
+        generation=int(generation) if generation else None,
+        options=match["options"],
+        variant=match["variant"],
+        size=match["size"],
+    )
 
 
 def instance_class(instance_type: str) -> InstanceClass:

@@ -26,8 +26,7 @@ class NameRule:
 RULES = {
     # ECS RegisterTaskDefinition, family: "Up to 255 letters (uppercase and lowercase),
     # numbers, underscores, and hyphens are allowed."
-    "task-definition-family": NameRule(255, re.compile(r"[^A-Za-z0-9_-]"),
-                                       "ECS API RegisterTaskDefinition: family"),
+    "task-definition-family": NameRule(255, re.compile(r"[^A-Za-z0-9_-]"), "ECS API RegisterTaskDefinition: family"),
     # CloudWatch PutDashboard, DashboardName: "Valid characters are A–Z, a–z, 0–9, '-', and
     # '_'. This parameter is required." (maximum 255 characters).
     "dashboard": NameRule(255, re.compile(r"[^A-Za-z0-9_-]"), "CloudWatch API PutDashboard: DashboardName"),
@@ -50,8 +49,10 @@ def derived(kind: str, *parts: str) -> str:
     rule = RULES[kind]
     name = rule.invalid.sub("-", "-".join(parts))
     if len(name) > rule.max_length:
-        raise AwsNameError(f"{kind} name {name!r} has {len(name)} characters; AWS allows at most {rule.max_length} "
-                         f"({rule.source}): use a shorter stack or component name")
+        raise AwsNameError(
+            f"{kind} name {name!r} has {len(name)} characters; AWS allows at most {rule.max_length} "
+            f"({rule.source}): use a shorter stack or component name"
+        )
     return name
 
 
@@ -60,6 +61,8 @@ def check_autonamed(kind: str, logical_name: str) -> None:
     rule = RULES[kind]
     length = len(logical_name) + AUTONAME_SUFFIX_LENGTH
     if length > rule.max_length or rule.invalid.search(logical_name) or logical_name.startswith("-"):
-        raise AwsNameError(f"{kind} name from {logical_name!r} would be {length} characters of "
-                         f"[{rule.invalid.pattern[2:-1]}]; AWS allows at most {rule.max_length} ({rule.source}): "
-                         "give the component a shorter name")
+        raise AwsNameError(
+            f"{kind} name from {logical_name!r} would be {length} characters of "
+            f"[{rule.invalid.pattern[2:-1]}]; AWS allows at most {rule.max_length} ({rule.source}): "
+            "give the component a shorter name"
+        )

@@ -12,6 +12,7 @@ import pulumi_aws as aws
 
 from . import names
 from .config import PypiServerConfig
+from .guide_alarms import GUIDE_ALARMS
 
 # CloudWatch alarms publish to an encrypted topic only when the key admits them: "The default
 # AWS KMS key policy for Amazon SNS doesn't allow CloudWatch alarms to perform kms:Decrypt and
@@ -19,41 +20,16 @@ from .config import PypiServerConfig
 # re:Post knowledge center, "cloudwatch-configure-alarm-sns"). So the topic gets a
 # customer-managed key whose policy admits CloudWatch, and a topic policy that lets it publish.
 ALARM_PUBLISHER = "cloudwatch.amazonaws.com"
-TOPIC_OWNER_ACTIONS = ["SNS:GetTopicAttributes", "SNS:SetTopicAttributes", "SNS:AddPermission",
-                       "SNS:RemovePermission", "SNS:DeleteTopic", "SNS:Subscribe", "SNS:ListSubscriptionsByTopic",
-                       "SNS:Publish"]
-
-
-@dataclass(frozen=True)
-class AlarmSpec:
-    """One alarm of the guide's "Monitoring Metrics" section."""
-
-    suffix: str
-    description: str
-    namespace: str
-    metric: str
-    threshold: float
-    statistic: str | None = None
-    extended_statistic: str | None = None
-    period: int = 300
-    evaluation_periods: int = 1
-    dimensions: str = "service"  # which dimension set: "efs", "service" or "alb"
-
-
-GUIDE_ALARMS = (
-    AlarmSpec("efs-io-limit", "EFS PercentIOLimit > 80 %: check throughput mode", "AWS/EFS", "PercentIOLimit", 80,
-              statistic="Average", evaluation_periods=2, dimensions="efs"),
-    AlarmSpec("ecs-cpu-high", "ECS CPU > 80 % for 10 minutes: move to a larger instance type", "AWS/ECS",
-              "CPUUtilization", 80, statistic="Average", evaluation_periods=2),
-    AlarmSpec("ecs-memory-high", "ECS memory > 90 %: raise containerMemory or the instance type", "AWS/ECS",
-              "MemoryUtilization", 90, statistic="Average"),
-    AlarmSpec("alb-p95-latency", "ALB P95 TargetResponseTime > 5 s", "AWS/ApplicationELB", "TargetResponseTime", 5,
-              extended_statistic="p95", evaluation_periods=3, dimensions="alb"),
-    AlarmSpec("alb-5xx", "More than 10 target 5xx responses in an hour", "AWS/ApplicationELB",
-              "HTTPCode_Target_5XX_Count", 10, statistic="Sum", period=3600, dimensions="alb"),
-    AlarmSpec("unhealthy-hosts", "At least one task fails its health check", "AWS/ApplicationELB",
-              "UnHealthyHostCount", 0, statistic="Maximum", period=60, evaluation_periods=3, dimensions="alb"),
-)
+TOPIC_OWNER_ACTIONS = [
+    "SNS:GetTopicAttributes",
+    "SNS:SetTopicAttributes",
+    "SNS:AddPermission",
+    "SNS:RemovePermission",
+    "SNS:DeleteTopic",
+    "SNS:Subscribe",
+    "SNS:ListSubscriptionsByTopic",
+    "SNS:Publish",
+]
 
 
 # The audit trail's failed logins (nginx's and the index's audit lines: a request with
@@ -85,45 +61,96 @@ class Observability:
 def alarm_key_policy(account_id: str) -> dict[str, Any]:
     """The account administers the key (AWS's default key policy); CloudWatch may encrypt
     and decrypt with it, which publishing to the topic needs."""
-    return {"Version": "2012-10-17", "Statement": [
-        {"Sid": "AccountAdministers", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{account_id}:root"},
-         "Action": "kms:*", "Resource": "*"},
-        {"Sid": "CloudWatchAlarmsPublish", "Effect": "Allow", "Principal": {"Service": ALARM_PUBLISHER},
-         "Action": ["kms:Decrypt", "kms:GenerateDataKey*"], "Resource": "*"},
-    ]}
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "AccountAdministers",
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{account_id}:root"},
+                "Action": "kms:*",
+                "Resource": "*",
+            },
+            {
+                "Sid": "CloudWatchAlarmsPublish",
+                "Effect": "Allow",
+                "Principal": {"Service": ALARM_PUBLISHER},
+                "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+                "Resource": "*",
+            },
+        ],
+    }
 
 
 def alarm_topic_policy(topic_arn: str, account_id: str) -> dict[str, Any]:
-    return {"Version": "2012-10-17", "Statement": [
-        {"Sid": "AccountOwns", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{account_id}:root"},
-         "Action": TOPIC_OWNER_ACTIONS, "Resource": topic_arn},
-        {"Sid": "CloudWatchAlarmsPublish", "Effect": "Allow", "Principal": {"Service": ALARM_PUBLISHER},
-         "Action": "SNS:Publish", "Resource": topic_arn,
-         "Condition": {"StringEquals": {"aws:SourceAccount": account_id}}},
-    ]}
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "AccountOwns",
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{account_id}:root"},
+                "Action": TOPIC_OWNER_ACTIONS,
+                "Resource": topic_arn,
+            },
+            {
+                "Sid": "CloudWatchAlarmsPublish",
+                "Effect": "Allow",
+                "Principal": {"Service": ALARM_PUBLISHER},
+                "Action": "SNS:Publish",
+                "Resource": topic_arn,
+                "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+            },
+        ],
+    }
 
 
 def dashboard_url(region: str, dashboard_name: str) -> str:
-    return f"https://{region}.console.aws.amazon.com/cloudwatch/home?region={region}#dashboards/dashboard/{dashboard_name}"
+    return (
+        f"https://{region}.console.aws.amazon.com/cloudwatch/home?region={region}#dashboards/dashboard/{dashboard_name}"
+    )
 
 
-def monitoring(name: str, cfg: PypiServerConfig, region: str, *, file_system_id: pulumi.Input[str],
-               cluster_name: pulumi.Input[str], service_name: pulumi.Input[str],
-               load_balancer_arn_suffix: pulumi.Input[str], target_group_arn_suffix: pulumi.Input[str],
-               log_group_name: pulumi.Input[str], parent: pulumi.Resource,
-               tags: dict[str, str]) -> Observability:
+def monitoring(
+    name: str,
+    cfg: PypiServerConfig,
+    region: str,
+    *,
+    file_system_id: pulumi.Input[str],
+    cluster_name: pulumi.Input[str],
+    service_name: pulumi.Input[str],
+    load_balancer_arn_suffix: pulumi.Input[str],
+    target_group_arn_suffix: pulumi.Input[str],
+    log_group_name: pulumi.Input[str],
+    parent: pulumi.Resource,
+    tags: dict[str, str],
+) -> Observability:
     opts = pulumi.ResourceOptions(parent=parent)
     account_id = aws.get_caller_identity().account_id
-    key = aws.kms.Key(f"{name}-alarms-key", description="pypiserver alarm topic: CloudWatch alarms may publish",
-                      enable_key_rotation=True, deletion_window_in_days=30,
-                      policy=json.dumps(alarm_key_policy(account_id)), tags=tags, opts=opts)
+    key = aws.kms.Key(
+        f"{name}-alarms-key",
+        description="pypiserver alarm topic: CloudWatch alarms may publish",
+        enable_key_rotation=True,
+        deletion_window_in_days=30,
+        policy=json.dumps(alarm_key_policy(account_id)),
+        tags=tags,
+        opts=opts,
+    )
     topic = aws.sns.Topic(f"{name}-alarms", kms_master_key_id=key.arn, tags=tags, opts=opts)
-    aws.sns.TopicPolicy(f"{name}-alarms-policy", arn=topic.arn,
-                        policy=topic.arn.apply(lambda arn: json.dumps(alarm_topic_policy(arn, account_id))),
-                        opts=pulumi.ResourceOptions(parent=topic))
+    aws.sns.TopicPolicy(
+        f"{name}-alarms-policy",
+        arn=topic.arn,
+        policy=topic.arn.apply(lambda arn: json.dumps(alarm_topic_policy(arn, account_id))),
+        opts=pulumi.ResourceOptions(parent=topic),
+    )
     for i, email in enumerate(cfg.alarm_emails):
-        aws.sns.TopicSubscription(f"{name}-alarm-email-{i}", topic=topic.arn, protocol="email", endpoint=email,
-                                  opts=pulumi.ResourceOptions(parent=topic))
+        aws.sns.TopicSubscription(
+            f"{name}-alarm-email-{i}",
+            topic=topic.arn,
+            protocol="email",
+            endpoint=email,
+            opts=pulumi.ResourceOptions(parent=topic),
+        )
     actions = [topic.arn, *cfg.alarm_topic_arns]
     dimension_sets = {
         "efs": {"FileSystemId": file_system_id},
@@ -156,64 +183,120 @@ def monitoring(name: str, cfg: PypiServerConfig, region: str, *, file_system_id:
         f"{name}-failed-logins",
         log_group_name=log_group_name,
         pattern=FAILED_LOGIN_FILTER,
-        metric_transformation={"name": FAILED_LOGIN_METRIC, "namespace": namespace, "value": "1",
-                               "default_value": "0"},
+        metric_transformation={"name": FAILED_LOGIN_METRIC, "namespace": namespace, "value": "1", "default_value": "0"},
         opts=opts,
     )
-    alarms.append(aws.cloudwatch.MetricAlarm(
-        f"{name}-failed-login-burst",
-        alarm_description=(f"More than {FAILED_LOGIN_BURST} failed logins in {FAILED_LOGIN_PERIOD_SECONDS // 60} "
-                           "minutes: a brute force, or clients on a retired token (see the audit lines)"),
-        namespace=namespace,
-        metric_name=FAILED_LOGIN_METRIC,
-        statistic="Sum",
-        comparison_operator="GreaterThanThreshold",
-        threshold=FAILED_LOGIN_BURST,
-        period=FAILED_LOGIN_PERIOD_SECONDS,
-        evaluation_periods=1,
-        treat_missing_data="notBreaching",
-        alarm_actions=actions,
-        ok_actions=actions,
-        tags=tags,
-        opts=pulumi.ResourceOptions(parent=parent, depends_on=[failed_logins]),
-    ))
-    body = pulumi.Output.all(file_system_id, cluster_name, service_name, load_balancer_arn_suffix,
-                             target_group_arn_suffix).apply(lambda a: json.dumps(dashboard_body(region, *a)))
+    alarms.append(
+        aws.cloudwatch.MetricAlarm(
+            f"{name}-failed-login-burst",
+            alarm_description=(
+                f"More than {FAILED_LOGIN_BURST} failed logins in {FAILED_LOGIN_PERIOD_SECONDS // 60} "
+                "minutes: a brute force, or clients on a retired token (see the audit lines)"
+            ),
+            namespace=namespace,
+            metric_name=FAILED_LOGIN_METRIC,
+            statistic="Sum",
+            comparison_operator="GreaterThanThreshold",
+            threshold=FAILED_LOGIN_BURST,
+            period=FAILED_LOGIN_PERIOD_SECONDS,
+            evaluation_periods=1,
+            treat_missing_data="notBreaching",
+            alarm_actions=actions,
+            ok_actions=actions,
+            tags=tags,
+            opts=pulumi.ResourceOptions(parent=parent, depends_on=[failed_logins]),
+        )
+    )
+    body = pulumi.Output.all(
+        file_system_id, cluster_name, service_name, load_balancer_arn_suffix, target_group_arn_suffix
+    ).apply(lambda a: json.dumps(dashboard_body(region, *a)))
     dashboard_name = names.derived("dashboard", name, pulumi.get_stack())
-    dashboard = aws.cloudwatch.Dashboard(f"{name}-dashboard", dashboard_name=dashboard_name,
-                                         dashboard_body=body, opts=opts)
-    return Observability(topic=topic, alarms=alarms, failed_logins=failed_logins, dashboard=dashboard,
-                         dashboard_url=dashboard_url(region, dashboard_name))
+    dashboard = aws.cloudwatch.Dashboard(
+        f"{name}-dashboard", dashboard_name=dashboard_name, dashboard_body=body, opts=opts
+    )
+    return Observability(
+        topic=topic,
+        alarms=alarms,
+        failed_logins=failed_logins,
+        dashboard=dashboard,
+        dashboard_url=dashboard_url(region, dashboard_name),
+    )
 
 
-def dashboard_body(region: str, file_system_id: str, cluster: str, service: str, alb: str,
-                   target_group: str) -> dict[str, Any]:
+def dashboard_body(
+    region: str, file_system_id: str, cluster: str, service: str, alb: str, target_group: str
+) -> dict[str, Any]:
     def widget(title: str, metrics: list[list[Any]], x: int, y: int, **extra: Any) -> dict[str, Any]:
-        return {"type": "metric", "x": x, "y": y, "width": 12, "height": 6,
-                "properties": {"title": title, "region": region, "view": "timeSeries", "metrics": metrics, **extra}}
+        return {
+            "type": "metric",
+            "x": x,
+            "y": y,
+            "width": 12,
+            "height": 6,
+            "properties": {"title": title, "region": region, "view": "timeSeries", "metrics": metrics, **extra},
+        }
 
     threshold = lambda label, value: {"horizontal": [{"label": label, "value": value}]}  # noqa: E731
-    return {"widgets": [
-        widget("ECS CPU and memory (%)", [
-            ["AWS/ECS", "CPUUtilization", "ClusterName", cluster, "ServiceName", service],
-            ["AWS/ECS", "MemoryUtilization", "ClusterName", cluster, "ServiceName", service],
-        ], 0, 0, annotations=threshold("CPU alarm", 80)),
-        widget("ALB target response time (s)", [
-            ["AWS/ApplicationELB", "TargetResponseTime", "LoadBalancer", alb, {"stat": s}] for s in ("p50", "p95", "p99")
-        ], 12, 0, annotations=threshold("P95 alarm", 5)),
-        widget("ALB responses", [
-            ["AWS/ApplicationELB", m, "LoadBalancer", alb, {"stat": "Sum"}]
-            for m in ("RequestCount", "HTTPCode_Target_2XX_Count", "HTTPCode_Target_4XX_Count",
-                      "HTTPCode_Target_5XX_Count")
-        ], 0, 6),
-        widget("Healthy and unhealthy tasks", [
-            ["AWS/ApplicationELB", m, "TargetGroup", target_group, "LoadBalancer", alb, {"stat": "Maximum"}]
-            for m in ("HealthyHostCount", "UnHealthyHostCount")
-        ], 12, 6),
-        widget("EFS PercentIOLimit (%)", [["AWS/EFS", "PercentIOLimit", "FileSystemId", file_system_id]],
-               0, 12, annotations=threshold("alarm", 80)),
-        widget("EFS throughput (bytes)", [
-            ["AWS/EFS", m, "FileSystemId", file_system_id, {"stat": "Sum"}]
-            for m in ("DataReadIOBytes", "DataWriteIOBytes", "MetadataIOBytes")
-        ], 12, 12),
-    ]}
+    return {
+        "widgets": [
+            widget(
+                "ECS CPU and memory (%)",
+                [
+                    ["AWS/ECS", "CPUUtilization", "ClusterName", cluster, "ServiceName", service],
+                    ["AWS/ECS", "MemoryUtilization", "ClusterName", cluster, "ServiceName", service],
+                ],
+                0,
+                0,
+                annotations=threshold("CPU alarm", 80),
+            ),
+            widget(
+                "ALB target response time (s)",
+                [
+                    ["AWS/ApplicationELB", "TargetResponseTime", "LoadBalancer", alb, {"stat": s}]
+                    for s in ("p50", "p95", "p99")
+                ],
+                12,
+                0,
+                annotations=threshold("P95 alarm", 5),
+            ),
+            widget(
+                "ALB responses",
+                [
+                    ["AWS/ApplicationELB", m, "LoadBalancer", alb, {"stat": "Sum"}]
+                    for m in (
+                        "RequestCount",
+                        "HTTPCode_Target_2XX_Count",
+                        "HTTPCode_Target_4XX_Count",
+                        "HTTPCode_Target_5XX_Count",
+                    )
+                ],
+                0,
+                6,
+            ),
+            widget(
+                "Healthy and unhealthy tasks",
+                [
+                    ["AWS/ApplicationELB", m, "TargetGroup", target_group, "LoadBalancer", alb, {"stat": "Maximum"}]
+                    for m in ("HealthyHostCount", "UnHealthyHostCount")
+                ],
+                12,
+                6,
+            ),
+            widget(
+                "EFS PercentIOLimit (%)",
+                [["AWS/EFS", "PercentIOLimit", "FileSystemId", file_system_id]],
+                0,
+                12,
+                annotations=threshold("alarm", 80),
+            ),
+            widget(
+                "EFS throughput (bytes)",
+                [
+                    ["AWS/EFS", m, "FileSystemId", file_system_id, {"stat": "Sum"}]
+                    for m in ("DataReadIOBytes", "DataWriteIOBytes", "MetadataIOBytes")
+                ],
+                12,
+                12,
+            ),
+        ]
+    }

@@ -9,8 +9,7 @@ import pulumi_aws as aws
 
 from . import compute, edge, iam, names, network, observability, service, storage, task_design
 from .config import PypiServerConfig
-
-COMPONENT_TYPE = "pypiserver:index:PypiServer"
+from .type_tokens import COMPONENT
 
 
 class PypiServer(pulumi.ComponentResource):
@@ -29,10 +28,11 @@ class PypiServer(pulumi.ComponentResource):
     capacity: dict[str, Any]
     """The sizing guide's capacity math for this stack (known at preview time)."""
 
-    def __init__(self, name: str, config: PypiServerConfig, region: str,
-                 opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(
+        self, name: str, config: PypiServerConfig, region: str, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
         _check_names(name)
-        super().__init__(COMPONENT_TYPE, name, None, opts)
+        super().__init__(COMPONENT, name, None, opts)
         self._name, self._cfg, self._region = name, config, region
         self._tags = {"Service": "pypiserver", "Stack": pulumi.get_stack(), "ManagedBy": "pulumi", **config.tags}
 
@@ -72,9 +72,10 @@ class PypiServer(pulumi.ComponentResource):
             "credentialsSecretReaders": pulumi.Output.all(self.roles.execution.arn, *self._cfg.secret_readers),
             # Each user's secret, and who may read it (the execution role, its and the stack's readers).
             "userSecretArns": self.user_secret_arns,
-            "userSecretReaders": {u.name: pulumi.Output.all(self.roles.execution.arn,
-                                                            *service.secret_readers(self._cfg, u))
-                                  for u in self._cfg.users},
+            "userSecretReaders": {
+                u.name: pulumi.Output.all(self.roles.execution.arn, *service.secret_readers(self._cfg, u))
+                for u in self._cfg.users
+            },
             "accessLogBucket": self.edge.access_log_bucket.bucket if self.edge.access_log_bucket else None,
             "alarmTopicArn": self.observability.topic.arn,
             "dashboardUrl": self.observability.dashboard_url,
@@ -94,8 +95,9 @@ class PypiServer(pulumi.ComponentResource):
     def _interface_endpoints(self) -> list[aws.ec2.VpcEndpoint]:
         if not self._cfg.vpc_endpoints:
             return []
-        return network.interface_endpoints(self._name, self.placement, self.security_groups.instances,
-                                           self._region, self, self._tags)
+        return network.interface_endpoints(
+            self._name, self.placement, self.security_groups.instances, self._region, self, self._tags
+        )
 
     def _security_groups(self) -> network.SecurityGroups:
         return network.security_groups(self._name, self._cfg, self.placement, self, self._tags)
@@ -104,31 +106,60 @@ class PypiServer(pulumi.ComponentResource):
         return compute.cluster(self._name, self, self._tags)
 
     def _storage(self) -> storage.Storage:
-        return storage.file_system(self._name, self._cfg, self.placement, self.security_groups.efs, self,
-                                   self._tags)
+        return storage.file_system(self._name, self._cfg, self.placement, self.security_groups.efs, self, self._tags)
 
     def _credentials(self) -> service.Credentials:
         return service.credentials(self._name, self._cfg, self, self._tags)
 
     def _iam(self) -> iam.Roles:
-        return iam.roles(self._name, self.storage.file_system.arn, self.storage.access_point.arn,
-                         list(self.user_secret_arns.values()), self._cfg.image_registry, self, self._tags)
+        return iam.roles(
+            self._name,
+            self.storage.file_system.arn,
+            self.storage.access_point.arn,
+            list(self.user_secret_arns.values()),
+            self._cfg.image_registry,
+            self,
+            self._tags,
+        )
 
     def _compute(self) -> compute.Compute:
-        return compute.instances(self._name, self._cfg, self.placement, self.cluster, self.security_groups.instances,
-                                 self.roles.instance_profile, self, self._tags)
+        return compute.instances(
+            self._name,
+            self._cfg,
+            self.placement,
+            self.cluster,
+            self.security_groups.instances,
+            self.roles.instance_profile,
+            self,
+            self._tags,
+        )
 
     def _edge(self) -> edge.Edge:
-        return edge.load_balancer(self._name, self._cfg, self.placement, self.security_groups.load_balancer,
-                                  task_design.HEALTH_PATH, self, self._tags, self._region)
+        return edge.load_balancer(
+            self._name,
+            self._cfg,
+            self.placement,
+            self.security_groups.load_balancer,
+            task_design.HEALTH_PATH,
+            self,
+            self._tags,
+            self._region,
+        )
 
     def _service(self) -> service.Service:
         return service.service(
-            self._name, self._cfg, self._region,
+            self._name,
+            self._cfg,
+            self._region,
             cluster=self.cluster,
             capacity_provider=self.compute.capacity_provider,
-            ready=[self.compute.cluster_capacity_providers, *self.edge.listeners, *self.storage.mount_targets,
-                   *self.endpoints, *(self.placement.built.nat_gateways if self.placement.built else [])],
+            ready=[
+                self.compute.cluster_capacity_providers,
+                *self.edge.listeners,
+                *self.storage.mount_targets,
+                *self.endpoints,
+                *(self.placement.built.nat_gateways if self.placement.built else []),
+            ],
             file_system_id=self.storage.file_system.id,
             access_point_id=self.storage.access_point.id,
             user_secret_arns=self.user_secret_arns,
@@ -142,7 +173,9 @@ class PypiServer(pulumi.ComponentResource):
 
     def _observability(self) -> observability.Observability:
         return observability.monitoring(
-            self._name, self._cfg, self._region,
+            self._name,
+            self._cfg,
+            self._region,
             file_system_id=self.storage.file_system.id,
             cluster_name=self.cluster.name,
             service_name=self.service.service.name,

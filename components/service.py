@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 import pulumi
@@ -67,25 +68,34 @@ def credentials(name: str, cfg: PypiServerConfig, parent: pulumi.Resource, tags:
     return Credentials(users=tuple(_user_credentials(name, cfg, user, parent, tags) for user in cfg.users))
 
 
-def _user_credentials(name: str, cfg: PypiServerConfig, user: User, parent: pulumi.Resource,
-                      tags: dict[str, str]) -> UserCredentials:
+def _user_credentials(
+    name: str, cfg: PypiServerConfig, user: User, parent: pulumi.Resource, tags: dict[str, str]
+) -> UserCredentials:
     """The principals in the user's `secretReaders` and the stack's may read the secret
     through its resource policy (IAM policies in their own accounts must allow it too, for
     readers in other accounts)."""
     prefix = resource_prefix(name, user.name)
-    passwords = tuple(random.RandomPassword(password_name(name, user.name, g), length=PASSWORD_LENGTH, special=False,
-                                            opts=pulumi.ResourceOptions(parent=parent))
-                      for g in user.generations)
-    secret = aws.secretsmanager.Secret(f"{prefix}-credentials",
-                                       description=f"pypiserver user {user.name}: {', '.join(user.actions)}",
-                                       tags={**tags, "PypiUser": user.name},
-                                       opts=pulumi.ResourceOptions(parent=parent))
+    passwords = tuple(
+        random.RandomPassword(
+            password_name(name, user.name, g),
+            length=PASSWORD_LENGTH,
+            special=False,
+            opts=pulumi.ResourceOptions(parent=parent),
+        )
+        for g in user.generations
+    )
+    secret = aws.secretsmanager.Secret(
+        f"{prefix}-credentials",
+        description=f"pypiserver user {user.name}: {', '.join(user.actions)}",
+        tags={**tags, "PypiUser": user.name},
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
     version = aws.secretsmanager.SecretVersion(
         f"{prefix}-credentials-version",
         secret_id=secret.id,
         secret_string=pulumi.Output.all(*[p.result for p in passwords]).apply(
-            lambda ps: json.dumps(task_design.user_document(user.name, list(zip(user.generations, ps))),
-                                  sort_keys=True)),
+            lambda ps: json.dumps(task_design.user_document(user.name, list(zip(user.generations, ps))), sort_keys=True)
+        ),
         opts=pulumi.ResourceOptions(parent=secret),
     )
     readers = secret_readers(cfg, user)
@@ -108,9 +118,18 @@ def secret_readers(cfg: PypiServerConfig, user: User) -> list[str]:
 
 def secret_readers_policy(readers: list[str]) -> dict:
     # "Resource": "*" in a secret's resource policy means the secret itself.
-    return {"Version": "2012-10-17", "Statement": [{
-        "Sid": "NamedReaders", "Effect": "Allow", "Principal": {"AWS": sorted(readers)},
-        "Action": "secretsmanager:GetSecretValue", "Resource": "*"}]}
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "NamedReaders",
+                "Effect": "Allow",
+                "Principal": {"AWS": sorted(readers)},
+                "Action": "secretsmanager:GetSecretValue",
+                "Resource": "*",
+            }
+        ],
+    }
 
 
 def task_spec(cfg: PypiServerConfig, region: str) -> task_design.TaskSpec:
@@ -131,23 +150,42 @@ def task_spec(cfg: PypiServerConfig, region: str) -> task_design.TaskSpec:
     )
 
 
-def service(name: str, cfg: PypiServerConfig, region: str, *, cluster: aws.ecs.Cluster,
-            capacity_provider: aws.ecs.CapacityProvider, ready: list[pulumi.Resource],
-            file_system_id: pulumi.Input[str], access_point_id: pulumi.Input[str],
-            user_secret_arns: dict[str, pulumi.Input[str]], user_secret_versions: dict[str, pulumi.Input[str]],
-            execution_role: aws.iam.Role, task_role: aws.iam.Role,
-            target_group: aws.lb.TargetGroup, parent: pulumi.Resource, tags: dict[str, str]) -> Service:
+def service(
+    name: str,
+    cfg: PypiServerConfig,
+    region: str,
+    *,
+    cluster: aws.ecs.Cluster,
+    capacity_provider: aws.ecs.CapacityProvider,
+    ready: list[pulumi.Resource],
+    file_system_id: pulumi.Input[str],
+    access_point_id: pulumi.Input[str],
+    user_secret_arns: Mapping[str, pulumi.Input[str]],
+    user_secret_versions: Mapping[str, pulumi.Input[str]],
+    execution_role: aws.iam.Role,
+    task_role: aws.iam.Role,
+    target_group: aws.lb.TargetGroup,
+    parent: pulumi.Resource,
+    tags: dict[str, str],
+) -> Service:
     opts = pulumi.ResourceOptions(parent=parent)
-    log_group = aws.cloudwatch.LogGroup(f"{name}-logs", retention_in_days=cfg.log_retention_days, tags=tags,
-                                        opts=opts)
+    log_group = aws.cloudwatch.LogGroup(f"{name}-logs", retention_in_days=cfg.log_retention_days, tags=tags, opts=opts)
     spec = task_spec(cfg, region)
     users = [u.name for u in spec.users]
     container_definitions = pulumi.Output.all(
-        log_group.name, *[user_secret_arns[u] for u in users], *[user_secret_versions[u] for u in users]).apply(
-        lambda a: task_design.container_definitions_json(replace(
-            spec, log_group=a[0],
-            users=tuple(replace(u, secret_arn=a[1 + i], secret_version=a[1 + len(users) + i])
-                        for i, u in enumerate(spec.users)))))
+        log_group.name, *[user_secret_arns[u] for u in users], *[user_secret_versions[u] for u in users]
+    ).apply(
+        lambda a: task_design.container_definitions_json(
+            replace(
+                spec,
+                log_group=a[0],
+                users=tuple(
+                    replace(u, secret_arn=a[1 + i], secret_version=a[1 + len(users) + i])
+                    for i, u in enumerate(spec.users)
+                ),
+            )
+        )
+    )
     task_definition = aws.ecs.TaskDefinition(
         f"{name}-task",
         family=names.derived("task-definition-family", name, pulumi.get_stack()),
@@ -156,14 +194,16 @@ def service(name: str, cfg: PypiServerConfig, region: str, *, cluster: aws.ecs.C
         execution_role_arn=execution_role.arn,
         task_role_arn=task_role.arn,
         container_definitions=container_definitions,
-        volumes=[{
-            "name": task_design.PACKAGES_VOLUME,
-            "efs_volume_configuration": {
-                "file_system_id": file_system_id,
-                "transit_encryption": "ENABLED",
-                "authorization_config": {"access_point_id": access_point_id, "iam": "ENABLED"},
-            },
-        }],
+        volumes=[
+            {
+                "name": task_design.PACKAGES_VOLUME,
+                "efs_volume_configuration": {
+                    "file_system_id": file_system_id,
+                    "transit_encryption": "ENABLED",
+                    "authorization_config": {"access_point_id": access_point_id, "iam": "ENABLED"},
+                },
+            }
+        ],
         tags=tags,
         opts=opts,
     )
@@ -183,8 +223,9 @@ def service(name: str, cfg: PypiServerConfig, region: str, *, cluster: aws.ecs.C
         deployment_minimum_healthy_percent=cfg.deployment_minimum_healthy_percent,
         deployment_maximum_percent=200,
         health_check_grace_period_seconds=60,
-        load_balancers=[{"target_group_arn": target_group.arn, "container_name": container_name,
-                         "container_port": container_port}],
+        load_balancers=[
+            {"target_group_arn": target_group.arn, "container_name": container_name, "container_port": container_port}
+        ],
         enable_ecs_managed_tags=True,
         propagate_tags="SERVICE",
         tags=tags,
@@ -214,5 +255,4 @@ def service(name: str, cfg: PypiServerConfig, region: str, *, cluster: aws.ecs.C
         },
         opts=pulumi.ResourceOptions(parent=target),
     )
-    return Service(log_group=log_group, task_definition=task_definition, service=ecs_service,
-                   scaling_target=target)
+    return Service(log_group=log_group, task_definition=task_definition, service=ecs_service, scaling_target=target)

@@ -29,8 +29,14 @@ class Storage:
     backup_vault: aws.backup.Vault | None
 
 
-def file_system(name: str, cfg: PypiServerConfig, net: NetworkPlacement, efs_security_group: aws.ec2.SecurityGroup,
-                parent: pulumi.Resource, tags: dict[str, str]) -> Storage:
+def file_system(
+    name: str,
+    cfg: PypiServerConfig,
+    net: NetworkPlacement,
+    efs_security_group: aws.ec2.SecurityGroup,
+    parent: pulumi.Resource,
+    tags: dict[str, str],
+) -> Storage:
     opts = pulumi.ResourceOptions(parent=parent)
     fs = aws.efs.FileSystem(
         f"{name}-efs",
@@ -39,9 +45,12 @@ def file_system(name: str, cfg: PypiServerConfig, net: NetworkPlacement, efs_sec
         throughput_mode=cfg.efs_throughput_mode,
         provisioned_throughput_in_mibps=cfg.efs_provisioned_throughput_mibps,
         lifecycle_policies=(
-            [{"transition_to_ia": f"AFTER_{cfg.efs_lifecycle_days}_DAYS"},
-             {"transition_to_primary_storage_class": "AFTER_1_ACCESS"}]
-            if cfg.efs_lifecycle_days else []
+            [
+                {"transition_to_ia": f"AFTER_{cfg.efs_lifecycle_days}_DAYS"},
+                {"transition_to_primary_storage_class": "AFTER_1_ACCESS"},
+            ]
+            if cfg.efs_lifecycle_days
+            else []
         ),
         tags={**tags, "Name": f"{name}-packages"},
         opts=pulumi.ResourceOptions(parent=parent, protect=True),
@@ -50,29 +59,46 @@ def file_system(name: str, cfg: PypiServerConfig, net: NetworkPlacement, efs_sec
     aws.efs.FileSystemPolicy(
         f"{name}-efs-policy",
         file_system_id=fs.id,
-        policy=fs.arn.apply(lambda arn: json.dumps({
-            "Version": "2012-10-17",
-            "Statement": [{
-                "Sid": "DenyUnencryptedTransport", "Effect": "Deny", "Principal": {"AWS": "*"},
-                "Action": "*", "Resource": arn, "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-            }],
-        })),
+        policy=fs.arn.apply(
+            lambda arn: json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Sid": "DenyUnencryptedTransport",
+                            "Effect": "Deny",
+                            "Principal": {"AWS": "*"},
+                            "Action": "*",
+                            "Resource": arn,
+                            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                        }
+                    ],
+                }
+            )
+        ),
         opts=pulumi.ResourceOptions(parent=fs),
     )
     # One per AZ (the placement holds one instance subnet per AZ), named by a stable key
     # (the given subnet's id, or the AZ of a subnet the component built) so that adding or
     # reordering subnets keeps the others.
     mount_targets = [
-        aws.efs.MountTarget(f"{name}-efs-mt-{key}", file_system_id=fs.id, subnet_id=subnet,
-                            security_groups=[efs_security_group.id], opts=pulumi.ResourceOptions(parent=fs))
+        aws.efs.MountTarget(
+            f"{name}-efs-mt-{key}",
+            file_system_id=fs.id,
+            subnet_id=subnet,
+            security_groups=[efs_security_group.id],
+            opts=pulumi.ResourceOptions(parent=fs),
+        )
         for key, subnet in net.instance_subnets
     ]
     access_point = aws.efs.AccessPoint(
         f"{name}-efs-ap",
         file_system_id=fs.id,
         posix_user={"uid": PYPISERVER_UID, "gid": PYPISERVER_UID},
-        root_directory={"path": PACKAGES_PATH, "creation_info": {
-            "owner_uid": PYPISERVER_UID, "owner_gid": PYPISERVER_UID, "permissions": "0755"}},
+        root_directory={
+            "path": PACKAGES_PATH,
+            "creation_info": {"owner_uid": PYPISERVER_UID, "owner_gid": PYPISERVER_UID, "permissions": "0755"},
+        },
         tags=tags,
         opts=pulumi.ResourceOptions(parent=fs),
     )
@@ -80,31 +106,48 @@ def file_system(name: str, cfg: PypiServerConfig, net: NetworkPlacement, efs_sec
     return Storage(file_system=fs, access_point=access_point, mount_targets=mount_targets, backup_vault=vault)
 
 
-def _backups(name: str, cfg: PypiServerConfig, fs: aws.efs.FileSystem, opts: pulumi.ResourceOptions,
-             tags: dict[str, str]) -> aws.backup.Vault:
+def _backups(
+    name: str, cfg: PypiServerConfig, fs: aws.efs.FileSystem, opts: pulumi.ResourceOptions, tags: dict[str, str]
+) -> aws.backup.Vault:
     vault = aws.backup.Vault(f"{name}-backup-vault", tags=tags, opts=opts)
     plan = aws.backup.Plan(
         f"{name}-backup-plan",
-        rules=[{
-            "rule_name": "daily",
-            "target_vault_name": vault.name,
-            "schedule": cfg.backup_schedule,
-            "lifecycle": {"delete_after": cfg.backup_retention_days},
-        }],
+        rules=[
+            {
+                "rule_name": "daily",
+                "target_vault_name": vault.name,
+                "schedule": cfg.backup_schedule,
+                "lifecycle": {"delete_after": cfg.backup_retention_days},
+            }
+        ],
         tags=tags,
         opts=opts,
     )
     role = aws.iam.Role(
         f"{name}-backup-role",
-        assume_role_policy=json.dumps({"Version": "2012-10-17", "Statement": [{
-            "Effect": "Allow", "Principal": {"Service": "backup.amazonaws.com"}, "Action": "sts:AssumeRole"}]}),
+        assume_role_policy=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {"Effect": "Allow", "Principal": {"Service": "backup.amazonaws.com"}, "Action": "sts:AssumeRole"}
+                ],
+            }
+        ),
         tags=tags,
         opts=opts,
     )
     for short in ("AWSBackupServiceRolePolicyForBackup", "AWSBackupServiceRolePolicyForRestores"):
-        aws.iam.RolePolicyAttachment(f"{name}-backup-{short}", role=role.name,
-                                     policy_arn=f"arn:aws:iam::aws:policy/service-role/{short}",
-                                     opts=pulumi.ResourceOptions(parent=role))
-    aws.backup.Selection(f"{name}-backup-selection", plan_id=plan.id, iam_role_arn=role.arn,
-                         resources=[fs.arn], opts=pulumi.ResourceOptions(parent=plan))
+        aws.iam.RolePolicyAttachment(
+            f"{name}-backup-{short}",
+            role=role.name,
+            policy_arn=f"arn:aws:iam::aws:policy/service-role/{short}",
+            opts=pulumi.ResourceOptions(parent=role),
+        )
+    aws.backup.Selection(
+        f"{name}-backup-selection",
+        plan_id=plan.id,
+        iam_role_arn=role.arn,
+        resources=[fs.arn],
+        opts=pulumi.ResourceOptions(parent=plan),
+    )
     return vault

@@ -28,7 +28,7 @@ def parse(pattern: str) -> list[tuple[str, str, str | float]]:
     for part in text[1:-1].split("&&"):
         m = _CONDITION.match(part.strip())
         if m is None:
-            raise UnsupportedPattern(f"{part.strip()!r}: expected $.field = \"text\" or $.field != number")
+            raise UnsupportedPattern(f'{part.strip()!r}: expected $.field = "text" or $.field != number')
         field, op, string, number = m.groups()
         conditions.append((field, op, string if string is not None else float(number)))
     return conditions
@@ -46,8 +46,11 @@ def matches(pattern: str, line: str) -> bool:
         if field not in event:
             return False
         got = event[field]
-        equal = (got == want) if isinstance(want, float) and not isinstance(got, bool) else (
-            isinstance(got, str) and got == want)
+        equal = (
+            (got == want)
+            if isinstance(want, float) and not isinstance(got, bool)
+            else (isinstance(got, str) and got == want)
+        )
         if equal != (op == "="):
             return False
     return True

@@ -22,15 +22,15 @@ from moto import mock_aws  # noqa: E402
 from offline.advise.__main__ import main  # noqa: E402
 
 NORMAL = Hour(cpu=45, memory=65)
-BURST = Hour(requests=200_000, response_s=1.5, slow_s=12, cpu=97, memory=65, target_5xx=1500, elb_5xx=1500,
-             running=20)
+BURST = Hour(requests=200_000, response_s=1.5, slow_s=12, cpu=97, memory=65, target_5xx=1500, elb_5xx=1500, running=20)
 SCENARIOS = {
     "cpu": lambda ts: [(t, Hour(cpu=88)) for t in ts],
     "bursts": lambda ts: [(t, BURST if i % 7 in (0, 3) else NORMAL) for i, t in enumerate(ts)],
     "memory": lambda ts: [(t, Hour(cpu=50, memory=93)) for t in ts],
     "tasks": lambda ts: [(t, Hour(cpu=70, running=24 if i % 2 else 16)) for i, t in enumerate(ts)],
-    "efs": lambda ts: [(t, Hour(efs_io=92, slow_s=6, efs_bytes=(36 if i == 5 else 4) * 2**30))
-                       for i, t in enumerate(ts)],
+    "efs": lambda ts: [
+        (t, Hour(efs_io=92, slow_s=6, efs_bytes=(36 if i == 5 else 4) * 2**30)) for i, t in enumerate(ts)
+    ],
     "idle": lambda ts: [(t, Hour(requests=500, cpu=12, memory=30)) for t in ts],
     "new": lambda ts: [(t, Hour()) for t in ts[-30:]],
 }

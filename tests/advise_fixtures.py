@@ -18,7 +18,7 @@ import json
 import math
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import boto3
@@ -65,10 +65,18 @@ class Deployed:
 
     def outputs(self, **extra) -> dict:
         """What `pulumi stack output --json` prints for the component today."""
-        return {"url": f"http://{self.lb_dns}", "albDnsName": self.lb_dns, "efsId": self.efs_id,
-                "clusterName": self.cluster, "serviceName": self.service, "asgName": "pypiserver-asg-1",
-                "credentialsSecretArn": "[secret]", "capacity": {"instanceType": "c6a.xlarge"},
-                "monthlyCostUsd": 245.58, **extra}
+        return {
+            "url": f"http://{self.lb_dns}",
+            "albDnsName": self.lb_dns,
+            "efsId": self.efs_id,
+            "clusterName": self.cluster,
+            "serviceName": self.service,
+            "asgName": "pypiserver-asg-1",
+            "credentialsSecretArn": "[secret]",
+            "capacity": {"instanceType": "c6a.xlarge"},
+            "monthlyCostUsd": 245.58,
+            **extra,
+        }
 
     def outputs_file(self, tmp_path: Path, **extra) -> str:
         path = tmp_path / "outputs.json"
@@ -76,37 +84,65 @@ class Deployed:
         return str(path)
 
 
-def deploy(stack: str = "heavy", *, task_min: int = 12, task_max: int = 24, throughput_mode: str = "elastic",
-           suffix: str = "") -> Deployed:
+def deploy(
+    stack: str = "heavy", *, task_min: int = 12, task_max: int = 24, throughput_mode: str = "elastic", suffix: str = ""
+) -> Deployed:
     """The resources the advisor reads, named and tagged like the component's."""
     tags = {"Service": "pypiserver", "Stack": stack, "ManagedBy": "pulumi"}
     ec2 = boto3.client("ec2", region_name=REGION)
     vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
-    subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24", AvailabilityZone=f"{REGION}{az}")
-               ["Subnet"]["SubnetId"] for i, az in ((1, "a"), (2, "b"))]
+    subnets = [
+        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24", AvailabilityZone=f"{REGION}{az}")["Subnet"]["SubnetId"]
+        for i, az in ((1, "a"), (2, "b"))
+    ]
     elb = boto3.client("elbv2", region_name=REGION)
-    lb = elb.create_load_balancer(Name=f"pypiserver-alb{suffix}", Subnets=subnets, Scheme="internal",
-                                  Tags=[{"Key": k, "Value": v} for k, v in tags.items()])["LoadBalancers"][0]
-    tg = elb.create_target_group(Name=f"pypiserver-tg{suffix}", Protocol="HTTP", Port=80, VpcId=vpc,
-                                 TargetType="instance")["TargetGroups"][0]
+    lb = elb.create_load_balancer(
+        Name=f"pypiserver-alb{suffix}",
+        Subnets=subnets,
+        Scheme="internal",
+        Tags=[{"Key": k, "Value": v} for k, v in tags.items()],
+    )["LoadBalancers"][0]
+    tg = elb.create_target_group(
+        Name=f"pypiserver-tg{suffix}", Protocol="HTTP", Port=80, VpcId=vpc, TargetType="instance"
+    )["TargetGroups"][0]
     ecs = boto3.client("ecs", region_name=REGION)
     ecs_tags = [{"key": k, "value": v} for k, v in tags.items()]
     cluster = f"pypiserver-cluster{suffix}-4f2a"
     ecs.create_cluster(clusterName=cluster, tags=ecs_tags)
-    ecs.register_task_definition(family="pypiserver", containerDefinitions=[
-        {"name": "nginx", "image": "nginx:1.28.0-alpine", "memory": 512}])
-    service = ecs.create_service(cluster=cluster, serviceName=f"pypiserver-service{suffix}-9c1d",
-                                 taskDefinition="pypiserver", desiredCount=task_min, tags=ecs_tags,
-                                 loadBalancers=[{"targetGroupArn": tg["TargetGroupArn"], "containerName": "nginx",
-                                                 "containerPort": 8080}])["service"]
+    ecs.register_task_definition(
+        family="pypiserver", containerDefinitions=[{"name": "nginx", "image": "nginx:1.28.0-alpine", "memory": 512}]
+    )
+    service = ecs.create_service(
+        cluster=cluster,
+        serviceName=f"pypiserver-service{suffix}-9c1d",
+        taskDefinition="pypiserver",
+        desiredCount=task_min,
+        tags=ecs_tags,
+        loadBalancers=[{"targetGroupArn": tg["TargetGroupArn"], "containerName": "nginx", "containerPort": 8080}],
+    )["service"]
     boto3.client("application-autoscaling", region_name=REGION).register_scalable_target(
-        ServiceNamespace="ecs", ResourceId=f"service/{cluster}/{service['serviceName']}",
-        ScalableDimension="ecs:service:DesiredCount", MinCapacity=task_min, MaxCapacity=task_max)
+        ServiceNamespace="ecs",
+        ResourceId=f"service/{cluster}/{service['serviceName']}",
+        ScalableDimension="ecs:service:DesiredCount",
+        MinCapacity=task_min,
+        MaxCapacity=task_max,
+    )
     fs = boto3.client("efs", region_name=REGION).create_file_system(
-        PerformanceMode="generalPurpose", ThroughputMode=throughput_mode, Encrypted=True,
-        Tags=[{"Key": k, "Value": v} for k, v in tags.items()])
-    return Deployed(stack, cluster, service["serviceName"], service["serviceArn"], lb["LoadBalancerArn"],
-                    lb["DNSName"], tg["TargetGroupArn"], fs["FileSystemId"])
+        PerformanceMode="generalPurpose",
+        ThroughputMode=throughput_mode,
+        Encrypted=True,
+        Tags=[{"Key": k, "Value": v} for k, v in tags.items()],
+    )
+    return Deployed(
+        stack,
+        cluster,
+        service["serviceName"],
+        service["serviceArn"],
+        lb["LoadBalancerArn"],
+        lb["DNSName"],
+        tg["TargetGroupArn"],
+        fs["FileSystemId"],
+    )
 
 
 @dataclass
@@ -130,8 +166,8 @@ class Hour:
 
 def period_starts(hours: int, now: datetime | None = None) -> list[datetime]:
     """The last `hours` whole periods before now, oldest first."""
-    now = now or datetime.now(timezone.utc)
-    end = datetime.fromtimestamp(int(now.timestamp()) // PERIOD * PERIOD, timezone.utc)
+    now = now or datetime.now(UTC)
+    end = datetime.fromtimestamp(int(now.timestamp()) // PERIOD * PERIOD, UTC)
     return [end - timedelta(seconds=PERIOD * (hours - i)) for i in range(hours)]
 
 
@@ -170,4 +206,4 @@ def publish(d: Deployed, hours: list[tuple[datetime, Hour]]) -> None:
             put("AWS/EFS", "BurstCreditBalance", efs, ts, h.efs_credits)
     for namespace, data in batches.items():
         for i in range(0, len(data), 20):
-            cw.put_metric_data(Namespace=namespace, MetricData=data[i:i + 20])
+            cw.put_metric_data(Namespace=namespace, MetricData=data[i : i + 20])

@@ -84,6 +84,7 @@ def documented_keys(service: str, shape_name: str) -> set[str]:
 
 # -- mappings: Pulumi inputs -> API parameters ---------------------------------------------
 
+
 def _pascal(key: str) -> str:
     return key[0].upper() + key[1:]
 
@@ -100,21 +101,45 @@ def register_task_definition(inputs: dict[str, Any]) -> dict[str, Any]:
     volumes = []
     for v in inputs["volumes"]:
         efs = v["efsVolumeConfiguration"]
-        volumes.append({"name": v["name"], "efsVolumeConfiguration": {
-            "fileSystemId": efs["fileSystemId"], "transitEncryption": efs["transitEncryption"],
-            "authorizationConfig": {"accessPointId": efs["authorizationConfig"]["accessPointId"],
-                                    "iam": efs["authorizationConfig"]["iam"]}}})
-    return {"family": inputs["family"], "taskRoleArn": inputs["taskRoleArn"],
-            "executionRoleArn": inputs["executionRoleArn"], "networkMode": inputs["networkMode"],
-            "requiresCompatibilities": inputs["requiresCompatibilities"],
-            # ECS takes the container definitions' JSON as the API's own shape.
-            "containerDefinitions": json.loads(inputs["containerDefinitions"]), "volumes": volumes}
+        volumes.append(
+            {
+                "name": v["name"],
+                "efsVolumeConfiguration": {
+                    "fileSystemId": efs["fileSystemId"],
+                    "transitEncryption": efs["transitEncryption"],
+                    "authorizationConfig": {
+                        "accessPointId": efs["authorizationConfig"]["accessPointId"],
+                        "iam": efs["authorizationConfig"]["iam"],
+                    },
+                },
+            }
+        )
+    return {
+        "family": inputs["family"],
+        "taskRoleArn": inputs["taskRoleArn"],
+        "executionRoleArn": inputs["executionRoleArn"],
+        "networkMode": inputs["networkMode"],
+        "requiresCompatibilities": inputs["requiresCompatibilities"],
+        # ECS takes the container definitions' JSON as the API's own shape.
+        "containerDefinitions": json.loads(inputs["containerDefinitions"]),
+        "volumes": volumes,
+    }
 
 
 def put_metric_alarm(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
     params = {"AlarmName": name}
-    for key in ("alarmDescription", "namespace", "metricName", "statistic", "extendedStatistic",
-                "comparisonOperator", "threshold", "period", "evaluationPeriods", "treatMissingData"):
+    for key in (
+        "alarmDescription",
+        "namespace",
+        "metricName",
+        "statistic",
+        "extendedStatistic",
+        "comparisonOperator",
+        "threshold",
+        "period",
+        "evaluationPeriods",
+        "treatMissingData",
+    ):
         if inputs.get(key) is not None:
             params[_pascal(key)] = inputs[key]
     params["AlarmActions"] = inputs.get("alarmActions", [])
@@ -124,52 +149,86 @@ def put_metric_alarm(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
 
 
 def register_scalable_target(inputs: dict[str, Any]) -> dict[str, Any]:
-    return {"ServiceNamespace": inputs["serviceNamespace"], "ResourceId": inputs["resourceId"],
-            "ScalableDimension": inputs["scalableDimension"], "MinCapacity": inputs["minCapacity"],
-            "MaxCapacity": inputs["maxCapacity"]}
+    return {
+        "ServiceNamespace": inputs["serviceNamespace"],
+        "ResourceId": inputs["resourceId"],
+        "ScalableDimension": inputs["scalableDimension"],
+        "MinCapacity": inputs["minCapacity"],
+        "MaxCapacity": inputs["maxCapacity"],
+    }
 
 
 def put_scaling_policy(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
     cfg = inputs["targetTrackingScalingPolicyConfiguration"]
-    return {"PolicyName": name, "ServiceNamespace": inputs["serviceNamespace"], "ResourceId": inputs["resourceId"],
-            "ScalableDimension": inputs["scalableDimension"], "PolicyType": inputs["policyType"],
-            "TargetTrackingScalingPolicyConfiguration": {
-                "TargetValue": cfg["targetValue"], "ScaleInCooldown": cfg["scaleInCooldown"],
-                "ScaleOutCooldown": cfg["scaleOutCooldown"],
-                "PredefinedMetricSpecification": {
-                    "PredefinedMetricType": cfg["predefinedMetricSpecification"]["predefinedMetricType"]}}}
+    return {
+        "PolicyName": name,
+        "ServiceNamespace": inputs["serviceNamespace"],
+        "ResourceId": inputs["resourceId"],
+        "ScalableDimension": inputs["scalableDimension"],
+        "PolicyType": inputs["policyType"],
+        "TargetTrackingScalingPolicyConfiguration": {
+            "TargetValue": cfg["targetValue"],
+            "ScaleInCooldown": cfg["scaleInCooldown"],
+            "ScaleOutCooldown": cfg["scaleOutCooldown"],
+            "PredefinedMetricSpecification": {
+                "PredefinedMetricType": cfg["predefinedMetricSpecification"]["predefinedMetricType"]
+            },
+        },
+    }
 
 
 def create_target_group(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
     hc = inputs["healthCheck"]
-    return {"Name": name, "Protocol": inputs["protocol"], "Port": inputs["port"], "VpcId": inputs["vpcId"],
-            "TargetType": inputs["targetType"], "HealthCheckEnabled": hc["enabled"], "HealthCheckPath": hc["path"],
-            "HealthCheckIntervalSeconds": hc["interval"], "HealthCheckTimeoutSeconds": hc["timeout"],
-            "HealthyThresholdCount": hc["healthyThreshold"], "UnhealthyThresholdCount": hc["unhealthyThreshold"],
-            "Matcher": {"HttpCode": hc["matcher"]}}
+    return {
+        "Name": name,
+        "Protocol": inputs["protocol"],
+        "Port": inputs["port"],
+        "VpcId": inputs["vpcId"],
+        "TargetType": inputs["targetType"],
+        "HealthCheckEnabled": hc["enabled"],
+        "HealthCheckPath": hc["path"],
+        "HealthCheckIntervalSeconds": hc["interval"],
+        "HealthCheckTimeoutSeconds": hc["timeout"],
+        "HealthyThresholdCount": hc["healthyThreshold"],
+        "UnhealthyThresholdCount": hc["unhealthyThreshold"],
+        "Matcher": {"HttpCode": hc["matcher"]},
+    }
 
 
 def target_group_attributes(inputs: dict[str, Any]) -> dict[str, Any]:
-    return {"TargetGroupArn": "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/tg/0123456789abcdef",
-            "Attributes": [
-                {"Key": "deregistration_delay.timeout_seconds", "Value": str(inputs["deregistrationDelay"])},
-                {"Key": "load_balancing.algorithm.type", "Value": inputs["loadBalancingAlgorithmType"]},
-                {"Key": "stickiness.enabled", "Value": str(inputs["stickiness"]["enabled"]).lower()},
-                {"Key": "stickiness.type", "Value": inputs["stickiness"]["type"]}]}
+    return {
+        "TargetGroupArn": "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/tg/0123456789abcdef",
+        "Attributes": [
+            {"Key": "deregistration_delay.timeout_seconds", "Value": str(inputs["deregistrationDelay"])},
+            {"Key": "load_balancing.algorithm.type", "Value": inputs["loadBalancingAlgorithmType"]},
+            {"Key": "stickiness.enabled", "Value": str(inputs["stickiness"]["enabled"]).lower()},
+            {"Key": "stickiness.type", "Value": inputs["stickiness"]["type"]},
+        ],
+    }
 
 
 def create_load_balancer(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
-    return {"Name": name, "Subnets": inputs["subnets"], "SecurityGroups": inputs["securityGroups"],
-            "Scheme": "internal" if inputs["internal"] else "internet-facing", "Type": inputs["loadBalancerType"],
-            "Tags": _tags(inputs.get("tags", {}))}
+    return {
+        "Name": name,
+        "Subnets": inputs["subnets"],
+        "SecurityGroups": inputs["securityGroups"],
+        "Scheme": "internal" if inputs["internal"] else "internet-facing",
+        "Type": inputs["loadBalancerType"],
+        "Tags": _tags(inputs.get("tags", {})),
+    }
 
 
 def load_balancer_attributes(inputs: dict[str, Any]) -> dict[str, Any]:
-    return {"LoadBalancerArn": "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/lb/0123456789abcdef",
-            "Attributes": [
-                {"Key": "idle_timeout.timeout_seconds", "Value": str(inputs["idleTimeout"])},
-                {"Key": "routing.http.drop_invalid_header_fields.enabled",
-                 "Value": str(inputs["dropInvalidHeaderFields"]).lower()}]}
+    return {
+        "LoadBalancerArn": "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/lb/0123456789abcdef",
+        "Attributes": [
+            {"Key": "idle_timeout.timeout_seconds", "Value": str(inputs["idleTimeout"])},
+            {
+                "Key": "routing.http.drop_invalid_header_fields.enabled",
+                "Value": str(inputs["dropInvalidHeaderFields"]).lower(),
+            },
+        ],
+    }
 
 
 def create_launch_template(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
@@ -178,34 +237,66 @@ def create_launch_template(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
         "InstanceType": inputs["instanceType"],
         "ImageId": inputs["imageId"],
         "IamInstanceProfile": {"Arn": inputs["iamInstanceProfile"]["arn"]},
-        "MetadataOptions": {"HttpEndpoint": md["httpEndpoint"], "HttpTokens": md["httpTokens"],
-                            "HttpPutResponseHopLimit": md["httpPutResponseHopLimit"],
-                            "InstanceMetadataTags": md["instanceMetadataTags"]},
-        "NetworkInterfaces": [{"AssociatePublicIpAddress": _bool(n["associatePublicIpAddress"]),
-                               "DeleteOnTermination": _bool(n["deleteOnTermination"]), "DeviceIndex": 0,
-                               "Groups": n["securityGroups"]} for n in inputs["networkInterfaces"]],
-        "BlockDeviceMappings": [{"DeviceName": b["deviceName"], "Ebs": {
-            "Encrypted": _bool(b["ebs"]["encrypted"]), "VolumeSize": b["ebs"]["volumeSize"],
-            "VolumeType": b["ebs"]["volumeType"], "DeleteOnTermination": _bool(b["ebs"]["deleteOnTermination"])}}
-            for b in inputs["blockDeviceMappings"]],
+        "MetadataOptions": {
+            "HttpEndpoint": md["httpEndpoint"],
+            "HttpTokens": md["httpTokens"],
+            "HttpPutResponseHopLimit": md["httpPutResponseHopLimit"],
+            "InstanceMetadataTags": md["instanceMetadataTags"],
+        },
+        "NetworkInterfaces": [
+            {
+                "AssociatePublicIpAddress": _bool(n["associatePublicIpAddress"]),
+                "DeleteOnTermination": _bool(n["deleteOnTermination"]),
+                "DeviceIndex": 0,
+                "Groups": n["securityGroups"],
+            }
+            for n in inputs["networkInterfaces"]
+        ],
+        "BlockDeviceMappings": [
+            {
+                "DeviceName": b["deviceName"],
+                "Ebs": {
+                    "Encrypted": _bool(b["ebs"]["encrypted"]),
+                    "VolumeSize": b["ebs"]["volumeSize"],
+                    "VolumeType": b["ebs"]["volumeType"],
+                    "DeleteOnTermination": _bool(b["ebs"]["deleteOnTermination"]),
+                },
+            }
+            for b in inputs["blockDeviceMappings"]
+        ],
         "Monitoring": {"Enabled": inputs["monitoring"]["enabled"]},
         "UserData": inputs["userData"],
-        "TagSpecifications": [{"ResourceType": t["resourceType"], "Tags": _tags(t["tags"])}
-                              for t in inputs["tagSpecifications"]],
+        "TagSpecifications": [
+            {"ResourceType": t["resourceType"], "Tags": _tags(t["tags"])} for t in inputs["tagSpecifications"]
+        ],
     }
     return {"LaunchTemplateName": name, "LaunchTemplateData": data}
 
 
 def create_backup_plan(inputs: dict[str, Any]) -> dict[str, Any]:
-    return {"BackupPlan": {"BackupPlanName": "pypiserver", "Rules": [
-        {"RuleName": r["ruleName"], "TargetBackupVaultName": r["targetVaultName"],
-         "ScheduleExpression": r["schedule"], "Lifecycle": {"DeleteAfterDays": r["lifecycle"]["deleteAfter"]}}
-        for r in inputs["rules"]]}}
+    return {
+        "BackupPlan": {
+            "BackupPlanName": "pypiserver",
+            "Rules": [
+                {
+                    "RuleName": r["ruleName"],
+                    "TargetBackupVaultName": r["targetVaultName"],
+                    "ScheduleExpression": r["schedule"],
+                    "Lifecycle": {"DeleteAfterDays": r["lifecycle"]["deleteAfter"]},
+                }
+                for r in inputs["rules"]
+            ],
+        }
+    }
 
 
 def create_file_system(inputs: dict[str, Any]) -> dict[str, Any]:
-    params = {"CreationToken": "pypiserver", "Encrypted": inputs["encrypted"],
-              "PerformanceMode": inputs["performanceMode"], "ThroughputMode": inputs["throughputMode"]}
+    params = {
+        "CreationToken": "pypiserver",
+        "Encrypted": inputs["encrypted"],
+        "PerformanceMode": inputs["performanceMode"],
+        "ThroughputMode": inputs["throughputMode"],
+    }
     if inputs.get("provisionedThroughputInMibps") is not None:
         params["ProvisionedThroughputInMibps"] = inputs["provisionedThroughputInMibps"]
     return params
@@ -219,8 +310,11 @@ def put_lifecycle_configuration(inputs: dict[str, Any]) -> dict[str, Any]:
 
 
 def create_vpc_endpoint(inputs: dict[str, Any]) -> dict[str, Any]:
-    params = {"VpcId": inputs["vpcId"], "ServiceName": inputs["serviceName"],
-              "VpcEndpointType": inputs["vpcEndpointType"]}
+    params = {
+        "VpcId": inputs["vpcId"],
+        "ServiceName": inputs["serviceName"],
+        "VpcEndpointType": inputs["vpcEndpointType"],
+    }
     for key in ("routeTableIds", "subnetIds"):
         if key in inputs:
             params[_pascal(key)] = inputs[key]

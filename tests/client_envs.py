@@ -32,8 +32,11 @@ def client_env(name: str) -> Path:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not marker.exists():
             subprocess.run([sys.executable, "-m", "venv", "--clear", str(env)], check=True)
-            result = subprocess.run([str(env / "bin" / "python"), "-m", "pip", "install", "--quiet",
-                                     "--disable-pip-version-check", *pins], capture_output=True, text=True)
+            result = subprocess.run(
+                [str(env / "bin" / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *pins],
+                capture_output=True,
+                text=True,
+            )
             if result.returncode != 0:
                 raise RuntimeError(f"installing {pins} failed: {result.stderr[-500:]}")
             marker.touch()

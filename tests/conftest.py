@@ -16,6 +16,10 @@ if str(ROOT) not in sys.path:
 
 from offline.engine import StackPreview, run_program  # noqa: E402
 
+# The policy pack's fixtures (analyze, pack_pool) reach every test by name, as pytest fixtures
+# should, instead of being imported; loading it also puts policy/ on sys.path for the pack's modules.
+pytest_plugins = ["policy_fixtures"]
+
 SHIPPED_STACKS = ("light", "medium", "heavy", "very-heavy")
 
 

@@ -49,8 +49,9 @@ def auth_header(user: str, password: str) -> dict[str, str]:
     return {"Authorization": "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()}
 
 
-def http(method: str, url: str, headers: dict[str, str] | None = None, data: bytes | None = None,
-         timeout: float = 10) -> tuple[int, bytes, dict[str, str]]:
+def http(
+    method: str, url: str, headers: dict[str, str] | None = None, data: bytes | None = None, timeout: float = 10
+) -> tuple[int, bytes, dict[str, str]]:
     """(status, body, headers) without raising on 4xx/5xx."""
     request = urllib.request.Request(url, data=data, method=method, headers=headers or {})
     try:
@@ -63,11 +64,18 @@ def http(method: str, url: str, headers: dict[str, str] | None = None, data: byt
 def multipart(fields: dict[str, str], files: dict[str, tuple[str, bytes]] | None = None) -> tuple[bytes, str]:
     """A multipart/form-data body, as twine builds it."""
     boundary = "----localrun" + hashlib.sha1(repr(sorted(fields.items())).encode()).hexdigest()
-    parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
-             for k, v in fields.items()]
+    parts = [
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode() for k, v in fields.items()
+    ]
     for field, (filename, content) in (files or {}).items():
-        parts.append((f'--{boundary}\r\nContent-Disposition: form-data; name="{field}"; filename="{filename}"\r\n'
-                      "Content-Type: application/octet-stream\r\n\r\n").encode() + content + b"\r\n")
+        parts.append(
+            (
+                f'--{boundary}\r\nContent-Disposition: form-data; name="{field}"; filename="{filename}"\r\n'
+                "Content-Type: application/octet-stream\r\n\r\n"
+            ).encode()
+            + content
+            + b"\r\n"
+        )
     parts.append(f"--{boundary}--\r\n".encode())
     return b"".join(parts), f"multipart/form-data; boundary={boundary}"
 
@@ -77,42 +85,83 @@ def multipart_upload(filename: str, content: bytes) -> tuple[bytes, str]:
     return multipart({":action": "file_upload"}, {"content": (filename, content)})
 
 
-def post(url: str, task: LocalTask, body: bytes, ctype: str, password: str | None = None, anonymous: bool = False,
-         user_agent: str = "local-run-test") -> tuple[int, bytes, dict[str, str]]:
+def post(
+    url: str,
+    task: LocalTask,
+    body: bytes,
+    ctype: str,
+    password: str | None = None,
+    anonymous: bool = False,
+    user_agent: str = "local-run-test",
+) -> tuple[int, bytes, dict[str, str]]:
     headers = {"Content-Type": ctype, "User-Agent": user_agent}
     if not anonymous:
         headers.update(auth_header(task.credentials["username"], password or task.credentials["password"]))
     return http("POST", url + "/", headers, body, timeout=120)
 
 
-def upload_full(task: LocalTask, filename: str, content: bytes, url: str | None = None,
-                **kw) -> tuple[int, bytes, dict[str, str]]:
+def upload_full(
+    task: LocalTask, filename: str, content: bytes, url: str | None = None, **kw
+) -> tuple[int, bytes, dict[str, str]]:
     body, ctype = multipart_upload(filename, content)
     return post(url or task.url, task, body, ctype, **kw)
 
 
-def upload(task: LocalTask, filename: str, content: bytes, password: str | None = None, anonymous: bool = False,
-           user_agent: str = "local-run-test", url: str | None = None) -> int:
-    return upload_full(task, filename, content, url, password=password, anonymous=anonymous,
-                       user_agent=user_agent)[0]
+def upload(
+    task: LocalTask,
+    filename: str,
+    content: bytes,
+    password: str | None = None,
+    anonymous: bool = False,
+    user_agent: str = "local-run-test",
+    url: str | None = None,
+) -> int:
+    return upload_full(task, filename, content, url, password=password, anonymous=anonymous, user_agent=user_agent)[0]
 
 
 def run(cmd: list[str], timeout: float = 120) -> subprocess.CompletedProcess:
     return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
 
 
-def twine_upload(task: LocalTask, files: list[Path], password: str | None = None,
-                 *extra: str) -> subprocess.CompletedProcess:
-    return run([sys.executable, "-m", "twine", "upload", "--non-interactive", "--disable-progress-bar",
-                "--repository-url", task.url + "/", "-u", task.credentials["username"],
-                "-p", password or task.credentials["password"], *extra, *map(str, files)])
+def twine_upload(
+    task: LocalTask, files: list[Path], password: str | None = None, *extra: str
+) -> subprocess.CompletedProcess:
+    return run(
+        [
+            sys.executable,
+            "-m",
+            "twine",
+            "upload",
+            "--non-interactive",
+            "--disable-progress-bar",
+            "--repository-url",
+            task.url + "/",
+            "-u",
+            task.credentials["username"],
+            "-p",
+            password or task.credentials["password"],
+            *extra,
+            *map(str, files),
+        ]
+    )
 
 
 def pip(task: LocalTask, *args: str) -> subprocess.CompletedProcess:
     user, password = task.credentials["username"], task.credentials["password"]
     index = f"http://{user}:{password}@127.0.0.1:{task.port}/simple/"
-    return run([sys.executable, "-m", "pip", *args, "--index-url", index, "--no-cache-dir",
-                "--disable-pip-version-check", "--no-deps"])
+    return run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            *args,
+            "--index-url",
+            index,
+            "--no-cache-dir",
+            "--disable-pip-version-check",
+            "--no-deps",
+        ]
+    )
 
 
 def wait_until_listed(task: LocalTask, project: str, filename: str, limit: float) -> float | None:

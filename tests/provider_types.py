@@ -25,8 +25,9 @@ def args_class(type_token: str) -> type:
     """aws:ec2/launchTemplate:LaunchTemplate -> pulumi_aws.ec2.LaunchTemplateArgs"""
     package, module_path, name = type_token.split(":")
     module_name = module_path.split("/")[0]
-    module = importlib.import_module(_PACKAGES[package] if module_name == "index"
-                                     else f"{_PACKAGES[package]}.{module_name}")
+    module = importlib.import_module(
+        _PACKAGES[package] if module_name == "index" else f"{_PACKAGES[package]}.{module_name}"
+    )
     # The SDK names it <Name>InitArgs when <Name>Args is taken by a nested input type.
     return getattr(module, f"{name}InitArgs", None) or getattr(module, f"{name}Args")
 
@@ -39,8 +40,9 @@ def _nested_type(owner: type, py_name: str) -> type | None:
     found = _NESTED.findall(str(parameter.annotation))
     module = importlib.import_module(owner.__module__)
     for name in found:
-        nested = getattr(module, name, None) or getattr(importlib.import_module(
-            owner.__module__.rsplit(".", 1)[0] + "._inputs"), name, None)
+        nested = getattr(module, name, None) or getattr(
+            importlib.import_module(owner.__module__.rsplit(".", 1)[0] + "._inputs"), name, None
+        )
         if isinstance(nested, type):
             return nested
     return None

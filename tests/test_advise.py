@@ -13,8 +13,8 @@ from datetime import timedelta
 
 import boto3
 import pytest
-from botocore.exceptions import ClientError
 from advise_fixtures import PERIOD, REGION, Hour, deploy, moto_percentiles, period_starts, publish
+from botocore.exceptions import ClientError
 from conftest import ROOT
 from moto import mock_aws
 
@@ -28,10 +28,14 @@ HOURS_PER_MONTH = 730
 
 @pytest.fixture
 def aws(monkeypatch, tmp_path):
-    for key, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                       "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": REGION,
-                       "AWS_CONFIG_FILE": str(tmp_path / "none"),
-                       "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "none")}.items():
+    for key, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_CONFIG_FILE": str(tmp_path / "none"),
+        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "none"),
+    }.items():
         monkeypatch.setenv(key, value)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
     with mock_aws():
@@ -61,6 +65,7 @@ def run_scenario(tmp_path, capsys, series, **deploy_kwargs) -> dict:
 
 # -- scenarios -----------------------------------------------------------------------------------
 
+
 def test_sustained_cpu_scales_up_one_size_with_the_guides_cost(aws, tmp_path, capsys):
     report = run_scenario(tmp_path, capsys, steady(Hour(cpu=88)))
     cpu = rules(report)["cpu-sustained"]
@@ -77,8 +82,9 @@ def test_sustained_cpu_scales_up_one_size_with_the_guides_cost(aws, tmp_path, ca
 def test_cpu_only_in_bursts_is_not_a_reason_to_scale_up(aws, tmp_path, capsys):
     normal = Hour(cpu=45, memory=65)
     # 20 of 72 hours: 200 000 requests (> 3 x 3000), 2.55 s average -> ~140 concurrent.
-    burst = Hour(requests=200_000, response_s=1.5, slow_s=12, cpu=97, memory=65, target_5xx=1500, elb_5xx=1500,
-                 running=20)
+    burst = Hour(
+        requests=200_000, response_s=1.5, slow_s=12, cpu=97, memory=65, target_5xx=1500, elb_5xx=1500, running=20
+    )
     series = [(ts, burst if i % 7 == 0 or i % 7 == 3 else normal) for i, ts in enumerate(period_starts(HOURS))]
     n_burst = sum(1 for _, h in series if h is burst)
     report = run_scenario(tmp_path, capsys, series)
@@ -108,8 +114,9 @@ def test_memory_pressure_scales_up(aws, tmp_path, capsys):
 def test_tasks_pinned_at_max_scale_out_by_one_instance(aws, tmp_path, capsys):
     # light: 2-2 x t3.small, 6 tasks; at the scaling target's max (6) half of the time.
     stack = deploy(stack="light", task_min=6, task_max=6)
-    publish(stack, [(ts, Hour(cpu=70, running=6 if i % 2 else 5, memory=65))
-                    for i, ts in enumerate(period_starts(HOURS))])
+    publish(
+        stack, [(ts, Hour(cpu=70, running=6 if i % 2 else 5, memory=65)) for i, ts in enumerate(period_starts(HOURS))]
+    )
     report = advise(capsys, "--stack", "light", "--outputs", stack.outputs_file(tmp_path))
     r = rules(report)["tasks-at-max"]
     assert (r["measured"], r["threshold"], r["fires"]) == (6, 6, True)
@@ -133,8 +140,10 @@ def test_tasks_pinned_at_max_on_four_instances_scale_up_instead(aws, tmp_path, c
 
 def test_efs_io_limit_on_elastic_goes_provisioned_sized_from_traffic(aws, tmp_path, capsys):
     # 36 GiB metered in the busiest hour = 10.24 MiB/s; P95 6 s in normal traffic as well.
-    series = [(ts, Hour(efs_io=92, slow_s=6, efs_bytes=(36 if i == 5 else 4) * 2**30))
-              for i, ts in enumerate(period_starts(HOURS))]
+    series = [
+        (ts, Hour(efs_io=92, slow_s=6, efs_bytes=(36 if i == 5 else 4) * 2**30))
+        for i, ts in enumerate(period_starts(HOURS))
+    ]
     report = run_scenario(tmp_path, capsys, series)
     r = rules(report)
     assert (r["efs-io-limit"]["measured"], r["efs-io-limit"]["fires"]) == (92, True)
@@ -198,6 +207,7 @@ def test_too_little_data_says_how_much_is_needed(aws, tmp_path, capsys, hours, s
 
 # -- finding the stack ---------------------------------------------------------------------------
 
+
 def test_resources_by_tags_match_the_outputs(aws, tmp_path, capsys):
     deploy(stack="light", suffix="-other")  # another stack in the same account
     stack = deploy()
@@ -205,8 +215,9 @@ def test_resources_by_tags_match_the_outputs(aws, tmp_path, capsys):
     by_tags = advise(capsys, "--by-tags")["resources"]
     by_outputs = advise(capsys, "--outputs", stack.outputs_file(tmp_path))["resources"]
     assert by_tags["foundBy"] == "tags"
-    assert {k: v for k, v in by_tags.items() if k != "foundBy"} == {k: v for k, v in by_outputs.items()
-                                                                      if k != "foundBy"}
+    assert {k: v for k, v in by_tags.items() if k != "foundBy"} == {
+        k: v for k, v in by_outputs.items() if k != "foundBy"
+    }
     assert by_tags["loadBalancerArn"] == stack.lb_arn and by_tags["targetGroupArn"] == stack.tg_arn
 
 
@@ -214,8 +225,13 @@ def test_arn_outputs_are_used_when_present(aws, tmp_path, capsys):
     stack = deploy()
     publish(stack, steady(Hour(cpu=88)))
     # A DNS name that matches nothing: only loadBalancerArn can find the load balancer.
-    path = stack.outputs_file(tmp_path, albDnsName="elsewhere.example.com", loadBalancerArn=stack.lb_arn,
-                              serviceArn=stack.service_arn, targetGroupArn=stack.tg_arn)
+    path = stack.outputs_file(
+        tmp_path,
+        albDnsName="elsewhere.example.com",
+        loadBalancerArn=stack.lb_arn,
+        serviceArn=stack.service_arn,
+        targetGroupArn=stack.tg_arn,
+    )
     report = advise(capsys, "--outputs", path)
     # The ALB's series are found under that load balancer's dimension: 72 hours x 3000 requests.
     assert report["facts"]["requests"] == HOURS * 3000
@@ -228,14 +244,16 @@ def test_the_pulumi_cli_is_asked_when_no_file_is_given(aws, tmp_path, capsys, mo
     fake = tmp_path / "bin" / "pulumi"
     fake.parent.mkdir()
     (tmp_path / "out.json").write_text(json.dumps(stack.outputs()))
-    fake.write_text(f"#!/bin/sh\n[ \"$*\" = 'stack output --json --stack heavy' ] || exit 9\n"
-                    f"cat {tmp_path / 'out.json'}\n")
+    fake.write_text(
+        f"#!/bin/sh\n[ \"$*\" = 'stack output --json --stack heavy' ] || exit 9\ncat {tmp_path / 'out.json'}\n"
+    )
     fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
     monkeypatch.setenv("PATH", f"{fake.parent}:{os.environ['PATH']}")
     assert advise(capsys)["resources"]["foundBy"] == "pulumi CLI"
 
 
 # -- one line and a non-zero exit ------------------------------------------------------------------
+
 
 def fails(capsys, *args: str) -> tuple[int, str]:
     with pytest.raises(SystemExit) as exc:
@@ -271,10 +289,13 @@ def test_no_outputs_key_the_advisor_needs(aws, tmp_path, capsys):
     assert code == 2 and "lack efsId" in err
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--days", "1"], "--days 1: allowed 2 to 15 with 60 s periods"),
-    (["--period", "120"], "--period 120: allowed 60, 300 or 3600"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--days", "1"], "--days 1: allowed 2 to 15 with 60 s periods"),
+        (["--period", "120"], "--period 120: allowed 60, 300 or 3600"),
+    ],
+)
 def test_bad_arguments(capsys, args, message):
     with pytest.raises(SystemExit) as exc:
         main(["--stack", "heavy", "--period", "60", *args])
@@ -287,16 +308,29 @@ def test_unknown_stack(capsys):
     assert exc.value.code == 2 and "unknown stack 'nosuch'" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("extra_env, message", [
-    ({}, "error: no AWS credentials found"),
-    ({"AWS_PROFILE": "nosuch"}, "error: AWS configuration: The config profile (nosuch) could not be found"),
-])
+@pytest.mark.parametrize(
+    "extra_env, message",
+    [
+        ({}, "error: no AWS credentials found"),
+        ({"AWS_PROFILE": "nosuch"}, "error: AWS configuration: The config profile (nosuch) could not be found"),
+    ],
+)
 def test_missing_credentials_is_one_line_without_traceback(tmp_path, extra_env, message):
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update(AWS_CONFIG_FILE=str(tmp_path / "none"), AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "none"),
-               AWS_EC2_METADATA_DISABLED="true", **extra_env)
-    done = subprocess.run([sys.executable, "-m", "offline.advise", "--stack", "heavy", "--by-tags"], cwd=ROOT,
-                          env=env, capture_output=True, text=True, timeout=60)
+    env.update(
+        AWS_CONFIG_FILE=str(tmp_path / "none"),
+        AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "none"),
+        AWS_EC2_METADATA_DISABLED="true",
+        **extra_env,
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "offline.advise", "--stack", "heavy", "--by-tags"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 3
     assert done.stderr.startswith(message) and len(done.stderr.splitlines()) == 1, done.stderr
 
@@ -311,14 +345,20 @@ def test_moto_alone_cannot_answer_percentiles(monkeypatch, tmp_path):
         publish(stack, steady(Hour(slow_s=6), hours=3))
         cw = boto3.client("cloudwatch", region_name=REGION)
         start = period_starts(3)[0]
-        metric = {"Namespace": "AWS/ApplicationELB", "MetricName": "TargetResponseTime",
-                  "Dimensions": [{"Name": "LoadBalancer", "Value": stack.lb_dim}]}
+        metric = {
+            "Namespace": "AWS/ApplicationELB",
+            "MetricName": "TargetResponseTime",
+            "Dimensions": [{"Name": "LoadBalancer", "Value": stack.lb_dim}],
+        }
         with pytest.raises(TypeError):
-            cw.get_metric_data(MetricDataQueries=[{"Id": "p", "MetricStat": {
-                "Metric": metric, "Period": PERIOD, "Stat": "p95"}}], StartTime=start,
-                EndTime=start + timedelta(hours=3))
-        points = cw.get_metric_statistics(**metric, StartTime=start, EndTime=start + timedelta(hours=3),
-                                          Period=PERIOD, ExtendedStatistics=["p95"])["Datapoints"]
+            cw.get_metric_data(
+                MetricDataQueries=[{"Id": "p", "MetricStat": {"Metric": metric, "Period": PERIOD, "Stat": "p95"}}],
+                StartTime=start,
+                EndTime=start + timedelta(hours=3),
+            )
+        points = cw.get_metric_statistics(
+            **metric, StartTime=start, EndTime=start + timedelta(hours=3), Period=PERIOD, ExtendedStatistics=["p95"]
+        )["Datapoints"]
         assert points and all("ExtendedStatistics" not in p for p in points)
 
 
@@ -332,8 +372,9 @@ def test_text_output_shows_each_rule_the_recommendation_command_and_cost(aws, tm
     assert cpu_row.split()[-1] == "FIRES" and "88.00 %" in cpu_row
     memory_row = next(line for line in lines if "consistent memory pressure" in line)
     assert memory_row.split()[-1] == "no"
-    assert sum(1 for line in lines if line.startswith(("scale up ", "scale out ", "EFS throughput ", "downgrade "))) \
-        == 10, "every rule of the guide gets a row"
+    assert (
+        sum(1 for line in lines if line.startswith(("scale up ", "scale out ", "EFS throughput ", "downgrade "))) == 10
+    ), "every rule of the guide gets a row"
     assert "recommendation: scale up to c6a.2xlarge" in out
     assert '  preview it: make migrate STACK=heavy SET="instanceType=c6a.2xlarge"' in lines
     # The README's heavy ($245.58 for EC2, ALB, EFS, plus $37.40 for one NAT gateway, its IPv4
@@ -351,10 +392,16 @@ def test_a_stack_file_ahead_of_the_deployment_is_said(aws, tmp_path, capsys):
     assert advise(capsys, "--outputs", stack.outputs_file(tmp_path))["notes"] == []
 
 
-@pytest.mark.parametrize("code, expected", [
-    ("UnrecognizedClientException", "AWS refused the credentials (UnrecognizedClientException on DescribeServices)"),
-    ("AccessDeniedException", "access denied for DescribeServices in us-east-1"),
-])
+@pytest.mark.parametrize(
+    "code, expected",
+    [
+        (
+            "UnrecognizedClientException",
+            "AWS refused the credentials (UnrecognizedClientException on DescribeServices)",
+        ),
+        ("AccessDeniedException", "access denied for DescribeServices in us-east-1"),
+    ],
+)
 def test_aws_refusals_name_the_call(code, expected):
     err = ClientError({"Error": {"Code": code, "Message": "nope"}}, "DescribeServices")
     assert _aws_error(err, "us-east-1").startswith(expected)

@@ -3,7 +3,7 @@ choice between rules and the cost change. Expected values from the guide's numbe
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -11,7 +11,7 @@ from offline.advise.recommend import next_size_down, next_size_up, recommend
 from offline.advise.rules import Measurements, evaluate
 from offline.advise.traffic import burst_periods, percentile
 
-T0 = datetime(2026, 11, 1, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 1, tzinfo=UTC)
 HOUR = 3600
 
 
@@ -22,14 +22,32 @@ def hours(n: int) -> list[datetime]:
 def measured(n: int = 72, **series) -> Measurements:
     """n hourly periods; each keyword is a per-period list or a constant."""
     ts = hours(n)
-    defaults = {"cpu_avg": 60, "memory_avg": 65, "requests": 3000, "response_avg": 0.3, "response_p95": 0.5,
-                "target_5xx": 0, "elb_5xx": 0, "running_tasks": 12, "efs_io_limit": 10, "efs_metered_bytes": 2**30}
+    defaults = {
+        "cpu_avg": 60,
+        "memory_avg": 65,
+        "requests": 3000,
+        "response_avg": 0.3,
+        "response_p95": 0.5,
+        "target_5xx": 0,
+        "elb_5xx": 0,
+        "running_tasks": 12,
+        "efs_io_limit": 10,
+        "efs_metered_bytes": 2**30,
+    }
     data = {}
     for key, value in {**defaults, **series}.items():
         values = value if isinstance(value, list) else [value] * n
         data[key] = dict(zip(ts, values))
-    return Measurements(period_s=HOUR, start=ts[0], end=ts[-1] + timedelta(hours=1), task_min=12, task_max=24,
-                        efs_performance_mode="generalPurpose", efs_throughput_mode="elastic", **data)
+    return Measurements(
+        period_s=HOUR,
+        start=ts[0],
+        end=ts[-1] + timedelta(hours=1),
+        task_min=12,
+        task_max=24,
+        efs_performance_mode="generalPurpose",
+        efs_throughput_mode="elastic",
+        **data,
+    )
 
 
 def test_percentile_is_nearest_rank():
@@ -68,8 +86,9 @@ def test_sustained_means_more_than_a_quarter_of_the_periods(hot, fires):
 
 def test_exactly_at_a_threshold_does_not_fire():
     e = evaluate(measured(cpu_avg=80, memory_avg=90, response_p95=5.0, efs_io_limit=80))
-    assert [e.rule(k).fires for k in ("cpu-sustained", "memory-pressure", "p95-latency-normal", "efs-io-limit")] \
-        == [False] * 4
+    assert [e.rule(k).fires for k in ("cpu-sustained", "memory-pressure", "p95-latency-normal", "efs-io-limit")] == [
+        False
+    ] * 4
 
 
 def test_error_rate_counts_target_and_load_balancer_5xx():
@@ -79,24 +98,30 @@ def test_error_rate_counts_target_and_load_balancer_5xx():
     assert e.rule("error-rate-normal").fires is True
 
 
-@pytest.mark.parametrize("current, bigger", [
-    ("c6a.xlarge", "c6a.2xlarge"),
-    ("c6a.large", "c6a.xlarge"),
-    ("t3.small", "c6a.large"),  # the guide's light -> medium: compute-optimized, no less vCPU or memory
-    ("t3.medium", "c6a.large"),
-    ("c6a.4xlarge", None),  # the catalog's largest
-])
+@pytest.mark.parametrize(
+    "current, bigger",
+    [
+        ("c6a.xlarge", "c6a.2xlarge"),
+        ("c6a.large", "c6a.xlarge"),
+        ("t3.small", "c6a.large"),  # the guide's light -> medium: compute-optimized, no less vCPU or memory
+        ("t3.medium", "c6a.large"),
+        ("c6a.4xlarge", None),  # the catalog's largest
+    ],
+)
 def test_next_size_up(current, bigger):
     assert next_size_up(current) == bigger
 
 
-@pytest.mark.parametrize("current, smaller", [
-    ("c6a.2xlarge", "c6a.xlarge"),
-    ("c6a.xlarge", "c6a.large"),  # the guide's stages: c6a.xlarge -> c6a.large -> t3.medium
-    ("c6a.large", "t3.medium"),
-    ("t3.medium", "t3.small"),
-    ("t3.small", None),  # the guide's smallest
-])
+@pytest.mark.parametrize(
+    "current, smaller",
+    [
+        ("c6a.2xlarge", "c6a.xlarge"),
+        ("c6a.xlarge", "c6a.large"),  # the guide's stages: c6a.xlarge -> c6a.large -> t3.medium
+        ("c6a.large", "t3.medium"),
+        ("t3.medium", "t3.small"),
+        ("t3.small", None),  # the guide's smallest
+    ],
+)
 def test_next_size_down_follows_the_guides_stages(current, smaller):
     assert next_size_down(current) == smaller
 

@@ -9,12 +9,11 @@ import re
 import shutil
 
 import pytest
+from conftest import ROOT, containers, render
 
 from components import images
 from components.config import ConfigError, load_config
-from conftest import ROOT, containers, render
-from offline import mocks
-from offline.engine import EngineError, run_program
+from offline.engine import EngineError, mocks, run_program
 
 DIGEST = "sha256:" + "ab" * 32
 
@@ -28,6 +27,7 @@ def refused(**overrides) -> str:
 
 # -- AWS Backup: "A CRON expression in UTC specifying when Backup initiates a backup job"
 #    (botocore backup model, BackupRuleInput.ScheduleExpression); cron has six fields.
+
 
 @pytest.mark.parametrize("schedule", ["rate(12 hours)", "cron(0 2 * * *)", "cron(0 2 * * * *)", "0 2 * * ? *"])
 def test_backup_schedule_must_be_six_field_cron(schedule):
@@ -43,6 +43,7 @@ def test_six_field_cron_reaches_the_plan():
 # -- Names: "Up to 255 letters (uppercase and lowercase), numbers, underscores, and hyphens
 #    are allowed" (ECS RegisterTaskDefinition, family); DashboardName: "Valid characters are
 #    A–Z, a–z, 0–9, '-', and '_'" (CloudWatch PutDashboard). Pulumi stack names may hold '.'.
+
 
 def render_stack_named(stack: str, tmp_path):
     shutil.copy(ROOT / "Pulumi.heavy.yaml", tmp_path / f"Pulumi.{stack}.yaml")
@@ -61,6 +62,7 @@ def test_dotted_stack_name_is_sanitized_in_family_and_dashboard(tmp_path):
 def test_names_beyond_aws_limits_are_one_line_errors():
     # Pulumi stack names stop at 100 characters, so only a long component name gets here.
     from components import names
+
     with pytest.raises(names.AwsNameError) as err:
         names.derived("task-definition-family", "c" * 200, "s" * 60)
     assert "261 characters" in str(err.value) and "at most 255" in str(err.value) and "\n" not in str(err.value)
@@ -69,12 +71,14 @@ def test_names_beyond_aws_limits_are_one_line_errors():
 def test_component_name_too_long_for_a_load_balancer_name():
     # ELBv2 CreateLoadBalancer Name: "maximum of 32 characters"; Pulumi appends 8 characters.
     from components import names
+
     names.check_autonamed("load-balancer", "pypiserver-alb")  # 22 characters: fine
     with pytest.raises(names.AwsNameError, match="at most 32"):
         names.check_autonamed("load-balancer", "my-company-pypiserver-alb")
 
 
 # -- ACM DNS validation needs publicly resolvable records: a private hosted zone never validates.
+
 
 def test_private_hosted_zone_is_refused():
     message = refused(zoneId=mocks.PRIVATE_ZONE_ID)
@@ -83,14 +87,22 @@ def test_private_hosted_zone_is_refused():
 
 # -- Image references: `repository:tag` or `repository@sha256:<64 hex>` (Docker reference grammar).
 
+
 def test_digest_renders_with_at_for_both_images():
     preview = render("heavy", imageTag=DIGEST, nginxImageTag=DIGEST)
     by_name = {c["name"]: c["image"] for c in containers(preview)}
     assert by_name == {"pypiserver": f"pypiserver/pypiserver@{DIGEST}", "nginx": f"nginx@{DIGEST}"}
 
 
-@pytest.mark.parametrize("key, value", [("imageTag", "sha256:abc"), ("nginxImageTag", "latest"),
-                                        ("nginxImageTag", "alpine"), ("imageTag", "v2.4.2:latest")])
+@pytest.mark.parametrize(
+    "key, value",
+    [
+        ("imageTag", "sha256:abc"),
+        ("nginxImageTag", "latest"),
+        ("nginxImageTag", "alpine"),
+        ("imageTag", "v2.4.2:latest"),
+    ],
+)
 def test_unpinned_or_malformed_image_refused(key, value):
     assert f"pypiserver:{key}" in refused(**{key: value})
 
@@ -113,6 +125,7 @@ def test_pull_through_cache_lets_the_execution_role_create_cached_repositories()
 
 # -- Plain HTTP on the internet: refused unless the stack says so.
 
+
 def test_internet_facing_without_domain_is_refused():
     message = refused(loadBalancerScheme="internet-facing", allowedCidrs=["0.0.0.0/0"])
     assert "pypiserver:allowPlainHttp" in message and "pypiserver:zoneId" in message
@@ -127,6 +140,7 @@ def test_internet_facing_plain_http_when_said_explicitly():
 #    elapses, the load balancer closes the front-end connection" (ELB user guide, "Connection
 #    idle timeout"). nginx waits on pypiserver after the body is in: the ALB must wait longer.
 
+
 def test_load_balancer_idle_timeout_exceeds_every_front_timeout():
     preview = render("heavy")
     idle = preview.one("aws:lb/loadBalancer:LoadBalancer").inputs["idleTimeout"]
@@ -139,6 +153,7 @@ def test_load_balancer_idle_timeout_exceeds_every_front_timeout():
 # -- Alarms to an encrypted topic: "The default AWS KMS key policy for Amazon SNS doesn't allow
 #    CloudWatch alarms to perform kms:Decrypt and kms:GenerateDataKey API calls" (AWS re:Post,
 #    "cloudwatch-configure-alarm-sns").
+
 
 def test_alarm_topic_key_admits_cloudwatch_and_rotates():
     preview = render("heavy")
@@ -162,6 +177,7 @@ def test_alarm_topic_policy_lets_cloudwatch_publish():
 
 
 # -- Outputs users look for.
+
 
 def test_outputs_users_look_for():
     preview = render("heavy", secretReaders=["arn:aws:iam::123456789012:role/ci"])
@@ -187,12 +203,16 @@ def test_secret_readers_get_a_resource_policy():
 
 def test_a_users_secret_readers_read_that_users_secret_alone():
     ci_role, release_role = "arn:aws:iam::123456789012:role/ci", "arn:aws:iam::123456789012:role/release"
-    users = [{"name": "ci", "actions": ["download", "list"], "secretReaders": [ci_role]},
-             {"name": "release", "actions": ["download", "list", "update"], "secretReaders": [release_role]}]
+    users = [
+        {"name": "ci", "actions": ["download", "list"], "secretReaders": [ci_role]},
+        {"name": "release", "actions": ["download", "list", "update"], "secretReaders": [release_role]},
+    ]
     preview = render("heavy", users=users)
     secrets = {s.id: s.name for s in preview.of_type("aws:secretsmanager/secret:Secret")}
-    readers = {secrets[p.inputs["secretArn"]]: json.loads(p.inputs["policy"])["Statement"][0]["Principal"]["AWS"]
-               for p in preview.of_type("aws:secretsmanager/secretPolicy:SecretPolicy")}
+    readers = {
+        secrets[p.inputs["secretArn"]]: json.loads(p.inputs["policy"])["Statement"][0]["Principal"]["AWS"]
+        for p in preview.of_type("aws:secretsmanager/secretPolicy:SecretPolicy")
+    }
     assert readers == {"pypiserver-ci-credentials": [ci_role], "pypiserver-release-credentials": [release_role]}
     out = preview.outputs
     assert set(out["userSecretArns"]) == {"ci", "release"}
@@ -207,8 +227,10 @@ def test_secret_readers_must_be_iam_principals():
 # -- Instances: task IAM roles in bridge mode need ECS_ENABLE_TASK_IAM_ROLE (AWS re:Post,
 #    "ecs-iam-task-roles-config-errors"); the EFS IAM mount uses the task role.
 
+
 def test_user_data_enables_task_roles():
     import base64
+
     user_data = render("heavy").one("aws:ec2/launchTemplate:LaunchTemplate").inputs["userData"]
     assert "ECS_ENABLE_TASK_IAM_ROLE=true" in base64.b64decode(user_data).decode()
 
@@ -217,6 +239,7 @@ def test_user_data_enables_task_roles():
 # logdelivery.elasticloadbalancing.amazonaws.com service principal; older regions the
 # Elastic Load Balancing account of the region (ELB user guide, "Enable access logs for your
 # Application Load Balancer"); SSE-S3 is the only encryption ALB log delivery supports.
+
 
 def test_access_log_bucket_is_private_encrypted_expiring_and_admits_log_delivery():
     preview = render("heavy", accessLogRetentionDays=30)
@@ -238,6 +261,7 @@ def test_access_log_bucket_is_private_encrypted_expiring_and_admits_log_delivery
 
 def test_access_log_writer_in_a_region_launched_after_august_2022():
     from components.edge import access_log_bucket_policy
+
     policy = access_log_bucket_policy("arn:aws:s3:::b", "123456789012", "eu-central-2")  # Zurich, Nov 2022
     assert policy["Statement"][0]["Principal"] == {"Service": "logdelivery.elasticloadbalancing.amazonaws.com"}
     older = access_log_bucket_policy("arn:aws:s3:::b", "123456789012", "eu-west-1")

@@ -43,15 +43,21 @@ def test_every_target_passes_when_it_holds():
     assert failing(runs(), extras()) == []
 
 
-@pytest.mark.parametrize("changes, extra, expected", [
-    ({"ours-warm@20000": run("ours-warm", 20000, 1800, p95=0.6)}, {}, "20000: warm P95 <= 0.5 s"),
-    ({"ours-warm@100000": run("ours-warm", 100000, 1600)}, {}, "throughput at 100000 >= 90% of at 2000"),
-    ({"ours-first-pass@2000": run("ours-first-pass", 2000, 1500, p95=1.2)}, {}, "2000: first pass P95 <= 1.0 s"),
-    ({"ours-warm@2000": run("ours-warm", 2000, 1800, errors=1)}, {}, "2000: warm errors = 0"),
-    ({}, {"uploadToInstallable": {"maxSeconds": 1.5, "failures": 0}},
-     "100000: upload-to-installable through the other task <= 1.0 s"),
-    ({}, {"idleCpu": {"nginx": 0.0, "pypiserver": 0.02}}, "100000: idle CPU of a task <= 1% of a CPU"),
-])
+@pytest.mark.parametrize(
+    "changes, extra, expected",
+    [
+        ({"ours-warm@20000": run("ours-warm", 20000, 1800, p95=0.6)}, {}, "20000: warm P95 <= 0.5 s"),
+        ({"ours-warm@100000": run("ours-warm", 100000, 1600)}, {}, "throughput at 100000 >= 90% of at 2000"),
+        ({"ours-first-pass@2000": run("ours-first-pass", 2000, 1500, p95=1.2)}, {}, "2000: first pass P95 <= 1.0 s"),
+        ({"ours-warm@2000": run("ours-warm", 2000, 1800, errors=1)}, {}, "2000: warm errors = 0"),
+        (
+            {},
+            {"uploadToInstallable": {"maxSeconds": 1.5, "failures": 0}},
+            "100000: upload-to-installable through the other task <= 1.0 s",
+        ),
+        ({}, {"idleCpu": {"nginx": 0.0, "pypiserver": 0.02}}, "100000: idle CPU of a task <= 1% of a CPU"),
+    ],
+)
 def test_each_missed_target_is_reported(changes, extra, expected):
     assert failing(runs(**changes), extras(**extra)) == [expected]
 
@@ -67,13 +73,40 @@ def test_ratios_and_growth_compare_like_with_like():
 def test_tiny_benchmark_runs_all_designs_side_by_side_at_each_size(tmp_path, capsys):
     require_real_part(nginx_available(), "nginx")
     out = tmp_path / "bench.json"
-    code = bench.main(["--sizes", "8,16", "--clients", "4", "--warm", "40", "--static", "40", "--guide", "8",
-                       "--idle-seconds", "1", "--upload-samples", "2", "--guide-max-files", "8",
-                       "--output", str(out), "--workdir", str(tmp_path / "work")])
+    code = bench.main(
+        [
+            "--sizes",
+            "8,16",
+            "--clients",
+            "4",
+            "--warm",
+            "40",
+            "--static",
+            "40",
+            "--guide",
+            "8",
+            "--idle-seconds",
+            "1",
+            "--upload-samples",
+            "2",
+            "--guide-max-files",
+            "8",
+            "--output",
+            str(out),
+            "--workdir",
+            str(tmp_path / "work"),
+        ]
+    )
     doc = json.loads(out.read_text())
     assert [(r["name"], r["files"]) for r in doc["runs"]] == [
-        ("static", 8), ("ours-first-pass", 8), ("ours-warm", 8), ("guide", 8),
-        ("static", 16), ("ours-first-pass", 16), ("ours-warm", 16)], "one run, every design, each size"
+        ("static", 8),
+        ("ours-first-pass", 8),
+        ("ours-warm", 8),
+        ("guide", 8),
+        ("static", 16),
+        ("ours-first-pass", 16),
+        ("ours-warm", 16),
+    ], "one run, every design, each size"
     assert all(r["errors"] == 0 for r in doc["runs"]), "every design serves the tiny load without errors"
     first = next(r for r in doc["runs"] if r["name"] == "ours-first-pass" and r["files"] == 16)
     assert first["operations"] == 4, "the first pass visits each of the 4 projects once"

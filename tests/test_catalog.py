@@ -47,6 +47,7 @@ def test_catalog_says_where_each_figure_comes_from():
     import json
 
     from components.catalog import CATALOG_PATH, sources
+
     fields = {k for v in json.loads(CATALOG_PATH.read_text())["instanceTypes"].values() for k in v}
     assert fields == {"vcpu", "memoryMib", "hourlyUsd", "arch"}, "the class is read from the name, not stored"
     assert fields <= set(sources()), f"no source for {sorted(fields - set(sources()))}"

@@ -12,28 +12,45 @@ renders, checked against references that do not come from our mocks:
 
 import json
 
-import pytest
-
 import aws_api_shapes as api
+import pytest
 from conftest import SHIPPED_STACKS, render
-from offline import mocks
 from provider_types import unknown_keys
+
+from offline.engine import mocks
 
 REGISTRY = "123456789012.dkr.ecr.us-east-1.amazonaws.com/docker-hub"
 VARIANTS = {
     **{stack: (stack, {}) for stack in SHIPPED_STACKS},
-    "heavy+domain": ("heavy", {"zoneId": "Z0123456789ABCDEFGHIJ", "dnsNames": ["pypi", "packages"],
-                               "alarmEmails": ["ops@example.com"]}),
-    "heavy+internet+per-az": ("heavy", {"loadBalancerScheme": "internet-facing", "allowedCidrs": ["203.0.113.0/24"],
-                                        "zoneId": "Z0123456789ABCDEFGHIJ", "natGateways": "per-az",
-                                        "availabilityZoneCount": 3}),
-    "heavy+given-network+endpoints": ("heavy", {"vpcId": mocks.EXISTING_VPC_ID,
-                                                "subnetIds": ["subnet-0a0000000000000a3", "subnet-0b0000000000000b1"],
-                                                "vpcEndpoints": True, "imageRegistry": REGISTRY,
-                                                "imageTag": "sha256:" + "ab" * 32,
-                                                "secretReaders": ["arn:aws:iam::123456789012:role/ci"]}),
-    "light+front-off": ("light", {"frontEnabled": False, "efsThroughputMode": "provisioned",
-                                  "efsProvisionedThroughputMibps": 64}),
+    "heavy+domain": (
+        "heavy",
+        {"zoneId": "Z0123456789ABCDEFGHIJ", "dnsNames": ["pypi", "packages"], "alarmEmails": ["ops@example.com"]},
+    ),
+    "heavy+internet+per-az": (
+        "heavy",
+        {
+            "loadBalancerScheme": "internet-facing",
+            "allowedCidrs": ["203.0.113.0/24"],
+            "zoneId": "Z0123456789ABCDEFGHIJ",
+            "natGateways": "per-az",
+            "availabilityZoneCount": 3,
+        },
+    ),
+    "heavy+given-network+endpoints": (
+        "heavy",
+        {
+            "vpcId": mocks.EXISTING_VPC_ID,
+            "subnetIds": ["subnet-0a0000000000000a3", "subnet-0b0000000000000b1"],
+            "vpcEndpoints": True,
+            "imageRegistry": REGISTRY,
+            "imageTag": "sha256:" + "ab" * 32,
+            "secretReaders": ["arn:aws:iam::123456789012:role/ci"],
+        },
+    ),
+    "light+front-off": (
+        "light",
+        {"frontEnabled": False, "efsThroughputMode": "provisioned", "efsProvisionedThroughputMibps": 64},
+    ),
 }
 
 
@@ -51,31 +68,49 @@ def test_every_rendered_key_is_a_provider_input(variant):
 
 def test_provider_type_check_catches_an_unknown_nested_key():
     """The checker itself: a misspelled nested key must be reported, with its path."""
-    found = list(unknown_keys("aws:ec2/launchTemplate:LaunchTemplate",
-                              {"metadataOptions": {"httpTokens": "required", "httpTokenz": "x"},
-                               "networkInterfaces": [{"associatePublicIp": "false"}]}))
+    found = list(
+        unknown_keys(
+            "aws:ec2/launchTemplate:LaunchTemplate",
+            {
+                "metadataOptions": {"httpTokens": "required", "httpTokenz": "x"},
+                "networkInterfaces": [{"associatePublicIp": "false"}],
+            },
+        )
+    )
     assert found == ["metadataOptions.httpTokenz", "networkInterfaces[0].associatePublicIp"]
 
 
 def calls(preview):
     """(service, operation, params) for each API call the provider makes from these inputs."""
     one = preview.one
-    yield "ecs", "RegisterTaskDefinition", api.register_task_definition(
-        one("aws:ecs/taskDefinition:TaskDefinition").inputs)
+    yield (
+        "ecs",
+        "RegisterTaskDefinition",
+        api.register_task_definition(one("aws:ecs/taskDefinition:TaskDefinition").inputs),
+    )
     for alarm in preview.of_type("aws:cloudwatch/metricAlarm:MetricAlarm"):
         yield "cloudwatch", "PutMetricAlarm", api.put_metric_alarm(alarm.outputs["name"], alarm.inputs)
-    yield "application-autoscaling", "RegisterScalableTarget", api.register_scalable_target(
-        one("aws:appautoscaling/target:Target").inputs)
-    yield "application-autoscaling", "PutScalingPolicy", api.put_scaling_policy(
-        "cpu", one("aws:appautoscaling/policy:Policy").inputs)
+    yield (
+        "application-autoscaling",
+        "RegisterScalableTarget",
+        api.register_scalable_target(one("aws:appautoscaling/target:Target").inputs),
+    )
+    yield (
+        "application-autoscaling",
+        "PutScalingPolicy",
+        api.put_scaling_policy("cpu", one("aws:appautoscaling/policy:Policy").inputs),
+    )
     tg = one("aws:lb/targetGroup:TargetGroup")
     yield "elbv2", "CreateTargetGroup", api.create_target_group(tg.outputs["name"], tg.inputs)
     yield "elbv2", "ModifyTargetGroupAttributes", api.target_group_attributes(tg.inputs)
     lb = one("aws:lb/loadBalancer:LoadBalancer")
     yield "elbv2", "CreateLoadBalancer", api.create_load_balancer(lb.outputs["name"], lb.inputs)
     yield "elbv2", "ModifyLoadBalancerAttributes", api.load_balancer_attributes(lb.inputs)
-    yield "ec2", "CreateLaunchTemplate", api.create_launch_template(
-        "pypiserver", one("aws:ec2/launchTemplate:LaunchTemplate").inputs)
+    yield (
+        "ec2",
+        "CreateLaunchTemplate",
+        api.create_launch_template("pypiserver", one("aws:ec2/launchTemplate:LaunchTemplate").inputs),
+    )
     for plan in preview.of_type("aws:backup/plan:Plan"):
         yield "backup", "CreateBackupPlan", api.create_backup_plan(plan.inputs)
     fs = one("aws:efs/fileSystem:FileSystem").inputs
@@ -98,24 +133,45 @@ def test_load_balancer_and_target_group_attributes_are_documented_keys(variant):
     lb_keys = api.documented_keys("elbv2", "LoadBalancerAttribute")
     tg_keys = api.documented_keys("elbv2", "TargetGroupAttribute")
     one = preview.one
-    assert {a["Key"] for a in api.load_balancer_attributes(one("aws:lb/loadBalancer:LoadBalancer").inputs)[
-        "Attributes"]} <= lb_keys
-    assert {a["Key"] for a in api.target_group_attributes(one("aws:lb/targetGroup:TargetGroup").inputs)[
-        "Attributes"]} <= tg_keys
+    assert {
+        a["Key"] for a in api.load_balancer_attributes(one("aws:lb/loadBalancer:LoadBalancer").inputs)["Attributes"]
+    } <= lb_keys
+    assert {
+        a["Key"] for a in api.target_group_attributes(one("aws:lb/targetGroup:TargetGroup").inputs)["Attributes"]
+    } <= tg_keys
     low, high = api.attribute_range("elbv2", "LoadBalancerAttribute", "idle_timeout.timeout_seconds")
     assert low <= one("aws:lb/loadBalancer:LoadBalancer").inputs["idleTimeout"] <= high
 
 
-@pytest.mark.parametrize("service, operation, params, fragment", [
-    ("ec2", "CreateLaunchTemplate", {"LaunchTemplateName": "x", "LaunchTemplateData": {"InstanceType": "c99.huge"}},
-     "InstanceType's values"),
-    ("cloudwatch", "PutMetricAlarm", {"AlarmName": "a", "EvaluationPeriods": 1, "ComparisonOperator": "Above",
-                                      "Threshold": 1}, "ComparisonOperator's values"),
-    ("ecs", "RegisterTaskDefinition", {"family": "f", "containerDefinitions": [{"name": "c", "cpu": "lots"}]},
-     "Invalid type"),
-    ("backup", "CreateBackupPlan", {"BackupPlan": {"BackupPlanName": "p", "Rules": [
-        {"RuleName": "r", "TargetBackupVaultName": "a vault"}]}}, "pattern"),
-])
+@pytest.mark.parametrize(
+    "service, operation, params, fragment",
+    [
+        (
+            "ec2",
+            "CreateLaunchTemplate",
+            {"LaunchTemplateName": "x", "LaunchTemplateData": {"InstanceType": "c99.huge"}},
+            "InstanceType's values",
+        ),
+        (
+            "cloudwatch",
+            "PutMetricAlarm",
+            {"AlarmName": "a", "EvaluationPeriods": 1, "ComparisonOperator": "Above", "Threshold": 1},
+            "ComparisonOperator's values",
+        ),
+        (
+            "ecs",
+            "RegisterTaskDefinition",
+            {"family": "f", "containerDefinitions": [{"name": "c", "cpu": "lots"}]},
+            "Invalid type",
+        ),
+        (
+            "backup",
+            "CreateBackupPlan",
+            {"BackupPlan": {"BackupPlanName": "p", "Rules": [{"RuleName": "r", "TargetBackupVaultName": "a vault"}]}},
+            "pattern",
+        ),
+    ],
+)
 def test_model_check_catches_what_aws_would_refuse(service, operation, params, fragment):
     """The checker itself: an enum, a type and a pattern AWS refuses are each reported."""
     assert any(fragment in p for p in api.problems(service, operation, params))

@@ -56,51 +56,69 @@ def s(tmp_path):
 
 # -- names ---------------------------------------------------------------------------
 
-@pytest.mark.parametrize("filename, why", [
-    ("index.html", "not a wheel or sdist"),
-    ("demo-1.0.tar.bz2", "not a wheel or sdist"),
-    ("demo-1.0-py3-none-any.zip.exe", "not a wheel or sdist"),
-    ("demo-notaversion-py3-none-any.whl", "not a valid wheel filename"),
-    ("demo-1.0-py3.whl", "not a valid wheel filename"),
-    ("demo.tar.gz", "not a valid sdist filename"),
-    ("../demo-1.0.tar.gz", "bad filename"),
-    (".demo-1.0.tar.gz", "bad filename"),
-])
+
+@pytest.mark.parametrize(
+    "filename, why",
+    [
+        ("index.html", "not a wheel or sdist"),
+        ("demo-1.0.tar.bz2", "not a wheel or sdist"),
+        ("demo-1.0-py3-none-any.zip.exe", "not a wheel or sdist"),
+        ("demo-notaversion-py3-none-any.whl", "not a valid wheel filename"),
+        ("demo-1.0-py3.whl", "not a valid wheel filename"),
+        ("demo.tar.gz", "not a valid sdist filename"),
+        ("../demo-1.0.tar.gz", "bad filename"),
+        (".demo-1.0.tar.gz", "bad filename"),
+    ],
+)
 def test_only_wheel_and_sdist_names_are_accepted(filename, why):
     with pytest.raises(Rejected) as err:
         dist.parse_filename(filename)
     assert err.value.status == 400 and why in str(err.value) and "\n" not in str(err.value)
 
 
-@pytest.mark.parametrize("a, b", [
-    ("Demo_Tool-1.0.tar.gz", "demo-tool-1.0.tar.gz"),
-    ("demo-1.0.tar.gz", "demo-1.0.0.0.tar.gz"),
-    ("demo-1.0.tar.gz", "demo-1.0.zip"),
-    ("Demo-1.0-py3-none-any.whl", "demo-1.0.0-py3-none-any.whl"),
-])
+@pytest.mark.parametrize(
+    "a, b",
+    [
+        ("Demo_Tool-1.0.tar.gz", "demo-tool-1.0.tar.gz"),
+        ("demo-1.0.tar.gz", "demo-1.0.0.0.tar.gz"),
+        ("demo-1.0.tar.gz", "demo-1.0.zip"),
+        ("Demo-1.0-py3-none-any.whl", "demo-1.0.0-py3-none-any.whl"),
+    ],
+)
 def test_spellings_of_one_release_file_have_one_key(a, b):
     assert dist.parse_filename(a).key == dist.parse_filename(b).key
 
 
 def test_different_tags_or_versions_are_different_files():
-    keys = {dist.parse_filename(f).key for f in ("demo-1.0-py3-none-any.whl", "demo-1.0-cp311-cp311-manylinux_2_17_x86_64.whl",
-                                                  "demo-1.1-py3-none-any.whl", "demo-1.0.tar.gz")}
+    keys = {
+        dist.parse_filename(f).key
+        for f in (
+            "demo-1.0-py3-none-any.whl",
+            "demo-1.0-cp311-cp311-manylinux_2_17_x86_64.whl",
+            "demo-1.1-py3-none-any.whl",
+            "demo-1.0.tar.gz",
+        )
+    }
     assert len(keys) == 4
 
 
 # -- validation -----------------------------------------------------------------------
 
-@pytest.mark.parametrize("filename, data, why", [
-    (wheel_name("demo", "1.0"), b"", "empty file"),
-    (wheel_name("demo", "1.0"), wheel("demo", "1.0")[:-40], "truncated or corrupt wheel"),
-    (wheel_name("demo", "1.0"), b"PK\x03\x04" + b"\0" * 100, "truncated or corrupt wheel"),
-    (wheel_name("demo", "1.0"), wheel("other", "1.0"), "name mismatch"),
-    (wheel_name("demo", "1.0"), wheel("demo", "1.0", metadata_version="2.0"), "version mismatch"),
-    (wheel_name("demo", "1.0"), wheel("demo", "1.0", metadata_version="one"), "invalid version"),
-    (wheel_name("demo", "1.0"), wheel("demo", "1.0", requires_python=">=3.x"), "invalid Requires-Python"),
-    ("demo-1.0.tar.gz", sdist("demo", "1.0")[:-30], "truncated or corrupt sdist"),
-    ("demo-1.0.tar.gz", sdist("demo", "2.0", top="demo-1.0"), "version mismatch"),
-])
+
+@pytest.mark.parametrize(
+    "filename, data, why",
+    [
+        (wheel_name("demo", "1.0"), b"", "empty file"),
+        (wheel_name("demo", "1.0"), wheel("demo", "1.0")[:-40], "truncated or corrupt wheel"),
+        (wheel_name("demo", "1.0"), b"PK\x03\x04" + b"\0" * 100, "truncated or corrupt wheel"),
+        (wheel_name("demo", "1.0"), wheel("other", "1.0"), "name mismatch"),
+        (wheel_name("demo", "1.0"), wheel("demo", "1.0", metadata_version="2.0"), "version mismatch"),
+        (wheel_name("demo", "1.0"), wheel("demo", "1.0", metadata_version="one"), "invalid version"),
+        (wheel_name("demo", "1.0"), wheel("demo", "1.0", requires_python=">=3.x"), "invalid Requires-Python"),
+        ("demo-1.0.tar.gz", sdist("demo", "1.0")[:-30], "truncated or corrupt sdist"),
+        ("demo-1.0.tar.gz", sdist("demo", "2.0", top="demo-1.0"), "version mismatch"),
+    ],
+)
 def test_bad_files_are_rejected_with_one_line(tmp_path, filename, data, why):
     with pytest.raises(Rejected) as err:
         dist.inspect(body_file(tmp_path, data), dist.parse_filename(filename))
@@ -118,6 +136,7 @@ def test_inspect_reads_hash_size_metadata_and_requires_python(tmp_path):
 
 
 # -- publishing and pages -------------------------------------------------------------------
+
 
 def test_publish_writes_the_file_its_metadata_and_both_pages(s, tmp_path):
     data = wheel("demo", "1.0", requires_python=">=3.12")
@@ -138,7 +157,9 @@ def test_publish_writes_the_file_its_metadata_and_both_pages(s, tmp_path):
     doc = json.loads(page(s, "demo", "json"))
     assert doc["meta"] == {"api-version": "1.1"} and doc["name"] == "demo" and doc["versions"] == ["1.0"]
     [entry] = doc["files"]
-    assert entry["url"] == f"../../packages/{filename}" and entry["hashes"] == {"sha256": hashlib.sha256(data).hexdigest()}
+    assert entry["url"] == f"../../packages/{filename}" and entry["hashes"] == {
+        "sha256": hashlib.sha256(data).hexdigest()
+    }
     assert entry["size"] == len(data) and entry["upload-time"].endswith("Z") and entry["yanked"] is False
     assert entry["core-metadata"] == entry["dist-info-metadata"] == {"sha256": record["metadata_sha256"]}
     assert entry["requires-python"] == ">=3.12"
@@ -150,8 +171,12 @@ def test_publish_writes_the_file_its_metadata_and_both_pages(s, tmp_path):
 
 def test_published_files_and_pages_are_readable_by_another_user(s, tmp_path):
     publish(s, tmp_path, wheel_name("demo", "1.0"), wheel("demo", "1.0"))
-    for path in (os.path.join(s.root, wheel_name("demo", "1.0")), os.path.join(s.simple, "demo", "index.html"),
-                 os.path.join(s.simple, "demo", "index.json"), os.path.join(s.simple, "index.html")):
+    for path in (
+        os.path.join(s.root, wheel_name("demo", "1.0")),
+        os.path.join(s.simple, "demo", "index.html"),
+        os.path.join(s.simple, "demo", "index.json"),
+        os.path.join(s.simple, "index.html"),
+    ):
         assert os.stat(path).st_mode & 0o004, f"{path} must be world-readable (nginx runs as another user)"
 
 
@@ -216,7 +241,7 @@ class FailingStream(io.RawIOBase):
     def read(self, n=-1):
         if self.pos >= self.fail_after:
             raise OSError(28, "No space left on device")
-        chunk = self.data[self.pos:min(self.pos + max(n, 1), self.fail_after)]
+        chunk = self.data[self.pos : min(self.pos + max(n, 1), self.fail_after)]
         self.pos += len(chunk)
         return chunk
 
@@ -244,7 +269,9 @@ def test_a_publish_failing_after_the_link_takes_everything_back_and_a_retry_succ
     assert s.read_project("demo") == {}
     monkeypatch.setattr(s, "_write_atomic", real)
     publish(s, tmp_path, filename, data)
-    assert [a["href"].split("#")[1] for a in Links(page(s, "demo")).links] == [f"sha256={hashlib.sha256(data).hexdigest()}"]
+    assert [a["href"].split("#")[1] for a in Links(page(s, "demo")).links] == [
+        f"sha256={hashlib.sha256(data).hexdigest()}"
+    ]
 
 
 def test_a_publish_killed_between_link_and_records_is_finished_by_the_same_retry(s, tmp_path):
@@ -285,6 +312,7 @@ def test_yank_of_an_unknown_release_is_404(s):
 
 
 # -- out-of-band changes ---------------------------------------------------------------------
+
 
 def aged(path, seconds: float = 60) -> None:
     stamp = time.time() - seconds
@@ -392,5 +420,6 @@ def test_first_pass_writes_the_project_list_once(s, monkeypatch):
     monkeypatch.setattr(s, "_write_root", lambda: writes.append(1) or real())
     scan.Scanner(s).poll()
     assert len(writes) == 1, "one project list per pass, not one per new project (quadratic at 25k projects)"
-    assert [p["name"] for p in json.loads(open(os.path.join(s.simple, "index.json")).read())["projects"]] == \
-        [f"many-{i}" for i in range(5)]
+    assert [p["name"] for p in json.loads(open(os.path.join(s.simple, "index.json")).read())["projects"]] == [
+        f"many-{i}" for i in range(5)
+    ]

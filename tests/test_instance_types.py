@@ -17,10 +17,25 @@ from components.instance_types import InstanceTypeNameError, instance_class, par
 EXPECTED_BY_LETTER = {"c": "compute", "m": "general", "r": "memory", "t": "burstable"}
 # Series that start with those letters but are other series in the same convention
 # (previous-generation "cluster" series, and macOS instances).
-OTHER_SERIES = {"cc1": "compute", "cg1": "accelerated", "cr1": "memory", "mac1": "general", "mac2": "general",
-                "mac2-m1ultra": "general", "mac2-m2": "general", "mac2-m2pro": "general", "mac-m3ultra": "general",
-                "mac-m4": "general", "mac-m4max": "general", "mac-m4pro": "general", "cc2": "compute",
-                "trn1": "accelerated", "trn1n": "accelerated", "trn2": "accelerated", "trn2u": "accelerated"}
+OTHER_SERIES = {
+    "cc1": "compute",
+    "cg1": "accelerated",
+    "cr1": "memory",
+    "mac1": "general",
+    "mac2": "general",
+    "mac2-m1ultra": "general",
+    "mac2-m2": "general",
+    "mac2-m2pro": "general",
+    "mac-m3ultra": "general",
+    "mac-m4": "general",
+    "mac-m4max": "general",
+    "mac-m4pro": "general",
+    "cc2": "compute",
+    "trn1": "accelerated",
+    "trn1n": "accelerated",
+    "trn2": "accelerated",
+    "trn2u": "accelerated",
+}
 
 
 def botocore_instance_types() -> list[str]:
@@ -75,18 +90,21 @@ def test_only_the_c_series_is_compute_optimized():
     assert compute and all(f.startswith("c") and not f.startswith(("cg", "cr")) for f in compute), compute
 
 
-@pytest.mark.parametrize("name,series,generation,options,variant,size", [
-    # Examples from AWS's naming-convention page and the EC2 model.
-    ("c7gn.xlarge", "c", 7, "gn", "", "xlarge"),
-    ("c7i-flex.large", "c", 7, "i", "-flex", "large"),
-    ("c6gd.metal", "c", 6, "gd", "", "metal"),
-    ("r7iz.metal-32xl", "r", 7, "iz", "", "metal-32xl"),
-    ("u7i-12tb.224xlarge", "u", 7, "i", "-12tb", "224xlarge"),
-    ("u-6tb1.56xlarge", "u", None, "", "-6tb1", "56xlarge"),
-    ("mac2-m2pro.metal", "mac", 2, "", "-m2pro", "metal"),
-    ("hpc7g.16xlarge", "hpc", 7, "g", "", "16xlarge"),
-    ("im4gn.large", "im", 4, "gn", "", "large"),
-])
+@pytest.mark.parametrize(
+    "name,series,generation,options,variant,size",
+    [
+        # Examples from AWS's naming-convention page and the EC2 model.
+        ("c7gn.xlarge", "c", 7, "gn", "", "xlarge"),
+        ("c7i-flex.large", "c", 7, "i", "-flex", "large"),
+        ("c6gd.metal", "c", 6, "gd", "", "metal"),
+        ("r7iz.metal-32xl", "r", 7, "iz", "", "metal-32xl"),
+        ("u7i-12tb.224xlarge", "u", 7, "i", "-12tb", "224xlarge"),
+        ("u-6tb1.56xlarge", "u", None, "", "-6tb1", "56xlarge"),
+        ("mac2-m2pro.metal", "mac", 2, "", "-m2pro", "metal"),
+        ("hpc7g.16xlarge", "hpc", 7, "g", "", "16xlarge"),
+        ("im4gn.large", "im", 4, "gn", "", "large"),
+    ],
+)
 def test_name_parts(name, series, generation, options, variant, size):
     p = parse(name)
     assert (p.series, p.generation, p.options, p.variant, p.size) == (series, generation, options, variant, size)
@@ -103,8 +121,9 @@ def test_a_future_compute_family_is_compute():
     assert instance_class("c9an.4xlarge") == "compute" and instance_class("m9gd.large") == "general"
 
 
-@pytest.mark.parametrize("bad", ["c6a", "C6A.large", "c6a.", ".large", "6a.large", "c6a.large.x", "c6a large", "",
-                                 None, 42])
+@pytest.mark.parametrize(
+    "bad", ["c6a", "C6A.large", "c6a.", ".large", "6a.large", "c6a.large.x", "c6a large", "", None, 42]
+)
 def test_unparseable_names_get_one_line_naming_the_format(bad):
     with pytest.raises(InstanceTypeNameError) as err:
         parse(bad)

@@ -19,8 +19,11 @@ def op(latency: float, error: str | None = None, status: int | None = 200) -> Op
 
 def test_percentile_is_nearest_rank():
     values = [float(v) for v in range(1, 101)]
-    assert (loadgen.percentile(values, 50), loadgen.percentile(values, 95), loadgen.percentile(values, 100)) == \
-        (50.0, 95.0, 100.0)
+    assert (loadgen.percentile(values, 50), loadgen.percentile(values, 95), loadgen.percentile(values, 100)) == (
+        50.0,
+        95.0,
+        100.0,
+    )
     assert loadgen.percentile([], 95) == 0.0
 
 
@@ -33,8 +36,9 @@ def test_summary_counts_errors_by_kind_and_5xx():
 
 def test_guide_criteria_are_strict_limits():
     at_limit = {"errorRate": 0.01, "p95Seconds": 1.0, "p99Seconds": 1.0, "http5xx": 0, "errors": 1}
-    assert loadgen.verdict(at_limit, loadgen.GUIDE_CRITERIA)["checks"]["error rate < 1 %"]["pass"] is False, \
+    assert loadgen.verdict(at_limit, loadgen.GUIDE_CRITERIA)["checks"]["error rate < 1 %"]["pass"] is False, (
         "exactly 1 % errors misses 'error rate < 1 %'"
+    )
     assert loadgen.verdict({**at_limit, "http5xx": 10}, loadgen.GUIDE_CRITERIA)["pass"] is False, "10 5xx is too many"
 
 
@@ -55,8 +59,9 @@ class FakeIndex:
     async def page(self, request):
         self.requests += 1
         sha = hashlib.sha256(self.content).hexdigest()
-        return web.Response(text=f'<a href="../../packages/p-1.0.whl#sha256={sha}">p-1.0.whl</a>',
-                            content_type="text/html")
+        return web.Response(
+            text=f'<a href="../../packages/p-1.0.whl#sha256={sha}">p-1.0.whl</a>', content_type="text/html"
+        )
 
     async def package(self, request):
         self.requests += 1
@@ -98,8 +103,9 @@ def test_load_is_bounded_in_count():
 
 def test_load_is_bounded_in_time():
     start = time.monotonic()
-    result = asyncio.run(FakeIndex().run(loadgen.Profile(clients=2, max_operations=10**9, max_seconds=0.5,
-                                                         think_seconds=0.01)))
+    result = asyncio.run(
+        FakeIndex().run(loadgen.Profile(clients=2, max_operations=10**9, max_seconds=0.5, think_seconds=0.01))
+    )
     assert time.monotonic() - start < 5 and len(result.operations) < 10**9, "stops at max_seconds"
 
 

@@ -12,8 +12,18 @@ import json
 
 import pytest
 from index_support import sdist, wheel, wheel_name
-from local_run_support import (auth_header, heavy_spec, http, multipart, pip, post, start_task, twine_upload,
-                               upload, upload_full)
+from local_run_support import (
+    auth_header,
+    heavy_spec,
+    http,
+    multipart,
+    pip,
+    post,
+    start_task,
+    twine_upload,
+    upload,
+    upload_full,
+)
 
 from components import task_design as td
 from tools import repo_gen
@@ -45,8 +55,9 @@ def test_twine_upload_then_pip_download_and_install(task, tmp_path):
     assert result.returncode == 0, f"twine upload with the stack's credentials must succeed: {result.stderr[-400:]}"
     got = pip(task, "download", "uploaded-by-twine==0.1.0", "-d", str(tmp_path / "dl"))
     assert got.returncode == 0, f"pip download must succeed: {got.stderr[-400:]}"
-    assert (tmp_path / "dl" / wheel.filename).read_bytes() == (dist / wheel.filename).read_bytes(), \
+    assert (tmp_path / "dl" / wheel.filename).read_bytes() == (dist / wheel.filename).read_bytes(), (
         "pip must get exactly the uploaded bytes"
+    )
     installed = pip(task, "install", "--target", str(tmp_path / "site"), "uploaded-by-twine==0.1.0")
     assert installed.returncode == 0, f"pip install must succeed: {installed.stderr[-400:]}"
     assert (tmp_path / "site" / "uploaded_by_twine" / "__init__.py").is_file(), "the package must be installed"
@@ -64,8 +75,9 @@ def test_wrong_credentials_are_refused_for_each_protected_action(task, wrong, ac
     assert status == 401, f"{action} with a wrong password must get 401, got {status}"
 
 
-@pytest.mark.parametrize("path", ["/simple/", "/simple/demo-000/", "/packages/demo_000-1.0.0-py3-none-any.whl",
-                                  "/packages/"])
+@pytest.mark.parametrize(
+    "path", ["/simple/", "/simple/demo-000/", "/packages/demo_000-1.0.0-py3-none-any.whl", "/packages/"]
+)
 def test_anonymous_reads_are_refused_where_auth_is_on(task, path):
     status, _, headers = http("GET", task.url + path)
     assert status == 401, f"anonymous GET {path} must get 401 (auth on download and list), got {status}"
@@ -95,8 +107,12 @@ def test_pages_are_static_files_negotiated_by_accept(task, creds):
     assert [f["filename"] for f in doc["files"]] == [f"demo_001-1.0.{v}-py3-none-any.whl" for v in range(2)]
     on_disk = (task.packages_dir / doc["files"][0]["filename"]).read_bytes()
     assert doc["files"][0]["hashes"]["sha256"] == hashlib.sha256(on_disk).hexdigest()
-    for accept in ("text/html", "application/vnd.pypi.simple.v1+json;q=0, text/html", "*/*",
-                   "text/html, application/vnd.pypi.simple.v1+json;q=0.5"):
+    for accept in (
+        "text/html",
+        "application/vnd.pypi.simple.v1+json;q=0, text/html",
+        "*/*",
+        "text/html, application/vnd.pypi.simple.v1+json;q=0.5",
+    ):
         _, _, h = http("GET", f"{task.url}/simple/demo-001/", {**creds, "Accept": accept})
         assert h["Content-Type"].startswith("text/html"), f"Accept {accept!r} must get HTML"
     _, root, h = http("GET", f"{task.url}/simple/", {**creds, "Accept": "application/vnd.pypi.simple.v1+json"})
@@ -143,8 +159,13 @@ def test_reupload_of_an_existing_version_is_a_conflict(task):
     assert upload(task, filename, content) == 409, "the same version again must get 409"
 
 
-@pytest.mark.parametrize("first, second", [("case-variant-1.0.tar.gz", "Case_Variant-1.0.tar.gz"),
-                                           ("equal-version-1.0.tar.gz", "equal-version-1.0.0.0.tar.gz")])
+@pytest.mark.parametrize(
+    "first, second",
+    [
+        ("case-variant-1.0.tar.gz", "Case_Variant-1.0.tar.gz"),
+        ("equal-version-1.0.tar.gz", "equal-version-1.0.0.0.tar.gz"),
+    ],
+)
 def test_a_spelling_variant_of_an_existing_file_is_a_conflict(task, first, second):
     project = first.rsplit("-", 1)[0]
     assert upload(task, first, sdist(project, "1.0")) == 200
@@ -152,14 +173,17 @@ def test_a_spelling_variant_of_an_existing_file_is_a_conflict(task, first, secon
     assert not (task.packages_dir / second).exists()
 
 
-@pytest.mark.parametrize("filename, content, why", [
-    ("page.html", b"<script>", "Bad filename: page.html"),  # pypiserver's own check, first
-    (wheel_name("bad-upload", "1.0"), b"", "empty file"),
-    (wheel_name("bad-upload", "1.0"), wheel("bad-upload", "1.0")[:-50], "truncated or corrupt wheel"),
-    (wheel_name("bad-upload", "1.0"), wheel("other-name", "1.0"), "name mismatch"),
-    (wheel_name("bad-upload", "1.0"), wheel("bad-upload", "1.1"), "version mismatch"),
-    ("bad_upload-1.x-py3-none-any.whl", b"x", "not a valid wheel filename"),
-])
+@pytest.mark.parametrize(
+    "filename, content, why",
+    [
+        ("page.html", b"<script>", "Bad filename: page.html"),  # pypiserver's own check, first
+        (wheel_name("bad-upload", "1.0"), b"", "empty file"),
+        (wheel_name("bad-upload", "1.0"), wheel("bad-upload", "1.0")[:-50], "truncated or corrupt wheel"),
+        (wheel_name("bad-upload", "1.0"), wheel("other-name", "1.0"), "name mismatch"),
+        (wheel_name("bad-upload", "1.0"), wheel("bad-upload", "1.1"), "version mismatch"),
+        ("bad_upload-1.x-py3-none-any.whl", b"x", "not a valid wheel filename"),
+    ],
+)
 def test_bad_uploads_get_a_one_line_4xx(task, filename, content, why):
     status, body, headers = upload_full(task, filename, content)
     text = body.decode()
@@ -180,7 +204,7 @@ def test_yank_and_remove_through_the_upload_api(task, creds):
     status, text, _ = post(task.url, task, body, ctype)
     assert status == 200, text
     _, page, _ = http("GET", f"{task.url}/simple/yanked-project/", creds)
-    assert page.count(b'data-yanked="broken"') == 1 and b'2.0-py3-none-any.whl#' in page
+    assert page.count(b'data-yanked="broken"') == 1 and b"2.0-py3-none-any.whl#" in page
     body, ctype = multipart({":action": "yank", "name": "yanked-project", "version": "2.0"})
     assert post(task.url, task, body, ctype, anonymous=True)[0] == 401, "yank needs the upload credentials"
 
@@ -188,7 +212,9 @@ def test_yank_and_remove_through_the_upload_api(task, creds):
     status, text, _ = post(task.url, task, body, ctype)
     assert status == 200, text
     _, page, _ = http("GET", f"{task.url}/simple/yanked-project/", creds)
-    assert b"1.0-py3-none-any.whl" not in page and not (task.packages_dir / wheel_name("yanked-project", "1.0")).exists()
+    assert (
+        b"1.0-py3-none-any.whl" not in page and not (task.packages_dir / wheel_name("yanked-project", "1.0")).exists()
+    )
 
 
 def test_twine_skip_existing_succeeds_on_a_reupload(task, tmp_path):
@@ -244,6 +270,7 @@ def test_guide_design_accepts_its_bcrypt_credentials(guide_task, tmp_path):
 
 
 def test_guide_design_refuses_wrong_credentials(guide_task):
-    status, _, _ = http("GET", f"{guide_task.url}/simple/demo-000/",
-                        auth_header(guide_task.credentials["username"], "not-the-password"))
+    status, _, _ = http(
+        "GET", f"{guide_task.url}/simple/demo-000/", auth_header(guide_task.credentials["username"], "not-the-password")
+    )
     assert status == 403, f"pypiserver alone answers a wrong password with 403, got {status}"

@@ -47,8 +47,11 @@ def test_reads_never_depend_on_pypiserver(tmp_path):
         task.start_pypiserver()
         filename, content = loadgen.throwaway_wheel("after-restart")
         assert upload(task, filename, content) == 200, "uploads work again after the restart"
-        _, page, _ = http("GET", f"{task.url}/simple/after-restart/",
-                          auth_header(task.credentials["username"], task.credentials["password"]))
+        _, page, _ = http(
+            "GET",
+            f"{task.url}/simple/after-restart/",
+            auth_header(task.credentials["username"], task.credentials["password"]),
+        )
         assert filename.encode() in page, "and are listed at once"
     finally:
         task.stop()
@@ -76,13 +79,19 @@ def test_pypiserver_killed_mid_upload_publishes_nothing_and_a_retry_works(tmp_pa
         assert outcome and outcome[0] >= 500, f"the client must see a failure, got {outcome}"
         task._pypiserver.wait()
         assert not (task.packages_dir / wheel.filename).exists(), "nothing half-published"
-        status, page, _ = http("GET", f"{task.url}/simple/killed-upload/",
-                               auth_header(task.credentials["username"], task.credentials["password"]))
+        status, page, _ = http(
+            "GET",
+            f"{task.url}/simple/killed-upload/",
+            auth_header(task.credentials["username"], task.credentials["password"]),
+        )
         assert status == 404, "and not listed"
         task.start_pypiserver()
         assert upload(task, wheel.filename, content) == 200, "the retry is accepted (no 409)"
-        status, page, _ = http("GET", f"{task.url}/simple/killed-upload/",
-                               auth_header(task.credentials["username"], task.credentials["password"]))
+        status, page, _ = http(
+            "GET",
+            f"{task.url}/simple/killed-upload/",
+            auth_header(task.credentials["username"], task.credentials["password"]),
+        )
         assert status == 200 and wheel.filename.encode() in page
     finally:
         task.stop()
@@ -116,8 +125,11 @@ async def hammer(task, project: str, t0: float, stop: asyncio.Event, clients: in
                 async with session.get(urljoin(f"{task.url}/simple/{project}/", href), headers=headers) as resp:
                     data = await resp.read()
                     got = hashlib.sha256(data).hexdigest()
-                    outcome = "ok" if resp.status == 200 and got == sha else (
-                        "hash mismatch" if resp.status == 200 else f"download {resp.status}")
+                    outcome = (
+                        "ok"
+                        if resp.status == 200 and got == sha
+                        else ("hash mismatch" if resp.status == 200 else f"download {resp.status}")
+                    )
                     seen.append(Seen(at, href.rsplit("/", 1)[-1], outcome, got if outcome == "ok" else None))
             except aiohttp.ClientError as err:
                 seen.append(Seen(at, None, type(err).__name__))
@@ -143,20 +155,24 @@ async def while_hammering(task, project: str, change, bound: float) -> tuple[lis
     return await load, done
 
 
-def check_no_wrong_file_and_bounded_window(seen: list[Seen], valid: dict[str, str], new_file: str,
-                                           change_done: float, bound: float) -> None:
+def check_no_wrong_file_and_bounded_window(
+    seen: list[Seen], valid: dict[str, str], new_file: str, change_done: float, bound: float
+) -> None:
     """valid: filename -> sha256 of its final bytes."""
     wrong = [s for s in seen if s.outcome == "ok" and valid.get(s.listed) != s.accepted_sha]
     errors = [s for s in seen if s.outcome != "ok"]
     window = (round(min(s.at for s in errors), 2), round(max(s.at for s in errors), 2)) if errors else None
     first_new = min((s.at for s in seen if s.listed == new_file and s.outcome == "ok"), default=None)
     kinds = sorted({s.outcome for s in errors})
-    print(f"\n{len(seen)} installs; {len(errors)} errors {kinds}, window {window}; change done at {change_done:.2f} s; "
-          f"new file first installed at {first_new and round(first_new, 2)} s")
+    print(
+        f"\n{len(seen)} installs; {len(errors)} errors {kinds}, window {window}; change done at {change_done:.2f} s; "
+        f"new file first installed at {first_new and round(first_new, 2)} s"
+    )
     assert wrong == [], f"no client may accept a truncated or wrong file: {wrong[:3]}"
     assert errors == [], f"clients must see the old or the new file, never an error: {kinds} {window}"
-    assert first_new is not None and first_new <= change_done + bound, \
+    assert first_new is not None and first_new <= change_done + bound, (
         f"the new file must be installed within {bound} s of the change (first at {first_new})"
+    )
 
 
 def new_wheel(directory, version: str, mib: int) -> tuple[str, bytes]:
@@ -180,8 +196,9 @@ def test_large_upload_while_clients_hammer_its_page(big_project_task, tmp_path):
     filename, content = new_wheel(tmp_path, "2.0.0", 24)
     valid[filename] = hashlib.sha256(content).hexdigest()
     statuses: list[int] = []
-    seen, done = asyncio.run(while_hammering(task, "big-project",
-                                             lambda: statuses.append(upload(task, filename, content)), 1))
+    seen, done = asyncio.run(
+        while_hammering(task, "big-project", lambda: statuses.append(upload(task, filename, content)), 1)
+    )
     assert statuses == [200], f"the large upload must succeed, got {statuses}"
     # Listed when the upload returned: the first client request after it gets the new file.
     check_no_wrong_file_and_bounded_window(seen, valid, filename, done, 0.5)
@@ -199,7 +216,7 @@ def test_slow_in_place_copy_while_clients_hammer_its_page(big_project_task, tmp_
         chunk = 2**20
         with open(task.packages_dir / filename, "wb") as f:
             for i in range(0, len(content), chunk):
-                f.write(content[i:i + chunk])
+                f.write(content[i : i + chunk])
                 f.flush()
                 time.sleep(2 / (len(content) / chunk))
 

@@ -12,7 +12,6 @@ import hashlib
 import os
 import threading
 import time
-
 from urllib.parse import urljoin
 
 import pytest
@@ -30,8 +29,9 @@ def pair(tmp_path_factory):
     b = None
     try:
         # Same folder, same secret (one per service), its own ports and run files.
-        b = LocalTask(a.spec, a.packages_dir, tmp_path_factory.mktemp("task-b"), free_port(),
-                      credentials=a.credentials).start()
+        b = LocalTask(
+            a.spec, a.packages_dir, tmp_path_factory.mktemp("task-b"), free_port(), credentials=a.credentials
+        ).start()
         yield a, b
     finally:
         a.stop()

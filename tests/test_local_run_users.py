@@ -18,8 +18,9 @@ from components.observability import FAILED_LOGIN_FILTER  # the alarm's filter, 
 from offline.log_filter import matches
 from tools.local_task import generate_password
 
-USERS = json.dumps([{"name": "ci", "actions": ["download", "list"]},
-                    {"name": "release", "actions": ["download", "list", "update"]}])
+USERS = json.dumps(
+    [{"name": "ci", "actions": ["download", "list"]}, {"name": "release", "actions": ["download", "list", "update"]}]
+)
 
 
 @pytest.fixture(scope="module")
@@ -92,8 +93,13 @@ def test_publisher_writes_and_the_audit_trail_names_user_file_and_hash(task):
     lines = audit_until(task, lambda x: x["user"] == "mallory")
     upload = [x for x in lines if x["action"] == "upload" and x["result"] == "ok" and x["filename"] == name]
     assert len(upload) == 1, lines
-    assert (upload[0]["user"], upload[0]["project"], upload[0]["sha256"], upload[0]["size"], upload[0]["client"]) == \
-        ("release", "audited", hashlib.sha256(content).hexdigest(), len(content), "198.51.100.7")
+    assert (upload[0]["user"], upload[0]["project"], upload[0]["sha256"], upload[0]["size"], upload[0]["client"]) == (
+        "release",
+        "audited",
+        hashlib.sha256(content).hexdigest(),
+        len(content),
+        "198.51.100.7",
+    )
     assert any(x["action"] == "yank" and x["user"] == "release" and x["project"] == "audited" for x in lines)
     refused = [x for x in lines if x["result"] == "refused" and x["filename"] == wheel_name("refused", "1.0")]
     assert [(x["user"], x["client"], x["status"]) for x in refused] == [("ci", "203.0.113.9", 403)]
@@ -107,8 +113,9 @@ def test_failed_login_filter_counts_the_real_failed_login_lines_only(task):
     http("GET", task.url + "/simple/demo-000/", auth_header("eve", "e" * 32))  # a failed login
     http("GET", task.url + "/simple/demo-000/")  # pip's first, anonymous request: no failed login
     audit_until(task, lambda x: x["user"] == "eve")
-    raw = (task.nginx_dir / "audit.log").read_text().splitlines() + \
-        (task.workdir / "pypiserver.log").read_text(errors="replace").splitlines()
+    raw = (task.nginx_dir / "audit.log").read_text().splitlines() + (task.workdir / "pypiserver.log").read_text(
+        errors="replace"
+    ).splitlines()
     counted = [json.loads(r) for r in raw if matches(FAILED_LOGIN_FILTER, r)]
     assert counted and all(x["result"] == "failed-login" for x in counted)
     assert any(x["user"] == "eve" for x in counted)

@@ -1,4 +1,4 @@
-"""offline.migrate_advice: staged downgrades, burstable warning, architecture checks."""
+"""offline/migrate/advice.py: staged downgrades, burstable warning, architecture checks."""
 
 from __future__ import annotations
 
@@ -9,10 +9,11 @@ from migrate_fixtures import LAUNCH_TEMPLATE, TASK_DEFINITION, happy_stack, prev
 
 from components.compute import ami_image_id
 from components.config import load_config
-from offline.migrate_advice import architecture_checks, downgrade_stages, guide_advice
+from offline.migrate.advice import architecture_checks, downgrade_stages, guide_advice
 
-MULTI_ARCH = json.dumps([{"name": "pypiserver", "image": "pypiserver/pypiserver:v2.4.2"},
-                         {"name": "nginx", "image": "nginx:1.28.0-alpine"}])
+MULTI_ARCH = json.dumps(
+    [{"name": "pypiserver", "image": "pypiserver/pypiserver:v2.4.2"}, {"name": "nginx", "image": "nginx:1.28.0-alpine"}]
+)
 
 
 def cfg(profile: str, **keys: str):
@@ -23,12 +24,15 @@ def topics(advice, level=None) -> list[str]:
     return [a.topic for a in advice if level is None or a.level == level]
 
 
-@pytest.mark.parametrize("start, end, stages", [
-    ("c6a.xlarge", "t3.small", ["c6a.large", "t3.medium"]),  # the guide's own example, then on to small
-    ("c6a.2xlarge", "c6a.large", ["c6a.xlarge"]),
-    ("c6a.xlarge", "c6a.large", []),  # one step: no stages
-    ("c6a.large", "c6a.xlarge", []),  # an upgrade
-])
+@pytest.mark.parametrize(
+    "start, end, stages",
+    [
+        ("c6a.xlarge", "t3.small", ["c6a.large", "t3.medium"]),  # the guide's own example, then on to small
+        ("c6a.2xlarge", "c6a.large", ["c6a.xlarge"]),
+        ("c6a.xlarge", "c6a.large", []),  # one step: no stages
+        ("c6a.large", "c6a.xlarge", []),  # an upgrade
+    ],
+)
 def test_downgrade_stages_go_one_size_at_a_time(start, end, stages):
     assert downgrade_stages(start, end) == stages
 
@@ -56,8 +60,9 @@ def test_same_instance_type_gets_no_size_advice():
 
 
 def arch_sides(after_instance: str, image_id: str, containers: str = MULTI_ARCH, platform: str | None = None):
-    before = with_inputs(happy_stack("t3.small", containers=containers), LAUNCH_TEMPLATE,
-                         imageId=ami_image_id("x86_64"))
+    before = with_inputs(
+        happy_stack("t3.small", containers=containers), LAUNCH_TEMPLATE, imageId=ami_image_id("x86_64")
+    )
     after = with_inputs(happy_stack(after_instance, containers=containers), LAUNCH_TEMPLATE, imageId=image_id)
     if platform:
         after = with_inputs(after, TASK_DEFINITION, runtimePlatform={"cpuArchitecture": platform})

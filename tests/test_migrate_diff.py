@@ -1,11 +1,22 @@
-"""offline.migrate_diff: matching by URN, property changes, replacements and knock-on changes."""
+"""offline/migrate/diff.py: matching by URN, property changes, replacements and knock-on changes."""
 
 from __future__ import annotations
 
-from migrate_fixtures import (ASG, EFS, LAUNCH_TEMPLATE, LOG_GROUP, MOUNT_TARGET, SERVICE, TASK_DEFINITION,
-                              happy_stack, renamed, urn, with_inputs)
+from migrate_fixtures import (
+    ASG,
+    EFS,
+    LAUNCH_TEMPLATE,
+    LOG_GROUP,
+    MOUNT_TARGET,
+    SERVICE,
+    TASK_DEFINITION,
+    happy_stack,
+    renamed,
+    urn,
+    with_inputs,
+)
 
-from offline.migrate_diff import UNKNOWN, diff_resources, diff_values
+from offline.migrate.diff import UNKNOWN, diff_resources, diff_values
 
 
 def actions(diff) -> dict[str, str]:
@@ -19,11 +30,13 @@ def test_identical_sides_change_nothing():
 
 def test_instance_type_updates_the_template_and_refreshes_the_asg_through_latest_version():
     diff = diff_resources(happy_stack(), happy_stack(instance_type="c6a.2xlarge"))
-    assert actions(diff) == {"pypiserver-lt": "update", "pypiserver-asg": "update"}, \
+    assert actions(diff) == {"pypiserver-lt": "update", "pypiserver-asg": "update"}, (
         "only the launch template (new version) and the ASG (reads latestVersion) change"
+    )
     version = next(p for p in diff.find(ASG)[0].properties if p.path == "launchTemplate.version")
-    assert version.new is UNKNOWN and version.cause == urn(LAUNCH_TEMPLATE, "pypiserver-lt"), \
+    assert version.new is UNKNOWN and version.cause == urn(LAUNCH_TEMPLATE, "pypiserver-lt"), (
         "the ASG's version becomes known after apply because the template gets a new version"
+    )
 
 
 def test_asg_pinned_to_latest_is_not_touched_by_a_template_change():
@@ -37,8 +50,9 @@ def test_container_change_replaces_the_task_definition_and_updates_the_service()
     diff = diff_resources(happy_stack(), happy_stack(containers=bigger))
     assert actions(diff) == {"pypiserver-task": "replace", "pypiserver-service": "update"}
     td = diff.find(TASK_DEFINITION)[0]
-    assert set(td.replacing_paths) == {"containerDefinitions[0].cpu", "containerDefinitions[0].memory"}, \
+    assert set(td.replacing_paths) == {"containerDefinitions[0].cpu", "containerDefinitions[0].memory"}, (
         "the JSON string is compared by content, path by path"
+    )
     service_paths = [p.path for p in diff.find(SERVICE)[0].properties]
     assert service_paths == ["taskDefinition"], "the service only picks up the new revision"
 
@@ -46,8 +60,9 @@ def test_container_change_replaces_the_task_definition_and_updates_the_service()
 def test_efs_performance_mode_replaces_the_file_system_and_its_mount_targets():
     diff = diff_resources(happy_stack(), with_inputs(happy_stack(), EFS, performanceMode="maxIO"))
     assert diff.find(EFS)[0].replacing_paths == ("performanceMode",)
-    assert diff.find(MOUNT_TARGET)[0].action == "replace", \
+    assert diff.find(MOUNT_TARGET)[0].action == "replace", (
         "a mount target's fileSystemId forces replacement once the file system is new"
+    )
 
 
 def test_throughput_mode_updates_the_file_system_in_place():
@@ -67,8 +82,9 @@ def test_a_rename_is_a_delete_and_a_create():
 
 def test_number_types_and_secret_wrappers_do_not_count_as_changes():
     secret = {"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", "value": "s3cret"}
-    assert diff_values("", {"n": 2, "s": "s3cret"}, {"n": 2.0, "s": secret}) == [], \
+    assert diff_values("", {"n": 2, "s": "s3cret"}, {"n": 2.0, "s": secret}) == [], (
         "2 == 2.0 and a secret-wrapped value equals its plain value"
+    )
 
 
 def test_nested_paths_name_the_leaf():

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from offline.migrate import EXIT_DATA_AT_RISK, EXIT_OK, render_sides
+from offline.migrate.plan import EXIT_DATA_AT_RISK, EXIT_OK, render_sides
 
 PASSWORD = "RandomPassword"
 READER = {"name": "reader", "actions": ["download", "list"]}
@@ -25,15 +25,20 @@ def changed(m) -> dict[tuple[str, str], str]:
 
 @pytest.fixture(scope="module")
 def step_one():
-    return render_sides(stack="heavy", from_stack=None, to_stack=None,
-                        overrides=users({**READER, "rotation": 1}, PUBLISHER))
+    return render_sides(
+        stack="heavy", from_stack=None, to_stack=None, overrides=users({**READER, "rotation": 1}, PUBLISHER)
+    )
 
 
 @pytest.fixture(scope="module")
 def step_two():
-    return render_sides(stack="heavy", from_stack=None, to_stack=None,
-                        deployed=users({**READER, "rotation": 1}, PUBLISHER),
-                        overrides=users({**READER, "rotation": 1, "retiredRotation": 0}, PUBLISHER))
+    return render_sides(
+        stack="heavy",
+        from_stack=None,
+        to_stack=None,
+        deployed=users({**READER, "rotation": 1}, PUBLISHER),
+        overrides=users({**READER, "rotation": 1, "retiredRotation": 0}, PUBLISHER),
+    )
 
 
 def test_step_one_adds_a_token_and_keeps_the_previous(step_one):
@@ -42,8 +47,9 @@ def test_step_one_adds_a_token_and_keeps_the_previous(step_one):
     assert (PASSWORD, "pypiserver-reader-password") not in got, "the previous token stays"
     assert got[("SecretVersion", "pypiserver-reader-credentials-version")] == "replace"
     assert got[("TaskDefinition", "pypiserver-task")] == "replace", "a new revision: tasks load the new lines"
-    assert not any(name.startswith("pypiserver-credentials") or name == "pypiserver-password"
-                   for _, name in got), "the publisher is untouched"
+    assert not any(name.startswith("pypiserver-credentials") or name == "pypiserver-password" for _, name in got), (
+        "the publisher is untouched"
+    )
     assert step_one.exit_code == EXIT_OK and not step_one.safety.at_risk
 
 

@@ -1,6 +1,6 @@
 """components/network.py: the network the component builds, and the checks on a given one.
 
-The given-network cases use the mock account in offline/mocks.py (EXISTING_SUBNETS: each
+The given-network cases use the mock account in offline/engine/mocks.py (EXISTING_SUBNETS: each
 subnet's AZ and default-route target), answered through the same data sources
 (ec2.getSubnet, ec2.getRouteTable) that `pulumi preview` calls against AWS.
 """
@@ -8,11 +8,10 @@ subnet's AZ and default-route target), answered through the same data sources
 import ipaddress
 
 import pytest
+from conftest import render
 
 from components import network
-from conftest import render
-from offline import mocks
-from offline.engine import EngineError
+from offline.engine import EngineError, mocks
 
 SUBNET = "aws:ec2/subnet:Subnet"
 TABLE = "aws:ec2/routeTable:RouteTable"
@@ -43,6 +42,7 @@ def refused(fragment_list, *subnets, **more):
 
 # -- built network -------------------------------------------------------------------------
 
+
 def test_built_network_spans_two_azs_with_public_and_private_tiers():
     preview = render("heavy")
     subnets = preview.of_type(SUBNET)
@@ -52,7 +52,8 @@ def test_built_network_spans_two_azs_with_public_and_private_tiers():
     blocks = [ipaddress.ip_network(s.inputs["cidrBlock"]) for s in subnets]
     vpc = ipaddress.ip_network(preview.one("aws:ec2/vpc:Vpc").inputs["cidrBlock"])
     assert all(b.subnet_of(vpc) for b in blocks) and not any(
-        a.overlaps(b) for i, a in enumerate(blocks) for b in blocks[i + 1:]), "disjoint blocks inside the VPC"
+        a.overlaps(b) for i, a in enumerate(blocks) for b in blocks[i + 1 :]
+    ), "disjoint blocks inside the VPC"
 
 
 def test_instances_and_efs_sit_in_the_private_subnets():
@@ -65,8 +66,9 @@ def test_instances_and_efs_sit_in_the_private_subnets():
 
 
 def test_internet_facing_load_balancer_goes_to_the_public_subnets():
-    preview = render("heavy", loadBalancerScheme="internet-facing", allowedCidrs=["0.0.0.0/0"],
-                     zoneId="Z0123456789ABCDEFGHIJ")
+    preview = render(
+        "heavy", loadBalancerScheme="internet-facing", allowedCidrs=["0.0.0.0/0"], zoneId="Z0123456789ABCDEFGHIJ"
+    )
     public = sorted(s.id for s in preview.of_type(SUBNET) if s.inputs["tags"]["Tier"] == "public")
     assert sorted(preview.one("aws:lb/loadBalancer:LoadBalancer").inputs["subnets"]) == public
 
@@ -88,8 +90,10 @@ def test_s3_gateway_endpoint_serves_the_private_route_tables():
     preview = render("heavy")
     (endpoint,) = preview.of_type(ENDPOINT)
     private = sorted(t.id for t in preview.of_type(TABLE) if "private" in t.name)
-    assert (endpoint.inputs["serviceName"], endpoint.inputs["vpcEndpointType"]) == ("com.amazonaws.us-east-1.s3",
-                                                                                     "Gateway")
+    assert (endpoint.inputs["serviceName"], endpoint.inputs["vpcEndpointType"]) == (
+        "com.amazonaws.us-east-1.s3",
+        "Gateway",
+    )
     assert sorted(endpoint.inputs["routeTableIds"]) == private
 
 
@@ -114,6 +118,7 @@ def test_network_outputs_name_what_was_built():
 
 # -- given network ---------------------------------------------------------------------------
 
+
 def test_subnets_with_nat_and_transit_gateway_routes_are_accepted():
     preview = given(NAT_A, NAT_B, TGW_C)
     assert preview.one(ASG).inputs["vpcZoneIdentifiers"] == [NAT_A, NAT_B, TGW_C]
@@ -121,8 +126,16 @@ def test_subnets_with_nat_and_transit_gateway_routes_are_accepted():
 
 
 def test_isolated_instance_subnet_is_refused_naming_it():
-    refused([f"pypiserver:subnetIds: {ISOLATED_A} (us-east-1a)", "no default route to a NAT gateway",
-             "pypiserver:vpcEndpoints", "ecr.dkr"], ISOLATED_A, NAT_B)
+    refused(
+        [
+            f"pypiserver:subnetIds: {ISOLATED_A} (us-east-1a)",
+            "no default route to a NAT gateway",
+            "pypiserver:vpcEndpoints",
+            "ecr.dkr",
+        ],
+        ISOLATED_A,
+        NAT_B,
+    )
 
 
 def test_public_subnet_without_public_ips_is_refused():
@@ -135,20 +148,40 @@ def test_two_subnets_in_one_az_are_refused():
 
 
 def test_internet_facing_load_balancer_needs_internet_gateway_routes():
-    refused([f"pypiserver:loadBalancerSubnetIds: {NAT_A}", "no route to an internet gateway"], NAT_A, NAT_B,
-            loadBalancerScheme="internet-facing", allowedCidrs=["0.0.0.0/0"], zoneId="Z0123456789ABCDEFGHIJ",
-            loadBalancerSubnetIds=[NAT_A, NAT_B])
+    refused(
+        [f"pypiserver:loadBalancerSubnetIds: {NAT_A}", "no route to an internet gateway"],
+        NAT_A,
+        NAT_B,
+        loadBalancerScheme="internet-facing",
+        allowedCidrs=["0.0.0.0/0"],
+        zoneId="Z0123456789ABCDEFGHIJ",
+        loadBalancerSubnetIds=[NAT_A, NAT_B],
+    )
 
 
 def test_internet_facing_load_balancer_in_public_subnets_is_accepted():
-    preview = given(NAT_A, NAT_B, loadBalancerScheme="internet-facing", allowedCidrs=["0.0.0.0/0"],
-                    zoneId="Z0123456789ABCDEFGHIJ", loadBalancerSubnetIds=[PUBLIC_A, PUBLIC_B])
+    preview = given(
+        NAT_A,
+        NAT_B,
+        loadBalancerScheme="internet-facing",
+        allowedCidrs=["0.0.0.0/0"],
+        zoneId="Z0123456789ABCDEFGHIJ",
+        loadBalancerSubnetIds=[PUBLIC_A, PUBLIC_B],
+    )
     assert preview.one("aws:lb/loadBalancer:LoadBalancer").inputs["subnets"] == [PUBLIC_A, PUBLIC_B]
 
 
 def test_instances_in_an_az_the_load_balancer_does_not_serve_are_refused():
-    refused([TGW_C, "us-east-1c", "no subnet"], NAT_A, NAT_B, TGW_C, loadBalancerScheme="internet-facing",
-            allowedCidrs=["0.0.0.0/0"], zoneId="Z0123456789ABCDEFGHIJ", loadBalancerSubnetIds=[PUBLIC_A, PUBLIC_B])
+    refused(
+        [TGW_C, "us-east-1c", "no subnet"],
+        NAT_A,
+        NAT_B,
+        TGW_C,
+        loadBalancerScheme="internet-facing",
+        allowedCidrs=["0.0.0.0/0"],
+        zoneId="Z0123456789ABCDEFGHIJ",
+        loadBalancerSubnetIds=[PUBLIC_A, PUBLIC_B],
+    )
 
 
 def test_subnet_of_another_vpc_is_refused():
@@ -159,12 +192,27 @@ def test_subnet_of_another_vpc_is_refused():
 def test_vpc_endpoints_with_an_ecr_mirror_make_isolated_subnets_work():
     registry = "123456789012.dkr.ecr.us-east-1.amazonaws.com/docker-hub"
     preview = given(ISOLATED_A, NAT_B, vpcEndpoints=True, imageRegistry=registry)
-    services = sorted(e.inputs["serviceName"].removeprefix("com.amazonaws.us-east-1.")
-                      for e in preview.of_type(ENDPOINT))
-    assert services == sorted(["ecs", "ecs-agent", "ecs-telemetry", "ecr.api", "ecr.dkr", "secretsmanager", "logs",
-                               "ssm", "ssmmessages", "ec2messages"])
-    assert all(e.inputs["privateDnsEnabled"] and e.inputs["subnetIds"] == [ISOLATED_A, NAT_B]
-               for e in preview.of_type(ENDPOINT))
+    services = sorted(
+        e.inputs["serviceName"].removeprefix("com.amazonaws.us-east-1.") for e in preview.of_type(ENDPOINT)
+    )
+    assert services == sorted(
+        [
+            "ecs",
+            "ecs-agent",
+            "ecs-telemetry",
+            "ecr.api",
+            "ecr.dkr",
+            "secretsmanager",
+            "logs",
+            "ssm",
+            "ssmmessages",
+            "ec2messages",
+        ]
+    )
+    assert all(
+        e.inputs["privateDnsEnabled"] and e.inputs["subnetIds"] == [ISOLATED_A, NAT_B]
+        for e in preview.of_type(ENDPOINT)
+    )
 
 
 def test_vpc_endpoints_do_not_reach_docker_hub():
@@ -186,11 +234,13 @@ def test_public_ips_need_internet_gateway_routes():
 
 # -- stacks deployed before the component built its network ------------------------------------
 
+
 def legacy_default_vpc(**more):
     """What such a stack ran in: the default VPC and all its default subnets, said explicitly,
     with the public IPs those subnets need for egress."""
-    return render("heavy", vpcId=mocks.DEFAULT_VPC_ID, subnetIds=sorted(mocks.DEFAULT_SUBNETS),
-                  instancePublicIp=True, **more)
+    return render(
+        "heavy", vpcId=mocks.DEFAULT_VPC_ID, subnetIds=sorted(mocks.DEFAULT_SUBNETS), instancePublicIp=True, **more
+    )
 
 
 def test_legacy_stack_keeps_its_mount_targets_when_said_explicitly():
@@ -200,13 +250,16 @@ def test_legacy_stack_keeps_its_mount_targets_when_said_explicitly():
 
 
 def test_moving_a_legacy_stack_to_the_built_network_is_reported_as_data_at_risk():
-    from offline import migrate
+    from offline.migrate import plan as migrate
+
     before, after = legacy_default_vpc(), render("heavy")
     m = migrate.analyse(before, after, source="heavy (default VPC)", target="heavy")
     risky = {r.name: r.action for r in m.safety.risks}
-    assert set(risky) == {f"pypiserver-efs-mt-{s}" for s in mocks.DEFAULT_SUBNETS}, \
+    assert set(risky) == {f"pypiserver-efs-mt-{s}" for s in mocks.DEFAULT_SUBNETS}, (
         "the mount targets move to the new subnets: make migrate must say so"
+    )
     changed = {c.name: c.action for c in m.diff.changes}
-    assert changed["pypiserver-efs"] == "same" and changed["pypiserver-backup-vault"] == "same", \
+    assert changed["pypiserver-efs"] == "same" and changed["pypiserver-backup-vault"] == "same", (
         "the packages' file system and its backups stay as they are"
+    )
     assert m.exit_code == migrate.EXIT_DATA_AT_RISK

@@ -1,8 +1,8 @@
-"""offline/analyzer.py without a pack process: config reconciliation as the engine does it."""
+"""offline/policy_client/config.py without a pack process: config reconciliation as the engine does it."""
 
 import pytest
 
-from offline.analyzer import PolicyError, PolicyInfo, Verdict, load_policy_config, reconcile, sort_verdicts
+from offline.policy_client import PolicyError, PolicyInfo, Verdict, load_policy_config, reconcile, sort_verdicts
 
 POLICIES = [
     PolicyInfo("asg-min-instances", "d", "mandatory", {"minInstances": {"type": "integer", "default": 2}}),
@@ -23,20 +23,27 @@ def test_no_config_gives_schema_defaults_and_default_levels():
 def test_all_then_entries():
     result = reconcile(POLICIES, {"all": "disabled", "efs-encrypted": "advisory"})
     assert {n: c.level for n, c in result.items()} == {
-        "asg-min-instances": "disabled", "asg-max-instances": "disabled", "efs-encrypted": "advisory"}
+        "asg-min-instances": "disabled",
+        "asg-max-instances": "disabled",
+        "efs-encrypted": "advisory",
+    }
 
 
 def test_entry_properties_merge_over_defaults_and_keep_level():
     result = reconcile(POLICIES, {"asg-min-instances": {"minInstances": 3}})
-    assert (result["asg-min-instances"].level, result["asg-min-instances"].properties) == ("mandatory",
-                                                                                           {"minInstances": 3})
+    assert (result["asg-min-instances"].level, result["asg-min-instances"].properties) == (
+        "mandatory",
+        {"minInstances": 3},
+    )
 
 
 def test_initial_config_applies_before_the_given_config():
     initial = {"asg-max-instances": ("mandatory", {"maxInstances": 6})}
     result = reconcile(POLICIES, {"asg-max-instances": {"maxInstances": 5}}, initial)
-    assert (result["asg-max-instances"].level, result["asg-max-instances"].properties) == ("mandatory",
-                                                                                           {"maxInstances": 5})
+    assert (result["asg-max-instances"].level, result["asg-max-instances"].properties) == (
+        "mandatory",
+        {"maxInstances": 5},
+    )
 
 
 def test_all_cannot_carry_settings():

@@ -1,8 +1,8 @@
 """.github/workflows/policy.yml: the CI example stays in step with the stacks and the pack."""
 
 import yaml
-
 from conftest import ROOT
+
 from offline.engine import available_stacks
 
 WORKFLOW = yaml.safe_load((ROOT / ".github/workflows/policy.yml").read_text())
@@ -24,8 +24,9 @@ def test_cli_job_runs_preview_with_the_pack_and_the_config():
 
 
 def test_offline_job_runs_the_offline_preview_with_the_config():
-    assert 'python -m offline.preview --stack ${{ matrix.stack }} --policy-config "$POLICY_CONFIG"' in \
-        steps("offline-policy-check")
+    assert 'python -m offline.preview --stack ${{ matrix.stack }} --policy-config "$POLICY_CONFIG"' in steps(
+        "offline-policy-check"
+    )
 
 
 def test_config_file_named_by_the_workflow_exists():

@@ -5,7 +5,6 @@ from pulumi_policy import ResourceValidationArgs
 from pulumi_policy.deserialize import deserialize_properties
 from pulumi_policy.proxy import unknown_checking_proxy
 
-from policy_fixtures import ALL_POLICIES  # noqa: F401  (puts policy/ on sys.path)
 from policies import sizing
 from policies.common import dig, instance_spec, is_true, items, json_list, number, schema, settings, show
 
@@ -24,8 +23,10 @@ def test_number_reads_wire_numbers(value, expected):
     assert number(value) == expected
 
 
-@pytest.mark.parametrize("value,expected", [(True, True), ("true", True), ("True", True), (False, False),
-                                            ("false", False), (None, False), (1, False)])
+@pytest.mark.parametrize(
+    "value,expected",
+    [(True, True), ("true", True), ("True", True), (False, False), ("false", False), (None, False), (1, False)],
+)
 def test_is_true_accepts_bools_and_boolean_strings(value, expected):
     assert is_true(value) is expected
 

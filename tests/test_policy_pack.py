@@ -5,9 +5,10 @@ import runpy
 
 import pytest
 import yaml
-
-from offline.analyzer import EXAMPLE_POLICY_CONFIG, PACK_DIR, PolicyInfo, load_policy_config, reconcile
+from jsonschema import Draft7Validator
 from policy_fixtures import ALL_POLICIES
+
+from offline.policy_client import EXAMPLE_POLICY_CONFIG, PACK_DIR, PolicyInfo, load_policy_config, reconcile
 
 KEBAB = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)+$")
 
@@ -20,8 +21,11 @@ def test_policy_project_file_declares_python_virtualenv_and_version():
 
 
 def test_pack_requirements_are_pinned_exactly():
-    lines = [line.strip() for line in (PACK_DIR / "requirements.txt").read_text().splitlines()
-             if line.strip() and not line.startswith("#")]
+    lines = [
+        line.strip()
+        for line in (PACK_DIR / "requirements.txt").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
     assert lines and all(re.fullmatch(r"[A-Za-z0-9_.-]+==[0-9][0-9A-Za-z.]*", line) for line in lines), lines
     assert any(line.startswith("pulumi-policy==") for line in lines)
 
@@ -61,30 +65,55 @@ def test_every_setting_has_a_default_and_a_description(policy):
         assert "default" in prop and prop.get("description"), f"{policy.name}.{key}"
 
 
+@pytest.mark.parametrize("policy", [p for p in ALL_POLICIES if p.config_schema], ids=lambda p: p.name)
+def test_every_setting_is_typed_down_to_its_items_and_its_default_fits(policy):
+    """The engine validates an organization's config against these schemas: an untyped setting
+    would accept anything."""
+    for key, prop in policy.config_schema.properties.items():
+        assert "type" in prop, f"{policy.name}.{key}"
+        if prop["type"] == "array":
+            assert "type" in prop.get("items", {}), f"{policy.name}.{key} items"
+        if prop["type"] == "object" and "additionalProperties" in prop:
+            assert isinstance(prop["additionalProperties"], dict), f"{policy.name}.{key} values"
+        assert Draft7Validator(prop).is_valid(prop["default"]), f"{policy.name}.{key} default"
+
+
 def test_example_config_is_valid_for_the_pack():
-    infos = [PolicyInfo(p.name, p.description, p.enforcement_level.value,
-                        p.config_schema.properties if p.config_schema else {}) for p in ALL_POLICIES]
+    infos = [
+        PolicyInfo(
+            p.name, p.description, p.enforcement_level.value, p.config_schema.properties if p.config_schema else {}
+        )
+        for p in ALL_POLICIES
+    ]
     reconciled = reconcile(infos, load_policy_config(EXAMPLE_POLICY_CONFIG))
     assert reconciled["compute-optimized-instances"].properties["burstableStacks"] == ["light"]
     assert {n for n, c in reconciled.items() if c.level == "advisory"} == {
-        "instance-min-vcpu", "asg-max-instances", "alb-https-only"}, "example: all mandatory except fewer-beefier/https"
+        "instance-min-vcpu",
+        "asg-max-instances",
+        "alb-https-only",
+    }, "example: all mandatory except fewer-beefier/https"
 
 
 # --- metadata the Pulumi Cloud console and the CLI show ----------------------------------
 
-from policies import deployability, reliability, security, sizing  # noqa: E402
 from pulumi_policy import Severity  # noqa: E402
 
-CONCERN_OF = {p.name: module.__name__.rsplit(".", 1)[-1]
-              for module in (sizing, security, reliability, deployability) for p in module.POLICIES}
+from policies import deployability, reliability, security, sizing  # noqa: E402
+
+CONCERN_OF = {
+    p.name: module.__name__.rsplit(".", 1)[-1]
+    for module in (sizing, security, reliability, deployability)
+    for p in module.POLICIES
+}
 
 
 @pytest.mark.parametrize("policy", ALL_POLICIES, ids=lambda p: p.name)
 def test_policy_has_severity_remediation_and_url(policy):
     assert isinstance(policy.severity, Severity), f"{policy.name} needs a severity"
     steps = policy.remediation_steps or ""
-    assert re.match(r"^(Set|Add|Remove|Lower)\b", steps) and steps.endswith("."), \
+    assert re.match(r"^(Set|Add|Remove|Lower)\b", steps) and steps.endswith("."), (
         f"{policy.name}: remediation steps say what to change, as a sentence: {steps!r}"
+    )
     assert re.fullmatch(r"https://docs\.aws\.amazon\.com/[\w./#-]+", policy.url or ""), policy.url
 
 
@@ -96,6 +125,9 @@ def test_policy_is_grouped_by_its_module(policy):
 
 
 def test_mandatory_security_policies_are_at_least_high():
-    weak = [p.name for p in security.POLICIES if p.enforcement_level.value == "mandatory"
-            and p.severity not in (Severity.HIGH, Severity.CRITICAL)]
+    weak = [
+        p.name
+        for p in security.POLICIES
+        if p.enforcement_level.value == "mandatory" and p.severity not in (Severity.HIGH, Severity.CRITICAL)
+    ]
     assert weak == []

@@ -3,10 +3,9 @@ loopback, config reconciled and sent with Configure, Analyze per resource, Analy
 One process per stack name is shared by the whole module (start-up costs about a second)."""
 
 import pytest
+from policy_fixtures import STACK_PROJECT, happy_stack, https_listener, mutate, named, without
 
-from offline.analyzer import PolicyError, PolicyPackProcess
-from policy_fixtures import (STACK_PROJECT, happy_stack, https_listener, mutate, named,  # noqa: F401
-                             pack_pool, without)
+from offline.policy_client import PolicyError, PolicyPackProcess
 
 SECRET_SIG = {"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270"}
 C6G_MEDIUM = {"extraInstanceTypes": {"c6g.medium": {"vcpu": 1, "memoryMib": 2048}}}
@@ -26,15 +25,28 @@ def run(pack, resources, policy_config=None, stack="heavy"):
 def test_pack_lists_every_policy_with_its_default_level(pack):
     levels = {p.name: p.level for p in pack().policies}
     assert levels == {
-        "asg-min-instances": "mandatory", "compute-optimized-instances": "mandatory",
-        "efs-throughput-mode": "mandatory", "ecs-task-max-bounded": "mandatory",
-        "ecs-task-max-fits-instances": "mandatory", "instance-min-vcpu": "advisory", "asg-max-instances": "advisory",
-        "efs-encrypted": "mandatory", "efs-transit-encryption": "mandatory", "launch-template-imdsv2": "mandatory",
-        "no-public-ip": "mandatory", "no-open-ingress": "mandatory", "alb-modern-tls": "mandatory",
-        "alb-https-only": "advisory", "efs-backup-enabled": "mandatory", "ecs-deployment-circuit-breaker": "mandatory",
-        "health-check-not-root": "mandatory", "required-alarms": "mandatory",
-        "instances-have-egress": "mandatory", "alarm-topic-deliverable": "mandatory",
-        "internet-facing-https": "mandatory", "secret-readers-named": "mandatory",
+        "asg-min-instances": "mandatory",
+        "compute-optimized-instances": "mandatory",
+        "efs-throughput-mode": "mandatory",
+        "ecs-task-max-bounded": "mandatory",
+        "ecs-task-max-fits-instances": "mandatory",
+        "instance-min-vcpu": "advisory",
+        "asg-max-instances": "advisory",
+        "efs-encrypted": "mandatory",
+        "efs-transit-encryption": "mandatory",
+        "launch-template-imdsv2": "mandatory",
+        "no-public-ip": "mandatory",
+        "no-open-ingress": "mandatory",
+        "alb-modern-tls": "mandatory",
+        "alb-https-only": "advisory",
+        "efs-backup-enabled": "mandatory",
+        "ecs-deployment-circuit-breaker": "mandatory",
+        "health-check-not-root": "mandatory",
+        "required-alarms": "mandatory",
+        "instances-have-egress": "mandatory",
+        "alarm-topic-deliverable": "mandatory",
+        "internet-facing-https": "mandatory",
+        "secret-readers-named": "mandatory",
         "alb-access-logs": "advisory",
     }
 
@@ -60,61 +72,146 @@ def test_compliant_stack_only_gets_the_no_domain_advisory(pack):
 def rendered(**overrides):
     """What the component renders (the deployability policies follow its network and keys)."""
     from conftest import render
+
     return render("heavy", **overrides).resources
 
 
 # One violation per policy, each through the real protocol: (policy, level, resource, stack change, config).
 CASES = [
-    ("asg-min-instances", "mandatory", "pypiserver-asg",
-     lambda s: mutate(s, "pypiserver-asg", "minSize", 1), None),
-    ("compute-optimized-instances", "mandatory", "pypiserver-lt",
-     lambda s: mutate(s, "pypiserver-lt", "instanceType", "m6i.large"), None),
-    ("efs-throughput-mode", "mandatory", "pypiserver-efs",
-     lambda s: mutate(s, "pypiserver-efs", "throughputMode", "bursting"), None),
-    ("ecs-task-max-bounded", "mandatory", "pypiserver-scaling-target",
-     lambda s: mutate(s, "pypiserver-scaling-target", "minCapacity", 6), None),
-    ("ecs-task-max-fits-instances", "mandatory", "pypiserver-scaling-target",
-     lambda s: mutate(s, "pypiserver-asg", "maxSize", 3), None),
-    ("instance-min-vcpu", "advisory", "pypiserver-lt",
-     lambda s: mutate(s, "pypiserver-lt", "instanceType", "c6g.medium"),
-     {"instance-min-vcpu": C6G_MEDIUM, "ecs-task-max-fits-instances": C6G_MEDIUM}),
-    ("asg-max-instances", "advisory", "pypiserver-asg",
-     lambda s: mutate(s, "pypiserver-asg", "maxSize", 6), None),
-    ("efs-encrypted", "mandatory", "pypiserver-efs",
-     lambda s: mutate(s, "pypiserver-efs", "encrypted", False), None),
-    ("efs-transit-encryption", "mandatory", "pypiserver-task",
-     lambda s: mutate(s, "pypiserver-task", "volumes.0.efsVolumeConfiguration.transitEncryption", "DISABLED"), None),
-    ("launch-template-imdsv2", "mandatory", "pypiserver-lt",
-     lambda s: mutate(s, "pypiserver-lt", "metadataOptions.httpTokens", "optional"), None),
-    ("no-public-ip", "mandatory", "pypiserver-lt",
-     lambda s: mutate(s, "pypiserver-lt", "networkInterfaces.0.associatePublicIpAddress", "true"), None),
-    ("no-open-ingress", "mandatory", "pypiserver-efs-sg",
-     lambda s: mutate(s, "pypiserver-efs-sg", "ingress.0.cidrBlocks", ["0.0.0.0/0"]), None),
-    ("alb-modern-tls", "mandatory", "pypiserver-https",
-     lambda s: [*s, https_listener("ELBSecurityPolicy-2016-08")], None),
+    ("asg-min-instances", "mandatory", "pypiserver-asg", lambda s: mutate(s, "pypiserver-asg", "minSize", 1), None),
+    (
+        "compute-optimized-instances",
+        "mandatory",
+        "pypiserver-lt",
+        lambda s: mutate(s, "pypiserver-lt", "instanceType", "m6i.large"),
+        None,
+    ),
+    (
+        "efs-throughput-mode",
+        "mandatory",
+        "pypiserver-efs",
+        lambda s: mutate(s, "pypiserver-efs", "throughputMode", "bursting"),
+        None,
+    ),
+    (
+        "ecs-task-max-bounded",
+        "mandatory",
+        "pypiserver-scaling-target",
+        lambda s: mutate(s, "pypiserver-scaling-target", "minCapacity", 6),
+        None,
+    ),
+    (
+        "ecs-task-max-fits-instances",
+        "mandatory",
+        "pypiserver-scaling-target",
+        lambda s: mutate(s, "pypiserver-asg", "maxSize", 3),
+        None,
+    ),
+    (
+        "instance-min-vcpu",
+        "advisory",
+        "pypiserver-lt",
+        lambda s: mutate(s, "pypiserver-lt", "instanceType", "c6g.medium"),
+        {"instance-min-vcpu": C6G_MEDIUM, "ecs-task-max-fits-instances": C6G_MEDIUM},
+    ),
+    ("asg-max-instances", "advisory", "pypiserver-asg", lambda s: mutate(s, "pypiserver-asg", "maxSize", 6), None),
+    ("efs-encrypted", "mandatory", "pypiserver-efs", lambda s: mutate(s, "pypiserver-efs", "encrypted", False), None),
+    (
+        "efs-transit-encryption",
+        "mandatory",
+        "pypiserver-task",
+        lambda s: mutate(s, "pypiserver-task", "volumes.0.efsVolumeConfiguration.transitEncryption", "DISABLED"),
+        None,
+    ),
+    (
+        "launch-template-imdsv2",
+        "mandatory",
+        "pypiserver-lt",
+        lambda s: mutate(s, "pypiserver-lt", "metadataOptions.httpTokens", "optional"),
+        None,
+    ),
+    (
+        "no-public-ip",
+        "mandatory",
+        "pypiserver-lt",
+        lambda s: mutate(s, "pypiserver-lt", "networkInterfaces.0.associatePublicIpAddress", "true"),
+        None,
+    ),
+    (
+        "no-open-ingress",
+        "mandatory",
+        "pypiserver-efs-sg",
+        lambda s: mutate(s, "pypiserver-efs-sg", "ingress.0.cidrBlocks", ["0.0.0.0/0"]),
+        None,
+    ),
+    (
+        "alb-modern-tls",
+        "mandatory",
+        "pypiserver-https",
+        lambda s: [*s, https_listener("ELBSecurityPolicy-2016-08")],
+        None,
+    ),
     ("alb-https-only", "advisory", "pypiserver-http", lambda s: s, None),
-    ("efs-backup-enabled", "mandatory", "pypiserver-efs",
-     lambda s: without(s, "pypiserver-backup-selection"), None),
-    ("ecs-deployment-circuit-breaker", "mandatory", "pypiserver-service",
-     lambda s: mutate(s, "pypiserver-service", "deploymentCircuitBreaker.rollback", False), None),
-    ("health-check-not-root", "mandatory", "pypiserver-tg",
-     lambda s: mutate(s, "pypiserver-tg", "healthCheck.path", "/"), None),
-    ("required-alarms", "mandatory", "(stack)",
-     lambda s: without(s, "pypiserver-efs-io-limit"), None),
-    ("instances-have-egress", "mandatory", "pypiserver-asg",
-     lambda s: without(mutate(rendered(), "pypiserver-private-rt-us-east-1a", "routes", []),
-                       "pypiserver-nat-us-east-1a"), None),
-    ("alarm-topic-deliverable", "mandatory", "pypiserver-alarms",
-     lambda s: without(mutate(rendered(), "pypiserver-alarms", "kmsMasterKeyId", "alias/aws/sns"),
-                       "pypiserver-alarms-key"), None),
-    ("internet-facing-https", "mandatory", "pypiserver-http",
-     lambda s: rendered(loadBalancerScheme="internet-facing", allowedCidrs=["10.0.0.0/8"], allowPlainHttp=True),
-     None),
-    ("secret-readers-named", "mandatory", "pypiserver-credentials-readers",
-     lambda s: mutate(rendered(secretReaders=["arn:aws:iam::123456789012:role/ci"]),
-                      "pypiserver-credentials-readers", "blockPublicPolicy", False), None),
-    ("alb-access-logs", "advisory", "pypiserver-alb",
-     lambda s: mutate(s, "pypiserver-alb", "accessLogs.enabled", False), None),
+    ("efs-backup-enabled", "mandatory", "pypiserver-efs", lambda s: without(s, "pypiserver-backup-selection"), None),
+    (
+        "ecs-deployment-circuit-breaker",
+        "mandatory",
+        "pypiserver-service",
+        lambda s: mutate(s, "pypiserver-service", "deploymentCircuitBreaker.rollback", False),
+        None,
+    ),
+    (
+        "health-check-not-root",
+        "mandatory",
+        "pypiserver-tg",
+        lambda s: mutate(s, "pypiserver-tg", "healthCheck.path", "/"),
+        None,
+    ),
+    ("required-alarms", "mandatory", "(stack)", lambda s: without(s, "pypiserver-efs-io-limit"), None),
+    (
+        "instances-have-egress",
+        "mandatory",
+        "pypiserver-asg",
+        lambda s: without(
+            mutate(rendered(), "pypiserver-private-rt-us-east-1a", "routes", []), "pypiserver-nat-us-east-1a"
+        ),
+        None,
+    ),
+    (
+        "alarm-topic-deliverable",
+        "mandatory",
+        "pypiserver-alarms",
+        lambda s: without(
+            mutate(rendered(), "pypiserver-alarms", "kmsMasterKeyId", "alias/aws/sns"), "pypiserver-alarms-key"
+        ),
+        None,
+    ),
+    (
+        "internet-facing-https",
+        "mandatory",
+        "pypiserver-http",
+        lambda s: rendered(loadBalancerScheme="internet-facing", allowedCidrs=["10.0.0.0/8"], allowPlainHttp=True),
+        None,
+    ),
+    (
+        "secret-readers-named",
+        "mandatory",
+        "pypiserver-credentials-readers",
+        lambda s: mutate(
+            rendered(secretReaders=["arn:aws:iam::123456789012:role/ci"]),
+            "pypiserver-credentials-readers",
+            "blockPublicPolicy",
+            False,
+        ),
+        None,
+    ),
+    (
+        "alb-access-logs",
+        "advisory",
+        "pypiserver-alb",
+        lambda s: mutate(s, "pypiserver-alb", "accessLogs.enabled", False),
+        None,
+    ),
 ]
 
 
@@ -148,6 +245,7 @@ def test_secret_values_are_unwrapped(pack):
 
 # --- config, as the engine applies it ----------------------------------------------------
 
+
 def test_disabled_policy_reports_nothing(pack):
     stack = mutate(happy_stack(), "pypiserver-asg", "minSize", 1)
     assert named(run(pack, stack, {"asg-min-instances": "disabled"}), "asg-min-instances") == []
@@ -172,8 +270,9 @@ def test_stack_name_comes_from_the_process_environment(pack):
     config = {"compute-optimized-instances": {"burstableStacks": ["light"]}}
     for stack, expected in (("light", 0), ("heavy", 1)):
         resources = mutate(happy_stack(stack), "pypiserver-lt", "instanceType", "t3.small")
-        assert len(named(run(pack, resources, config, stack=stack), "compute-optimized-instances")) == expected, \
+        assert len(named(run(pack, resources, config, stack=stack), "compute-optimized-instances")) == expected, (
             f"t3.small on stack {stack} with burstableStacks=[light]"
+        )
 
 
 def test_invalid_setting_rejected_before_analysis(pack):
@@ -191,8 +290,11 @@ def test_pack_that_cannot_start_gives_one_line_error(tmp_path):
 def test_stacks_own_config_cannot_grant_the_burstable_allowance():
     """Whatever the stack's config says (PULUMI_CONFIG reaches the pack process), only the
     organization's policy config names the stacks that may run burstable instances."""
-    own_config = {"pypiserver:burstableStacks": '["heavy"]', "compute-optimized-instances:burstableStacks": "heavy",
-                  "pypiserver:policyExemptions": '["compute-optimized-instances"]'}
+    own_config = {
+        "pypiserver:burstableStacks": '["heavy"]',
+        "compute-optimized-instances:burstableStacks": "heavy",
+        "pypiserver:policyExemptions": '["compute-optimized-instances"]',
+    }
     with PolicyPackProcess(stack="heavy", project=STACK_PROJECT, config=own_config) as process:
         process.configure(None)
         verdicts = process.analyze(mutate(happy_stack(), "pypiserver-lt", "instanceType", "t3.small"))
@@ -209,14 +311,20 @@ def test_unknown_value_over_grpc_is_an_advisory_cannot_run(pack):
 
 # --- metadata over the wire --------------------------------------------------------------
 
+
 def test_every_policy_sends_severity_remediation_url_and_grouping(pack):
     """GetAnalyzerInfo carries what the Pulumi Cloud console and CLI show for each policy."""
     from policy_fixtures import ALL_POLICIES
+
     declared = {p.name: p for p in ALL_POLICIES}
     for info in pack().policies:
         policy = declared[info.name]
-        assert (info.severity, info.remediation_steps, info.url, list(info.tags)) == \
-            (policy.severity.value, policy.remediation_steps, policy.url, policy.tags), info.name
+        assert (info.severity, info.remediation_steps, info.url, list(info.tags)) == (
+            policy.severity.value,
+            policy.remediation_steps,
+            policy.url,
+            policy.tags,
+        ), info.name
         assert info.framework.startswith(policy.framework.name), info.name
 
 

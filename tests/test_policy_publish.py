@@ -7,9 +7,9 @@ import shutil
 
 import pytest
 import yaml
+from policy_fixtures import STACK_PROJECT, happy_stack, mutate
 
-from offline.analyzer import EXAMPLE_POLICY_CONFIG, PACK_DIR, PolicyPackProcess, load_policy_config
-from policy_fixtures import STACK_PROJECT, happy_stack, mutate, pack_pool  # noqa: F401
+from offline.policy_client import EXAMPLE_POLICY_CONFIG, PACK_DIR, PolicyPackProcess, load_policy_config
 
 
 @pytest.fixture
@@ -23,7 +23,9 @@ def pack_alone(tmp_path, monkeypatch):
 
 
 def test_copy_of_policy_alone_starts_and_judges_like_the_repositorys(pack_alone, pack_pool):
-    stack = mutate(mutate(happy_stack(), "pypiserver-asg", "minSize", 1), "pypiserver-lt", "instanceType", "c7i-flex.xlarge")
+    stack = mutate(
+        mutate(happy_stack(), "pypiserver-asg", "minSize", 1), "pypiserver-lt", "instanceType", "c7i-flex.xlarge"
+    )
     config = load_policy_config(EXAMPLE_POLICY_CONFIG)
     pack_alone.configure(config)
     alone = sorted((v.policy, v.level, v.urn, v.message) for v in pack_alone.analyze(stack))
@@ -34,8 +36,9 @@ def test_copy_of_policy_alone_starts_and_judges_like_the_repositorys(pack_alone,
 
 
 def test_copy_lists_every_policy_with_its_metadata(pack_alone, pack_pool):
-    assert [(p.name, p.severity, p.url) for p in pack_alone.policies] == \
-        [(p.name, p.severity, p.url) for p in pack_pool("heavy").policies]
+    assert [(p.name, p.severity, p.url) for p in pack_alone.policies] == [
+        (p.name, p.severity, p.url) for p in pack_pool("heavy").policies
+    ]
 
 
 def test_changelog_has_an_entry_for_the_pack_version():

@@ -3,13 +3,19 @@
 import json
 
 import pytest
+from policy_fixtures import DELETE, happy_stack, https_listener, mutate, named, urn
 
 from offline.engine import RenderedResource
-from policy_fixtures import (DELETE, analyze, happy_stack, https_listener, mutate, named,  # noqa: F401
-                             urn)
 
-MANDATORY = ["efs-encrypted", "efs-transit-encryption", "launch-template-imdsv2", "no-public-ip", "no-open-ingress",
-             "alb-modern-tls", "secret-readers-named"]
+MANDATORY = [
+    "efs-encrypted",
+    "efs-transit-encryption",
+    "launch-template-imdsv2",
+    "no-public-ip",
+    "no-open-ingress",
+    "alb-modern-tls",
+    "secret-readers-named",
+]
 
 
 @pytest.mark.parametrize("policy", MANDATORY)
@@ -25,6 +31,7 @@ def only(verdicts, policy):
 
 # --- efs-encrypted -----------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("value", [False, DELETE])
 def test_unencrypted_efs_rejected(analyze, value):
     v = only(analyze(mutate(happy_stack(), "pypiserver-efs", "encrypted", value)), "efs-encrypted")
@@ -32,6 +39,7 @@ def test_unencrypted_efs_rejected(analyze, value):
 
 
 # --- efs-transit-encryption --------------------------------------------------------------
+
 
 @pytest.mark.parametrize("value", ["DISABLED", DELETE])
 def test_efs_volume_without_transit_encryption_rejected(analyze, value):
@@ -47,6 +55,7 @@ def test_non_efs_volume_ignored(analyze):
 
 # --- launch-template-imdsv2 --------------------------------------------------------------
 
+
 @pytest.mark.parametrize("value", ["optional", DELETE])
 def test_imdsv1_allowed_rejected(analyze, value):
     stack = mutate(happy_stack(), "pypiserver-lt", "metadataOptions.httpTokens", value)
@@ -60,6 +69,7 @@ def test_metadata_endpoint_disabled_is_fine(analyze):
 
 
 # --- no-public-ip ------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("value", ["true", True, DELETE])
 def test_public_ip_or_unset_rejected(analyze, value):
@@ -78,10 +88,11 @@ def test_organization_can_allow_public_ips_for_a_stack(analyze):
 def test_template_without_interfaces_rejected(analyze):
     """No interface block: the subnet decides, and default-VPC subnets assign public IPs."""
     v = only(analyze(mutate(happy_stack(), "pypiserver-lt", "networkInterfaces", DELETE)), "no-public-ip")
-    assert "unset" in v.message
+    assert "associatePublicIpAddress is unset:" in v.message
 
 
 # --- no-open-ingress (stack) -------------------------------------------------------------
+
 
 def test_alb_open_on_http_is_allowed(analyze):
     stack = mutate(happy_stack(), "pypiserver-alb-sg", "ingress.0.cidrBlocks", ["0.0.0.0/0", "10.0.0.0/8"])
@@ -108,8 +119,12 @@ def test_instance_sg_open_to_world_rejected(analyze):
 
 def test_instance_sg_open_on_port_80_still_rejected(analyze):
     """80/443 are allowed from anywhere only on the load balancer's security group."""
-    stack = mutate(happy_stack(), "pypiserver-instance-sg", "ingress",
-                   [{"protocol": "tcp", "fromPort": 80, "toPort": 80, "ipv6CidrBlocks": ["::/0"]}])
+    stack = mutate(
+        happy_stack(),
+        "pypiserver-instance-sg",
+        "ingress",
+        [{"protocol": "tcp", "fromPort": 80, "toPort": 80, "ipv6CidrBlocks": ["::/0"]}],
+    )
     assert len(named(analyze(stack), "no-open-ingress")) == 1
 
 
@@ -122,16 +137,31 @@ def test_standalone_ingress_rule_open_to_world_rejected(analyze):
     stack = happy_stack()
     efs_sg = next(r for r in stack if r.name == "pypiserver-efs-sg")
     rule_type = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
-    props = {"securityGroupId": "sg-efs", "ipProtocol": "tcp", "fromPort": 2049, "toPort": 2049,
-             "cidrIpv4": "0.0.0.0/0"}
-    rule = RenderedResource(id=None, urn=urn("heavy", rule_type, "nfs-open"), type=rule_type, name="nfs-open",
-                        parent=efs_sg.parent, custom=True, inputs=props, outputs=props,
-                        dependencies=(efs_sg.urn,), property_dependencies={"securityGroupId": (efs_sg.urn,)})
+    props = {
+        "securityGroupId": "sg-efs",
+        "ipProtocol": "tcp",
+        "fromPort": 2049,
+        "toPort": 2049,
+        "cidrIpv4": "0.0.0.0/0",
+    }
+    rule = RenderedResource(
+        id=None,
+        urn=urn("heavy", rule_type, "nfs-open"),
+        type=rule_type,
+        name="nfs-open",
+        parent=efs_sg.parent,
+        custom=True,
+        inputs=props,
+        outputs=props,
+        dependencies=(efs_sg.urn,),
+        property_dependencies={"securityGroupId": (efs_sg.urn,)},
+    )
     v = only(analyze([*stack, rule]), "no-open-ingress")
     assert v.resource == "nfs-open"
 
 
 # --- alb-modern-tls / alb-https-only -----------------------------------------------------
+
 
 def test_https_listener_with_modern_policy_passes(analyze):
     stack = [*happy_stack(), https_listener("ELBSecurityPolicy-TLS13-1-2-2021-06")]
@@ -151,8 +181,12 @@ def test_plain_http_listener_is_advisory(analyze):
 
 
 def test_http_redirect_to_https_passes(analyze):
-    stack = mutate(happy_stack(), "pypiserver-http", "defaultActions",
-                   [{"type": "redirect", "redirect": {"protocol": "HTTPS", "port": "443", "statusCode": "HTTP_301"}}])
+    stack = mutate(
+        happy_stack(),
+        "pypiserver-http",
+        "defaultActions",
+        [{"type": "redirect", "redirect": {"protocol": "HTTPS", "port": "443", "statusCode": "HTTP_301"}}],
+    )
     assert named(analyze(stack), "alb-https-only") == []
 
 
@@ -163,12 +197,17 @@ READER_ROLE = "arn:aws:iam::123456789012:role/ci"
 
 def secret_stack():
     from conftest import render
+
     return render("heavy", secretReaders=[READER_ROLE]).resources
 
 
 def reading(principal, action="secretsmanager:GetSecretValue") -> str:
-    return json.dumps({"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Principal": principal, "Action": action, "Resource": "*"}]})
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Principal": principal, "Action": action, "Resource": "*"}],
+        }
+    )
 
 
 def test_rendered_secrets_comply(analyze):
@@ -177,13 +216,16 @@ def test_rendered_secrets_comply(analyze):
     assert named(analyze(stack), "secret-readers-named") == []
 
 
-@pytest.mark.parametrize("principal,action,words", [
-    ("*", "secretsmanager:GetSecretValue", "remove wildcard"),
-    ({"AWS": "*"}, "secretsmanager:GetSecretValue", "remove wildcard"),
-    ({"AWS": [READER_ROLE], "Service": "ec2.amazonaws.com"}, "secretsmanager:GetSecretValue", "remove wildcard"),
-    ({"AWS": [READER_ROLE]}, ["secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue"], "lower it to"),
-    ({"AWS": [READER_ROLE]}, "secretsmanager:*", "lower it to"),
-])
+@pytest.mark.parametrize(
+    "principal,action,words",
+    [
+        ("*", "secretsmanager:GetSecretValue", "remove wildcard"),
+        ({"AWS": "*"}, "secretsmanager:GetSecretValue", "remove wildcard"),
+        ({"AWS": [READER_ROLE], "Service": "ec2.amazonaws.com"}, "secretsmanager:GetSecretValue", "remove wildcard"),
+        ({"AWS": [READER_ROLE]}, ["secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue"], "lower it to"),
+        ({"AWS": [READER_ROLE]}, "secretsmanager:*", "lower it to"),
+    ],
+)
 def test_secret_policy_opening_the_secret_rejected(analyze, principal, action, words):
     stack = mutate(secret_stack(), "pypiserver-reader-credentials-readers", "policy", reading(principal, action))
     v = only(analyze(stack), "secret-readers-named")
@@ -197,14 +239,19 @@ def test_secret_policy_without_public_block_rejected(analyze):
 
 
 def test_role_reading_every_secret_rejected(analyze):
-    everything = json.dumps({"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": "*"}]})
+    everything = json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": "*"}],
+        }
+    )
     stack = mutate(secret_stack(), "pypiserver-execution-read-credentials", "policy", everything)
     v = only(analyze(stack), "secret-readers-named")
     assert v.resource == "pypiserver-execution-read-credentials" and "every secret" in v.message
 
 
 # --- alb-access-logs ---------------------------------------------------------------------
+
 
 def test_rendered_load_balancer_logs_and_happy_stack_complies(analyze):
     assert named(analyze(secret_stack()), "alb-access-logs") == []
@@ -219,6 +266,7 @@ def test_load_balancer_without_access_logs_is_advised(analyze, path, value):
 
 def test_access_logs_false_renders_no_bucket_and_the_policy_says_so(analyze):
     from conftest import render
+
     stack = render("heavy", accessLogs=False).resources
     assert not [r for r in stack if r.type.startswith("aws:s3/")]
     assert only(analyze(stack), "alb-access-logs").level == "advisory"

@@ -11,10 +11,14 @@ read the sentinel as a value could block on a false violation. This sweeps every
 from typing import Any
 
 import pytest
-from pulumi_policy.proxy import (UNKNOWN_ARRAY_VALUE, UNKNOWN_BOOLEAN_VALUE, UNKNOWN_NUMBER_VALUE,
-                                 UNKNOWN_OBJECT_VALUE, UNKNOWN_STRING_VALUE)
-
-from policy_fixtures import UNKNOWN, analyze, happy_stack, mutate  # noqa: F401
+from policy_fixtures import UNKNOWN, happy_stack, mutate
+from pulumi_policy.proxy import (
+    UNKNOWN_ARRAY_VALUE,
+    UNKNOWN_BOOLEAN_VALUE,
+    UNKNOWN_NUMBER_VALUE,
+    UNKNOWN_OBJECT_VALUE,
+    UNKNOWN_STRING_VALUE,
+)
 
 BASELINE_STACK = happy_stack()
 
@@ -30,8 +34,7 @@ def property_paths(value: Any, prefix: str = "") -> list[str]:
     return paths
 
 
-SWEEP = [(r.name, path) for r in BASELINE_STACK for path in property_paths(r.outputs)
-         if path not in ("id", "arn")]
+SWEEP = [(r.name, path) for r in BASELINE_STACK for path in property_paths(r.outputs) if path not in ("id", "arn")]
 
 
 def mandatory(verdicts) -> set[tuple[str, str]]:
@@ -40,9 +43,14 @@ def mandatory(verdicts) -> set[tuple[str, str]]:
 
 def test_sweep_covers_the_properties_policies_read():
     paths = {(name, path) for name, path in SWEEP}
-    for expected in [("pypiserver-asg", "minSize"), ("pypiserver-lt", "instanceType"),
-                     ("pypiserver-task", "containerDefinitions"), ("pypiserver-alb-sg", "ingress.0.cidrBlocks.0"),
-                     ("pypiserver-scaling-target", "maxCapacity"), ("pypiserver-efs", "throughputMode")]:
+    for expected in [
+        ("pypiserver-asg", "minSize"),
+        ("pypiserver-lt", "instanceType"),
+        ("pypiserver-task", "containerDefinitions"),
+        ("pypiserver-alb-sg", "ingress.0.cidrBlocks.0"),
+        ("pypiserver-scaling-target", "maxCapacity"),
+        ("pypiserver-efs", "throughputMode"),
+    ]:
         assert expected in paths, f"the sweep must replace {expected}"
 
 
@@ -53,13 +61,16 @@ def test_unknown_property_neither_crashes_nor_blocks(analyze, name, path):
     assert mandatory(verdicts) == set(), f"an unknown {name}.{path} must not produce a mandatory violation"
 
 
-@pytest.mark.parametrize("name,path,policy", [
-    ("pypiserver-asg", "minSize", "asg-min-instances"),
-    ("pypiserver-lt", "instanceType", "compute-optimized-instances"),
-    ("pypiserver-task", "containerDefinitions", "ecs-task-max-fits-instances"),
-    ("pypiserver-efs", "throughputMode", "efs-throughput-mode"),
-    ("pypiserver-alb-sg", "ingress", "no-open-ingress"),
-])
+@pytest.mark.parametrize(
+    "name,path,policy",
+    [
+        ("pypiserver-asg", "minSize", "asg-min-instances"),
+        ("pypiserver-lt", "instanceType", "compute-optimized-instances"),
+        ("pypiserver-task", "containerDefinitions", "ecs-task-max-fits-instances"),
+        ("pypiserver-efs", "throughputMode", "efs-throughput-mode"),
+        ("pypiserver-alb-sg", "ingress", "no-open-ingress"),
+    ],
+)
 def test_unknown_read_is_reported_as_cannot_run_during_preview(analyze, name, path, policy):
     """The unknown reaches the policy and the SDK reports it (advisory), as the engine shows it."""
     verdicts = analyze(mutate(BASELINE_STACK, name, path, UNKNOWN))
@@ -68,8 +79,10 @@ def test_unknown_read_is_reported_as_cannot_run_during_preview(analyze, name, pa
     assert f"can't run policy '{policy}'" in found[0].message and "during preview" in found[0].message
 
 
-@pytest.mark.parametrize("sentinel", [UNKNOWN_STRING_VALUE, UNKNOWN_NUMBER_VALUE, UNKNOWN_BOOLEAN_VALUE,
-                                      UNKNOWN_ARRAY_VALUE, UNKNOWN_OBJECT_VALUE])
+@pytest.mark.parametrize(
+    "sentinel",
+    [UNKNOWN_STRING_VALUE, UNKNOWN_NUMBER_VALUE, UNKNOWN_BOOLEAN_VALUE, UNKNOWN_ARRAY_VALUE, UNKNOWN_OBJECT_VALUE],
+)
 def test_every_kind_of_unknown_sentinel_is_handled(analyze, sentinel):
     stack = mutate(BASELINE_STACK, "pypiserver-scaling-target", "maxCapacity", sentinel)
     found = [v for v in analyze(stack) if v.policy in ("ecs-task-max-bounded", "ecs-task-max-fits-instances")]
@@ -77,10 +90,17 @@ def test_every_kind_of_unknown_sentinel_is_handled(analyze, sentinel):
 
 
 # A stack the happy one does not cover: mixed instances, one type outside the pack's catalog.
-MIXED_STACK = mutate(BASELINE_STACK, "pypiserver-asg", "mixedInstancesPolicy",
-                     {"launchTemplate": {"overrides": [{"instanceType": "c8i.xlarge"}, {"instanceType": "c6a.xlarge"}]}})
-MIXED_SWEEP = [("pypiserver-asg", p) for p in property_paths(MIXED_STACK[[r.name for r in MIXED_STACK].index(
-    "pypiserver-asg")].outputs) if p.startswith("mixedInstancesPolicy")]
+MIXED_STACK = mutate(
+    BASELINE_STACK,
+    "pypiserver-asg",
+    "mixedInstancesPolicy",
+    {"launchTemplate": {"overrides": [{"instanceType": "c8i.xlarge"}, {"instanceType": "c6a.xlarge"}]}},
+)
+MIXED_SWEEP = [
+    ("pypiserver-asg", p)
+    for p in property_paths(MIXED_STACK[[r.name for r in MIXED_STACK].index("pypiserver-asg")].outputs)
+    if p.startswith("mixedInstancesPolicy")
+]
 
 
 def test_mixed_sweep_reaches_the_override_types():

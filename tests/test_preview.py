@@ -5,22 +5,33 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import ROOT
 
 
 def preview(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "offline.preview", *args], cwd=ROOT, capture_output=True,
-                          text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "offline.preview", *args], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
 
 
 def test_human_output_shows_tree_settings_capacity_and_cost():
     run = preview("--stack", "heavy")
     assert run.returncode == 0, run.stderr
-    for expected in ("aws:efs/fileSystem:FileSystem", "pypiserver-efs", "c6a.xlarge", "12 / 24",
-                     "limited by cpu", "$245.58", "pypiserver-ecs-cpu-high", "elastic",
-                     # the network it builds, and what that costs: $245.58 + one NAT's $37.40
-                     "aws:ec2/natGateway:NatGateway", "$37.40", "$282.98", "20 GB/month assumed"):
+    for expected in (
+        "aws:efs/fileSystem:FileSystem",
+        "pypiserver-efs",
+        "c6a.xlarge",
+        "12 / 24",
+        "limited by cpu",
+        "$245.58",
+        "pypiserver-ecs-cpu-high",
+        "elastic",
+        # the network it builds, and what that costs: $245.58 + one NAT's $37.40
+        "aws:ec2/natGateway:NatGateway",
+        "$37.40",
+        "$282.98",
+        "20 GB/month assumed",
+    ):
         assert expected in run.stdout, f"preview should show {expected!r}"
 
 
@@ -44,13 +55,16 @@ def test_set_overrides_a_key():
     assert doc["capacity"]["tasksPerInstance"] == 12
 
 
-@pytest.mark.parametrize("args, fragment", [
-    (("--stack", "nope"), "unknown stack 'nope'"),
-    (("--stack", "heavy", "--set", "asgMinSize=3", "--set", "asgMaxSize=2"), "pypiserver:asgMinSize"),
-    (("--stack", "heavy", "--set", "bogusKey=1"), "pypiserver:bogusKey is not a known setting"),
-    (("--stack", "heavy", "--set", "justakey"), "expected key=value"),
-    (("--frobnicate",), "unrecognized arguments: --frobnicate"),
-])
+@pytest.mark.parametrize(
+    "args, fragment",
+    [
+        (("--stack", "nope"), "unknown stack 'nope'"),
+        (("--stack", "heavy", "--set", "asgMinSize=3", "--set", "asgMaxSize=2"), "pypiserver:asgMinSize"),
+        (("--stack", "heavy", "--set", "bogusKey=1"), "pypiserver:bogusKey is not a known setting"),
+        (("--stack", "heavy", "--set", "justakey"), "expected key=value"),
+        (("--frobnicate",), "unrecognized arguments: --frobnicate"),
+    ],
+)
 def test_bad_input_is_one_line_and_non_zero(args, fragment):
     run = preview(*args)
     assert run.returncode == 2, f"expected exit 2, got {run.returncode}"
@@ -62,7 +76,10 @@ def test_bad_input_is_one_line_and_non_zero(args, fragment):
 
 def test_set_value_with_spaces_can_be_quoted():
     from offline.engine import parse_overrides
+
     assert parse_overrides(["backupSchedule='cron(0 3 ? * SUN *)' asgMaxSize=3"]) == {
-        "backupSchedule": "cron(0 3 ? * SUN *)", "asgMaxSize": "3"}
+        "backupSchedule": "cron(0 3 ? * SUN *)",
+        "asgMaxSize": "3",
+    }
     run = preview("--stack", "heavy", "--set", "backupSchedule='rate(12 hours)'")
     assert run.returncode == 2 and "pypiserver:backupSchedule" in run.stderr and "6-field cron" in run.stderr

@@ -7,10 +7,9 @@ import re
 from collections import Counter
 
 import pytest
-
 from conftest import SHIPPED_STACKS, containers, render
-from offline import mocks
-from offline.engine import EngineError
+
+from offline.engine import EngineError, mocks
 
 LT = "aws:ec2/launchTemplate:LaunchTemplate"
 ASG = "aws:autoscaling/group:Group"
@@ -26,27 +25,57 @@ ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 
 # What every stack without a domain builds, by type.
 EXPECTED_INVENTORY = {
-    "pypiserver:index:PypiServer": 1, SG: 3, LT: 1, ASG: 1, CLUSTER: 1,
-    "aws:ecs/capacityProvider:CapacityProvider": 1, "aws:ecs/clusterCapacityProviders:ClusterCapacityProviders": 1,
-    EFS: 1, "aws:efs/mountTarget:MountTarget": 2, "aws:efs/accessPoint:AccessPoint": 1,
-    "aws:efs/fileSystemPolicy:FileSystemPolicy": 1, "aws:backup/vault:Vault": 1, "aws:backup/plan:Plan": 1,
+    "pypiserver:index:PypiServer": 1,
+    SG: 3,
+    LT: 1,
+    ASG: 1,
+    CLUSTER: 1,
+    "aws:ecs/capacityProvider:CapacityProvider": 1,
+    "aws:ecs/clusterCapacityProviders:ClusterCapacityProviders": 1,
+    EFS: 1,
+    "aws:efs/mountTarget:MountTarget": 2,
+    "aws:efs/accessPoint:AccessPoint": 1,
+    "aws:efs/fileSystemPolicy:FileSystemPolicy": 1,
+    "aws:backup/vault:Vault": 1,
+    "aws:backup/plan:Plan": 1,
     # One secret and one token per default user (a reader and a publisher).
-    "aws:backup/selection:Selection": 1, "random:index/randomPassword:RandomPassword": 2,
-    "aws:secretsmanager/secret:Secret": 2, "aws:secretsmanager/secretVersion:SecretVersion": 2,
+    "aws:backup/selection:Selection": 1,
+    "random:index/randomPassword:RandomPassword": 2,
+    "aws:secretsmanager/secret:Secret": 2,
+    "aws:secretsmanager/secretVersion:SecretVersion": 2,
     "aws:cloudwatch/logMetricFilter:LogMetricFilter": 1,
     # Load balancer access logs: a private, encrypted bucket that expires them.
-    "aws:s3/bucket:Bucket": 1, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": 1,
+    "aws:s3/bucket:Bucket": 1,
+    "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": 1,
     "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": 1,
-    "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": 1, "aws:s3/bucketPolicy:BucketPolicy": 1,
-    "aws:cloudwatch/logGroup:LogGroup": 1, TASK: 1, SERVICE: 1, TARGET: 1, "aws:appautoscaling/policy:Policy": 1,
-    ALB: 1, TG: 1, "aws:lb/listener:Listener": 1, "aws:sns/topic:Topic": 1, ALARM: 7,
-    "aws:sns/topicPolicy:TopicPolicy": 1, "aws:kms/key:Key": 1,
+    "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": 1,
+    "aws:s3/bucketPolicy:BucketPolicy": 1,
+    "aws:cloudwatch/logGroup:LogGroup": 1,
+    TASK: 1,
+    SERVICE: 1,
+    TARGET: 1,
+    "aws:appautoscaling/policy:Policy": 1,
+    ALB: 1,
+    TG: 1,
+    "aws:lb/listener:Listener": 1,
+    "aws:sns/topic:Topic": 1,
+    ALARM: 7,
+    "aws:sns/topicPolicy:TopicPolicy": 1,
+    "aws:kms/key:Key": 1,
     # The network the component builds: 2 AZs, one NAT gateway, an S3 gateway endpoint.
-    "aws:ec2/vpc:Vpc": 1, "aws:ec2/subnet:Subnet": 4, "aws:ec2/internetGateway:InternetGateway": 1,
-    "aws:ec2/routeTable:RouteTable": 3, "aws:ec2/routeTableAssociation:RouteTableAssociation": 4,
-    "aws:ec2/eip:Eip": 1, "aws:ec2/natGateway:NatGateway": 1, "aws:ec2/vpcEndpoint:VpcEndpoint": 1,
-    "aws:cloudwatch/dashboard:Dashboard": 1, "aws:iam/role:Role": 4, "aws:iam/rolePolicy:RolePolicy": 2,
-    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": 5, "aws:iam/instanceProfile:InstanceProfile": 1,
+    "aws:ec2/vpc:Vpc": 1,
+    "aws:ec2/subnet:Subnet": 4,
+    "aws:ec2/internetGateway:InternetGateway": 1,
+    "aws:ec2/routeTable:RouteTable": 3,
+    "aws:ec2/routeTableAssociation:RouteTableAssociation": 4,
+    "aws:ec2/eip:Eip": 1,
+    "aws:ec2/natGateway:NatGateway": 1,
+    "aws:ec2/vpcEndpoint:VpcEndpoint": 1,
+    "aws:cloudwatch/dashboard:Dashboard": 1,
+    "aws:iam/role:Role": 4,
+    "aws:iam/rolePolicy:RolePolicy": 2,
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": 5,
+    "aws:iam/instanceProfile:InstanceProfile": 1,
 }
 
 # stack: (instance type, ASG min/max, task min/max, task CPU units, workers per task)
@@ -106,8 +135,9 @@ def test_heavy_matches_the_guides_validated_configuration():
 @pytest.mark.parametrize("stack, percent", [("light", 83), ("medium", 100), ("heavy", 100), ("very-heavy", 100)])
 def test_deployments_have_room_to_place_a_new_task(stack, percent):
     svc = render(stack).one(SERVICE).inputs
-    assert svc["deploymentMinimumHealthyPercent"] == percent, \
+    assert svc["deploymentMinimumHealthyPercent"] == percent, (
         f"{stack}: a full ASG must let one task stop first so the new revision can be placed"
+    )
 
 
 def test_service_starts_at_task_min():
@@ -115,6 +145,7 @@ def test_service_starts_at_task_min():
 
 
 # -- security defaults -----------------------------------------------------------------
+
 
 def test_launch_template_requires_imdsv2_with_hop_limit_1():
     meta = render("heavy").one(LT).inputs["metadataOptions"]
@@ -178,8 +209,9 @@ def test_internal_load_balancer_admits_only_the_vpc_by_default():
 
 
 def test_allowed_cidrs_replace_the_vpc_default():
-    preview = render("heavy", loadBalancerScheme="internet-facing", allowedCidrs=["203.0.113.0/24"],
-                     zoneId="Z0123456789ABCDEFGHIJ")
+    preview = render(
+        "heavy", loadBalancerScheme="internet-facing", allowedCidrs=["203.0.113.0/24"], zoneId="Z0123456789ABCDEFGHIJ"
+    )
     rules = sg(preview, "alb").inputs["ingress"]
     assert {tuple(r["cidrBlocks"]) for r in rules} == {("203.0.113.0/24",)}
     assert preview.one(ALB).inputs["internal"] is False
@@ -232,14 +264,18 @@ def test_asg_is_managed_by_ecs():
 
 # -- alarms --------------------------------------------------------------------------
 
-@pytest.mark.parametrize("name, metric, threshold", [
-    ("efs-io-limit", "PercentIOLimit", 80),
-    ("ecs-cpu-high", "CPUUtilization", 80),
-    ("ecs-memory-high", "MemoryUtilization", 90),
-    ("alb-p95-latency", "TargetResponseTime", 5),
-    ("alb-5xx", "HTTPCode_Target_5XX_Count", 10),
-    ("unhealthy-hosts", "UnHealthyHostCount", 0),
-])
+
+@pytest.mark.parametrize(
+    "name, metric, threshold",
+    [
+        ("efs-io-limit", "PercentIOLimit", 80),
+        ("ecs-cpu-high", "CPUUtilization", 80),
+        ("ecs-memory-high", "MemoryUtilization", 90),
+        ("alb-p95-latency", "TargetResponseTime", 5),
+        ("alb-5xx", "HTTPCode_Target_5XX_Count", 10),
+        ("unhealthy-hosts", "UnHealthyHostCount", 0),
+    ],
+)
 def test_guide_alarm_exists_with_its_threshold(name, metric, threshold):
     preview = render("heavy")
     alarm = preview.one(ALARM, f"pypiserver-{name}").inputs
@@ -267,12 +303,19 @@ def test_alarm_emails_subscribe_to_the_topic():
 
 def test_dashboard_charts_the_alarmed_metrics():
     body = render("heavy").one("aws:cloudwatch/dashboard:Dashboard").inputs["dashboardBody"]
-    for metric in ("PercentIOLimit", "CPUUtilization", "MemoryUtilization", "TargetResponseTime",
-                   "HTTPCode_Target_5XX_Count", "UnHealthyHostCount"):
+    for metric in (
+        "PercentIOLimit",
+        "CPUUtilization",
+        "MemoryUtilization",
+        "TargetResponseTime",
+        "HTTPCode_Target_5XX_Count",
+        "UnHealthyHostCount",
+    ):
         assert metric in body, f"dashboard should chart {metric}"
 
 
 # -- variants ------------------------------------------------------------------------
+
 
 def test_graviton_instances_use_the_arm64_ecs_ami():
     image = render("heavy", instanceType="c6g.xlarge").one(LT).inputs["imageId"]
@@ -329,11 +372,13 @@ def test_front_off_renders_the_guides_single_container_design():
 
 # -- determinism and identity ----------------------------------------------------------
 
+
 @pytest.mark.parametrize("stack", SHIPPED_STACKS)
 def test_two_runs_render_identical_inputs(stack):
     first, second = render(stack), render(stack)
-    assert {r.urn: r.inputs for r in first.resources} == {r.urn: r.inputs for r in second.resources}, \
+    assert {r.urn: r.inputs for r in first.resources} == {r.urn: r.inputs for r in second.resources}, (
         "a second run must not show a diff (credentials and hashes must be stable)"
+    )
 
 
 KEPT = (EFS, ALB, CLUSTER, ASG)
@@ -361,16 +406,22 @@ def test_changing_only_the_instance_type_keeps_every_urn():
 
 # --- instance size from AWS (getInstanceType) ---------------------------------------------
 
+
 def test_instance_size_comes_from_the_get_instance_type_data_source(monkeypatch):
     """The program asks getInstanceType; whatever it answers sizes the stack (here the mock
     claims 16 vCPU for c6a.xlarge: CPU no longer limits, memory does)."""
-    from offline.mocks import AwsMocks
+    from offline.engine.mocks import AwsMocks
+
     asked = []
 
     def answer(self, instance_type):
         asked.append(instance_type)
-        return {"instanceType": instance_type, "defaultVcpus": 16, "memorySize": 8192,
-                "supportedArchitectures": ["x86_64"]}
+        return {
+            "instanceType": instance_type,
+            "defaultVcpus": 16,
+            "memorySize": 8192,
+            "supportedArchitectures": ["x86_64"],
+        }
 
     monkeypatch.setattr(AwsMocks, "_instance_type", answer)
     capacity = render("heavy").outputs["capacity"]
@@ -386,8 +437,11 @@ def test_arm64_answer_picks_the_arm64_ami():
 
 
 def test_type_outside_the_catalog_previews_with_instance_specs():
-    preview = render("heavy", instanceType="c8i.xlarge",
-                     instanceSpecs={"hourlyUsd": 0.1785, "vcpu": 4, "memoryMib": 8192, "arch": "x86_64"})
+    preview = render(
+        "heavy",
+        instanceType="c8i.xlarge",
+        instanceSpecs={"hourlyUsd": 0.1785, "vcpu": 4, "memoryMib": 8192, "arch": "x86_64"},
+    )
     assert preview.one(LT).inputs["instanceType"] == "c8i.xlarge"
     assert preview.outputs["capacity"]["tasksPerInstance"] == 6
     assert preview.outputs["monthlyCostUsd"] == preview.config.monthly_cost.total

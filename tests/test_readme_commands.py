@@ -11,9 +11,14 @@ def test_make_preview_works_on_a_fresh_clone(tmp_path):
     subprocess.run(["git", "clone", "-q", str(ROOT), str(clone)], check=True)
     # Reuse this checkout's virtualenv: installing again is `make`'s job, not this test's.
     venv = ROOT / ".venv"
-    run = subprocess.run(["make", "-s", "-o", f"{venv}/.installed", "preview", "STACK=heavy", f"VENV={venv}"],
-                         cwd=clone, env=_without_outer_make(),
-                         capture_output=True, text=True, timeout=300)
+    run = subprocess.run(
+        ["make", "-s", "-o", f"{venv}/.installed", "preview", "STACK=heavy", f"VENV={venv}"],
+        cwd=clone,
+        env=_without_outer_make(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert run.returncode == 0, run.stdout + run.stderr
     assert "c6a.xlarge" in run.stdout and "12 / 24" in run.stdout
 

@@ -37,10 +37,14 @@ def test_readme_table_matches_the_committed_benchmark():
     for key, (installs, rate, p50, p95, p99, errors) in rows.items():
         r = runs[key]
         digits = len(p95.split(".")[1])
-        assert (int(installs), float(rate), int(errors)) == (r["operations"], round(r["operationsPerSecond"], 1),
-                                                             r["errors"]), f"{key}: README differs from bench.json"
+        assert (int(installs), float(rate), int(errors)) == (
+            r["operations"],
+            round(r["operationsPerSecond"], 1),
+            r["errors"],
+        ), f"{key}: README differs from bench.json"
         assert (float(p50), float(p95), float(p99)) == tuple(
-            round(r[k], digits) for k in ("p50Seconds", "p95Seconds", "p99Seconds")), f"{key} latencies"
+            round(r[k], digits) for k in ("p50Seconds", "p95Seconds", "p99Seconds")
+        ), f"{key} latencies"
 
 
 def test_readme_states_the_measured_per_size_facts():

@@ -34,14 +34,16 @@ def test_generation_is_deterministic(tmp_path):
     a = repo_gen.generate(tmp_path / "a", packages=2, versions=2, payload_bytes=256)
     repo_gen.generate(tmp_path / "b", packages=2, versions=2, payload_bytes=256)
     for w in a:
-        assert (tmp_path / "a" / w.filename).read_bytes() == (tmp_path / "b" / w.filename).read_bytes(), \
+        assert (tmp_path / "a" / w.filename).read_bytes() == (tmp_path / "b" / w.filename).read_bytes(), (
             f"{w.filename} must be byte-identical between runs"
+        )
 
 
 def test_generated_files_look_published_long_ago(tmp_path):
     wheel = repo_gen.generate(tmp_path, packages=1, versions=1, payload_bytes=0)[0]
-    assert (tmp_path / wheel.filename).stat().st_mtime == repo_gen.PUBLISHED_AT.timestamp(), \
+    assert (tmp_path / wheel.filename).stat().st_mtime == repo_gen.PUBLISHED_AT.timestamp(), (
         "an old mtime: the front lists only files that are no longer being written"
+    )
 
 
 def test_a_new_wheel_is_dated_now(tmp_path):

@@ -18,8 +18,13 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def serve(tmp_path, *args: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "tools.serve", "--workdir", str(tmp_path), *args], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "tools.serve", "--workdir", str(tmp_path), *args],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def read_until(proc: subprocess.Popen, marker: str, timeout: float = 30) -> list[str]:
@@ -41,11 +46,19 @@ def test_serve_runs_the_stack_prints_its_credentials_and_stops_on_ctrl_c(tmp_pat
     try:
         lines = read_until(proc, "Ctrl-C")
         saved = json.loads((tmp_path / "credentials.json").read_text())
-        printed = {k.strip(): v.strip() for k, _, v in (line.partition(":") for line in lines) if k.strip() in
-                   ("username", "password")}
-        assert printed == {"username": saved["username"], "password": saved["password"]}, \
+        printed = {
+            k.strip(): v.strip()
+            for k, _, v in (line.partition(":") for line in lines)
+            if k.strip() in ("username", "password")
+        }
+        assert printed == {"username": saved["username"], "password": saved["password"]}, (
             "the stack's credentials are printed"
-        status, _, _ = http("GET", f"http://127.0.0.1:{port}/simple/bench-pkg-001/", auth_header(printed["username"], printed["password"]))
+        )
+        status, _, _ = http(
+            "GET",
+            f"http://127.0.0.1:{port}/simple/bench-pkg-001/",
+            auth_header(printed["username"], printed["password"]),
+        )
         assert status == 200, "the printed credentials open the index"
         backend = (tmp_path / "run" / "nginx" / "nginx.conf").read_text().split("server 127.0.0.1:")[1].split(";")[0]
         proc.send_signal(signal.SIGINT)

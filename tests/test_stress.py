@@ -30,8 +30,18 @@ def login(task) -> list[str]:
 
 
 def test_light_profile_passes_and_writes_json_and_png(task, tmp_path, capsys):
-    code, out, _ = run_stress(capsys, "--url", task.url, "--profile", "light", "--max-operations", "20",
-                              *login(task), "--output-dir", str(tmp_path))
+    code, out, _ = run_stress(
+        capsys,
+        "--url",
+        task.url,
+        "--profile",
+        "light",
+        "--max-operations",
+        "20",
+        *login(task),
+        "--output-dir",
+        str(tmp_path),
+    )
     assert code == 0, f"a healthy index passes the guide's criteria: {out}"
     [result] = tmp_path.glob("light-*.json")
     doc = json.loads(result.read_text())
@@ -41,8 +51,20 @@ def test_light_profile_passes_and_writes_json_and_png(task, tmp_path, capsys):
 
 
 def test_with_uploads_profile_uploads_through_the_front(task, tmp_path, capsys):
-    code, out, _ = run_stress(capsys, "--url", task.url, "--profile", "with-uploads", "--max-operations", "20",
-                              "--clients", "4", *login(task), "--output-dir", str(tmp_path))
+    code, out, _ = run_stress(
+        capsys,
+        "--url",
+        task.url,
+        "--profile",
+        "with-uploads",
+        "--max-operations",
+        "20",
+        "--clients",
+        "4",
+        *login(task),
+        "--output-dir",
+        str(tmp_path),
+    )
     doc = json.loads(next(tmp_path.glob("with-uploads-*.json")).read_text())
     uploads = [o for o in doc["operations"] if o["kind"] == "upload"]
     assert code == 0 and uploads, f"some operations are uploads: {out}"
@@ -52,8 +74,9 @@ def test_with_uploads_profile_uploads_through_the_front(task, tmp_path, capsys):
 def test_credentials_from_the_environment(task, tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("PYPI_USERNAME", task.credentials["username"])
     monkeypatch.setenv("PYPI_PASSWORD", task.credentials["password"])
-    code, _, err = run_stress(capsys, "--url", task.url, "--profile", "light", "--max-operations", "5",
-                              "--output-dir", str(tmp_path))
+    code, _, err = run_stress(
+        capsys, "--url", task.url, "--profile", "light", "--max-operations", "5", "--output-dir", str(tmp_path)
+    )
     assert code == 0, f"PYPI_USERNAME/PYPI_PASSWORD must be used: {err}"
 
 

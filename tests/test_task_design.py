@@ -39,8 +39,10 @@ def spec(**changes) -> td.TaskSpec:
         front_enabled=True,
         log_group="/ecs/pypiserver",
         region="us-east-1",
-        users=(td.TaskUser("ci", ("download", "list"), READER_ARN),
-               td.TaskUser("release", ("download", "list", "update"), PUBLISHER_ARN)),
+        users=(
+            td.TaskUser("ci", ("download", "list"), READER_ARN),
+            td.TaskUser("release", ("download", "list", "update"), PUBLISHER_ARN),
+        ),
     )
     return replace(base, **changes)
 
@@ -56,6 +58,7 @@ def parsed(s: td.TaskSpec, tmp_path) -> PypiserverConfig:
 def gunicorn_settings(s: td.TaskSpec):
     """gunicorn's own loader applied to the rendered gunicorn.conf.py."""
     from gunicorn.config import Config as GunicornConfig
+
     namespace: dict = {"__file__": td.GUNICORN_CONF_PATH}  # as gunicorn loads it
     exec(td.gunicorn_config(s), namespace)
     cfg = GunicornConfig()
@@ -71,37 +74,41 @@ def by_name(containers: list[dict]) -> dict[str, dict]:
 
 def location_block(conf: str, header: str) -> str:
     """The text of one `location ... {` block (nested blocks included) of the public server."""
-    conf = conf[conf.index("backlog=4096"):]
+    conf = conf[conf.index("backlog=4096") :]
     start = conf.index(f"location {header} {{")
     depth, i = 0, conf.index("{", start)
     while True:
         depth += {"{": 1, "}": -1}.get(conf[i], 0)
         if depth == 0:
-            return conf[start:i + 1]
+            return conf[start : i + 1]
         i += 1
 
 
 # -- the two designs -----------------------------------------------------------------
 
+
 def test_front_off_is_pypiserver_alone_with_the_host_port():
     containers = td.container_definitions(spec(front_enabled=False))
     assert [c["name"] for c in containers] == ["pypiserver"], "front off renders only pypiserver"
-    assert containers[0]["portMappings"] == [{"containerPort": 8080, "hostPort": 0, "protocol": "tcp"}], \
+    assert containers[0]["portMappings"] == [{"containerPort": 8080, "hostPort": 0, "protocol": "tcp"}], (
         "pypiserver gets the dynamic host port when alone"
+    )
 
 
 def test_front_on_gives_only_nginx_a_host_port():
     containers = by_name(td.container_definitions(spec()))
     assert set(containers) == {"pypiserver", "nginx"}, "front on renders nginx + pypiserver"
     assert "portMappings" not in containers["pypiserver"], "pypiserver must not be reachable from outside the task"
-    assert containers["nginx"]["portMappings"] == [{"containerPort": 8080, "hostPort": 0, "protocol": "tcp"}], \
+    assert containers["nginx"]["portMappings"] == [{"containerPort": 8080, "hostPort": 0, "protocol": "tcp"}], (
         "nginx gets the dynamic host port"
+    )
 
 
 def test_load_balanced_container_follows_the_design():
     assert td.load_balanced_container(spec()) == ("nginx", 8080), "ALB targets nginx when the front is on"
-    assert td.load_balanced_container(spec(front_enabled=False)) == ("pypiserver", 8080), \
+    assert td.load_balanced_container(spec(front_enabled=False)) == ("pypiserver", 8080), (
         "ALB targets pypiserver when alone"
+    )
 
 
 def test_front_off_runs_pypiserver_as_the_terraform_module_does(tmp_path):
@@ -114,8 +121,9 @@ def test_front_off_runs_pypiserver_as_the_terraform_module_does(tmp_path):
 
 def test_front_off_gunicorn_config_is_the_modules():
     settings = gunicorn_settings(spec(front_enabled=False, workers=4))
-    assert (settings.workers, settings.worker_class_str, settings.preload_app) == (4, "gevent", True), \
+    assert (settings.workers, settings.worker_class_str, settings.preload_app) == (4, "gevent", True), (
         "the module's gunicorn.conf.py: 4 gevent workers, preloaded"
+    )
 
 
 def test_front_on_gunicorn_config_uses_sync_workers_from_sizing(monkeypatch):
@@ -146,9 +154,13 @@ def test_entry_command_writes_each_module_where_gunicorn_finds_it(tmp_path):
     container = by_name(td.container_definitions(s))["pypiserver"]
     env = {e["name"]: e["value"] for e in container["environment"]}
     script = container["command"][0].replace(td.DATA_DIR, str(tmp_path))
-    script = script[:script.index("exec /entrypoint.sh")] + "true"
-    result = subprocess.run(["/bin/sh", "-c", script], env={**env, "PYPISERVER_HTPASSWD_0": "x:y", "PYPISERVER_HTPASSWD_1": "z:w"},
-                            capture_output=True, text=True)
+    script = script[: script.index("exec /entrypoint.sh")] + "true"
+    result = subprocess.run(
+        ["/bin/sh", "-c", script],
+        env={**env, "PYPISERVER_HTPASSWD_0": "x:y", "PYPISERVER_HTPASSWD_1": "z:w"},
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stderr
     for path, content in td.runtime_files(s).items():
         assert (tmp_path / path).read_text() == content, f"{path} must arrive in the container unchanged"
@@ -163,14 +175,17 @@ def test_task_definition_fits_the_ecs_size_limit():
 
 def test_front_on_pypiserver_checks_only_uploads_itself(tmp_path):
     parsed_config = parsed(spec(), tmp_path)
-    assert list(parsed_config.authenticate) == ["update"], "behind nginx, pypiserver keeps its own check on uploads only"
+    assert list(parsed_config.authenticate) == ["update"], (
+        "behind nginx, pypiserver keeps its own check on uploads only"
+    )
     assert parsed_config.port == td.PYPISERVER_BEHIND_FRONT_PORT
 
 
 def test_pypiserver_without_any_protected_action_gets_no_password_file():
     args = td.pypiserver_args(spec(front_enabled=True, authenticate=("download", "list")))
-    assert args[args.index("-a") + 1] == "." and args[args.index("-P") + 1] == ".", \
+    assert args[args.index("-a") + 1] == "." and args[args.index("-P") + 1] == ".", (
         "pypiserver must be told explicitly that it authenticates nothing"
+    )
     assert "PYPISERVER_HTPASSWD" not in td.pypiserver_entry_command(spec(authenticate=("list",)))
 
 
@@ -201,8 +216,9 @@ def test_pypiserver_health_probe_uses_the_port_it_listens_on():
 
 def test_images_come_from_the_spec():
     digest = "nginx@sha256:" + "0" * 64
-    containers = by_name(td.container_definitions(spec(pypiserver_image="pypiserver/pypiserver:v2.4.1",
-                                                       nginx_image=digest)))
+    containers = by_name(
+        td.container_definitions(spec(pypiserver_image="pypiserver/pypiserver:v2.4.1", nginx_image=digest))
+    )
     assert containers["pypiserver"]["image"] == "pypiserver/pypiserver:v2.4.1", "pypiserver image comes from config"
     assert containers["nginx"]["image"] == digest, "nginx image comes from config (pinnable by digest)"
 
@@ -212,7 +228,10 @@ def test_container_sizes_come_from_the_spec_and_front_constants():
     p, n = containers["pypiserver"], containers["nginx"]
     assert (p["cpu"], p["memory"], p["memoryReservation"]) == (512, 384, 320), "pypiserver sized from the spec"
     assert (n["cpu"], n["memory"], n["memoryReservation"]) == (
-        td.FRONT_CPU_UNITS, td.FRONT_MEMORY_MIB, td.FRONT_MEMORY_RESERVATION_MIB), "nginx sized by the exported constants"
+        td.FRONT_CPU_UNITS,
+        td.FRONT_MEMORY_MIB,
+        td.FRONT_MEMORY_RESERVATION_MIB,
+    ), "nginx sized by the exported constants"
 
 
 def test_nginx_container_receives_the_rendered_config_through_its_environment():
@@ -221,7 +240,7 @@ def test_nginx_container_receives_the_rendered_config_through_its_environment():
     env = {e["name"]: e["value"] for e in nginx["environment"]}
     assert env["NGINX_CONF"] == td.nginx_config(s), "the image gets exactly the rendered config"
     script = nginx["command"][0]
-    assert f'> {td.NGINX_CONF_PATH}' in script and script.endswith("exec nginx"), "config written, then nginx exec'd"
+    assert f"> {td.NGINX_CONF_PATH}" in script and script.endswith("exec nginx"), "config written, then nginx exec'd"
 
 
 def test_pypiserver_entry_runs_the_image_entrypoint_with_the_rendered_args():
@@ -236,8 +255,9 @@ def test_pypiserver_container_receives_the_rendered_gunicorn_config():
     container = by_name(td.container_definitions(s))["pypiserver"]
     env = {e["name"]: e["value"] for e in container["environment"]}
     assert env["GUNICORN_CONF"] == td.gunicorn_config(s), "the image gets exactly the rendered gunicorn config"
-    assert f'"$GUNICORN_CONF" > {td.GUNICORN_CONF_PATH}' in container["command"][0], \
+    assert f'"$GUNICORN_CONF" > {td.GUNICORN_CONF_PATH}' in container["command"][0], (
         "written where the image's gunicorn looks (/data/gunicorn.conf.py)"
+    )
 
 
 def test_secrets_reference_keys_of_each_users_document():
@@ -255,17 +275,22 @@ def test_secrets_reference_keys_of_each_users_document():
 def test_nginx_entry_command_composes_one_file_per_action_from_the_users_allowed_it(tmp_path):
     container = by_name(td.container_definitions(spec()))["nginx"]
     env = {e["name"]: e["value"] for e in container["environment"]}
-    env.update({s["name"]: ("ci:H1" if s["valueFrom"].startswith(READER_ARN) else "release:H2\nrelease+r1:H3")
-                for s in container["secrets"]})
+    env.update(
+        {
+            s["name"]: ("ci:H1" if s["valueFrom"].startswith(READER_ARN) else "release:H2\nrelease+r1:H3")
+            for s in container["secrets"]
+        }
+    )
     script = container["command"][0].replace("/etc/nginx/", f"{tmp_path}/")
-    script = script[:script.index("exec nginx")] + "true"
+    script = script[: script.index("exec nginx")] + "true"
     result = subprocess.run(["/bin/sh", "-c", script], env=env, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     files = {a: (tmp_path / f"htpasswd-{a}").read_text().split() for a in ("download", "list", "update")}
     everyone = ["ci:H1", "release:H2", "release+r1:H3"]
     assert files == {"download": everyone, "list": everyone, "update": everyone}
-    only_release = spec(users=(td.TaskUser("ci", ("list",), READER_ARN),
-                               td.TaskUser("release", ("download", "update"), PUBLISHER_ARN)))
+    only_release = spec(
+        users=(td.TaskUser("ci", ("list",), READER_ARN), td.TaskUser("release", ("download", "update"), PUBLISHER_ARN))
+    )
     assert td.htpasswd_files(only_release) == {"download": ("release",), "list": ("ci",), "update": ("ci", "release")}
 
 
@@ -282,11 +307,13 @@ def test_rendering_is_deterministic():
 
 # -- nginx config --------------------------------------------------------------------
 
+
 def test_reads_never_reach_pypiserver():
     conf = td.nginx_config(spec())
-    public = conf[conf.index("backlog=4096"):]
-    assert public.count("proxy_pass") == 1 and "proxy_pass http://pypiserver;" in location_block(conf, "@update"), \
+    public = conf[conf.index("backlog=4096") :]
+    assert public.count("proxy_pass") == 1 and "proxy_pass http://pypiserver;" in location_block(conf, "@update"), (
         "only POST / (uploads, removals, yanks) is passed to pypiserver"
+    )
     assert "proxy_cache" not in conf and "open_file_cache" not in conf, "no cache can hold an old page or file"
 
 
@@ -296,8 +323,9 @@ def test_no_request_header_reaches_pypiserver_as_a_host():
     assert "absolute_redirect off;" in td.nginx_config(spec()), "nginx's own redirects stay relative"
 
 
-@pytest.mark.parametrize("action, location", [("download", "^~ /packages/"), ("list", "^~ /simple/"),
-                                              ("update", "@update")])
+@pytest.mark.parametrize(
+    "action, location", [("download", "^~ /packages/"), ("list", "^~ /simple/"), ("update", "@update")]
+)
 def test_each_protected_action_is_checked_by_nginx(action, location):
     block = location_block(td.nginx_config(spec()), location)
     assert 'auth_basic "pypiserver";' in block, f"{location} must require auth when {action} is protected"
@@ -323,21 +351,33 @@ def test_packages_are_served_from_the_volume_not_pypiserver():
 
 def test_nginx_accepts_the_rendered_config(tmp_path):
     require_real_part(nginx_available(), "nginx")
-    layout = replace(td.FRONTED_CONTAINER_LAYOUT, listen="127.0.0.1:1", upstream="127.0.0.1:2",
-                     packages_dir=str(tmp_path), nginx_htpasswd=str(tmp_path / "htpasswd"), nginx_user=None,
-                     pid_path=str(tmp_path / "nginx.pid"), state_dir=str(tmp_path), error_log=str(tmp_path / "e.log"),
-                     access_log=str(tmp_path / "a.log"))
+    layout = replace(
+        td.FRONTED_CONTAINER_LAYOUT,
+        listen="127.0.0.1:1",
+        upstream="127.0.0.1:2",
+        packages_dir=str(tmp_path),
+        nginx_htpasswd=str(tmp_path / "htpasswd"),
+        nginx_user=None,
+        pid_path=str(tmp_path / "nginx.pid"),
+        state_dir=str(tmp_path),
+        error_log=str(tmp_path / "e.log"),
+        access_log=str(tmp_path / "a.log"),
+    )
     conf = tmp_path / "nginx.conf"
     conf.write_text(td.nginx_config(spec(), layout))
-    result = subprocess.run([nginx_binary(), "-t", "-q", "-c", str(conf), "-p", str(tmp_path)], capture_output=True, text=True)
+    result = subprocess.run(
+        [nginx_binary(), "-t", "-q", "-c", str(conf), "-p", str(tmp_path)], capture_output=True, text=True
+    )
     assert result.returncode == 0, f"nginx -t rejected the rendered config: {result.stderr}"
 
 
 # -- credentials ---------------------------------------------------------------------
 
+
 def test_credentials_document_is_deterministic():
-    assert td.credentials_document("pypi", PASSWORD) == td.credentials_document("pypi", PASSWORD), \
+    assert td.credentials_document("pypi", PASSWORD) == td.credentials_document("pypi", PASSWORD), (
         "a random salt would show a diff on every preview"
+    )
 
 
 def test_salts_differ_between_passwords():
@@ -370,8 +410,9 @@ def test_pypiserver_hash_is_bcrypt_at_the_modules_cost():
     assert hashed.startswith(f"$2b${td.BCRYPT_COST}$") and bcrypt.checkpw(PASSWORD.encode(), hashed.encode())
 
 
-@pytest.mark.parametrize("username, password", [("pypi", "short1"), ("pypi", "x" * 30 + "!"), ("py:pi", PASSWORD),
-                                                ("", PASSWORD)])
+@pytest.mark.parametrize(
+    "username, password", [("pypi", "short1"), ("pypi", "x" * 30 + "!"), ("py:pi", PASSWORD), ("", PASSWORD)]
+)
 def test_credentials_document_rejects_weak_or_malformed_credentials(username, password):
     with pytest.raises(ValueError):
         td.credentials_document(username, password)

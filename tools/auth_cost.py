@@ -55,12 +55,14 @@ def main(argv: list[str] | None = None) -> int:
             for round_ in range(args.rounds):
                 for name, task in tasks.items():
                     # Authenticated as the last reader (the last line of the files), else the publisher.
-                    user = next(u.name for u in reversed(task.spec.users) if not u.publishes) \
-                        if len(task.spec.users) > 1 else task.spec.users[0].name
+                    user = (
+                        next(u.name for u in reversed(task.spec.users) if not u.publishes)
+                        if len(task.spec.users) > 1
+                        else task.spec.users[0].name
+                    )
                     creds = (task.users[user]["username"], task.users[user]["password"])
                     before = task.cpu_seconds()["nginx"]
-                    result = run_phase(task.url, projects, args.clients, args.operations, 120, creds, name,
-                                       seed=round_)
+                    result = run_phase(task.url, projects, args.clients, args.operations, 120, creds, name, seed=round_)
                     nginx_cpu = task.cpu_seconds()["nginx"] - before
                     summary = summarize(result.operations, result.duration)
                     summary["nginxCpuMsPerRequest"] = round(1000 * nginx_cpu / max(1, summary["operations"]), 3)
@@ -68,12 +70,15 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             for task in tasks.values():
                 task.stop()
-    print(f"{'variant':<20} {'round':>5} {'ok/ops':>11} {'ops/s':>9} {'p50 ms':>8} {'p95 ms':>8} "
-          f"{'nginx CPU ms/op':>16}")
+    print(
+        f"{'variant':<20} {'round':>5} {'ok/ops':>11} {'ops/s':>9} {'p50 ms':>8} {'p95 ms':>8} {'nginx CPU ms/op':>16}"
+    )
     for name, summaries in rows.items():
         for i, s in enumerate(summaries):
-            print(f"{name:<20} {i + 1:>5} {s['succeeded']:>5}/{s['operations']:<5} {s['operationsPerSecond']:>9} "
-                  f"{1000 * s['p50Seconds']:>8.2f} {1000 * s['p95Seconds']:>8.2f} {s['nginxCpuMsPerRequest']:>16}")
+            print(
+                f"{name:<20} {i + 1:>5} {s['succeeded']:>5}/{s['operations']:<5} {s['operationsPerSecond']:>9} "
+                f"{1000 * s['p50Seconds']:>8.2f} {1000 * s['p95Seconds']:>8.2f} {s['nginxCpuMsPerRequest']:>16}"
+            )
     return 0
 
 

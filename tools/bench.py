@@ -31,7 +31,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urljoin
 
@@ -68,11 +68,30 @@ def load_stack(stack: str, front: bool) -> PypiServerConfig:
     return load_config(stack_config(stack, {"frontEnabled": "true" if front else "false"}))
 
 
-def run_phase(url: str, projects: list[str], clients: int, operations: int, max_seconds: float,
-              auth: loadgen.Credentials | None, label: str, seed: int, each_once: bool = False) -> loadgen.LoadResult:
+def run_phase(
+    url: str,
+    projects: list[str],
+    clients: int,
+    operations: int,
+    max_seconds: float,
+    auth: loadgen.Credentials | None,
+    label: str,
+    seed: int,
+    each_once: bool = False,
+) -> loadgen.LoadResult:
     profile = loadgen.Profile(clients=clients, max_operations=operations, max_seconds=max_seconds, each_once=each_once)
-    return asyncio.run(loadgen.run_load(url, projects, profile, auth, timeout=CLIENT_TIMEOUT_SECONDS, seed=seed,
-                                        progress=sys.stderr.isatty(), label=f"{label:<16}"))
+    return asyncio.run(
+        loadgen.run_load(
+            url,
+            projects,
+            profile,
+            auth,
+            timeout=CLIENT_TIMEOUT_SECONDS,
+            seed=seed,
+            progress=sys.stderr.isatty(),
+            label=f"{label:<16}",
+        )
+    )
 
 
 def percentiles_table(latencies: list[float]) -> list[float]:
@@ -82,8 +101,13 @@ def percentiles_table(latencies: list[float]) -> list[float]:
 
 def record(name: str, result: loadgen.LoadResult, extra: dict) -> dict:
     summary = loadgen.summarize(result.operations, result.duration)
-    return {"name": name, **extra, "clients": result.clients, **summary,
-            "latencyPercentiles": percentiles_table([o.latency for o in result.operations])}
+    return {
+        "name": name,
+        **extra,
+        "clients": result.clients,
+        **summary,
+        "latencyPercentiles": percentiles_table([o.latency for o in result.operations]),
+    }
 
 
 def parse_cpus(text: str | None) -> frozenset[int] | None:
@@ -131,8 +155,9 @@ def installable(task: LocalTask, project: str, filename: str, auth: loadgen.Cred
     return status == 200 and hashlib.sha256(data).hexdigest() == sha
 
 
-def upload_to_installable(writer: LocalTask, reader: LocalTask, auth: loadgen.Credentials, samples: int,
-                          files: int) -> dict:
+def upload_to_installable(
+    writer: LocalTask, reader: LocalTask, auth: loadgen.Credentials, samples: int, files: int
+) -> dict:
     """Seconds from an upload's start through `writer` until it is installed through `reader`."""
     seconds, failures = [], 0
     for i in range(samples):
@@ -155,8 +180,12 @@ def upload_to_installable(writer: LocalTask, reader: LocalTask, auth: loadgen.Cr
             seconds.append(time.perf_counter() - start)
         if op.error:
             failures += 1
-    return {"samples": samples, "failures": failures, "maxSeconds": round(max(seconds, default=0.0), 4),
-            "p50Seconds": round(loadgen.percentile(seconds, 50), 4)}
+    return {
+        "samples": samples,
+        "failures": failures,
+        "maxSeconds": round(max(seconds, default=0.0), 4),
+        "p50Seconds": round(loadgen.percentile(seconds, 50), 4),
+    }
 
 
 def wait_indexed(task: LocalTask, projects: int, auth: loadgen.Credentials, timeout: float = 1800) -> float:
@@ -184,8 +213,10 @@ def print_size_table(files: int, runs: list[dict]) -> None:
     print(header)
     print("  " + "-" * (len(header) - 2))
     for r in runs:
-        print(f"  {r['name']:<14}{r['operations']:>9}{r['operationsPerSecond']:>10.1f}{r['p50Seconds']:>9.3f}"
-              f"{r['p95Seconds']:>9.3f}{r['p99Seconds']:>9.3f}{r['maxSeconds']:>9.3f}{r['errors']:>8}")
+        print(
+            f"  {r['name']:<14}{r['operations']:>9}{r['operationsPerSecond']:>10.1f}{r['p50Seconds']:>9.3f}"
+            f"{r['p95Seconds']:>9.3f}{r['p99Seconds']:>9.3f}{r['maxSeconds']:>9.3f}{r['errors']:>8}"
+        )
 
 
 def growth(runs: list[dict], sizes: list[int]) -> dict[str, dict[str, float]]:
@@ -200,6 +231,7 @@ def growth(runs: list[dict], sizes: list[int]) -> dict[str, dict[str, float]]:
 
 def evaluate(runs: list[dict], extras: dict[int, dict], sizes: list[int]) -> tuple[dict, dict]:
     """Ratios between designs at each size, and the issue's targets, each with its value."""
+
     def run(name: str, files: int) -> dict | None:
         return next((r for r in runs if r["name"] == name and r["files"] == files), None)
 
@@ -220,23 +252,39 @@ def evaluate(runs: list[dict], extras: dict[int, dict], sizes: list[int]) -> tup
             check(f"{files}: warm P95 <= {WARM_P95_SECONDS} s", warm["p95Seconds"], "<=", WARM_P95_SECONDS)
             check(f"{files}: warm errors = 0", warm["errors"], "<=", 0)
         if first:
-            check(f"{files}: first pass P95 <= {FIRST_PASS_P95_SECONDS} s", first["p95Seconds"], "<=",
-                  FIRST_PASS_P95_SECONDS)
+            check(
+                f"{files}: first pass P95 <= {FIRST_PASS_P95_SECONDS} s",
+                first["p95Seconds"],
+                "<=",
+                FIRST_PASS_P95_SECONDS,
+            )
             check(f"{files}: first pass errors = 0", first["errors"], "<=", 0)
     smallest, largest = run("ours-warm", sizes[0]), run("ours-warm", sizes[-1])
     if smallest and largest and len(sizes) > 1:
         kept = round(largest["operationsPerSecond"] / smallest["operationsPerSecond"], 3)
-        check(f"throughput at {sizes[-1]} >= {THROUGHPUT_KEPT_AT_LARGEST:.0%} of at {sizes[0]}", kept, ">=",
-              THROUGHPUT_KEPT_AT_LARGEST)
+        check(
+            f"throughput at {sizes[-1]} >= {THROUGHPUT_KEPT_AT_LARGEST:.0%} of at {sizes[0]}",
+            kept,
+            ">=",
+            THROUGHPUT_KEPT_AT_LARGEST,
+        )
     big = extras.get(sizes[-1], {})
     if "uploadToInstallable" in big:
         u = big["uploadToInstallable"]
-        check(f"{sizes[-1]}: upload-to-installable through the other task <= {UPLOAD_TO_INSTALLABLE_SECONDS} s",
-              u["maxSeconds"], "<=", UPLOAD_TO_INSTALLABLE_SECONDS)
+        check(
+            f"{sizes[-1]}: upload-to-installable through the other task <= {UPLOAD_TO_INSTALLABLE_SECONDS} s",
+            u["maxSeconds"],
+            "<=",
+            UPLOAD_TO_INSTALLABLE_SECONDS,
+        )
         check(f"{sizes[-1]}: upload-to-installable failures = 0", u["failures"], "<=", 0)
     if "idleCpu" in big:
-        check(f"{sizes[-1]}: idle CPU of a task <= {IDLE_CPU_FRACTION:.0%} of a CPU", round(sum(big["idleCpu"].values()), 4),
-              "<=", IDLE_CPU_FRACTION)
+        check(
+            f"{sizes[-1]}: idle CPU of a task <= {IDLE_CPU_FRACTION:.0%} of a CPU",
+            round(sum(big["idleCpu"].values()), 4),
+            "<=",
+            IDLE_CPU_FRACTION,
+        )
     return ratios, checks
 
 
@@ -253,24 +301,37 @@ def parse_sizes(text: str) -> list[int]:
 def main(argv: list[str] | None = None) -> int:
     parser = ArgumentParser(prog="make bench", description=__doc__.splitlines()[0])
     parser.add_argument("--stack", default="heavy", help="stack whose task is benchmarked (default heavy)")
-    parser.add_argument("--sizes", default="2000,20000,100000", help="repository sizes in files (default "
-                        "2000,20000,100000; %d wheels per project)" % VERSIONS)
+    parser.add_argument(
+        "--sizes",
+        default="2000,20000,100000",
+        help=f"repository sizes in files (default 2000,20000,100000; {VERSIONS} wheels per project)",
+    )
     parser.add_argument("--clients", type=int, default=510, help="concurrent clients (default 510)")
     parser.add_argument("--warm", type=int, default=20000, help="installs in our warm phase (default 20000)")
     parser.add_argument("--static", type=int, default=20000, help="installs against the static limit (default 20000)")
-    parser.add_argument("--guide", type=int, default=1020,
-                        help="installs against the guide's design (default 1020: 2 per client; 0 skips it)")
-    parser.add_argument("--guide-max-files", type=int, default=20000,
-                        help="run the guide's design only up to this size (default 20000)")
+    parser.add_argument(
+        "--guide",
+        type=int,
+        default=1020,
+        help="installs against the guide's design (default 1020: 2 per client; 0 skips it)",
+    )
+    parser.add_argument(
+        "--guide-max-files", type=int, default=20000, help="run the guide's design only up to this size (default 20000)"
+    )
     parser.add_argument("--max-seconds", type=float, default=180, help="time bound per run (default 180)")
     parser.add_argument("--idle-seconds", type=float, default=20, help="idle CPU measured over (default 20)")
     parser.add_argument("--upload-samples", type=int, default=20, help="upload-to-installable samples (default 20)")
     parser.add_argument("--payload-bytes", type=int, default=1024, help="filler per wheel (default 1024)")
-    parser.add_argument("--server-cpus", help="pin the servers to these CPUs, e.g. '0' (a one-vCPU machine); "
-                        "the client gets the others")
+    parser.add_argument(
+        "--server-cpus", help="pin the servers to these CPUs, e.g. '0' (a one-vCPU machine); the client gets the others"
+    )
     parser.add_argument("--output", type=Path, default=PROJECT_ROOT / "results" / "bench.json")
-    parser.add_argument("--workdir", type=Path, default=PROJECT_ROOT / "results" / "tmp" / "bench",
-                        help="generated repositories and server files (its subfolders are replaced)")
+    parser.add_argument(
+        "--workdir",
+        type=Path,
+        default=PROJECT_ROOT / "results" / "tmp" / "bench",
+        help="generated repositories and server files (its subfolders are replaced)",
+    )
     args = parser.parse_args(argv)
     for key in ("clients", "warm", "static", "upload_samples"):
         if getattr(args, key) < 1:
@@ -286,8 +347,10 @@ def main(argv: list[str] | None = None) -> int:
     ours_spec, guide_spec = task_spec_for(ours_cfg), task_spec_for(guide_cfg)
 
     started = time.time()
-    print(f"machine: {os.cpu_count()} CPUs, load average {load_average()} (shared with other work); servers on "
-          f"{'CPUs ' + ','.join(map(str, sorted(server_cpus))) if server_cpus else 'all CPUs, with the client'}")
+    print(
+        f"machine: {os.cpu_count()} CPUs, load average {load_average()} (shared with other work); servers on "
+        f"{'CPUs ' + ','.join(map(str, sorted(server_cpus))) if server_cpus else 'all CPUs, with the client'}"
+    )
     runs: list[dict] = []
     extras: dict[int, dict] = {}
     latencies: dict[str, list[float]] = {}
@@ -304,15 +367,29 @@ def main(argv: list[str] | None = None) -> int:
             wheels = repo_gen.generate(packages, files // VERSIONS, VERSIONS, args.payload_bytes)
             projects = sorted({w.project for w in wheels})
             size = {"files": len(wheels), "projects": len(projects), "bytes": folder_bytes(packages)}
-            print(f"\nrepository: {len(wheels)} wheels ({len(projects)} projects x {VERSIONS}), "
-                  f"{size['bytes'] / 2**20:.0f} MiB, in {packages}")
+            print(
+                f"\nrepository: {len(wheels)} wheels ({len(projects)} projects x {VERSIONS}), "
+                f"{size['bytes'] / 2**20:.0f} MiB, in {packages}"
+            )
 
             with StaticServer(packages, workdir / "static", free_port(), server_cpus) as static:
                 run_phase(static.url, projects, 50, 500, 60, None, f"static warmup {files}", seed=0)
                 load = load_average()
-                keep("static", files, run_phase(static.url, projects, args.clients, args.static, args.max_seconds,
-                                                None, f"static {files}", seed=1),
-                     {"loadAverageBefore": load, "auth": False})
+                keep(
+                    "static",
+                    files,
+                    run_phase(
+                        static.url,
+                        projects,
+                        args.clients,
+                        args.static,
+                        args.max_seconds,
+                        None,
+                        f"static {files}",
+                        seed=1,
+                    ),
+                    {"loadAverageBefore": load, "auth": False},
+                )
 
             ours = LocalTask(ours_spec, packages, workdir / "ours", free_port(), cpus=server_cpus)
             other = None
@@ -322,25 +399,47 @@ def main(argv: list[str] | None = None) -> int:
                 build = wait_indexed(ours, len(projects), auth)
                 print(f"  index built from the folder in {build:.1f} s")
                 load = load_average()
-                keep("ours-first-pass", files, run_phase(ours.url, projects, args.clients, len(projects),
-                                                         args.max_seconds, auth, f"ours first {files}", seed=2,
-                                                         each_once=True),
-                     {"loadAverageBefore": load, "auth": True})
+                keep(
+                    "ours-first-pass",
+                    files,
+                    run_phase(
+                        ours.url,
+                        projects,
+                        args.clients,
+                        len(projects),
+                        args.max_seconds,
+                        auth,
+                        f"ours first {files}",
+                        seed=2,
+                        each_once=True,
+                    ),
+                    {"loadAverageBefore": load, "auth": True},
+                )
                 load, cpu_before = load_average(), ours.cpu_seconds()
-                warm = run_phase(ours.url, projects, args.clients, args.warm, args.max_seconds, auth,
-                                 f"ours warm {files}", seed=3)
-                cpu = {name: round((used - cpu_before[name]) / warm.duration, 3)
-                       for name, used in ours.cpu_seconds().items()}
+                warm = run_phase(
+                    ours.url, projects, args.clients, args.warm, args.max_seconds, auth, f"ours warm {files}", seed=3
+                )
+                cpu = {
+                    name: round((used - cpu_before[name]) / warm.duration, 3)
+                    for name, used in ours.cpu_seconds().items()
+                }
                 keep("ours-warm", files, warm, {"loadAverageBefore": load, "auth": True, "cpuPerSecond": cpu})
                 idle = idle_cpu(ours, args.idle_seconds)
-                other = LocalTask(ours_spec, packages, workdir / "ours-2", free_port(), cpus=server_cpus,
-                                  credentials=ours.credentials).start()
+                other = LocalTask(
+                    ours_spec, packages, workdir / "ours-2", free_port(), cpus=server_cpus, credentials=ours.credentials
+                ).start()
                 wait_indexed(other, len(projects), auth)
                 handover = upload_to_installable(ours, other, auth, args.upload_samples, files)
-                extras[files] = {"repository": size, "indexBuildSeconds": round(build, 2), "idleCpu": idle,
-                                 "uploadToInstallable": handover}
-                print(f"  idle CPU (fraction of one CPU): {idle}; upload-to-installable through the other task: "
-                      f"max {handover['maxSeconds']} s, {handover['failures']} failures")
+                extras[files] = {
+                    "repository": size,
+                    "indexBuildSeconds": round(build, 2),
+                    "idleCpu": idle,
+                    "uploadToInstallable": handover,
+                }
+                print(
+                    f"  idle CPU (fraction of one CPU): {idle}; upload-to-installable through the other task: "
+                    f"max {handover['maxSeconds']} s, {handover['failures']} failures"
+                )
             finally:
                 ours.stop()
                 if other is not None:
@@ -350,9 +449,21 @@ def main(argv: list[str] | None = None) -> int:
                 with LocalTask(guide_spec, packages, workdir / "guide", free_port(), cpus=server_cpus) as guide:
                     auth = (guide.credentials["username"], guide.credentials["password"])
                     load = load_average()
-                    keep("guide", files, run_phase(guide.url, projects, args.clients, args.guide, args.max_seconds,
-                                                   auth, f"guide {files}", seed=4),
-                         {"loadAverageBefore": load, "auth": True})
+                    keep(
+                        "guide",
+                        files,
+                        run_phase(
+                            guide.url,
+                            projects,
+                            args.clients,
+                            args.guide,
+                            args.max_seconds,
+                            auth,
+                            f"guide {files}",
+                            seed=4,
+                        ),
+                        {"loadAverageBefore": load, "auth": True},
+                    )
             print_size_table(files, [r for r in runs if r["files"] == files])
     except LocalRunError as err:
         fail(str(err))
@@ -369,22 +480,37 @@ def main(argv: list[str] | None = None) -> int:
     for key, value in ratios.items():
         print(f"  {key}: {value}")
     for name, check in checks.items():
-        print(f"  [{'PASS' if check['pass'] else 'FAIL'}] {name}: measured {check['measured']} (limit {check['limit']})")
+        print(
+            f"  [{'PASS' if check['pass'] else 'FAIL'}] {name}: measured {check['measured']} (limit {check['limit']})"
+        )
 
     document = {
-        "generatedAt": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "generatedAt": datetime.now(UTC).isoformat(timespec="seconds"),
         "durationSeconds": round(time.time() - started, 1),
-        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
-                    "serverCpus": sorted(server_cpus) if server_cpus else "all (shared with the client)"},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "platform": platform.platform(),
+            "python": platform.python_version(),
+            "serverCpus": sorted(server_cpus) if server_cpus else "all (shared with the client)",
+        },
         "stack": args.stack,
         "sizes": sizes,
-        "client": {"concurrency": args.clients, "operation": "GET /simple/<project>/ then GET the newest file, "
-                   "sha256 checked", "timeoutSeconds": CLIENT_TIMEOUT_SECONDS},
+        "client": {
+            "concurrency": args.clients,
+            "operation": "GET /simple/<project>/ then GET the newest file, sha256 checked",
+            "timeoutSeconds": CLIENT_TIMEOUT_SECONDS,
+        },
         "designs": {
-            "guide": {"frontEnabled": False, "pypiserverArgs": td.pypiserver_args(guide_spec),
-                      "gunicorn": td.gunicorn_config(guide_spec)},
-            "ours": {"frontEnabled": True, "pypiserverArgs": td.pypiserver_args(ours_spec),
-                     "outOfBandBoundSeconds": td.OUT_OF_BAND_BOUND_SECONDS},
+            "guide": {
+                "frontEnabled": False,
+                "pypiserverArgs": td.pypiserver_args(guide_spec),
+                "gunicorn": td.gunicorn_config(guide_spec),
+            },
+            "ours": {
+                "frontEnabled": True,
+                "pypiserverArgs": td.pypiserver_args(ours_spec),
+                "outOfBandBoundSeconds": td.OUT_OF_BAND_BOUND_SECONDS,
+            },
             "static": {"description": "nginx, static pages and files, no auth"},
         },
         "runs": runs,
@@ -396,10 +522,13 @@ def main(argv: list[str] | None = None) -> int:
     }
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(document, indent=1) + "\n")
-    png = plots.by_size(runs, args.output.with_suffix(".png"),
-                        f"Burst of {args.clients} clients over every project, by repository size")
-    print(f"\nwrote {args.output.relative_to(PROJECT_ROOT) if args.output.is_relative_to(PROJECT_ROOT) else args.output}"
-          f" and {png.name}")
+    png = plots.by_size(
+        runs, args.output.with_suffix(".png"), f"Burst of {args.clients} clients over every project, by repository size"
+    )
+    print(
+        f"\nwrote {args.output.relative_to(PROJECT_ROOT) if args.output.is_relative_to(PROJECT_ROOT) else args.output}"
+        f" and {png.name}"
+    )
     return 0 if document["allTargetsMet"] else 1
 
 

@@ -42,15 +42,29 @@ class Profile:
 
 PROFILES: dict[str, Profile] = {
     # The module's `production_incident`: 510 clients at once.
-    "burst": Profile(clients=510, max_operations=5100, max_seconds=300,
-                     description="510 concurrent installs, 10 each"),
-    "sustained": Profile(clients=50, max_operations=20000, max_seconds=120, think_seconds=0.2,
-                         description="50 clients installing steadily for up to 2 minutes"),
+    "burst": Profile(clients=510, max_operations=5100, max_seconds=300, description="510 concurrent installs, 10 each"),
+    "sustained": Profile(
+        clients=50,
+        max_operations=20000,
+        max_seconds=120,
+        think_seconds=0.2,
+        description="50 clients installing steadily for up to 2 minutes",
+    ),
     # The module's `with_uploads`: 30 % of operations are uploads.
-    "with-uploads": Profile(clients=100, max_operations=2000, max_seconds=180, upload_fraction=0.3,
-                            description="100 clients, 30 % uploads of new throwaway projects"),
-    "light": Profile(clients=5, max_operations=300, max_seconds=60, think_seconds=0.1,
-                     description="5 clients, the guide's light profile"),
+    "with-uploads": Profile(
+        clients=100,
+        max_operations=2000,
+        max_seconds=180,
+        upload_fraction=0.3,
+        description="100 clients, 30 % uploads of new throwaway projects",
+    ),
+    "light": Profile(
+        clients=5,
+        max_operations=300,
+        max_seconds=60,
+        think_seconds=0.1,
+        description="5 clients, the guide's light profile",
+    ),
 }
 
 
@@ -146,7 +160,7 @@ async def _recorded(op: Operation, t0: float):
     """Classify a client-side failure as the operation's error; always record its latency."""
     try:
         yield
-    except asyncio.TimeoutError:
+    except TimeoutError:
         op.error = "timeout"
     except aiohttp.ClientConnectionError as err:
         op.error = f"connection ({type(err).__name__})"
@@ -187,8 +201,10 @@ class Progress:
             filled = int(width * self.done / self.total)
             bar = "#" * filled + "-" * (width - filled)
             rate = self.done / elapsed if elapsed else 0.0
-            sys.stderr.write(f"\r{self.label}[{bar}] {self.done}/{self.total} ops  {rate:7.1f}/s  "
-                             f"errors {self.errors}  {elapsed:5.1f}/{self.max_seconds:.0f}s ")
+            sys.stderr.write(
+                f"\r{self.label}[{bar}] {self.done}/{self.total} ops  {rate:7.1f}/s  "
+                f"errors {self.errors}  {elapsed:5.1f}/{self.max_seconds:.0f}s "
+            )
             sys.stderr.flush()
 
     def close(self) -> None:
@@ -197,9 +213,18 @@ class Progress:
             sys.stderr.flush()
 
 
-async def run_load(base_url: str, projects: list[str], profile: Profile, credentials: Credentials | None = None,
-                   *, timeout: float = 60.0, seed: int = 1, progress: bool = False, label: str = "",
-                   upload_prefix: str = "stress-upload") -> LoadResult:
+async def run_load(
+    base_url: str,
+    projects: list[str],
+    profile: Profile,
+    credentials: Credentials | None = None,
+    *,
+    timeout: float = 60.0,
+    seed: int = 1,
+    progress: bool = False,
+    label: str = "",
+    upload_prefix: str = "stress-upload",
+) -> LoadResult:
     """Run `profile` against base_url; stops at max_operations or max_seconds, whichever first."""
     rng = random.Random(seed)
     client = Client(base_url, credentials, timeout)
@@ -236,6 +261,7 @@ async def run_load(base_url: str, projects: list[str], profile: Profile, credent
 
 
 # -- statistics -------------------------------------------------------------------
+
 
 def percentile(values: list[float], q: float) -> float:
     """Nearest-rank percentile (q in 0..100); 0.0 for no values."""
@@ -296,6 +322,8 @@ OUR_COLD_CRITERIA = {
 def verdict(summary: dict, criteria: dict) -> dict:
     """Each criterion with its measured value and whether it holds."""
     compare = {"<": lambda a, b: a < b, "<=": lambda a, b: a <= b}
-    checks = {name: {"measured": summary[metric], "limit": limit, "pass": compare[op](summary[metric], limit)}
-              for name, (metric, op, limit) in criteria.items()}
+    checks = {
+        name: {"measured": summary[metric], "limit": limit, "pass": compare[op](summary[metric], limit)}
+        for name, (metric, op, limit) in criteria.items()
+    }
     return {"pass": all(c["pass"] for c in checks.values()), "checks": checks}

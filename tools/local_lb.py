@@ -17,7 +17,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tools.local_task import LocalRunError, free_port, nginx_binary
+from tools.local_task import LocalRunError, free_port, nginx_binary, require_nginx
 
 HEALTH_PATH = "/health"
 
@@ -90,9 +90,12 @@ class LocalBalancer:
             raise LocalRunError("nginx is not installed (apt-get install -y nginx)")
         self._write()
         log = open(self.workdir / "nginx.out", "ab")
-        self._proc = subprocess.Popen([nginx_binary(), "-c", str(self.conf), "-p", str(self.workdir),
-                                       "-e", str(self.workdir / "error.log")], stdout=log, stderr=subprocess.STDOUT,
-                                      start_new_session=True)
+        self._proc = subprocess.Popen(
+            [require_nginx(), "-c", str(self.conf), "-p", str(self.workdir), "-e", str(self.workdir / "error.log")],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         log.close()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -108,6 +111,7 @@ class LocalBalancer:
         """Register/deregister: new config, graceful reload (old workers finish their requests)."""
         self.targets = list(targets)
         self._write()
+        assert self._proc is not None, "start() first"
         os.kill(self._proc.pid, signal.SIGHUP)
         time.sleep(settle)  # nginx starts new workers and retires the old ones
 

@@ -16,6 +16,7 @@ Used by `make serve`, the tests of real clients and faults, and the benchmark.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -94,6 +95,14 @@ def nginx_binary() -> str | None:
     return shutil.which("nginx") or next((p for p in ("/usr/sbin/nginx",) if os.path.exists(p)), None)
 
 
+def require_nginx() -> str:
+    """nginx's path, or a one-line error saying how to install it."""
+    found = nginx_binary()
+    if found is None:
+        raise LocalRunError("nginx is not installed (apt-get install -y nginx)")
+    return found
+
+
 @dataclass
 class LocalTask:
     """One task: pypiserver, plus nginx in front when the spec says so."""
@@ -146,7 +155,7 @@ class LocalTask:
     def layout(self) -> td.Layout:
         if self.backend_port is None and self.spec.front_enabled:
             self.backend_port = free_port()
-        pypiserver_port = self.backend_port if self.spec.front_enabled else self.port
+        pypiserver_port = self.backend_port if self.spec.front_enabled and self.backend_port else self.port
         return replace(
             td.layout_for(self.spec),
             pypiserver_host="127.0.0.1",
@@ -190,6 +199,7 @@ class LocalTask:
 
     def htpasswd_files(self) -> dict[Path, str]:
         """The files the entry commands compose from the users' secrets, with their content."""
+
         def lines(key: str, names) -> str:
             return "".join(self.users[n][key] + "\n" for n in names)
 
@@ -244,9 +254,15 @@ class LocalTask:
         log = open(self.workdir / "pypiserver.log", "ab")
         # cwd = the container's /data, where gunicorn finds gunicorn.conf.py; own session so
         # the master and its workers can be signalled together.
-        self._pypiserver = subprocess.Popen(self.pypiserver_command(), cwd=self.data_dir, env=env, stdout=log,
-                                            stderr=subprocess.STDOUT, start_new_session=True,
-                                            preexec_fn=pin_to(self.cpus))
+        self._pypiserver = subprocess.Popen(
+            self.pypiserver_command(),
+            cwd=self.data_dir,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=pin_to(self.cpus),
+        )
         log.close()
         self._wait_healthy(self.pypiserver_url + td.HEALTH_PATH, self._pypiserver, "pypiserver", timeout)
 
@@ -254,9 +270,10 @@ class LocalTask:
         conf = self.nginx_dir / "nginx.conf"
         log = open(self.nginx_dir / "nginx.out", "ab")
         # -e: the error log before the config is read (Debian's default path needs root).
-        cmd = [nginx_binary(), "-c", str(conf), "-p", str(self.nginx_dir), "-e", str(self.nginx_dir / "error.log")]
-        self._nginx = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-                                       preexec_fn=pin_to(self.cpus))
+        cmd = [require_nginx(), "-c", str(conf), "-p", str(self.nginx_dir), "-e", str(self.nginx_dir / "error.log")]
+        self._nginx = subprocess.Popen(
+            cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=pin_to(self.cpus)
+        )
         log.close()
         self._wait_healthy(self.url + td.HEALTH_PATH, self._nginx, "nginx", timeout)
 
@@ -297,10 +314,8 @@ class LocalTask:
         # Orphans of a killed master (the group was ours alone).
         for proc in (self._nginx, self._pypiserver):
             if proc is not None:
-                try:
+                with contextlib.suppress(ProcessLookupError):
                     os.killpg(proc.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
 
     def access_log(self) -> list[str]:
         """nginx's access log so far (SIGUSR1 makes nginx flush its buffer and reopen it)."""
@@ -342,9 +357,15 @@ class LocalTask:
         self.stop()
 
     def describe(self) -> dict:
-        return {"url": self.url, "username": self.credentials["username"], "password": self.credentials["password"],
-                "packages": str(self.packages_dir), "workdir": str(self.workdir),
-                "front": self.spec.front_enabled, "pypiserverUrl": self.pypiserver_url}
+        return {
+            "url": self.url,
+            "username": self.credentials["username"],
+            "password": self.credentials["password"],
+            "packages": str(self.packages_dir),
+            "workdir": str(self.workdir),
+            "front": self.spec.front_enabled,
+            "pypiserverUrl": self.pypiserver_url,
+        }
 
 
 def save_credentials(path: Path, credentials: dict[str, str]) -> None:

@@ -18,8 +18,9 @@ def _cdf(ax, values: list[float], label: str) -> None:
     ax.step(ordered, [(i + 1) / n for i in range(n)], where="post", label=f"{label} (n={n})")
 
 
-def latency_distributions(series: dict[str, list[float]], path: Path, title: str,
-                          marks: dict[str, float] | None = None) -> Path:
+def latency_distributions(
+    series: dict[str, list[float]], path: Path, title: str, marks: dict[str, float] | None = None
+) -> Path:
     """Cumulative distributions of latency, one line per series, log-scale seconds."""
     fig, ax = plt.subplots(figsize=(9, 5.5))
     for label, values in series.items():
@@ -40,8 +41,7 @@ def latency_distributions(series: dict[str, list[float]], path: Path, title: str
     return path
 
 
-def latency_over_time(started: list[float], latencies: list[float], failed: list[bool], path: Path,
-                      title: str) -> Path:
+def latency_over_time(started: list[float], latencies: list[float], failed: list[bool], path: Path, title: str) -> Path:
     """Each operation's latency at the time it started (errors in red), plus its CDF."""
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 4.8))
     ok = [(s, v) for s, v, f in zip(started, latencies, failed) if not f]

@@ -15,7 +15,7 @@ import random
 import sys
 import zipfile
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from offline.cli import ArgumentParser, fail
@@ -46,8 +46,11 @@ def wheel_bytes_files(project: str, version: str, payload: bytes) -> dict[str, b
         f"{module}/__init__.py": f'__version__ = "{version}"\n'.encode() + b"# " + payload + b"\n",
         f"{dist_info}/METADATA": (
             f"Metadata-Version: 2.1\nName: {project}\nVersion: {version}\n"
-            "Summary: generated for the pypiserver benchmark\n").encode(),
-        f"{dist_info}/WHEEL": b"Wheel-Version: 1.0\nGenerator: tools.repo_gen\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+            "Summary: generated for the pypiserver benchmark\n"
+        ).encode(),
+        f"{dist_info}/WHEEL": (
+            b"Wheel-Version: 1.0\nGenerator: tools.repo_gen\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+        ),
     }
     record = "".join(f"{path},{_record_hash(data)},{len(data)}\n" for path, data in files.items())
     files[f"{dist_info}/RECORD"] = (record + f"{dist_info}/RECORD,,\n").encode()
@@ -56,7 +59,7 @@ def wheel_bytes_files(project: str, version: str, payload: bytes) -> dict[str, b
 
 # Generated repositories look published long ago (the front leaves files modified in the
 # last seconds out of listings, as uploads still being written).
-PUBLISHED_AT = datetime(2024, 1, 1, tzinfo=timezone.utc)
+PUBLISHED_AT = datetime(2024, 1, 1, tzinfo=UTC)
 
 
 def write_wheel(directory: Path, project: str, version: str, payload: bytes, published: bool = True) -> Wheel:
@@ -74,8 +77,14 @@ def write_wheel(directory: Path, project: str, version: str, payload: bytes, pub
     return Wheel(project=project, version=version, filename=filename)
 
 
-def generate(directory: Path, packages: int = 500, versions: int = 4, payload_bytes: int = 8192,
-             seed: int = 5, prefix: str = DEFAULT_PREFIX) -> list[Wheel]:
+def generate(
+    directory: Path,
+    packages: int = 500,
+    versions: int = 4,
+    payload_bytes: int = 8192,
+    seed: int = 5,
+    prefix: str = DEFAULT_PREFIX,
+) -> list[Wheel]:
     """Write packages x versions wheels into `directory` (created if needed)."""
     directory.mkdir(parents=True, exist_ok=True)
     rng = random.Random(seed)

@@ -28,11 +28,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stack", default="heavy")
     parser.add_argument("--port", type=int, default=8080, help="port on 127.0.0.1 for clients (default 8080)")
     parser.add_argument("--packages", type=Path, help="package folder (default .serve/<stack>/packages)")
-    parser.add_argument("--generate", type=int, default=0, metavar="N",
-                        help="first write N generated packages x 4 versions into the folder")
+    parser.add_argument(
+        "--generate",
+        type=int,
+        default=0,
+        metavar="N",
+        help="first write N generated packages x 4 versions into the folder",
+    )
     parser.add_argument("--workdir", type=Path, help="credentials and run files (default .serve/<stack>)")
-    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                        help="override a stack setting, e.g. --set frontEnabled=false")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a stack setting, e.g. --set frontEnabled=false",
+    )
     args = parser.parse_args(argv)
     if not 1024 <= args.port <= 65535:
         fail(f"--port {args.port}: use an unprivileged port, 1024-65535")
@@ -47,8 +57,13 @@ def main(argv: list[str] | None = None) -> int:
     packages = args.packages or home / "packages"
     if args.generate:
         repo_gen.generate(packages, args.generate, 4)
-    task = LocalTask(task_spec_for(cfg), packages, home / "run", args.port,
-                     credentials=load_or_create_credentials(home / "credentials.json"))
+    task = LocalTask(
+        task_spec_for(cfg),
+        packages,
+        home / "run",
+        args.port,
+        credentials=load_or_create_credentials(home / "credentials.json"),
+    )
     stop = threading.Event()
     # Ctrl-C (SIGINT) and SIGTERM only set the flag: a KeyboardInterrupt raised between two
     # statements could skip the cleanup and leave nginx and pypiserver running.
@@ -67,12 +82,18 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  password:  {info['password']}")
         print(f"  packages:  {info['packages']}")
         print(f"  logs:      {info['workdir']}")
-        print(f"  pip:       pip install --index-url http://{info['username']}:{info['password']}@127.0.0.1:"
-              f"{args.port}/simple/ <project>")
-        print(f"  uv:        uv publish --publish-url {info['url']}/ --check-url {info['url']}/simple/ "
-              f"--username {info['username']} --password {info['password']} dist/*")
-        print(f"  twine:     twine upload --repository-url {info['url']}/ -u {info['username']} "
-              f"-p {info['password']} dist/*   (a current twine: see the README)")
+        print(
+            f"  pip:       pip install --index-url http://{info['username']}:{info['password']}@127.0.0.1:"
+            f"{args.port}/simple/ <project>"
+        )
+        print(
+            f"  uv:        uv publish --publish-url {info['url']}/ --check-url {info['url']}/simple/ "
+            f"--username {info['username']} --password {info['password']} dist/*"
+        )
+        print(
+            f"  twine:     twine upload --repository-url {info['url']}/ -u {info['username']} "
+            f"-p {info['password']} dist/*   (a current twine: see the README)"
+        )
         print("Ctrl-C stops both processes.", flush=True)
         while not stop.wait(0.5):
             if not task.pypiserver_alive:

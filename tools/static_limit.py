@@ -17,7 +17,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tools.local_task import LocalRunError, nginx_binary, pin_to
+from tools.local_task import LocalRunError, nginx_binary, pin_to, require_nginx
 
 
 def render_site(packages_dir: Path, site_dir: Path) -> int:
@@ -28,7 +28,8 @@ def render_site(packages_dir: Path, site_dir: Path) -> int:
     for project, wheels in by_project.items():
         links = "".join(
             f'<a href="../../packages/{w.name}#sha256={hashlib.sha256(w.read_bytes()).hexdigest()}">{w.name}</a><br>\n'
-            for w in wheels)
+            for w in wheels
+        )
         page = site_dir / "simple" / project / "index.html"
         page.parent.mkdir(parents=True, exist_ok=True)
         page.write_text(f"<!DOCTYPE html><html><body><h1>Links for {project}</h1>\n{links}</body></html>\n")
@@ -85,10 +86,21 @@ class StaticServer:
         render_site(self.packages_dir, site)
         conf = self.workdir / "nginx.conf"
         conf.write_text(static_config(self.port, site.resolve(), self.packages_dir, state.resolve()))
-        self._proc = subprocess.Popen([nginx_binary(), "-c", str(conf.resolve()), "-p", str(self.workdir.resolve()),
-                                       "-e", str((state / "error.log").resolve())],
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-                                      preexec_fn=pin_to(self.cpus))
+        self._proc = subprocess.Popen(
+            [
+                require_nginx(),
+                "-c",
+                str(conf.resolve()),
+                "-p",
+                str(self.workdir.resolve()),
+                "-e",
+                str((state / "error.log").resolve()),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+            preexec_fn=pin_to(self.cpus),
+        )
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
             try:

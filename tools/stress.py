@@ -20,7 +20,7 @@ import sys
 import urllib.error
 import urllib.parse
 import urllib.request
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -48,7 +48,7 @@ def credentials_from(args) -> loadgen.Credentials | None:
     password = args.password or os.environ.get("PYPI_PASSWORD") or os.environ.get("TWINE_PASSWORD")
     if bool(user) != bool(password):
         fail("give both a username and a password (--username/--password or PYPI_USERNAME/PYPI_PASSWORD)")
-    return (user, password) if user else None
+    return (user, password) if user and password else None
 
 
 def preflight(url: str, credentials: loadgen.Credentials | None, timeout: float = 10) -> list[str]:
@@ -60,8 +60,10 @@ def preflight(url: str, credentials: loadgen.Credentials | None, timeout: float 
     except urllib.error.HTTPError as err:
         if err.code in (401, 403):
             given = "credentials were refused" if credentials else "the index needs credentials"
-            fail(f"{url}/simple/ answered {err.code}: {given} (--username/--password or PYPI_USERNAME/PYPI_PASSWORD)",
-                 EXIT_UNREACHABLE)
+            fail(
+                f"{url}/simple/ answered {err.code}: {given} (--username/--password or PYPI_USERNAME/PYPI_PASSWORD)",
+                EXIT_UNREACHABLE,
+            )
         fail(f"{url}/simple/ answered {err.code} {err.reason}: is this a pypiserver index?", EXIT_UNREACHABLE)
     except (urllib.error.URLError, OSError) as err:
         reason = getattr(err, "reason", err)
@@ -86,8 +88,11 @@ def check_download(url: str, project: str, credentials: loadgen.Credentials | No
                 resp.read()
     except urllib.error.HTTPError as err:
         if err.code in (401, 403):
-            fail(f"{err.url} answered {err.code}: credentials refused for downloads "
-                 "(--username/--password or PYPI_USERNAME/PYPI_PASSWORD)", EXIT_UNREACHABLE)
+            fail(
+                f"{err.url} answered {err.code}: credentials refused for downloads "
+                "(--username/--password or PYPI_USERNAME/PYPI_PASSWORD)",
+                EXIT_UNREACHABLE,
+            )
         fail(f"{err.url} answered {err.code} {err.reason} before the load started", EXIT_UNREACHABLE)
     except (urllib.error.URLError, OSError) as err:
         fail(f"cannot reach {url}: {getattr(err, 'reason', err)}", EXIT_UNREACHABLE)
@@ -119,33 +124,62 @@ def main(argv: list[str] | None = None) -> int:
     projects = preflight(url, credentials)
     if not projects and profile.upload_fraction < 1:
         fail(f"{url}/simple/ lists no projects to install; upload some first", EXIT_UNREACHABLE)
-    print(f"{args.profile}: {profile.clients} clients, at most {profile.max_operations} operations or "
-          f"{profile.max_seconds:.0f} s, over {len(projects)} projects at {url}", flush=True)
-    result = asyncio.run(loadgen.run_load(url, projects, profile, credentials, timeout=args.timeout,
-                                          progress=True, label=f"{args.profile} "))
+    print(
+        f"{args.profile}: {profile.clients} clients, at most {profile.max_operations} operations or "
+        f"{profile.max_seconds:.0f} s, over {len(projects)} projects at {url}",
+        flush=True,
+    )
+    result = asyncio.run(
+        loadgen.run_load(
+            url, projects, profile, credentials, timeout=args.timeout, progress=True, label=f"{args.profile} "
+        )
+    )
     summary = loadgen.summarize(result.operations, result.duration)
     guide = loadgen.verdict(summary, loadgen.GUIDE_CRITERIA)
     ours = loadgen.verdict(summary, loadgen.OUR_CRITERIA)
 
-    print(f"\n{summary['operations']} operations in {summary['durationSeconds']} s: "
-          f"{summary['operationsPerSecond']} ops/s ({summary['requestsPerSecond']} requests/s)")
-    print(f"latency per operation: P50 {summary['p50Seconds']} s, P95 {summary['p95Seconds']} s, "
-          f"P99 {summary['p99Seconds']} s, max {summary['maxSeconds']} s")
+    print(
+        f"\n{summary['operations']} operations in {summary['durationSeconds']} s: "
+        f"{summary['operationsPerSecond']} ops/s ({summary['requestsPerSecond']} requests/s)"
+    )
+    print(
+        f"latency per operation: P50 {summary['p50Seconds']} s, P95 {summary['p95Seconds']} s, "
+        f"P99 {summary['p99Seconds']} s, max {summary['maxSeconds']} s"
+    )
     errors = ", ".join(f"{k}: {v}" for k, v in summary["errorsByKind"].items()) or "none"
     print(f"errors: {summary['errors']} ({summary['errorRate']:.2%}); by kind: {errors}; 5xx: {summary['http5xx']}")
     for title, v in (("guide's criteria", guide), ("our criteria", ours)):
-        checks = "; ".join(f"{name} {'ok' if c['pass'] else 'MISSED'} ({c['measured']})" for name, c in v["checks"].items())
+        checks = "; ".join(
+            f"{name} {'ok' if c['pass'] else 'MISSED'} ({c['measured']})" for name, c in v["checks"].items()
+        )
         print(f"{title}: {'PASS' if v['pass'] else 'FAIL'}  [{checks}]")
 
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     out = args.output_dir / f"{args.profile}-{stamp}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({"url": url, "profile": args.profile, "settings": profile.__dict__,
-                               "summary": summary, "guideCriteria": guide, "ourCriteria": ours,
-                               "startedAt": stamp, **result.to_dict()}) + "\n")
+    out.write_text(
+        json.dumps(
+            {
+                "url": url,
+                "profile": args.profile,
+                "settings": profile.__dict__,
+                "summary": summary,
+                "guideCriteria": guide,
+                "ourCriteria": ours,
+                "startedAt": stamp,
+                **result.to_dict(),
+            }
+        )
+        + "\n"
+    )
     ops = result.operations
-    png = plots.latency_over_time([o.started for o in ops], [o.latency for o in ops], [o.error is not None for o in ops],
-                                  out.with_suffix(".png"), f"{args.profile} against {url}")
+    png = plots.latency_over_time(
+        [o.started for o in ops],
+        [o.latency for o in ops],
+        [o.error is not None for o in ops],
+        out.with_suffix(".png"),
+        f"{args.profile} against {url}",
+    )
     print(f"wrote {out} and {png.name}")
     return 0 if guide["pass"] else EXIT_TARGETS_MISSED
 

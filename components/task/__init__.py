@@ -27,4 +27,3 @@ exec'ing the image's usual process. The local run of the task (tools/serve.py) s
 same commands, config and modules with loopback ports and local paths (`Layout`), so what is
 benchmarked is what is deployed.
 """
-

@@ -5,14 +5,30 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from components.task.design import (FRONT_CONTAINER, FRONT_CPU_UNITS, FRONT_MEMORY_MIB,
-                                    FRONT_MEMORY_RESERVATION_MIB, HEALTH_PATH, PACKAGES_DIR,
-                                    PACKAGES_VOLUME, PYPISERVER_CONTAINER, SERVICE_PORT,
-                                    TaskSpec, layout_for)
+from components.task.design import (
+    FRONT_CONTAINER,
+    FRONT_CPU_UNITS,
+    FRONT_MEMORY_MIB,
+    FRONT_MEMORY_RESERVATION_MIB,
+    HEALTH_PATH,
+    PACKAGES_DIR,
+    PACKAGES_VOLUME,
+    PYPISERVER_CONTAINER,
+    SERVICE_PORT,
+    TaskSpec,
+    layout_for,
+)
 from components.task.nginx import nginx_config, nginx_entry_command
-from components.task.pypiserver_process import (file_variable, gunicorn_config, pypiserver_authenticate,
-                                                pypiserver_entry_command, pypiserver_users, runtime_environment,
-                                                runtime_files, shipped_value)
+from components.task.pypiserver_process import (
+    file_variable,
+    gunicorn_config,
+    pypiserver_authenticate,
+    pypiserver_entry_command,
+    pypiserver_users,
+    runtime_environment,
+    runtime_files,
+    shipped_value,
+)
 
 
 def _log_configuration(spec: TaskSpec, container: str) -> dict:
@@ -32,9 +48,13 @@ def _user_secrets(spec: TaskSpec, prefix: str, json_key: str, users: Sequence[st
     # developer guide, "Pass Secrets Manager secrets through Amazon ECS environment
     # variables"). Pinned to a version id, so each new version is a new revision.
     by_name = {u.name: u for u in spec.users}
-    return [{"name": spec.user_variable(prefix, name),
-             "valueFrom": f"{by_name[name].secret_arn}:{json_key}::{by_name[name].secret_version}"}
-            for name in users]
+    return [
+        {
+            "name": spec.user_variable(prefix, name),
+            "valueFrom": f"{by_name[name].secret_arn}:{json_key}::{by_name[name].secret_version}",
+        }
+        for name in users
+    ]
 
 
 def _health_check(command: Sequence[str]) -> dict:
@@ -51,7 +71,8 @@ def _pypiserver_environment(spec: TaskSpec) -> list[dict]:
 
 def _pypiserver_container(spec: TaskSpec) -> dict:
     layout = layout_for(spec)
-    probe = f"import urllib.request; urllib.request.urlopen('http://127.0.0.1:{layout.pypiserver_port}{HEALTH_PATH}', timeout=4)"
+    url = f"http://127.0.0.1:{layout.pypiserver_port}{HEALTH_PATH}"
+    probe = f"import urllib.request; urllib.request.urlopen('{url}', timeout=4)"
     container: dict = {
         "name": PYPISERVER_CONTAINER,
         "image": spec.pypiserver_image,
@@ -67,8 +88,7 @@ def _pypiserver_container(spec: TaskSpec) -> dict:
         "logConfiguration": _log_configuration(spec, PYPISERVER_CONTAINER),
     }
     if pypiserver_authenticate(spec):
-        container["secrets"] = _user_secrets(spec, "PYPISERVER_HTPASSWD", "pypiserver_htpasswd",
-                                             pypiserver_users(spec))
+        container["secrets"] = _user_secrets(spec, "PYPISERVER_HTPASSWD", "pypiserver_htpasswd", pypiserver_users(spec))
     if not spec.front_enabled:
         container["portMappings"] = [{"containerPort": SERVICE_PORT, "hostPort": 0, "protocol": "tcp"}]
     return container
@@ -92,7 +112,9 @@ def _front_container(spec: TaskSpec) -> dict:
         # Read-only: only pypiserver writes packages and pages.
         "mountPoints": [{"sourceVolume": PACKAGES_VOLUME, "containerPath": PACKAGES_DIR, "readOnly": True}],
         "ulimits": [{"name": "nofile", "softLimit": 65536, "hardLimit": 65536}],
-        "healthCheck": _health_check(["wget", "-q", "-O", "/dev/null", f"http://127.0.0.1:{SERVICE_PORT}{HEALTH_PATH}"]),
+        "healthCheck": _health_check(
+            ["wget", "-q", "-O", "/dev/null", f"http://127.0.0.1:{SERVICE_PORT}{HEALTH_PATH}"]
+        ),
         "logConfiguration": _log_configuration(spec, FRONT_CONTAINER),
     }
 

@@ -12,7 +12,6 @@ import bcrypt
 from components.task.design import BCRYPT_COST, MIN_PASSWORD_LENGTH
 from components.task.pypi_index.audit import ROTATION_MARK
 
-
 _BCRYPT_ALPHABET = "./ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 _STD_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 _TO_BCRYPT = str.maketrans(_STD_ALPHABET, _BCRYPT_ALPHABET)
@@ -78,9 +77,14 @@ def user_document(user: str, tokens: list[tuple[int, str]]) -> dict:
         raise ValueError(f"user {user!r}: needs at least one token")
     lines = [_one_token(login_name(user, g), p) for g, p in tokens]
     generation, password = tokens[-1]
-    return {"username": login_name(user, generation), "password": password, "user": user, "rotation": generation,
-            "nginx_htpasswd": "\n".join(x["nginx_htpasswd"] for x in lines),
-            "pypiserver_htpasswd": "\n".join(x["pypiserver_htpasswd"] for x in lines)}
+    return {
+        "username": login_name(user, generation),
+        "password": password,
+        "user": user,
+        "rotation": generation,
+        "nginx_htpasswd": "\n".join(x["nginx_htpasswd"] for x in lines),
+        "pypiserver_htpasswd": "\n".join(x["pypiserver_htpasswd"] for x in lines),
+    }
 
 
 def credentials_document(username: str, password: str) -> dict:

@@ -7,7 +7,6 @@ from dataclasses import dataclass, replace
 
 from components.task.pypi_index import scan as index_scan
 
-
 HEALTH_PATH = "/health"
 
 # Image references come from the config (components/images.py: pinned by tag or digest,

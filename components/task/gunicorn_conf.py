@@ -23,5 +23,9 @@ def post_worker_init(worker):
     # own backend wiring and (in one of them) the scanner thread.
     from pypi_index.server import install
 
-    install(worker, os.environ["PYPI_INDEX_SCANNER_LOCK"], float(os.environ["PYPI_INDEX_SCAN_SECONDS"]),
-            os.environ["PYPI_INDEX_PUBLISHERS"])
+    install(
+        worker,
+        os.environ["PYPI_INDEX_SCANNER_LOCK"],
+        float(os.environ["PYPI_INDEX_SCAN_SECONDS"]),
+        os.environ["PYPI_INDEX_PUBLISHERS"],
+    )

@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
-from components.task.design import (FRONTED_CONTAINER_LAYOUT, HEALTH_PATH, MAX_UPLOAD_MIB, NGINX_CONF_PATH,
-                                    UPLOAD_TIMEOUT_SECONDS, Layout, TaskSpec)
+from components.task.design import (
+    FRONTED_CONTAINER_LAYOUT,
+    HEALTH_PATH,
+    MAX_UPLOAD_MIB,
+    NGINX_CONF_PATH,
+    UPLOAD_TIMEOUT_SECONDS,
+    Layout,
+    TaskSpec,
+)
 
 
 def htpasswd_path(layout: Layout, action: str) -> str:
@@ -14,9 +21,11 @@ def htpasswd_path(layout: Layout, action: str) -> str:
 
 def htpasswd_files(spec: TaskSpec) -> dict[str, tuple[str, ...]]:
     """action -> names of the users whose lines its file holds."""
-    return {"download": tuple(u.name for u in spec.users_for("download")),
-            "list": tuple(u.name for u in spec.users_for("list")),
-            "update": tuple(u.name for u in spec.users)}
+    return {
+        "download": tuple(u.name for u in spec.users_for("download")),
+        "list": tuple(u.name for u in spec.users_for("list")),
+        "update": tuple(u.name for u in spec.users),
+    }
 
 
 def _auth(realm: str | None, layout: Layout, action: str) -> str:
@@ -73,12 +82,16 @@ def nginx_config(spec: TaskSpec, layout: Layout | None = None) -> str:
     packages = layout.packages_dir.rstrip("/")
     access_log = f"access_log {layout.access_log} main buffer=64k flush=5s;" if layout.access_log else "access_log off;"
     # Unknown projects: 404, or pypi.org's page when the stack falls back to it.
-    missing = ("error_page 404 = @pypi;" if spec.fallback_to_pypi else "")
-    fallback = ("""
+    missing = "error_page 404 = @pypi;" if spec.fallback_to_pypi else ""
+    fallback = (
+        """
         location @pypi {
             return 302 https://pypi.org$request_uri;
         }
-""" if spec.fallback_to_pypi else "")
+"""
+        if spec.fallback_to_pypi
+        else ""
+    )
     return f"""# Rendered by components/task_design.py; do not edit by hand.
 {user}worker_processes {layout.worker_processes};
 daemon off;
@@ -135,7 +148,7 @@ http {{
 
         # Pages, written by the index at each change: .index/simple/<project>/index.html|json.
         location ^~ /simple/ {{
-            {_auth(listing, layout, 'list')}
+            {_auth(listing, layout, "list")}
             root {packages}/.index;
             index index.$simple_format;
             types {{
@@ -154,7 +167,7 @@ http {{
 {fallback}
         # Package files straight from the volume, always as downloads.
         location ^~ /packages/ {{
-            {_auth(download, layout, 'download')}
+            {_auth(download, layout, "download")}
             alias {packages}/;
             add_header X-Content-Type-Options nosniff always;
             location ~ /\\. {{
@@ -180,7 +193,7 @@ http {{
         }}
 
         location @update {{
-            {_auth(update, layout, 'update')}
+            {_auth(update, layout, "update")}
             proxy_pass http://pypiserver;
             proxy_http_version 1.1;
             proxy_set_header Connection "";

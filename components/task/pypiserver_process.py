@@ -7,9 +7,18 @@ import gzip
 import shlex
 from pathlib import Path
 
-from components.task.design import (DATA_DIR, GUNICORN_CONF_PATH, HEALTH_PATH, INDEX_SCAN_SECONDS,
-                                    PYPISERVER_HTPASSWD_PATH, UPLOAD_TIMEOUT_SECONDS, Action, Layout, TaskSpec,
-                                    layout_for)
+from components.task.design import (
+    DATA_DIR,
+    GUNICORN_CONF_PATH,
+    HEALTH_PATH,
+    INDEX_SCAN_SECONDS,
+    PYPISERVER_HTPASSWD_PATH,
+    UPLOAD_TIMEOUT_SECONDS,
+    Action,
+    Layout,
+    TaskSpec,
+    layout_for,
+)
 
 
 def pypiserver_authenticate(spec: TaskSpec) -> tuple[Action, ...]:
@@ -35,14 +44,20 @@ def pypiserver_args(spec: TaskSpec, layout: Layout | None = None) -> list[str]:
     actions = pypiserver_authenticate(spec)
     args = [
         "run",
-        "-i", layout.pypiserver_host,
-        "-p", str(layout.pypiserver_port),
-        "--server", "gunicorn",
-        "--backend", pypiserver_backend(spec),
+        "-i",
+        layout.pypiserver_host,
+        "-p",
+        str(layout.pypiserver_port),
+        "--server",
+        "gunicorn",
+        "--backend",
+        pypiserver_backend(spec),
         # sha256 in every link of the guide's design (poetry requires it); behind the front
         # the index writes its own pages, with the sha256 computed at upload.
-        "--hash-algo", "sha256",
-        "--health-endpoint", HEALTH_PATH,
+        "--hash-algo",
+        "sha256",
+        "--health-endpoint",
+        HEALTH_PATH,
     ]
     if actions:
         args += ["-a", ",".join(actions), "-P", layout.pypiserver_htpasswd]
@@ -82,13 +97,16 @@ def runtime_environment(spec: TaskSpec) -> dict[str, str]:
     """Settings gunicorn_conf.py reads (front on only)."""
     if not spec.front_enabled:
         return {}
-    return {"PYPI_INDEX_WORKERS": str(spec.workers), "PYPI_INDEX_UPLOAD_TIMEOUT": str(UPLOAD_TIMEOUT_SECONDS),
-            "PYPI_INDEX_SCAN_SECONDS": str(INDEX_SCAN_SECONDS),
-            # One scanner per task: the worker holding this task-local lock file (/tmp is the
-            # container's own and writable by the image's unprivileged user).
-            "PYPI_INDEX_SCANNER_LOCK": SCANNER_LOCK_PATH,
-            # Who may upload, remove and yank (others with valid credentials get 403).
-            "PYPI_INDEX_PUBLISHERS": ",".join(spec.publishers)}
+    return {
+        "PYPI_INDEX_WORKERS": str(spec.workers),
+        "PYPI_INDEX_UPLOAD_TIMEOUT": str(UPLOAD_TIMEOUT_SECONDS),
+        "PYPI_INDEX_SCAN_SECONDS": str(INDEX_SCAN_SECONDS),
+        # One scanner per task: the worker holding this task-local lock file (/tmp is the
+        # container's own and writable by the image's unprivileged user).
+        "PYPI_INDEX_SCANNER_LOCK": SCANNER_LOCK_PATH,
+        # Who may upload, remove and yank (others with valid credentials get 403).
+        "PYPI_INDEX_PUBLISHERS": ",".join(spec.publishers),
+    }
 
 
 def file_variable(path: str) -> str:
@@ -107,8 +125,10 @@ def gunicorn_config(spec: TaskSpec) -> str:
     if spec.front_enabled:
         return runtime_files(spec)["gunicorn.conf.py"]
     # The Terraform module's files/gunicorn.conf.py.
-    return ("# Rendered by components/task_design.py; do not edit by hand.\n"
-            f"workers = {spec.workers}\nworker_class = \"gevent\"\npreload_app = True\nerrorlog = \"-\"\n")
+    return (
+        "# Rendered by components/task_design.py; do not edit by hand.\n"
+        f'workers = {spec.workers}\nworker_class = "gevent"\npreload_app = True\nerrorlog = "-"\n'
+    )
 
 
 def pypiserver_entry_command(spec: TaskSpec) -> str:
@@ -125,6 +145,7 @@ def pypiserver_entry_command(spec: TaskSpec) -> str:
     if pypiserver_authenticate(spec):
         users = pypiserver_users(spec)
         values = " ".join(f'"${spec.user_variable("PYPISERVER_HTPASSWD", u)}"' for u in users)
-        steps.append(f'printf "%s\\n" {values} > {PYPISERVER_HTPASSWD_PATH}' if users
-                     else f": > {PYPISERVER_HTPASSWD_PATH}")
+        steps.append(
+            f'printf "%s\\n" {values} > {PYPISERVER_HTPASSWD_PATH}' if users else f": > {PYPISERVER_HTPASSWD_PATH}"
+        )
     return " && ".join(steps) + " && exec /entrypoint.sh " + shlex.join(pypiserver_args(spec))

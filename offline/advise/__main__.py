@@ -40,8 +40,10 @@ def _resolve_region(session, stack: str, explicit: str | None) -> str:
     if not region:
         fail(f"no region: set aws:region in Pulumi.{stack}.yaml or pass --region")
     if region not in _regions(session):
-        fail(f"region {region!r} is not an AWS region; e.g. us-east-1, eu-west-1 "
-             f"({len(_regions(session))} known to boto3)")
+        fail(
+            f"region {region!r} is not an AWS region; e.g. us-east-1, eu-west-1 "
+            f"({len(_regions(session))} known to boto3)"
+        )
     return region
 
 
@@ -58,8 +60,10 @@ def _find(session, region: str, stack: str, saved: dict | None, by_tags: bool) -
 
 def _aws_error(err: Exception, region: str) -> str:
     if isinstance(err, NoCredentialsError):
-        return ("no AWS credentials found (boto3's chain: AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, "
-                "~/.aws/credentials, SSO, instance or container role)")
+        return (
+            "no AWS credentials found (boto3's chain: AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, "
+            "~/.aws/credentials, SSO, instance or container role)"
+        )
     if isinstance(err, ClientError):
         info = err.response.get("Error", {})
         op = err.operation_name
@@ -72,8 +76,9 @@ def _aws_error(err: Exception, region: str) -> str:
     return f"AWS call failed in {region}: {err}"
 
 
-def run(stack: str, days: float, period: int, outputs_file: str | None, by_tags: bool,
-        region: str | None, session=None) -> tuple[StackResources, str, Evaluation, Recommendation]:
+def run(
+    stack: str, days: float, period: int, outputs_file: str | None, by_tags: bool, region: str | None, session=None
+) -> tuple[StackResources, str, Evaluation, Recommendation]:
     try:
         session = session or boto3.session.Session()
     except BotoCoreError as err:  # e.g. AWS_PROFILE names a profile ~/.aws does not have
@@ -108,8 +113,10 @@ def _notes(stack: str, found: StackResources, rec: Recommendation) -> list[str]:
     notes = []
     planned = load_config(stack_config(stack)).instance_type
     if found.deployed_instance_type and found.deployed_instance_type != planned:
-        notes.append(f"the stack file sets instanceType {planned} but the deployed stack runs "
-                     f"{found.deployed_instance_type}: run pulumi up (or fix the file) before acting on this advice")
+        notes.append(
+            f"the stack file sets instanceType {planned} but the deployed stack runs "
+            f"{found.deployed_instance_type}: run pulumi up (or fix the file) before acting on this advice"
+        )
     return notes
 
 
@@ -117,8 +124,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = ArgumentParser(prog="offline.advise", description=__doc__.splitlines()[0])
     parser.add_argument("--stack", required=True, help="the stack (and its Pulumi.<stack>.yaml), e.g. heavy")
     parser.add_argument("--days", type=float, default=DEFAULT_DAYS, help=f"window in days (default {DEFAULT_DAYS})")
-    parser.add_argument("--period", type=int, default=DEFAULT_PERIOD,
-                        help=f"seconds per datapoint: 60, 300 or 3600 (default {DEFAULT_PERIOD})")
+    parser.add_argument(
+        "--period",
+        type=int,
+        default=DEFAULT_PERIOD,
+        help=f"seconds per datapoint: 60, 300 or 3600 (default {DEFAULT_PERIOD})",
+    )
     parser.add_argument("--outputs", metavar="FILE", help="saved `pulumi stack output --json`")
     parser.add_argument("--by-tags", action="store_true", help="find the resources by their tags, not outputs")
     parser.add_argument("--region", help="default: aws:region of the stack file")
@@ -128,15 +139,21 @@ def main(argv: list[str] | None = None) -> int:
         fail(f"--period {args.period}: allowed 60, 300 or 3600 seconds")
     limit = RETENTION_DAYS[args.period]
     if not MIN_DATA_DAYS <= args.days <= limit:
-        fail(f"--days {args.days:g}: allowed {MIN_DATA_DAYS:g} to {limit} with {args.period} s periods "
-             f"(CloudWatch keeps them {limit} days; the guide's rules need {MIN_DATA_DAYS:g})")
+        fail(
+            f"--days {args.days:g}: allowed {MIN_DATA_DAYS:g} to {limit} with {args.period} s periods "
+            f"(CloudWatch keeps them {limit} days; the guide's rules need {MIN_DATA_DAYS:g})"
+        )
     if args.outputs and args.by_tags:
         fail("give --outputs FILE or --by-tags, not both")
     found, region, evaluation, rec = run(args.stack, args.days, args.period, args.outputs, args.by_tags, args.region)
     notes = _notes(args.stack, found, rec)
     if args.json:
-        json.dump(as_json(args.stack, region, args.days, args.period, found, evaluation, rec, notes), sys.stdout,
-                  indent=1, default=str)
+        json.dump(
+            as_json(args.stack, region, args.days, args.period, found, evaluation, rec, notes),
+            sys.stdout,
+            indent=1,
+            default=str,
+        )
         print()
     else:
         render(args.stack, region, args.days, args.period, found, evaluation, rec, notes)

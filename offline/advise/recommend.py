@@ -18,9 +18,9 @@ from typing import Literal
 from components.catalog import SIZE_ORDER, catalog, family
 from components.config import PROFILE_DEFAULTS, ConfigError, PypiServerConfig, load_config
 from offline.engine import EngineError, stack_config
-from offline.migrate_advice import downgrade_stages, size_index
+from offline.migrate.advice import downgrade_stages, size_index
 
-from .rules import MIN_DATA_DAYS, Evaluation
+from .rules import MIN_DATA_DAYS, Evaluation, Group
 
 Action = Literal["not enough data", "stay", "scale up", "scale out", "raise EFS throughput", "downgrade"]
 
@@ -60,13 +60,16 @@ def next_size_up(instance_type: str) -> str | None:
     if spec is None:
         return None
     if spec.instance_class == "burstable":
-        candidates = [(s.hourly_usd, name) for name, s in known.items()
-                      if family(name) == COMPUTE_FAMILY and s.vcpu >= spec.vcpu and s.memory_mib >= spec.memory_mib]
+        candidates = [
+            (s.hourly_usd, name)
+            for name, s in known.items()
+            if family(name) == COMPUTE_FAMILY and s.vcpu >= spec.vcpu and s.memory_mib >= spec.memory_mib
+        ]
         return min(candidates)[1] if candidates else None
     index = size_index(instance_type)
     if index is None:
         return None
-    for bigger in SIZE_ORDER[index + 1:]:
+    for bigger in SIZE_ORDER[index + 1 :]:
         candidate = f"{family(instance_type)}.{bigger}"
         if candidate in known:
             return candidate
@@ -97,21 +100,36 @@ def _with_cost(stack: str, action: Action, settings: dict[str, str], reasoning: 
     try:
         after = _config(stack, settings)
     except (ConfigError, EngineError) as err:
-        return Recommendation("stay", {}, [*reasoning, f"but the stack cannot take {settings}: {err}"], None,
-                              before.monthly_cost.total, before.monthly_cost.total)
-    return Recommendation(action, settings, reasoning, migrate_command(stack, settings),
-                          before.monthly_cost.total, after.monthly_cost.total)
+        return Recommendation(
+            "stay",
+            {},
+            [*reasoning, f"but the stack cannot take {settings}: {err}"],
+            None,
+            before.monthly_cost.total,
+            before.monthly_cost.total,
+        )
+    return Recommendation(
+        action,
+        settings,
+        reasoning,
+        migrate_command(stack, settings),
+        before.monthly_cost.total,
+        after.monthly_cost.total,
+    )
 
 
 def _scale_up(stack: str, cfg: PypiServerConfig, reasons: list[str]) -> Recommendation:
     target = next_size_up(cfg.instance_type)
     if target is None:
-        return _scale_out(stack, cfg, [*reasons, f"{cfg.instance_type} has no bigger size in the catalog: "
-                                                 "add instances instead"])
+        return _scale_out(
+            stack, cfg, [*reasons, f"{cfg.instance_type} has no bigger size in the catalog: add instances instead"]
+        )
     why = [*reasons, f"next size up from {cfg.instance_type} is {target}"]
     if catalog()[cfg.instance_type].instance_class == "burstable":
-        why.append(f"{cfg.instance_type} is burstable (CPU credits); the guide recommends compute-optimized "
-                   f"{COMPUTE_FAMILY} for sustained load")
+        why.append(
+            f"{cfg.instance_type} is burstable (CPU credits); the guide recommends compute-optimized "
+            f"{COMPUTE_FAMILY} for sustained load"
+        )
     return _with_cost(stack, "scale up", {"instanceType": target}, why)
 
 
@@ -120,39 +138,65 @@ def _scale_out(stack: str, cfg: PypiServerConfig, reasons: list[str]) -> Recomme
     (and explicit task counts move by one instance's worth of tasks). Past the guide's four
     instances, fewer and beefier wins: scale up instead, when there is a bigger type."""
     if cfg.asg_max_size + 1 > GUIDE_MAX_INSTANCES and next_size_up(cfg.instance_type):
-        return _scale_up(stack, cfg, [*reasons, f"one instance more would make the ASG max {cfg.asg_max_size + 1}, "
-                                                f"beyond the guide's 2-{GUIDE_MAX_INSTANCES} instances (fewer, "
-                                                "beefier): a bigger type holds more tasks instead"])
+        return _scale_up(
+            stack,
+            cfg,
+            [
+                *reasons,
+                f"one instance more would make the ASG max {cfg.asg_max_size + 1}, "
+                f"beyond the guide's 2-{GUIDE_MAX_INSTANCES} instances (fewer, "
+                "beefier): a bigger type holds more tasks instead",
+            ],
+        )
     settings = {"asgMinSize": str(cfg.asg_min_size + 1), "asgMaxSize": str(cfg.asg_max_size + 1)}
     per_instance = cfg.capacity.tasks_per_instance
     if cfg.task_min_count is not None:
         settings["taskMinCount"] = str(cfg.task_min_count + per_instance)
     if cfg.task_max_count is not None:
         settings["taskMaxCount"] = str(cfg.task_max_count + per_instance)
-    why = [*reasons, f"one instance more ({cfg.asg_min_size}-{cfg.asg_max_size} -> "
-                     f"{cfg.asg_min_size + 1}-{cfg.asg_max_size + 1}), {per_instance} more task slots"]
+    why = [
+        *reasons,
+        f"one instance more ({cfg.asg_min_size}-{cfg.asg_max_size} -> "
+        f"{cfg.asg_min_size + 1}-{cfg.asg_max_size + 1}), {per_instance} more task slots",
+    ]
     return _with_cost(stack, "scale out", settings, why)
 
 
 def _raise_efs(stack: str, cfg: PypiServerConfig, evaluation: Evaluation, reasons: list[str]) -> Recommendation:
     mode = evaluation.facts.get("efsThroughputMode") or cfg.efs_throughput_mode
     if mode != "elastic":
-        return _with_cost(stack, "raise EFS throughput", {"efsThroughputMode": "elastic"},
-                          [*reasons, f"the file system runs in {mode} mode; the guide's default and "
-                                     "recommendation is elastic"])
+        return _with_cost(
+            stack,
+            "raise EFS throughput",
+            {"efsThroughputMode": "elastic"},
+            [*reasons, f"the file system runs in {mode} mode; the guide's default and recommendation is elastic"],
+        )
     peak = evaluation.facts.get("efsPeakMibps")
-    if not peak:
-        return Recommendation("stay", {}, [*reasons, "already elastic and no metered throughput to size "
-                                                     "provisioned throughput from: check the EFS metrics by hand"])
+    if not isinstance(peak, (int, float)) or not peak:
+        return Recommendation(
+            "stay",
+            {},
+            [
+                *reasons,
+                "already elastic and no metered throughput to size "
+                "provisioned throughput from: check the EFS metrics by hand",
+            ],
+        )
     mibps = min(MAX_PROVISIONED_MIBPS, max(1, math.ceil(peak * PROVISIONED_HEADROOM)))
-    return _with_cost(stack, "raise EFS throughput",
-                      {"efsThroughputMode": "provisioned", "efsProvisionedThroughputMibps": str(mibps)},
-                      [*reasons, f"already elastic: the guide's next step is provisioned throughput; "
-                                 f"{mibps} MiB/s is {PROVISIONED_HEADROOM:g} x the busiest period's "
-                                 f"{peak:.1f} MiB/s"])
+    return _with_cost(
+        stack,
+        "raise EFS throughput",
+        {"efsThroughputMode": "provisioned", "efsProvisionedThroughputMibps": str(mibps)},
+        [
+            *reasons,
+            f"already elastic: the guide's next step is provisioned throughput; "
+            f"{mibps} MiB/s is {PROVISIONED_HEADROOM:g} x the busiest period's "
+            f"{peak:.1f} MiB/s",
+        ],
+    )
 
 
-def _because(evaluation: Evaluation, group: str) -> list[str]:
+def _because(evaluation: Evaluation, group: Group) -> list[str]:
     return [f"{r.guide}: measured {r.describe_measured()} ({r.detail})" for r in evaluation.firing(group)]
 
 
@@ -161,21 +205,32 @@ def recommend(stack: str, evaluation: Evaluation) -> Recommendation:
     cost = cfg.monthly_cost.total
     if not evaluation.enough_data:
         missing = max(0.0, MIN_DATA_DAYS - evaluation.days_with_data)
-        return Recommendation("not enough data", {}, [
-            f"only {evaluation.days_with_data:.1f} days of service metrics in the last {evaluation.window_days:g} "
-            f"days; the guide's rules need at least {MIN_DATA_DAYS:g} days (48 h, its monitoring window per "
-            f"size step): run again in {missing:.1f} days"], None, cost, cost)
+        return Recommendation(
+            "not enough data",
+            {},
+            [
+                f"only {evaluation.days_with_data:.1f} days of service metrics in the last {evaluation.window_days:g} "
+                f"days; the guide's rules need at least {MIN_DATA_DAYS:g} days (48 h, its monitoring window per "
+                f"size step): run again in {missing:.1f} days"
+            ],
+            None,
+            cost,
+            cost,
+        )
     scale_up = evaluation.firing("scale up")
     resource_bound = [r for r in scale_up if r.key in ("cpu-sustained", "memory-pressure")]
     if resource_bound:
         reasons = _because(evaluation, "scale up")
         if any(r.key == "memory-pressure" for r in resource_bound):
-            reasons.append(f"the guide's alternative for memory: raise containerMemory (now {cfg.container_memory} "
-                           "MiB; fewer tasks per instance), previewed the same way")
+            reasons.append(
+                f"the guide's alternative for memory: raise containerMemory (now {cfg.container_memory} "
+                "MiB; fewer tasks per instance), previewed the same way"
+            )
         return _scale_up(stack, cfg, reasons)
     if evaluation.firing("EFS throughput"):
-        return _raise_efs(stack, cfg, evaluation, _because(evaluation, "EFS throughput")
-                          + _because(evaluation, "scale up"))
+        return _raise_efs(
+            stack, cfg, evaluation, _because(evaluation, "EFS throughput") + _because(evaluation, "scale up")
+        )
     if scale_up:
         return _scale_up(stack, cfg, _because(evaluation, "scale up"))
     if evaluation.firing("scale out"):
@@ -184,11 +239,24 @@ def recommend(stack: str, evaluation: Evaluation) -> Recommendation:
     if all(r.fires for r in downgrade):
         target = next_size_down(cfg.instance_type)
         if target is None:
-            return Recommendation("stay", {}, [f"{cfg.instance_type} is already the guide's smallest size step"],
-                                  None, cost, cost)
-        return _with_cost(stack, "downgrade", {"instanceType": target}, [
-            *(f"{r.guide}: measured {r.describe_measured()} ({r.detail})" for r in downgrade),
-            f"one size step down: {cfg.instance_type} -> {target}; watch it 24-48 h before the next step"])
+            return Recommendation(
+                "stay", {}, [f"{cfg.instance_type} is already the guide's smallest size step"], None, cost, cost
+            )
+        return _with_cost(
+            stack,
+            "downgrade",
+            {"instanceType": target},
+            [
+                *(f"{r.guide}: measured {r.describe_measured()} ({r.detail})" for r in downgrade),
+                f"one size step down: {cfg.instance_type} -> {target}; watch it 24-48 h before the next step",
+            ],
+        )
     unmet = [f"{r.guide}: {r.describe_measured()}" for r in downgrade if not r.fires]
-    return Recommendation("stay", {}, ["no scale-up, scale-out or EFS rule fires",
-                                       "not small enough to downgrade: " + "; ".join(unmet)], None, cost, cost)
+    return Recommendation(
+        "stay",
+        {},
+        ["no scale-up, scale-out or EFS rule fires", "not small enough to downgrade: " + "; ".join(unmet)],
+        None,
+        cost,
+        cost,
+    )

@@ -63,26 +63,36 @@ class StackResources:
 
 # -- outputs ---------------------------------------------------------------------------------------
 
+
 def read_outputs_file(path: str) -> dict[str, Any]:
     file = Path(path)
     if not file.is_file():
-        raise FinderError(f"--outputs {path}: no such file (save one with: pulumi stack output --json > {path})",
-                          BAD_INPUT)
+        raise FinderError(
+            f"--outputs {path}: no such file (save one with: pulumi stack output --json > {path})", BAD_INPUT
+        )
     try:
         data = json.loads(file.read_text() or "{}")
     except json.JSONDecodeError as err:
-        raise FinderError(f"--outputs {path}: not JSON ({err.msg} at line {err.lineno}); expected the output of "
-                          "pulumi stack output --json", BAD_INPUT) from None
+        raise FinderError(
+            f"--outputs {path}: not JSON ({err.msg} at line {err.lineno}); expected the output of "
+            "pulumi stack output --json",
+            BAD_INPUT,
+        ) from None
     if not isinstance(data, dict):
-        raise FinderError(f"--outputs {path}: expected a JSON object of outputs, got {type(data).__name__}",
-                          BAD_INPUT)
+        raise FinderError(f"--outputs {path}: expected a JSON object of outputs, got {type(data).__name__}", BAD_INPUT)
     return data
 
 
 def read_outputs_cli(stack: str, pulumi: str = "pulumi") -> dict[str, Any]:
     try:
-        done = subprocess.run([pulumi, "stack", "output", "--json", "--stack", stack], cwd=PROJECT_ROOT,
-                              capture_output=True, text=True, timeout=120, check=False)
+        done = subprocess.run(
+            [pulumi, "stack", "output", "--json", "--stack", stack],
+            cwd=PROJECT_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
     except (OSError, subprocess.TimeoutExpired) as err:
         raise FinderError(f"pulumi stack output --stack {stack} failed: {err}", AWS_PROBLEM) from None
     if done.returncode != 0:
@@ -101,15 +111,22 @@ def pulumi_cli() -> str | None:
 
 def check_outputs(stack: str, outputs: dict[str, Any], source: str) -> None:
     if not outputs:
-        raise FinderError(f"stack {stack} has no outputs ({source}): it was never deployed or was destroyed; "
-                          "run pulumi up first, or find it by tags with --by-tags", BAD_INPUT)
+        raise FinderError(
+            f"stack {stack} has no outputs ({source}): it was never deployed or was destroyed; "
+            "run pulumi up first, or find it by tags with --by-tags",
+            BAD_INPUT,
+        )
     missing = [k for k in REQUIRED_OUTPUTS if not outputs.get(k)]
     if missing:
-        raise FinderError(f"stack {stack}'s outputs ({source}) lack {', '.join(missing)}; this advisor needs "
-                          f"{', '.join(REQUIRED_OUTPUTS)}", BAD_INPUT)
+        raise FinderError(
+            f"stack {stack}'s outputs ({source}) lack {', '.join(missing)}; this advisor needs "
+            f"{', '.join(REQUIRED_OUTPUTS)}",
+            BAD_INPUT,
+        )
 
 
 # -- AWS lookups -------------------------------------------------------------------------------------
+
 
 def _tags_match(tags: dict[str, str], stack: str) -> bool:
     return tags.get(TAG_SERVICE[0]) == TAG_SERVICE[1] and tags.get("Stack") == stack
@@ -127,12 +144,18 @@ def _service(ecs, cluster: str, service: str, region: str) -> dict[str, Any]:
     try:
         found = ecs.describe_services(cluster=cluster, services=[service])
     except ecs.exceptions.ClusterNotFoundException:
-        raise FinderError(f"ECS cluster {cluster!r} not found in {region}: is the stack deployed in another "
-                          "region? (aws:region in the stack file, or --region)", AWS_PROBLEM) from None
+        raise FinderError(
+            f"ECS cluster {cluster!r} not found in {region}: is the stack deployed in another "
+            "region? (aws:region in the stack file, or --region)",
+            AWS_PROBLEM,
+        ) from None
     services = [s for s in found.get("services", []) if s.get("status") != "INACTIVE"]
     if not services:
-        raise FinderError(f"ECS service {service!r} not found in cluster {cluster!r} in {region}: is the stack "
-                          "deployed in another region? (aws:region in the stack file, or --region)", AWS_PROBLEM)
+        raise FinderError(
+            f"ECS service {service!r} not found in cluster {cluster!r} in {region}: is the stack "
+            "deployed in another region? (aws:region in the stack file, or --region)",
+            AWS_PROBLEM,
+        )
     return services[0]
 
 
@@ -143,23 +166,39 @@ def from_outputs(session, region: str, stack: str, outputs: dict[str, Any], sour
     service = _service(ecs, cluster, outputs.get("serviceArn") or outputs["serviceName"], region)
     lb_arn = outputs.get("loadBalancerArn") or _load_balancer_by_dns(elbv2, outputs["albDnsName"])
     if not lb_arn:
-        raise FinderError(f"no load balancer with DNS name {outputs['albDnsName']} in {region}: is the stack "
-                          "deployed in another region? (aws:region in the stack file, or --region)", AWS_PROBLEM)
+        raise FinderError(
+            f"no load balancer with DNS name {outputs['albDnsName']} in {region}: is the stack "
+            "deployed in another region? (aws:region in the stack file, or --region)",
+            AWS_PROBLEM,
+        )
     tg_arn = outputs.get("targetGroupArn") or next(
-        (lb.get("targetGroupArn") for lb in service.get("loadBalancers", []) if lb.get("targetGroupArn")), None)
+        (lb.get("targetGroupArn") for lb in service.get("loadBalancers", []) if lb.get("targetGroupArn")), None
+    )
     _file_system(efs, outputs["efsId"], region)
-    capacity = outputs.get("capacity") if isinstance(outputs.get("capacity"), dict) else {}
-    return StackResources(cluster_name=cluster, service_name=service["serviceName"], service_arn=service["serviceArn"],
-                          load_balancer_arn=lb_arn, target_group_arn=tg_arn, file_system_id=outputs["efsId"],
-                          found_by=source, deployed_instance_type=capacity.get("instanceType"))
+    capacity = outputs.get("capacity")
+    if not isinstance(capacity, dict):
+        capacity = {}
+    return StackResources(
+        cluster_name=cluster,
+        service_name=service["serviceName"],
+        service_arn=service["serviceArn"],
+        load_balancer_arn=lb_arn,
+        target_group_arn=tg_arn,
+        file_system_id=outputs["efsId"],
+        found_by=source,
+        deployed_instance_type=capacity.get("instanceType"),
+    )
 
 
 def _file_system(efs, file_system_id: str, region: str) -> dict[str, Any]:
     try:
         return efs.describe_file_systems(FileSystemId=file_system_id)["FileSystems"][0]
     except efs.exceptions.FileSystemNotFound:
-        raise FinderError(f"EFS file system {file_system_id} not found in {region}: is the stack deployed in "
-                          "another region? (aws:region in the stack file, or --region)", AWS_PROBLEM) from None
+        raise FinderError(
+            f"EFS file system {file_system_id} not found in {region}: is the stack deployed in "
+            "another region? (aws:region in the stack file, or --region)",
+            AWS_PROBLEM,
+        ) from None
 
 
 def from_tags(session, region: str, stack: str) -> StackResources:
@@ -174,31 +213,45 @@ def from_tags(session, region: str, stack: str) -> StackResources:
     clusters = [a for a in cluster_arns if _tags_match(ecs_tags(a), stack)]
     if len(clusters) != 1:
         raise FinderError(f"expected one ECS cluster {where}, found {len(clusters)}", AWS_PROBLEM)
-    service_arns = [a for page in ecs.get_paginator("list_services").paginate(cluster=clusters[0])
-                    for a in page["serviceArns"]]
+    service_arns = [
+        a for page in ecs.get_paginator("list_services").paginate(cluster=clusters[0]) for a in page["serviceArns"]
+    ]
     services = [a for a in service_arns if _tags_match(ecs_tags(a), stack)]
     if len(services) != 1:
         raise FinderError(f"expected one ECS service {where}, found {len(services)}", AWS_PROBLEM)
     cluster_name = clusters[0].rsplit("/", 1)[1]
     service = _service(ecs, cluster_name, services[0], region)
 
-    lb_arns = [lb["LoadBalancerArn"] for page in elbv2.get_paginator("describe_load_balancers").paginate()
-               for lb in page["LoadBalancers"]]
+    lb_arns = [
+        lb["LoadBalancerArn"]
+        for page in elbv2.get_paginator("describe_load_balancers").paginate()
+        for lb in page["LoadBalancers"]
+    ]
     tagged_lbs = []
     for i in range(0, len(lb_arns), 20):  # DescribeTags takes at most 20 ARNs
-        for desc in elbv2.describe_tags(ResourceArns=lb_arns[i:i + 20])["TagDescriptions"]:
+        for desc in elbv2.describe_tags(ResourceArns=lb_arns[i : i + 20])["TagDescriptions"]:
             if _tags_match({t["Key"]: t["Value"] for t in desc.get("Tags", [])}, stack):
                 tagged_lbs.append(desc["ResourceArn"])
     if len(tagged_lbs) != 1:
         raise FinderError(f"expected one load balancer {where}, found {len(tagged_lbs)}", AWS_PROBLEM)
 
-    file_systems = [fs["FileSystemId"] for page in efs.get_paginator("describe_file_systems").paginate()
-                    for fs in page["FileSystems"]
-                    if _tags_match({t["Key"]: t["Value"] for t in fs.get("Tags", [])}, stack)]
+    file_systems = [
+        fs["FileSystemId"]
+        for page in efs.get_paginator("describe_file_systems").paginate()
+        for fs in page["FileSystems"]
+        if _tags_match({t["Key"]: t["Value"] for t in fs.get("Tags", [])}, stack)
+    ]
     if len(file_systems) != 1:
         raise FinderError(f"expected one EFS file system {where}, found {len(file_systems)}", AWS_PROBLEM)
-    tg_arn = next((lb.get("targetGroupArn") for lb in service.get("loadBalancers", []) if lb.get("targetGroupArn")),
-                  None)
-    return StackResources(cluster_name=cluster_name, service_name=service["serviceName"],
-                          service_arn=service["serviceArn"], load_balancer_arn=tagged_lbs[0], target_group_arn=tg_arn,
-                          file_system_id=file_systems[0], found_by="tags")
+    tg_arn = next(
+        (lb.get("targetGroupArn") for lb in service.get("loadBalancers", []) if lb.get("targetGroupArn")), None
+    )
+    return StackResources(
+        cluster_name=cluster_name,
+        service_name=service["serviceName"],
+        service_arn=service["serviceArn"],
+        load_balancer_arn=tagged_lbs[0],
+        target_group_arn=tg_arn,
+        file_system_id=file_systems[0],
+        found_by="tags",
+    )

@@ -153,41 +153,92 @@ def evaluate(m: Measurements) -> Evaluation:
     burst_error_rate, _, _ = _error_rate(m, burst_list)
 
     def rule(key, group, guide, measured, unit, comparison, threshold, detail) -> RuleResult:
-        return RuleResult(key, group, guide, measured, unit, comparison, threshold,
-                          _compare(measured, comparison, threshold), detail)
+        return RuleResult(
+            key, group, guide, measured, unit, comparison, threshold, _compare(measured, comparison, threshold), detail
+        )
 
     cpu_p75 = percentile(cpu_normal, SUSTAINED_PERCENTILE)
     cpu_burst_max = max(values_at(m.cpu_max or m.cpu_avg, burst_list), default=None)
     rules = [
-        rule("cpu-sustained", "scale up", "CPU utilization > 80% sustained (not just during bursts)",
-             cpu_p75, " %", ">", CPU_SCALE_UP_PERCENT,
-             f"p75 of normal-traffic periods; above 80 % in {_pct(share_above(cpu_normal, CPU_SCALE_UP_PERCENT))} "
-             f"of them; mean {_fmt(_mean(cpu_normal))} %, p95 {_fmt(percentile(cpu_normal, 95))} %; "
-             f"bursts: {_in_bursts(cpu_burst_max, ' %', 'peak ')}"),
-        rule("error-rate-normal", "scale up", "Error rate > 1% during normal traffic",
-             error_rate, " %", ">", ERROR_RATE_SCALE_UP_PERCENT,
-             f"{errors:.0f} 5xx (target + load balancer) / {requests:.0f} requests in normal traffic; "
-             f"bursts: {_in_bursts(burst_error_rate, ' %')}"),
-        rule("p95-latency-normal", "scale up", "P95 latency > 5 seconds during normal traffic",
-             percentile(p95_normal, SUSTAINED_PERCENTILE), " s", ">", P95_NORMAL_SCALE_UP_S,
-             f"p75 of the periods' TargetResponseTime p95, normal traffic; above 5 s in "
-             f"{_pct(share_above(p95_normal, P95_NORMAL_SCALE_UP_S))} of them; bursts: "
-             f"{_in_bursts(max(values_at(m.response_p95, burst_list), default=None), ' s', 'up to ')}"),
-        rule("memory-pressure", "scale up", "CloudWatch shows consistent memory pressure (memory alarm: > 90%)",
-             percentile(memory_all, SUSTAINED_PERCENTILE), " %", ">", MEMORY_PRESSURE_PERCENT,
-             f"p75 of all periods; above 90 % in {_pct(share_above(memory_all, MEMORY_PRESSURE_PERCENT))} of them; "
-             f"max {_fmt(max(m.memory_max.values() or m.memory_avg.values(), default=None))} %"),
+        rule(
+            "cpu-sustained",
+            "scale up",
+            "CPU utilization > 80% sustained (not just during bursts)",
+            cpu_p75,
+            " %",
+            ">",
+            CPU_SCALE_UP_PERCENT,
+            f"p75 of normal-traffic periods; above 80 % in {_pct(share_above(cpu_normal, CPU_SCALE_UP_PERCENT))} "
+            f"of them; mean {_fmt(_mean(cpu_normal))} %, p95 {_fmt(percentile(cpu_normal, 95))} %; "
+            f"bursts: {_in_bursts(cpu_burst_max, ' %', 'peak ')}",
+        ),
+        rule(
+            "error-rate-normal",
+            "scale up",
+            "Error rate > 1% during normal traffic",
+            error_rate,
+            " %",
+            ">",
+            ERROR_RATE_SCALE_UP_PERCENT,
+            f"{errors:.0f} 5xx (target + load balancer) / {requests:.0f} requests in normal traffic; "
+            f"bursts: {_in_bursts(burst_error_rate, ' %')}",
+        ),
+        rule(
+            "p95-latency-normal",
+            "scale up",
+            "P95 latency > 5 seconds during normal traffic",
+            percentile(p95_normal, SUSTAINED_PERCENTILE),
+            " s",
+            ">",
+            P95_NORMAL_SCALE_UP_S,
+            f"p75 of the periods' TargetResponseTime p95, normal traffic; above 5 s in "
+            f"{_pct(share_above(p95_normal, P95_NORMAL_SCALE_UP_S))} of them; bursts: "
+            f"{_in_bursts(max(values_at(m.response_p95, burst_list), default=None), ' s', 'up to ')}",
+        ),
+        rule(
+            "memory-pressure",
+            "scale up",
+            "CloudWatch shows consistent memory pressure (memory alarm: > 90%)",
+            percentile(memory_all, SUSTAINED_PERCENTILE),
+            " %",
+            ">",
+            MEMORY_PRESSURE_PERCENT,
+            f"p75 of all periods; above 90 % in {_pct(share_above(memory_all, MEMORY_PRESSURE_PERCENT))} of them; "
+            f"max {_fmt(max(m.memory_max.values() or m.memory_avg.values(), default=None))} %",
+        ),
         _tasks_at_max(m),
         _efs(m),
         _efs_credits(m),
-        rule("downgrade-cpu", "downgrade", "CPU < 50% sustained",
-             percentile(cpu_normal, DOWNGRADE_PERCENTILE), " %", "<", DOWNGRADE_CPU_PERCENT,
-             "p95 of normal-traffic periods"),
-        rule("downgrade-memory", "downgrade", "memory < 60%",
-             percentile(memory_all, DOWNGRADE_PERCENTILE), " %", "<", DOWNGRADE_MEMORY_PERCENT,
-             "p95 of all periods"),
-        rule("downgrade-errors", "downgrade", "error rates remain low (< 0.1%, the guide's normal load)",
-             error_rate, " %", "<", DOWNGRADE_ERROR_RATE_PERCENT, "5xx / requests in normal traffic"),
+        rule(
+            "downgrade-cpu",
+            "downgrade",
+            "CPU < 50% sustained",
+            percentile(cpu_normal, DOWNGRADE_PERCENTILE),
+            " %",
+            "<",
+            DOWNGRADE_CPU_PERCENT,
+            "p95 of normal-traffic periods",
+        ),
+        rule(
+            "downgrade-memory",
+            "downgrade",
+            "memory < 60%",
+            percentile(memory_all, DOWNGRADE_PERCENTILE),
+            " %",
+            "<",
+            DOWNGRADE_MEMORY_PERCENT,
+            "p95 of all periods",
+        ),
+        rule(
+            "downgrade-errors",
+            "downgrade",
+            "error rates remain low (< 0.1%, the guide's normal load)",
+            error_rate,
+            " %",
+            "<",
+            DOWNGRADE_ERROR_RATE_PERCENT,
+            "5xx / requests in normal traffic",
+        ),
     ]
     days = len(m.cpu_avg) * m.period_s / 86400
     facts = {
@@ -204,8 +255,14 @@ def evaluate(m: Measurements) -> Evaluation:
         "efsPerformanceMode": m.efs_performance_mode,
         "efsPeakMibps": peak_mibps(m),
     }
-    return Evaluation(rules=rules, days_with_data=days, window_days=m.window_days,
-                      burst_periods=len(burst_list), normal_periods=len(normal), facts=facts)
+    return Evaluation(
+        rules=rules,
+        days_with_data=days,
+        window_days=m.window_days,
+        burst_periods=len(burst_list),
+        normal_periods=len(normal),
+        facts=facts,
+    )
 
 
 def _mean(values: list[float]) -> float | None:
@@ -216,58 +273,124 @@ def _tasks_at_max(m: Measurements) -> RuleResult:
     guide = "Task count consistently at task_max_count"
     running = list(m.running_tasks.values())
     if m.task_max is None:
-        return RuleResult("tasks-at-max", "scale out", guide, None, " tasks", ">=", 0, None,
-                          "no scaling target found for the service")
+        return RuleResult(
+            "tasks-at-max", "scale out", guide, None, " tasks", ">=", 0, None, "no scaling target found for the service"
+        )
     if not running:
-        return RuleResult("tasks-at-max", "scale out", guide, None, " tasks", ">=", m.task_max, None,
-                          f"no ECS/ContainerInsights RunningTaskCount (is Container Insights off?); now "
-                          f"{m.running_now if m.running_now is not None else '-'} running of max {m.task_max}")
+        return RuleResult(
+            "tasks-at-max",
+            "scale out",
+            guide,
+            None,
+            " tasks",
+            ">=",
+            m.task_max,
+            None,
+            f"no ECS/ContainerInsights RunningTaskCount (is Container Insights off?); now "
+            f"{m.running_now if m.running_now is not None else '-'} running of max {m.task_max}",
+        )
     measured = percentile(running, SUSTAINED_PERCENTILE)
     at_max = sum(1 for v in running if v >= m.task_max)
-    detail = (f"p75 of RunningTaskCount (max per period) against the scaling target's max {m.task_max}; "
-              f"at max in {_pct(at_max / len(running))} of periods; now "
-              f"{m.running_now if m.running_now is not None else '-'} running")
-    return RuleResult("tasks-at-max", "scale out", guide, measured, " tasks", ">=", m.task_max,
-                      _compare(measured, ">=", m.task_max), detail)
+    detail = (
+        f"p75 of RunningTaskCount (max per period) against the scaling target's max {m.task_max}; "
+        f"at max in {_pct(at_max / len(running))} of periods; now "
+        f"{m.running_now if m.running_now is not None else '-'} running"
+    )
+    return RuleResult(
+        "tasks-at-max",
+        "scale out",
+        guide,
+        measured,
+        " tasks",
+        ">=",
+        m.task_max,
+        _compare(measured, ">=", m.task_max),
+        detail,
+    )
 
 
 def _efs(m: Measurements) -> RuleResult:
     guide = "PercentIOLimit > 80% sustained"
     values = list(m.efs_io_limit.values())
     if m.efs_performance_mode not in (None, "generalPurpose"):
-        return RuleResult("efs-io-limit", "EFS throughput", guide, None, " %", ">", EFS_IO_LIMIT_PERCENT, None,
-                          f"not applicable: PercentIOLimit exists only for General Purpose file systems "
-                          f"(this one is {m.efs_performance_mode})", applicable=False)
+        return RuleResult(
+            "efs-io-limit",
+            "EFS throughput",
+            guide,
+            None,
+            " %",
+            ">",
+            EFS_IO_LIMIT_PERCENT,
+            None,
+            f"not applicable: PercentIOLimit exists only for General Purpose file systems "
+            f"(this one is {m.efs_performance_mode})",
+            applicable=False,
+        )
     measured = percentile(values, SUSTAINED_PERCENTILE)
-    return RuleResult("efs-io-limit", "EFS throughput", guide, measured, " %", ">", EFS_IO_LIMIT_PERCENT,
-                      _compare(measured, ">", EFS_IO_LIMIT_PERCENT),
-                      f"p75 of all periods; above 80 % in {_pct(share_above(values, EFS_IO_LIMIT_PERCENT))} of them; "
-                      f"throughput mode {m.efs_throughput_mode or '-'}")
+    return RuleResult(
+        "efs-io-limit",
+        "EFS throughput",
+        guide,
+        measured,
+        " %",
+        ">",
+        EFS_IO_LIMIT_PERCENT,
+        _compare(measured, ">", EFS_IO_LIMIT_PERCENT),
+        f"p75 of all periods; above 80 % in {_pct(share_above(values, EFS_IO_LIMIT_PERCENT))} of them; "
+        f"throughput mode {m.efs_throughput_mode or '-'}",
+    )
 
 
 def _efs_credits(m: Measurements) -> RuleResult:
-    """"Depleting": at the window's net drain rate the balance runs out within as many days as
+    """ "Depleting": at the window's net drain rate the balance runs out within as many days as
     the window covers (first to last datapoint)."""
     key, guide = "efs-burst-credits", 'EFS burst credits depleting (only if efs_throughput_mode = "bursting")'
     if m.efs_throughput_mode != "bursting":
-        return RuleResult(key, "EFS throughput", guide, None, " days", "<", m.window_days, None,
-                          f"not applicable: {m.efs_throughput_mode or 'this'} throughput has no burst credits",
-                          applicable=False)
+        return RuleResult(
+            key,
+            "EFS throughput",
+            guide,
+            None,
+            " days",
+            "<",
+            m.window_days,
+            None,
+            f"not applicable: {m.efs_throughput_mode or 'this'} throughput has no burst credits",
+            applicable=False,
+        )
     points = sorted(m.efs_burst_credits.items())
     if len(points) < 2:
-        return RuleResult(key, "EFS throughput", guide, None, " days", "<", m.window_days, None,
-                          "no BurstCreditBalance datapoints")
+        return RuleResult(
+            key, "EFS throughput", guide, None, " days", "<", m.window_days, None, "no BurstCreditBalance datapoints"
+        )
     (t0, first), (t1, last) = points[0], points[-1]
     drain_per_day = (first - last) / ((t1 - t0).total_seconds() / 86400)
     if drain_per_day <= 0:
-        return RuleResult(key, "EFS throughput", guide, None, " days", "<", m.window_days, False,
-                          f"balance not draining: {first / 2**30:.0f} -> {last / 2**30:.0f} GiB of credits",
-                          shown="not draining")
+        return RuleResult(
+            key,
+            "EFS throughput",
+            guide,
+            None,
+            " days",
+            "<",
+            m.window_days,
+            False,
+            f"balance not draining: {first / 2**30:.0f} -> {last / 2**30:.0f} GiB of credits",
+            shown="not draining",
+        )
     days_left = last / drain_per_day
-    return RuleResult(key, "EFS throughput", guide, days_left, " days", "<", m.window_days,
-                      days_left < m.window_days,
-                      f"days until the balance is empty at this window's drain rate "
-                      f"({first / 2**30:.0f} -> {last / 2**30:.0f} GiB of credits)")
+    return RuleResult(
+        key,
+        "EFS throughput",
+        guide,
+        days_left,
+        " days",
+        "<",
+        m.window_days,
+        days_left < m.window_days,
+        f"days until the balance is empty at this window's drain rate "
+        f"({first / 2**30:.0f} -> {last / 2**30:.0f} GiB of credits)",
+    )
 
 
 def peak_mibps(m: Measurements) -> float | None:

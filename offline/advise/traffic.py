@@ -55,7 +55,8 @@ def burst_periods(requests: Series, average_response_s: Series, period_s: int) -
     if baseline is None:
         return set()
     return {
-        ts for ts, count in requests.items()
+        ts
+        for ts, count in requests.items()
         if count > BURST_REQUEST_FACTOR * baseline
         and concurrency(count, average_response_s.get(ts, 0.0), period_s) >= NORMAL_LOAD_MAX_CONCURRENCY
     }

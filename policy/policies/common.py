@@ -19,39 +19,13 @@ from pulumi_policy import PolicyComplianceFramework, PolicyConfigSchema, Severit
 
 from vendored.catalog import InstanceSpec, catalog
 from vendored.instance_types import InstanceClass, InstanceTypeNameError, instance_class
-
-# Type tokens. aws.alb.* registers aws:alb/... tokens for the same AWS resources as aws.lb.*.
-ASG = "aws:autoscaling/group:Group"
-LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
-EC2_INSTANCE = "aws:ec2/instance:Instance"
-SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
-SECURITY_GROUP_RULE = "aws:ec2/securityGroupRule:SecurityGroupRule"
-SECURITY_GROUP_INGRESS_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
-EFS_FILE_SYSTEM = "aws:efs/fileSystem:FileSystem"
-EFS_BACKUP_POLICY = "aws:efs/backupPolicy:BackupPolicy"
-BACKUP_SELECTION = "aws:backup/selection:Selection"
-ECS_SERVICE = "aws:ecs/service:Service"
-ECS_TASK_DEFINITION = "aws:ecs/taskDefinition:TaskDefinition"
-ECS_CAPACITY_PROVIDER = "aws:ecs/capacityProvider:CapacityProvider"
-SCALING_TARGET = "aws:appautoscaling/target:Target"
-METRIC_ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
-LOAD_BALANCERS = ("aws:lb/loadBalancer:LoadBalancer", "aws:alb/loadBalancer:LoadBalancer")
-LISTENERS = ("aws:lb/listener:Listener", "aws:alb/listener:Listener")
-TARGET_GROUPS = ("aws:lb/targetGroup:TargetGroup", "aws:alb/targetGroup:TargetGroup")
-
-SUBNET = "aws:ec2/subnet:Subnet"
-ROUTE_TABLE = "aws:ec2/routeTable:RouteTable"
-ROUTE_TABLE_ASSOCIATION = "aws:ec2/routeTableAssociation:RouteTableAssociation"
-NAT_GATEWAY = "aws:ec2/natGateway:NatGateway"
-TRANSIT_GATEWAY = "aws:ec2transitgateway/transitGateway:TransitGateway"
-VPC_ENDPOINT = "aws:ec2/vpcEndpoint:VpcEndpoint"
-SNS_TOPIC = "aws:sns/topic:Topic"
-KMS_KEY = "aws:kms/key:Key"
+from vendored.type_tokens import ASG, EC2_INSTANCE, LAUNCH_TEMPLATE
 
 ECS_DESIRED_COUNT = "ecs:service:DesiredCount"
 
 
 # --- reading properties -------------------------------------------------------------------
+
 
 def mapping(value: Any) -> Mapping:
     """The value if it is an object, else an empty one (absent or mistyped blocks)."""
@@ -120,27 +94,38 @@ def json_list(value: Any) -> list:
 # console groups policies by; the sizing rules come from the sizing guide, the others from
 # the AWS Well-Architected pillars they serve.
 CONCERNS = {
-    "sizing": PolicyComplianceFramework(name="pypiserver sizing guide", reference="sizing principles",
-                                        specification="At least two instances, compute-optimized families, "
-                                                      "elastic EFS throughput, a bounded task maximum that the "
-                                                      "instances can hold; fewer, beefier instances."),
+    "sizing": PolicyComplianceFramework(
+        name="pypiserver sizing guide",
+        reference="sizing principles",
+        specification="At least two instances, compute-optimized families, "
+        "elastic EFS throughput, a bounded task maximum that the "
+        "instances can hold; fewer, beefier instances.",
+    ),
     "security": PolicyComplianceFramework(name="AWS Well-Architected Framework", reference="Security pillar"),
     "reliability": PolicyComplianceFramework(name="AWS Well-Architected Framework", reference="Reliability pillar"),
     "deployability": PolicyComplianceFramework(
-        name="AWS Well-Architected Framework", reference="Reliability pillar",
+        name="AWS Well-Architected Framework",
+        reference="Reliability pillar",
         specification="What renders as valid input must also work once deployed: instances reach AWS's "
-                      "endpoints, alarms reach their topic, credentials never cross the internet in clear text."),
+        "endpoints, alarms reach their topic, credentials never cross the internet in clear text.",
+    ),
 }
 
 
 def about(concern: str, severity: Severity, remediation_steps: str, url: str) -> dict[str, Any]:
     """The metadata keyword arguments every policy passes: severity, what to change, where to
     read more, and its concern (tag and framework)."""
-    return {"severity": severity, "remediation_steps": remediation_steps, "url": url,
-            "tags": [concern], "framework": CONCERNS[concern]}
+    return {
+        "severity": severity,
+        "remediation_steps": remediation_steps,
+        "url": url,
+        "tags": [concern],
+        "framework": CONCERNS[concern],
+    }
 
 
 # --- settings ----------------------------------------------------------------------------
+
 
 def schema(**properties: dict) -> PolicyConfigSchema:
     """A config schema; every property must declare its default (the engine fills defaults
@@ -172,6 +157,7 @@ def current_stack() -> str:
 
 # --- instances ---------------------------------------------------------------------------
 
+
 def instance_spec(instance_type: str, extra_types: Mapping | None = None) -> InstanceSpec | None:
     """vCPU and memory for a type: the built-in catalog (generated copy of the component's),
     then types the organization adds in policy config as {type: {vcpu, memoryMib}}."""
@@ -181,8 +167,13 @@ def instance_spec(instance_type: str, extra_types: Mapping | None = None) -> Ins
     extra = mapping(mapping(extra_types).get(instance_type))
     vcpu, memory = number(extra.get("vcpu")), number(extra.get("memoryMib"))
     if vcpu and memory:
-        return InstanceSpec(vcpu=int(vcpu), memory_mib=int(memory), hourly_usd=0.0, arch="x86_64",
-                            instance_class=_class_of(instance_type))
+        return InstanceSpec(
+            vcpu=int(vcpu),
+            memory_mib=int(memory),
+            hourly_usd=0.0,
+            arch="x86_64",
+            instance_class=_class_of(instance_type),
+        )
     return None
 
 
@@ -204,4 +195,3 @@ def instance_types(resource_type: str, props: Mapping) -> list[str]:
     else:
         found = []
     return [t for t in found if isinstance(t, str) and t]
-

@@ -13,13 +13,41 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from pulumi_policy import (EnforcementLevel, PolicyResource, ReportViolation, Severity, StackValidationArgs,
-                           StackValidationPolicy)
+from pulumi_policy import (
+    EnforcementLevel,
+    PolicyResource,
+    ReportViolation,
+    Severity,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
 
-from policies.common import (ASG, about, KMS_KEY, LAUNCH_TEMPLATE, LISTENERS, LOAD_BALANCERS, METRIC_ALARM, NAT_GATEWAY,
-                             ROUTE_TABLE, ROUTE_TABLE_ASSOCIATION, SNS_TOPIC, SUBNET, TRANSIT_GATEWAY, VPC_ENDPOINT,
-                             current_stack, is_true, items, mapping, schema, settings, text)
+from policies.common import (
+    about,
+    current_stack,
+    is_true,
+    items,
+    mapping,
+    schema,
+    settings,
+    text,
+)
 from policies.graph import dependencies, dependents, of_type
+from vendored.type_tokens import (
+    ASG,
+    KMS_KEY,
+    LAUNCH_TEMPLATE,
+    LISTENERS,
+    LOAD_BALANCERS,
+    METRIC_ALARM,
+    NAT_GATEWAY,
+    ROUTE_TABLE,
+    ROUTE_TABLE_ASSOCIATION,
+    SNS_TOPIC,
+    SUBNET,
+    TRANSIT_GATEWAY,
+    VPC_ENDPOINT,
+)
 
 DEFAULT_ROUTE = "0.0.0.0/0"
 # Route targets that give a private subnet a way out.
@@ -38,8 +66,9 @@ def _tables_of(subnet: PolicyResource, resources: list[PolicyResource]) -> list[
 
 
 def _default_route(table: PolicyResource) -> Any:
-    return next((mapping(r) for r in items(table.props.get("routes"))
-                 if mapping(r).get("cidrBlock") == DEFAULT_ROUTE), None)
+    return next(
+        (mapping(r) for r in items(table.props.get("routes")) if mapping(r).get("cidrBlock") == DEFAULT_ROUTE), None
+    )
 
 
 def _egress(table: PolicyResource, public_ip: bool) -> bool:
@@ -57,8 +86,9 @@ def _egress(table: PolicyResource, public_ip: bool) -> bool:
 
 def _public_ip(asg: PolicyResource) -> bool:
     for template in (d for d in dependencies(asg) if d.resource_type == LAUNCH_TEMPLATE):
-        if any(is_true(mapping(i).get("associatePublicIpAddress"))
-               for i in items(template.props.get("networkInterfaces"))):
+        if any(
+            is_true(mapping(i).get("associatePublicIpAddress")) for i in items(template.props.get("networkInterfaces"))
+        ):
             return True
     return False
 
@@ -85,23 +115,29 @@ def check_instances_have_egress(args: StackValidationArgs, report: ReportViolati
             if tables and any(_egress(t, public_ip) for t in tables):
                 continue
             missing = ", ".join(s for s in INTERFACE_SERVICES if s not in endpoints)
-            report(f"Auto Scaling group '{asg.name}' launches into subnet '{subnet.name}', whose route table has no "
-                   "default route to a NAT gateway, transit gateway or firewall: ECS instances there cannot reach "
-                   "ECS, the image registry, Secrets Manager or CloudWatch Logs, so no task starts. Route 0.0.0.0/0 "
-                   f"through a NAT gateway, or add interface endpoints for {missing}.", asg.urn)
+            report(
+                f"Auto Scaling group '{asg.name}' launches into subnet '{subnet.name}', whose route table has no "
+                "default route to a NAT gateway, transit gateway or firewall: ECS instances there cannot reach "
+                "ECS, the image registry, Secrets Manager or CloudWatch Logs, so no task starts. Route 0.0.0.0/0 "
+                f"through a NAT gateway, or add interface endpoints for {missing}.",
+                asg.urn,
+            )
 
 
 instances_have_egress = StackValidationPolicy(
     name="instances-have-egress",
     description="ECS instances can reach AWS's endpoints and the image registry (NAT, transit gateway or "
-                "interface endpoints).",
+    "interface endpoints).",
     enforcement_level=EnforcementLevel.MANDATORY,
     validate=check_instances_have_egress,
-    **about("deployability", Severity.CRITICAL,
-            "Add a default route (0.0.0.0/0) to a NAT gateway or transit gateway in the route table of every "
-            "subnet the Auto Scaling group launches into, or interface VPC endpoints for every service the "
-            "task needs.",
-            "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/vpc-endpoints.html"),
+    **about(
+        "deployability",
+        Severity.CRITICAL,
+        "Add a default route (0.0.0.0/0) to a NAT gateway or transit gateway in the route table of every "
+        "subnet the Auto Scaling group launches into, or interface VPC endpoints for every service the "
+        "task needs.",
+        "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/vpc-endpoints.html",
+    ),
 )
 
 # --- alarm-topic-deliverable (stack) -----------------------------------------------------
@@ -143,14 +179,18 @@ def topic_problem(topic: PolicyResource) -> str | None:
     if keys:
         if all(key_admits_cloudwatch(k.props.get("policy")) for k in keys):
             return None
-        return (f"is encrypted with key '{keys[0].name}', whose policy does not allow {ALARM_PUBLISHER} "
-                f"{' and '.join(PUBLISH_ACTIONS)}: add a key policy statement granting them to that service "
-                "principal")
+        return (
+            f"is encrypted with key '{keys[0].name}', whose policy does not allow {ALARM_PUBLISHER} "
+            f"{' and '.join(PUBLISH_ACTIONS)}: add a key policy statement granting them to that service "
+            "principal"
+        )
     key = text(key_id) or ""
     if key.startswith("alias/aws/") or ":alias/aws/" in key:
-        return (f"is encrypted with the AWS-managed key {key}, whose policy admits no CloudWatch alarm and cannot "
-                "be edited: encrypt the topic with a customer-managed key whose policy grants "
-                f"{ALARM_PUBLISHER} {' and '.join(PUBLISH_ACTIONS)}")
+        return (
+            f"is encrypted with the AWS-managed key {key}, whose policy admits no CloudWatch alarm and cannot "
+            "be edited: encrypt the topic with a customer-managed key whose policy grants "
+            f"{ALARM_PUBLISHER} {' and '.join(PUBLISH_ACTIONS)}"
+        )
     return None  # a key outside the stack: its policy cannot be seen here
 
 
@@ -162,8 +202,7 @@ def check_alarm_topic_deliverable(args: StackValidationArgs, report: ReportViola
             continue
         problem = topic_problem(topic)
         if problem:
-            report(f"alarm topic '{topic.name}' {problem}. Until then {len(alarms)} alarm(s) notify nobody.",
-                   topic.urn)
+            report(f"alarm topic '{topic.name}' {problem}. Until then {len(alarms)} alarm(s) notify nobody.", topic.urn)
 
 
 alarm_topic_deliverable = StackValidationPolicy(
@@ -171,17 +210,24 @@ alarm_topic_deliverable = StackValidationPolicy(
     description="CloudWatch alarms can publish to their SNS topic (its KMS key admits CloudWatch).",
     enforcement_level=EnforcementLevel.MANDATORY,
     validate=check_alarm_topic_deliverable,
-    **about("deployability", Severity.HIGH,
-            "Set the alarm topic's kmsMasterKeyId to a customer-managed key whose policy allows "
-            "cloudwatch.amazonaws.com kms:Decrypt and kms:GenerateDataKey*.",
-            "https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/Notify_Users_Alarm_Changes.html"),
+    **about(
+        "deployability",
+        Severity.HIGH,
+        "Set the alarm topic's kmsMasterKeyId to a customer-managed key whose policy allows "
+        "cloudwatch.amazonaws.com kms:Decrypt and kms:GenerateDataKey*.",
+        "https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/Notify_Users_Alarm_Changes.html",
+    ),
 )
 
 # --- internet-facing-https (stack) -------------------------------------------------------
 
 PLAIN_HTTP_SCHEMA = schema(
-    allowPlainHttpStacks={"type": "array", "items": {"type": "string"}, "default": [],
-                          "description": "Stacks allowed an internet-facing load balancer that serves plain HTTP."},
+    allowPlainHttpStacks={
+        "type": "array",
+        "items": {"type": "string"},
+        "default": [],
+        "description": "Stacks allowed an internet-facing load balancer that serves plain HTTP.",
+    },
 )
 
 
@@ -206,10 +252,13 @@ def check_internet_facing_https(args: StackValidationArgs, report: ReportViolati
             actions = items(listener.props.get("defaultActions"))
             if actions and all(_redirects_to_https(a) for a in actions):
                 continue
-            report(f"internet-facing load balancer '{lb.name}' serves plain HTTP on listener '{listener.name}': "
-                   "the index's credentials and packages cross the internet in clear text. Set pypiserver:zoneId "
-                   "(HTTPS with a redirect), make the load balancer internal, or, if this is accepted, list stack "
-                   f"'{stack}' in this policy's allowPlainHttpStacks.", listener.urn)
+            report(
+                f"internet-facing load balancer '{lb.name}' serves plain HTTP on listener '{listener.name}': "
+                "the index's credentials and packages cross the internet in clear text. Set pypiserver:zoneId "
+                "(HTTPS with a redirect), make the load balancer internal, or, if this is accepted, list stack "
+                f"'{stack}' in this policy's allowPlainHttpStacks.",
+                listener.urn,
+            )
 
 
 internet_facing_https = StackValidationPolicy(
@@ -218,10 +267,13 @@ internet_facing_https = StackValidationPolicy(
     enforcement_level=EnforcementLevel.MANDATORY,
     config_schema=PLAIN_HTTP_SCHEMA,
     validate=check_internet_facing_https,
-    **about("deployability", Severity.HIGH,
-            "Set pypiserver:zoneId so the load balancer serves HTTPS and redirects HTTP, or make it internal; "
-            "an accepted exception goes in allowPlainHttpStacks.",
-            "https://docs.aws.amazon.com/elasticloadbalancing/latest/application/create-https-listener.html"),
+    **about(
+        "deployability",
+        Severity.HIGH,
+        "Set pypiserver:zoneId so the load balancer serves HTTPS and redirects HTTP, or make it internal; "
+        "an accepted exception goes in allowPlainHttpStacks.",
+        "https://docs.aws.amazon.com/elasticloadbalancing/latest/application/create-https-listener.html",
+    ),
 )
 
 POLICIES = [instances_have_egress, alarm_topic_deliverable, internet_facing_https]

@@ -3,12 +3,37 @@ that do not scan the package tree, and the guide's alarms."""
 
 from __future__ import annotations
 
-from pulumi_policy import (EnforcementLevel, PolicyResource, ReportViolation, ResourceValidationArgs,
-                           ResourceValidationPolicy, Severity, StackValidationArgs, StackValidationPolicy)
+from pulumi_policy import (
+    EnforcementLevel,
+    PolicyResource,
+    ReportViolation,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    Severity,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
 
-from policies.common import (about, BACKUP_SELECTION, ECS_SERVICE, EFS_BACKUP_POLICY, EFS_FILE_SYSTEM, METRIC_ALARM,
-                             TARGET_GROUPS, dig, is_true, items, mapping, schema, settings, text)
+from policies.common import (
+    about,
+    dig,
+    is_true,
+    items,
+    mapping,
+    schema,
+    settings,
+    text,
+)
 from policies.graph import dependents, of_type
+from vendored.guide_alarms import required_by_pack
+from vendored.type_tokens import (
+    BACKUP_SELECTION,
+    ECS_SERVICE,
+    EFS_BACKUP_POLICY,
+    EFS_FILE_SYSTEM,
+    METRIC_ALARM,
+    TARGET_GROUPS,
+)
 
 # --- efs-backup-enabled (stack) ----------------------------------------------------------
 
@@ -18,8 +43,9 @@ def backed_up(fs: PolicyResource, resources: list[PolicyResource]) -> bool:
     Checked through dependencies (known during preview), then through ARN/id values."""
     if dependents(fs, resources, BACKUP_SELECTION):
         return True
-    if any(text(dig(p.props, "backupPolicy", "status")) == "ENABLED"
-           for p in dependents(fs, resources, EFS_BACKUP_POLICY)):
+    if any(
+        text(dig(p.props, "backupPolicy", "status")) == "ENABLED" for p in dependents(fs, resources, EFS_BACKUP_POLICY)
+    ):
         return True
     selections = of_type(resources, BACKUP_SELECTION)
     if not selections:
@@ -31,8 +57,11 @@ def backed_up(fs: PolicyResource, resources: list[PolicyResource]) -> bool:
 def check_efs_backup(args: StackValidationArgs, report: ReportViolation) -> None:
     for fs in of_type(args.resources, EFS_FILE_SYSTEM):
         if not backed_up(fs, args.resources):
-            report(f"file system '{fs.name}' is in no AWS Backup selection and has no enabled backup policy: set "
-                   "pypiserver:backupEnabled to true. Uploaded packages exist nowhere else.", fs.urn)
+            report(
+                f"file system '{fs.name}' is in no AWS Backup selection and has no enabled backup policy: set "
+                "pypiserver:backupEnabled to true. Uploaded packages exist nowhere else.",
+                fs.urn,
+            )
 
 
 efs_backup_enabled = StackValidationPolicy(
@@ -40,10 +69,13 @@ efs_backup_enabled = StackValidationPolicy(
     description="The EFS file system is backed up (AWS Backup selection or EFS backup policy).",
     enforcement_level=EnforcementLevel.MANDATORY,
     validate=check_efs_backup,
-    **about("reliability", Severity.HIGH,
-            "Set pypiserver:backupEnabled to true (an AWS Backup plan and selection for the file system), or "
-            "enable an EFS backup policy on it.",
-            "https://docs.aws.amazon.com/efs/latest/ug/awsbackup.html"),
+    **about(
+        "reliability",
+        Severity.HIGH,
+        "Set pypiserver:backupEnabled to true (an AWS Backup plan and selection for the file system), or "
+        "enable an EFS backup policy on it.",
+        "https://docs.aws.amazon.com/efs/latest/ug/awsbackup.html",
+    ),
 )
 
 # --- ecs-deployment-circuit-breaker ------------------------------------------------------
@@ -57,9 +89,11 @@ def check_circuit_breaker(args: ResourceValidationArgs, report: ReportViolation)
         return  # CodeDeploy and external controllers roll back by their own means.
     breaker = mapping(args.props.get("deploymentCircuitBreaker"))
     if not (is_true(breaker.get("enable")) and is_true(breaker.get("rollback"))):
-        report(f"deploymentCircuitBreaker is enable={bool(is_true(breaker.get('enable')))}, "
-               f"rollback={bool(is_true(breaker.get('rollback')))}: set both to true, so a deployment whose "
-               "tasks never turn healthy rolls back instead of replacing healthy tasks forever.")
+        report(
+            f"deploymentCircuitBreaker is enable={bool(is_true(breaker.get('enable')))}, "
+            f"rollback={bool(is_true(breaker.get('rollback')))}: set both to true, so a deployment whose "
+            "tasks never turn healthy rolls back instead of replacing healthy tasks forever."
+        )
 
 
 ecs_deployment_circuit_breaker = ResourceValidationPolicy(
@@ -67,9 +101,12 @@ ecs_deployment_circuit_breaker = ResourceValidationPolicy(
     description="ECS deployments stop and roll back when new tasks fail (circuit breaker with rollback).",
     enforcement_level=EnforcementLevel.MANDATORY,
     validate=check_circuit_breaker,
-    **about("reliability", Severity.MEDIUM,
-            "Set deploymentCircuitBreaker to {enable: true, rollback: true} on the ECS service.",
-            "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-circuit-breaker.html"),
+    **about(
+        "reliability",
+        Severity.MEDIUM,
+        "Set deploymentCircuitBreaker to {enable: true, rollback: true} on the ECS service.",
+        "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-circuit-breaker.html",
+    ),
 )
 
 # --- health-check-not-root ---------------------------------------------------------------
@@ -82,44 +119,53 @@ def check_health_path(args: ResourceValidationArgs, report: ReportViolation) -> 
     if text(check.get("protocol")) == "TCP":
         return
     if check.get("enabled") is not None and not is_true(check.get("enabled")):
-        report("health checks are disabled: enable them on pypiserver's health endpoint (/health), or the load "
-               "balancer keeps sending requests to dead tasks.")
+        report(
+            "health checks are disabled: enable them on pypiserver's health endpoint (/health), or the load "
+            "balancer keeps sending requests to dead tasks."
+        )
         return
     # AWS checks "/" when no path is given.
     path = text(check.get("path")) or "/"
     if path == "/":
-        report("the health check requests \"/\", which makes pypiserver list every package on EFS every few "
-               "seconds per task: point healthCheck.path at the health endpoint (/health).")
+        report(
+            'the health check requests "/", which makes pypiserver list every package on EFS every few '
+            "seconds per task: point healthCheck.path at the health endpoint (/health)."
+        )
 
 
 health_check_not_root = ResourceValidationPolicy(
     name="health-check-not-root",
-    description="Target group health checks use the health endpoint, not \"/\".",
+    description='Target group health checks use the health endpoint, not "/".',
     enforcement_level=EnforcementLevel.MANDATORY,
     validate=check_health_path,
-    **about("reliability", Severity.MEDIUM,
-            "Set the target group's healthCheck.path to pypiserver's health endpoint (/health) and keep "
-            "health checks enabled.",
-            "https://docs.aws.amazon.com/elasticloadbalancing/latest/application/target-group-health-checks.html"),
+    **about(
+        "reliability",
+        Severity.MEDIUM,
+        "Set the target group's healthCheck.path to pypiserver's health endpoint (/health) and keep "
+        "health checks enabled.",
+        "https://docs.aws.amazon.com/elasticloadbalancing/latest/application/target-group-health-checks.html",
+    ),
 )
 
 # --- required-alarms (stack) -------------------------------------------------------------
 
-GUIDE_ALARMS = [
-    {"name": "EFS PercentIOLimit", "namespace": "AWS/EFS", "metrics": ["PercentIOLimit"]},
-    {"name": "ECS CPU", "namespace": "AWS/ECS", "metrics": ["CPUUtilization"]},
-    {"name": "ECS memory", "namespace": "AWS/ECS", "metrics": ["MemoryUtilization"]},
-    {"name": "ALB P95 latency", "namespace": "AWS/ApplicationELB", "metrics": ["TargetResponseTime"]},
-    {"name": "ALB 5xx", "namespace": "AWS/ApplicationELB",
-     "metrics": ["HTTPCode_Target_5XX_Count", "HTTPCode_ELB_5XX_Count"]},
-]
+# The guide's alarms, from the list the component builds them from (a generated copy).
+GUIDE_ALARMS = required_by_pack()
 ALARMS_SCHEMA = schema(
     requiredAlarms={
-        "type": "array", "default": GUIDE_ALARMS,
-        "items": {"type": "object", "required": ["name", "namespace", "metrics"],
-                  "properties": {"name": {"type": "string"}, "namespace": {"type": "string"},
-                                 "metrics": {"type": "array", "items": {"type": "string"}, "minItems": 1}}},
-        "description": "Alarms that must exist: each on one of `metrics` in `namespace`."},
+        "type": "array",
+        "default": GUIDE_ALARMS,
+        "items": {
+            "type": "object",
+            "required": ["name", "namespace", "metrics"],
+            "properties": {
+                "name": {"type": "string"},
+                "namespace": {"type": "string"},
+                "metrics": {"type": "array", "items": {"type": "string"}, "minItems": 1},
+            },
+        },
+        "description": "Alarms that must exist: each on one of `metrics` in `namespace`.",
+    },
 )
 
 
@@ -136,12 +182,17 @@ def alarmed_metrics(alarm: PolicyResource) -> set[tuple[str | None, str | None]]
 def check_required_alarms(args: StackValidationArgs, report: ReportViolation) -> None:
     required = settings(args, ALARMS_SCHEMA)["requiredAlarms"]
     watched = set().union(*(alarmed_metrics(a) for a in of_type(args.resources, METRIC_ALARM)))
-    missing = [mapping(r).get("name") for r in required
-               if not any((mapping(r).get("namespace"), m) in watched for m in items(mapping(r).get("metrics")))]
+    missing = [
+        mapping(r).get("name")
+        for r in required
+        if not any((mapping(r).get("namespace"), m) in watched for m in items(mapping(r).get("metrics")))
+    ]
     if missing:
-        report(f"no alarm for: {', '.join(map(str, missing))}. Add CloudWatch alarms for the sizing guide's "
-               "metrics (EFS PercentIOLimit > 80 %, ECS CPU > 80 % for 10 min, ECS memory > 90 %, ALB P95 "
-               "TargetResponseTime > 5 s, ALB 5xx > 10/hour), so overload is seen before users report it.")
+        report(
+            f"no alarm for: {', '.join(map(str, missing))}. Add CloudWatch alarms for the sizing guide's "
+            "metrics (EFS PercentIOLimit > 80 %, ECS CPU > 80 % for 10 min, ECS memory > 90 %, ALB P95 "
+            "TargetResponseTime > 5 s, ALB 5xx > 10/hour), so overload is seen before users report it."
+        )
 
 
 required_alarms = StackValidationPolicy(
@@ -150,10 +201,13 @@ required_alarms = StackValidationPolicy(
     enforcement_level=EnforcementLevel.MANDATORY,
     config_schema=ALARMS_SCHEMA,
     validate=check_required_alarms,
-    **about("reliability", Severity.MEDIUM,
-            "Add the missing CloudWatch alarms (the component builds them all; keep them, or add your own on "
-            "the same namespace and metric), or adjust requiredAlarms in the policy config.",
-            "https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html"),
+    **about(
+        "reliability",
+        Severity.MEDIUM,
+        "Add the missing CloudWatch alarms (the component builds them all; keep them, or add your own on "
+        "the same namespace and metric), or adjust requiredAlarms in the policy config.",
+        "https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html",
+    ),
 )
 
 POLICIES = [efs_backup_enabled, ecs_deployment_circuit_breaker, health_check_not_root, required_alarms]

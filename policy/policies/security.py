@@ -8,21 +8,52 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from pulumi_policy import (EnforcementLevel, PolicyResource, ReportViolation, ResourceValidationArgs,
-                           ResourceValidationPolicy, Severity, StackValidationArgs, StackValidationPolicy)
+from pulumi_policy import (
+    EnforcementLevel,
+    PolicyResource,
+    ReportViolation,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    Severity,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
 
-from policies.common import (about, EC2_INSTANCE, ECS_TASK_DEFINITION, EFS_FILE_SYSTEM, LAUNCH_TEMPLATE, LISTENERS,
-                             LOAD_BALANCERS, SECURITY_GROUP, SECURITY_GROUP_INGRESS_RULE, SECURITY_GROUP_RULE, dig,
-                             current_stack, is_true, items, mapping, number, schema, settings, show, text)
+from policies.common import (
+    about,
+    current_stack,
+    dig,
+    is_true,
+    items,
+    mapping,
+    number,
+    schema,
+    settings,
+    show,
+    text,
+)
 from policies.graph import dependents, linked, of_type
+from vendored.type_tokens import (
+    EC2_INSTANCE,
+    ECS_TASK_DEFINITION,
+    EFS_FILE_SYSTEM,
+    LAUNCH_TEMPLATE,
+    LISTENERS,
+    LOAD_BALANCERS,
+    SECURITY_GROUP,
+    SECURITY_GROUP_INGRESS_RULE,
+    SECURITY_GROUP_RULE,
+)
 
 # --- efs-encrypted -----------------------------------------------------------------------
 
 
 def check_efs_encrypted(args: ResourceValidationArgs, report: ReportViolation) -> None:
     if args.resource_type == EFS_FILE_SYSTEM and not is_true(args.props.get("encrypted")):
-        report("encrypted is not true: set encrypted=True on the file system. Encryption at rest is chosen at "
-               "creation, so this replaces it: copy the packages to the new file system first.")
+        report(
+            "encrypted is not true: set encrypted=True on the file system. Encryption at rest is chosen at "
+            "creation, so this replaces it: copy the packages to the new file system first."
+        )
 
 
 efs_encrypted = ResourceValidationPolicy(
@@ -30,10 +61,13 @@ efs_encrypted = ResourceValidationPolicy(
     description="The EFS file system is encrypted at rest.",
     enforcement_level=EnforcementLevel.MANDATORY,
     validate=check_efs_encrypted,
-    **about("security", Severity.HIGH,
-            "Set encrypted=True on the EFS file system (the component always does); encryption at rest is "
-            "chosen at creation, so an existing unencrypted file system must be replaced and its data copied.",
-            "https://docs.aws.amazon.com/efs/latest/ug/encryption-at-rest.html"),
+    **about(
+        "security",
+        Severity.HIGH,
+        "Set encrypted=True on the EFS file system (the component always does); encryption at rest is "
+        "chosen at creation, so an existing unencrypted file system must be replaced and its data copied.",
+        "https://docs.aws.amazon.com/efs/latest/ug/encryption-at-rest.html",
+    ),
 )
 
 # --- efs-transit-encryption --------------------------------------------------------------
@@ -45,9 +79,11 @@ def check_efs_transit_encryption(args: ResourceValidationArgs, report: ReportVio
     for volume in items(args.props.get("volumes")):
         efs = mapping(mapping(volume).get("efsVolumeConfiguration"))
         if efs and text(efs.get("transitEncryption")) != "ENABLED":
-            report(f"volume '{mapping(volume).get('name')}' mounts EFS with transitEncryption "
-                   f"{efs.get('transitEncryption') or 'unset'}: set transitEncryption to ENABLED (NFS traffic, "
-                   "package uploads included, would cross the VPC in clear text).")
+            report(
+                f"volume '{mapping(volume).get('name')}' mounts EFS with transitEncryption "
+                f"{efs.get('transitEncryption') or 'unset'}: set transitEncryption to ENABLED (NFS traffic, "
+                "package uploads included, would cross the VPC in clear text)."
+            )
 
 
 efs_transit_encryption = ResourceValidationPolicy(
@@ -55,10 +91,12 @@ efs_transit_encryption = ResourceValidationPolicy(
     description="ECS tasks mount EFS with encryption in transit (TLS).",
     enforcement_level=EnforcementLevel.MANDATORY,
     validate=check_efs_transit_encryption,
-    **about("security", Severity.HIGH,
-            "Set efsVolumeConfiguration.transitEncryption to ENABLED on every EFS volume of the task "
-            "definition.",
-            "https://docs.aws.amazon.com/efs/latest/ug/encryption-in-transit.html"),
+    **about(
+        "security",
+        Severity.HIGH,
+        "Set efsVolumeConfiguration.transitEncryption to ENABLED on every EFS volume of the task definition.",
+        "https://docs.aws.amazon.com/efs/latest/ug/encryption-in-transit.html",
+    ),
 )
 
 # --- launch-template-imdsv2 --------------------------------------------------------------
@@ -70,8 +108,10 @@ def check_imdsv2(args: ResourceValidationArgs, report: ReportViolation) -> None:
     options = mapping(args.props.get("metadataOptions"))
     if text(options.get("httpEndpoint")) == "disabled" or text(options.get("httpTokens")) == "required":
         return
-    report(f"metadataOptions.httpTokens is {options.get('httpTokens') or 'unset'}: set it to \"required\" "
-           "(IMDSv2), so a request forged through a container cannot read the instance role's credentials.")
+    report(
+        f'metadataOptions.httpTokens is {options.get("httpTokens") or "unset"}: set it to "required" '
+        "(IMDSv2), so a request forged through a container cannot read the instance role's credentials."
+    )
 
 
 launch_template_imdsv2 = ResourceValidationPolicy(
@@ -79,19 +119,25 @@ launch_template_imdsv2 = ResourceValidationPolicy(
     description="Instances require IMDSv2 session tokens for the metadata service.",
     enforcement_level=EnforcementLevel.MANDATORY,
     validate=check_imdsv2,
-    **about("security", Severity.HIGH,
-            "Set metadataOptions.httpTokens to required (and httpPutResponseHopLimit to 1) on the launch "
-            "template.",
-            "https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/configuring-IMDS-new-instances.html"),
+    **about(
+        "security",
+        Severity.HIGH,
+        "Set metadataOptions.httpTokens to required (and httpPutResponseHopLimit to 1) on the launch template.",
+        "https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/configuring-IMDS-new-instances.html",
+    ),
 )
 
 # --- no-public-ip ------------------------------------------------------------------------
 
 
 PUBLIC_IP_SCHEMA = schema(
-    allowPublicIpStacks={"type": "array", "items": {"type": "string"}, "default": [],
-                         "description": "Stacks whose instances may have public IPs (e.g. in the default VPC, "
-                                        "with pypiserver:instancePublicIp)."},
+    allowPublicIpStacks={
+        "type": "array",
+        "items": {"type": "string"},
+        "default": [],
+        "description": "Stacks whose instances may have public IPs (e.g. in the default VPC, "
+        "with pypiserver:instancePublicIp).",
+    },
 )
 
 
@@ -108,9 +154,11 @@ def check_no_public_ip(args: ResourceValidationArgs, report: ReportViolation) ->
     # Unset means "whatever the subnet says", and default-VPC subnets hand out public IPs.
     if not values or any(v is None or is_true(v) for v in values):
         shown = ", ".join("unset" if v is None else str(v).lower() for v in values) or "unset"
-        report(f"associatePublicIpAddress is {shown}: set it to false on every network interface; instances "
-               "are reached through the load balancer only, and an unset value follows the subnet (public in "
-               "the default VPC). An accepted exception goes in this policy's allowPublicIpStacks.")
+        report(
+            f"associatePublicIpAddress is {shown}: set it to false on every network interface; instances "
+            "are reached through the load balancer only, and an unset value follows the subnet (public in "
+            "the default VPC). An accepted exception goes in this policy's allowPublicIpStacks."
+        )
 
 
 no_public_ip = ResourceValidationPolicy(
@@ -119,19 +167,25 @@ no_public_ip = ResourceValidationPolicy(
     enforcement_level=EnforcementLevel.MANDATORY,
     config_schema=PUBLIC_IP_SCHEMA,
     validate=check_no_public_ip,
-    **about("security", Severity.HIGH,
-            "Set associatePublicIpAddress to false on every network interface of the launch template; reach "
-            "the instances through the load balancer and SSM.",
-            "https://docs.aws.amazon.com/vpc/latest/userguide/vpc-ip-addressing.html"),
+    **about(
+        "security",
+        Severity.HIGH,
+        "Set associatePublicIpAddress to false on every network interface of the launch template; reach "
+        "the instances through the load balancer and SSM.",
+        "https://docs.aws.amazon.com/vpc/latest/userguide/vpc-ip-addressing.html",
+    ),
 )
 
 # --- no-open-ingress (stack) -------------------------------------------------------------
 
 WORLD = ("0.0.0.0/0", "::/0")
 OPEN_INGRESS_SCHEMA = schema(
-    publicPorts={"type": "array", "items": {"type": "integer", "minimum": 0, "maximum": 65535},
-                 "default": [80, 443],
-                 "description": "Ports the load balancer's security group may open to 0.0.0.0/0 or ::/0."},
+    publicPorts={
+        "type": "array",
+        "items": {"type": "integer", "minimum": 0, "maximum": 65535},
+        "default": [80, 443],
+        "description": "Ports the load balancer's security group may open to 0.0.0.0/0 or ::/0.",
+    },
 )
 
 
@@ -161,10 +215,20 @@ def world_rules(sg: PolicyResource, resources: list[PolicyResource]) -> list[tup
             cidrs = [*items(p.get("cidrBlocks")), *items(p.get("ipv6CidrBlocks"))]
             found.append((rule.urn, p.get("protocol"), p.get("fromPort"), p.get("toPort"), cidrs))
         else:
-            found.append((rule.urn, p.get("ipProtocol"), p.get("fromPort"), p.get("toPort"),
-                          [p.get("cidrIpv4"), p.get("cidrIpv6")]))
-    return [(urn, {"protocol": proto, "from": low, "to": high})
-            for urn, proto, low, high, cidrs in found if any(c in WORLD for c in cidrs)]
+            found.append(
+                (
+                    rule.urn,
+                    p.get("ipProtocol"),
+                    p.get("fromPort"),
+                    p.get("toPort"),
+                    [p.get("cidrIpv4"), p.get("cidrIpv6")],
+                )
+            )
+    return [
+        (urn, {"protocol": proto, "from": low, "to": high})
+        for urn, proto, low, high, cidrs in found
+        if any(c in WORLD for c in cidrs)
+    ]
 
 
 def check_no_open_ingress(args: StackValidationArgs, report: ReportViolation) -> None:
@@ -175,11 +239,17 @@ def check_no_open_ingress(args: StackValidationArgs, report: ReportViolation) ->
         for urn, rule in world_rules(sg, resources):
             if on_load_balancer and ports_within(rule["protocol"], rule["from"], rule["to"], allowed):
                 continue
-            where = ("the load balancer's security group may open only ports " + ", ".join(map(str, allowed))
-                     if on_load_balancer else "only the load balancer's security group may be open to the world")
-            report(f"security group '{sg.name}' allows {rule['protocol']} {show(number(rule['from']))}-"
-                   f"{show(number(rule['to']))} from anywhere: {where}. Narrow the source to your clients "
-                   "(pypiserver:allowedCidrs) or to another security group.", urn)
+            where = (
+                "the load balancer's security group may open only ports " + ", ".join(map(str, allowed))
+                if on_load_balancer
+                else "only the load balancer's security group may be open to the world"
+            )
+            report(
+                f"security group '{sg.name}' allows {rule['protocol']} {show(number(rule['from']))}-"
+                f"{show(number(rule['to']))} from anywhere: {where}. Narrow the source to your clients "
+                "(pypiserver:allowedCidrs) or to another security group.",
+                urn,
+            )
 
 
 no_open_ingress = StackValidationPolicy(
@@ -188,10 +258,13 @@ no_open_ingress = StackValidationPolicy(
     enforcement_level=EnforcementLevel.MANDATORY,
     config_schema=OPEN_INGRESS_SCHEMA,
     validate=check_no_open_ingress,
-    **about("security", Severity.CRITICAL,
-            "Remove 0.0.0.0/0 and ::/0 from every security group except the load balancer's on publicPorts "
-            "(80, 443); list your clients in pypiserver:allowedCidrs.",
-            "https://docs.aws.amazon.com/vpc/latest/userguide/security-group-rules.html"),
+    **about(
+        "security",
+        Severity.CRITICAL,
+        "Remove 0.0.0.0/0 and ::/0 from every security group except the load balancer's on publicPorts "
+        "(80, 443); list your clients in pypiserver:allowedCidrs.",
+        "https://docs.aws.amazon.com/vpc/latest/userguide/security-group-rules.html",
+    ),
 )
 
 # --- alb-modern-tls / alb-https-only -----------------------------------------------------
@@ -207,8 +280,12 @@ MODERN_TLS_POLICIES = [
     "ELBSecurityPolicy-TLS13-1-3-FIPS-2023-04",
 ]
 TLS_SCHEMA = schema(
-    allowedPolicies={"type": "array", "items": {"type": "string"}, "default": MODERN_TLS_POLICIES,
-                     "description": "ELB security policies accepted on HTTPS/TLS listeners."},
+    allowedPolicies={
+        "type": "array",
+        "items": {"type": "string"},
+        "default": MODERN_TLS_POLICIES,
+        "description": "ELB security policies accepted on HTTPS/TLS listeners.",
+    },
 )
 
 
@@ -219,8 +296,10 @@ def check_modern_tls(args: ResourceValidationArgs, report: ReportViolation) -> N
     # Without sslPolicy, AWS applies ELBSecurityPolicy-2016-08, which still accepts TLS 1.0.
     policy = text(args.props.get("sslPolicy")) or "ELBSecurityPolicy-2016-08 (AWS default)"
     if policy not in allowed:
-        report(f"sslPolicy is {policy}: use {allowed[0] if allowed else 'a TLS 1.2+ policy'} (TLS 1.2 minimum, "
-               "forward-secret ciphers).")
+        report(
+            f"sslPolicy is {policy}: use {allowed[0] if allowed else 'a TLS 1.2+ policy'} (TLS 1.2 minimum, "
+            "forward-secret ciphers)."
+        )
 
 
 alb_modern_tls = ResourceValidationPolicy(
@@ -229,10 +308,13 @@ alb_modern_tls = ResourceValidationPolicy(
     enforcement_level=EnforcementLevel.MANDATORY,
     config_schema=TLS_SCHEMA,
     validate=check_modern_tls,
-    **about("security", Severity.HIGH,
-            "Set sslPolicy on each HTTPS listener to a TLS 1.2+ policy from allowedPolicies, e.g. "
-            "ELBSecurityPolicy-TLS13-1-2-2021-06.",
-            "https://docs.aws.amazon.com/elasticloadbalancing/latest/application/describe-ssl-policies.html"),
+    **about(
+        "security",
+        Severity.HIGH,
+        "Set sslPolicy on each HTTPS listener to a TLS 1.2+ policy from allowedPolicies, e.g. "
+        "ELBSecurityPolicy-TLS13-1-2-2021-06.",
+        "https://docs.aws.amazon.com/elasticloadbalancing/latest/application/describe-ssl-policies.html",
+    ),
 )
 
 
@@ -247,9 +329,11 @@ def check_https_only(args: ResourceValidationArgs, report: ReportViolation) -> N
     actions = items(args.props.get("defaultActions"))
     if actions and all(redirects_to_https(a) for a in actions):
         return
-    report("the load balancer serves plain HTTP: package downloads and the basic-auth credentials cross the "
-           "network in clear text. Set pypiserver:zoneId and pypiserver:dnsNames to get a certificate, an HTTPS "
-           "listener with a modern TLS policy, and an HTTP-to-HTTPS redirect.")
+    report(
+        "the load balancer serves plain HTTP: package downloads and the basic-auth credentials cross the "
+        "network in clear text. Set pypiserver:zoneId and pypiserver:dnsNames to get a certificate, an HTTPS "
+        "listener with a modern TLS policy, and an HTTP-to-HTTPS redirect."
+    )
 
 
 alb_https_only = ResourceValidationPolicy(
@@ -257,10 +341,13 @@ alb_https_only = ResourceValidationPolicy(
     description="Clients reach the index over HTTPS (advisory: a stack without a domain has only HTTP).",
     enforcement_level=EnforcementLevel.ADVISORY,
     validate=check_https_only,
-    **about("security", Severity.MEDIUM,
-            "Set pypiserver:zoneId (and dnsNames) so the stack gets a certificate, an HTTPS listener and an "
-            "HTTP listener that only redirects to HTTPS.",
-            "https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-listeners.html"),
+    **about(
+        "security",
+        Severity.MEDIUM,
+        "Set pypiserver:zoneId (and dnsNames) so the stack gets a certificate, an HTTPS listener and an "
+        "HTTP listener that only redirects to HTTPS.",
+        "https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-listeners.html",
+    ),
 )
 
 # --- secret-readers-named ---------------------------------------------------------------
@@ -289,7 +376,8 @@ def _secret_read_statements(document: Mapping) -> list[Mapping]:
         statement = mapping(statement)
         actions = [text(a) or "" for a in _listed(statement.get("Action"))]
         if statement.get("Effect") == "Allow" and any(
-                a == "*" or a.lower() in ("secretsmanager:*", READ_ACTION.lower()) for a in actions):
+            a == "*" or a.lower() in ("secretsmanager:*", READ_ACTION.lower()) for a in actions
+        ):
             found.append(statement)
     return found
 
@@ -297,24 +385,32 @@ def _secret_read_statements(document: Mapping) -> list[Mapping]:
 def check_secret_readers(args: ResourceValidationArgs, report: ReportViolation) -> None:
     if args.resource_type == SECRET_POLICY:
         if not is_true(args.props.get("blockPublicPolicy")):
-            report("blockPublicPolicy is not true: set blockPublicPolicy=True, so Secrets Manager refuses a "
-                   "policy that opens the credentials to everyone.")
+            report(
+                "blockPublicPolicy is not true: set blockPublicPolicy=True, so Secrets Manager refuses a "
+                "policy that opens the credentials to everyone."
+            )
         for statement in _secret_read_statements(_policy_document(args.props.get("policy"))):
             principal = statement.get("Principal")
             named = _listed(mapping(principal).get("AWS")) if isinstance(principal, Mapping) else []
             if not named or any("*" in (text(p) or "*") for p in named) or set(mapping(principal)) - {"AWS"}:
-                report(f"the secret's policy lets {json.dumps(principal)} read it: remove wildcard and service "
-                       "principals; name the IAM roles that need the token (pypiserver:users[].secretReaders).")
+                report(
+                    f"the secret's policy lets {json.dumps(principal)} read it: remove wildcard and service "
+                    "principals; name the IAM roles that need the token (pypiserver:users[].secretReaders)."
+                )
             actions = {text(a) for a in _listed(statement.get("Action"))}
             if actions - {READ_ACTION}:
-                report(f"the secret's policy allows {sorted(a or '' for a in actions)}: lower it to "
-                       f"{READ_ACTION} alone (readers need the value, nothing else).")
+                report(
+                    f"the secret's policy allows {sorted(a or '' for a in actions)}: lower it to "
+                    f"{READ_ACTION} alone (readers need the value, nothing else)."
+                )
     elif args.resource_type in ROLE_POLICIES:
         for statement in _secret_read_statements(_policy_document(args.props.get("policy"))):
             resources = [text(r) or "" for r in _listed(statement.get("Resource"))]
             if any(r == "*" or r.endswith(":secret:*") for r in resources):
-                report(f"a role may read every secret ({', '.join(resources)}): set Resource to the ARNs of the "
-                       "users' secrets it needs.")
+                report(
+                    f"a role may read every secret ({', '.join(resources)}): set Resource to the ARNs of the "
+                    "users' secrets it needs."
+                )
 
 
 secret_readers_named = ResourceValidationPolicy(
@@ -322,11 +418,14 @@ secret_readers_named = ResourceValidationPolicy(
     description="Only named IAM principals may read the credentials secrets (GetSecretValue on named secrets).",
     enforcement_level=EnforcementLevel.MANDATORY,
     validate=check_secret_readers,
-    **about("security", Severity.HIGH,
-            "Set blockPublicPolicy=True on each secret policy, name the IAM roles allowed to read each user's "
-            "secret (pypiserver:users[].secretReaders) instead of wildcards, and grant only "
-            "secretsmanager:GetSecretValue on the named secrets' ARNs.",
-            "https://docs.aws.amazon.com/secretsmanager/latest/userguide/auth-and-access_resource-policies.html"),
+    **about(
+        "security",
+        Severity.HIGH,
+        "Set blockPublicPolicy=True on each secret policy, name the IAM roles allowed to read each user's "
+        "secret (pypiserver:users[].secretReaders) instead of wildcards, and grant only "
+        "secretsmanager:GetSecretValue on the named secrets' ARNs.",
+        "https://docs.aws.amazon.com/secretsmanager/latest/userguide/auth-and-access_resource-policies.html",
+    ),
 )
 
 # --- alb-access-logs -----------------------------------------------------------------------
@@ -337,9 +436,11 @@ def check_access_logs(args: ResourceValidationArgs, report: ReportViolation) -> 
         return
     logs = mapping(args.props.get("accessLogs"))
     if not is_true(logs.get("enabled")) or not text(logs.get("bucket")):
-        report("access logs are off: nothing records which client reached the index, when, and with what answer. "
-               "Set pypiserver:accessLogs to true (the default): the stack writes them to an encrypted bucket that "
-               "expires them.")
+        report(
+            "access logs are off: nothing records which client reached the index, when, and with what answer. "
+            "Set pypiserver:accessLogs to true (the default): the stack writes them to an encrypted bucket that "
+            "expires them."
+        )
 
 
 alb_access_logs = ResourceValidationPolicy(
@@ -347,10 +448,22 @@ alb_access_logs = ResourceValidationPolicy(
     description="The load balancer writes access logs to S3 (advisory by default).",
     enforcement_level=EnforcementLevel.ADVISORY,
     validate=check_access_logs,
-    **about("security", Severity.MEDIUM,
-            "Set pypiserver:accessLogs to true (the default), or accessLogs {enabled, bucket} on the load balancer.",
-            "https://docs.aws.amazon.com/elasticloadbalancing/latest/application/enable-access-logging.html"),
+    **about(
+        "security",
+        Severity.MEDIUM,
+        "Set pypiserver:accessLogs to true (the default), or accessLogs {enabled, bucket} on the load balancer.",
+        "https://docs.aws.amazon.com/elasticloadbalancing/latest/application/enable-access-logging.html",
+    ),
 )
 
-POLICIES = [efs_encrypted, efs_transit_encryption, launch_template_imdsv2, no_public_ip, no_open_ingress,
-            alb_modern_tls, alb_https_only, secret_readers_named, alb_access_logs]
+POLICIES = [
+    efs_encrypted,
+    efs_transit_encryption,
+    launch_template_imdsv2,
+    no_public_ip,
+    no_open_ingress,
+    alb_modern_tls,
+    alb_https_only,
+    secret_readers_named,
+    alb_access_logs,
+]

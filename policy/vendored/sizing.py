@@ -147,11 +147,15 @@ def monthly_cost(
     efs = efs_storage_gb * EFS_STANDARD_USD_PER_GB_MONTH
     if efs_provisioned_mibps:
         efs += efs_provisioned_mibps * EFS_PROVISIONED_USD_PER_MIBPS_MONTH
-    network = (nat_gateways * (NAT_GATEWAY_USD_PER_HOUR + PUBLIC_IPV4_USD_PER_HOUR) * HOURS_PER_MONTH
-               + (nat_gb_per_month * NAT_USD_PER_GB if nat_gateways else 0)
-               + interface_endpoint_azs * INTERFACE_ENDPOINT_USD_PER_AZ_HOUR * HOURS_PER_MONTH)
+    network = (
+        nat_gateways * (NAT_GATEWAY_USD_PER_HOUR + PUBLIC_IPV4_USD_PER_HOUR) * HOURS_PER_MONTH
+        + (nat_gb_per_month * NAT_USD_PER_GB if nat_gateways else 0)
+        + interface_endpoint_azs * INTERFACE_ENDPOINT_USD_PER_AZ_HOUR * HOURS_PER_MONTH
+    )
     return MonthlyCost(
-        ec2=round(ec2, 2), load_balancer=round(ALB_BASE_USD_PER_MONTH + alb_lcu_usd, 2), efs=round(efs, 2),
+        ec2=round(ec2, 2),
+        load_balancer=round(ALB_BASE_USD_PER_MONTH + alb_lcu_usd, 2),
+        efs=round(efs, 2),
         network=round(network, 2),
     )
 

@@ -41,14 +41,35 @@ def client_address(environ: dict) -> str:
     return chain[-1] if chain else environ.get("REMOTE_ADDR", "")
 
 
-def line(*, user: str, action: str, result: str, status: int, client: str, project: str = "",
-         filename: str = "", sha256: str = "", size: int = 0, detail: str = "") -> str:
+def line(
+    *,
+    user: str,
+    action: str,
+    result: str,
+    status: int,
+    client: str,
+    project: str = "",
+    filename: str = "",
+    sha256: str = "",
+    size: int = 0,
+    detail: str = "",
+) -> str:
     if result not in RESULTS:
         raise ValueError(f"result {result!r}: allowed {', '.join(RESULTS)}")
     # nginx's $time_iso8601 format, so both sources' lines sort and parse alike.
-    record = {"audit": MARKER, "time": time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime()),
-              "user": user, "action": action, "project": project, "filename": filename, "sha256": sha256,
-              "size": size, "client": client, "status": status, "result": result}
+    record = {
+        "audit": MARKER,
+        "time": time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime()),
+        "user": user,
+        "action": action,
+        "project": project,
+        "filename": filename,
+        "sha256": sha256,
+        "size": size,
+        "client": client,
+        "status": status,
+        "result": result,
+    }
     if detail:
         record["detail"] = detail
     return json.dumps(record, sort_keys=False)

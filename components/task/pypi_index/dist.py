@@ -14,8 +14,14 @@ from dataclasses import dataclass
 
 from packaging.metadata import parse_email
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
-from packaging.utils import (InvalidSdistFilename, InvalidWheelFilename, NormalizedName, canonicalize_name,
-                             parse_sdist_filename, parse_wheel_filename)
+from packaging.utils import (
+    InvalidSdistFilename,
+    InvalidWheelFilename,
+    NormalizedName,
+    canonicalize_name,
+    parse_sdist_filename,
+    parse_wheel_filename,
+)
 from packaging.version import InvalidVersion, Version
 
 CHUNK = 1 << 20
@@ -112,7 +118,9 @@ def _sdist_metadata(path: str, dist: DistName) -> bytes:
                 # Reading to the end checks the whole gzip stream (a truncated one raises).
                 for member in tf:
                     if member.isfile() and member.name.count("/") == 1 and member.name.endswith("/PKG-INFO"):
-                        found.append(tf.extractfile(member).read())
+                        data = tf.extractfile(member)  # None only for members that are not files
+                        if data is not None:
+                            found.append(data.read())
     except (tarfile.TarError, zipfile.BadZipFile, EOFError, OSError) as err:
         raise Rejected(400, f"truncated or corrupt sdist: {dist.filename}: {err}") from None
     if len(found) != 1:

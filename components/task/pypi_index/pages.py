@@ -50,12 +50,15 @@ def project_html(project: NormalizedName, records: list[dict]) -> str:
             attrs.append(f'data-dist-info-metadata="sha256={r["metadata_sha256"]}"')
         if r.get("yanked") is not False and r.get("yanked") is not None:
             attrs.append(f'data-yanked="{html.escape(r["yanked"])}"')
-        links.append(f'    <a {" ".join(attrs)}>{html.escape(r["filename"])}</a><br/>')
+        links.append(f"    <a {' '.join(attrs)}>{html.escape(r['filename'])}</a><br/>")
     title = html.escape(f"Links for {project}")
-    return ("<!DOCTYPE html>\n<html>\n  <head>\n"
-            f'    <meta name="pypi:repository-version" content="{API_VERSION}">\n'
-            f"    <title>{title}</title>\n  </head>\n  <body>\n    <h1>{title}</h1>\n"
-            + "".join(line + "\n" for line in links) + "  </body>\n</html>\n")
+    return (
+        "<!DOCTYPE html>\n<html>\n  <head>\n"
+        f'    <meta name="pypi:repository-version" content="{API_VERSION}">\n'
+        f"    <title>{title}</title>\n  </head>\n  <body>\n    <h1>{title}</h1>\n"
+        + "".join(line + "\n" for line in links)
+        + "  </body>\n</html>\n"
+    )
 
 
 def project_json(project: NormalizedName, records: list[dict]) -> str:
@@ -78,16 +81,22 @@ def project_json(project: NormalizedName, records: list[dict]) -> str:
         entry["core-metadata"] = meta
         entry["dist-info-metadata"] = meta
         files.append(entry)
-    doc = {"meta": {"api-version": API_VERSION}, "name": project, "files": files,
-           "versions": [str(v) for v in sorted(versions)]}
+    doc = {
+        "meta": {"api-version": API_VERSION},
+        "name": project,
+        "files": files,
+        "versions": [str(v) for v in sorted(versions)],
+    }
     return json.dumps(doc, separators=(",", ":")) + "\n"
 
 
 def root_html(projects: list[NormalizedName]) -> str:
     links = "".join(f'    <a href="{quote(p)}/">{html.escape(p)}</a><br/>\n' for p in sorted(projects))
-    return ("<!DOCTYPE html>\n<html>\n  <head>\n"
-            f'    <meta name="pypi:repository-version" content="{API_VERSION}">\n'
-            "    <title>Simple index</title>\n  </head>\n  <body>\n" + links + "  </body>\n</html>\n")
+    return (
+        "<!DOCTYPE html>\n<html>\n  <head>\n"
+        f'    <meta name="pypi:repository-version" content="{API_VERSION}">\n'
+        "    <title>Simple index</title>\n  </head>\n  <body>\n" + links + "  </body>\n</html>\n"
+    )
 
 
 def root_json(projects: list[NormalizedName]) -> str:

@@ -33,6 +33,13 @@ SETTLE_SECONDS = 2
 ABANDONED_UPLOAD_SECONDS = 3600
 
 
+def _project(filename: str) -> NormalizedName:
+    """The project of a name already known to parse (pending and invalid hold only those)."""
+    dist = try_parse_filename(filename)
+    assert dist is not None, filename
+    return dist.project
+
+
 class Scanner:
     def __init__(self, store: Store, settle_seconds: float = SETTLE_SECONDS):
         self.store = store
@@ -74,9 +81,12 @@ class Scanner:
         if key == self.dir_key and not recent and self.listed is not None:
             # Nothing added or removed: only files waiting to settle, or found invalid
             # (a copy that stalled), are looked at again, by one stat each.
-            waiting = {n for n, state in {**self.invalid, **self.pending}.items() if self._state(n) != state
-                       or n in self.pending}
-            projects = {try_parse_filename(n).project for n in waiting}
+            waiting = {
+                n
+                for n, state in {**self.invalid, **self.pending}.items()
+                if self._state(n) != state or n in self.pending
+            }
+            projects = {_project(n) for n in waiting}
             return self._reconcile_all(projects, self.listed)
         listed = self._list()
         self.dir_key = key
@@ -87,7 +97,7 @@ class Scanner:
             projects = set(listed) | set(self.store.project_names())
         else:
             projects = {p for p in set(listed) | set(self.listed) if listed.get(p) != self.listed.get(p)}
-            projects |= {try_parse_filename(n).project for n in {**self.pending, **self.invalid}}
+            projects |= {_project(n) for n in {**self.pending, **self.invalid}}
         self.listed = listed
         return self._reconcile_all(projects, listed)
 
@@ -131,6 +141,8 @@ class Scanner:
             if self.invalid.get(filename) == state:
                 continue
             dist = try_parse_filename(filename)
+            if dist is None:  # not a distribution's name: never indexed
+                continue
             try:
                 info = inspect(path, dist)
             except Rejected as err:

@@ -6,8 +6,8 @@ replaced, behind its BackendProxy, by `IndexBackend`, so `:action=file_upload` a
 the Store (atomic, first-wins, pages rewritten before the response). `:action=yank` and
 `:action=unyank` (PEP 592; not part of pypiserver) are answered by `YankMiddleware` after the
 same password check. Every write needs a publisher: a user with valid credentials who is not
-one gets 403. Each write, and each refused one, leaves an audit line (audit.py). Errors are one line of text, also carried in the status line, which is
-what twine and uv print.
+one gets 403. Each write, and each refused one, leaves an audit line (audit.py). Errors are
+one line of text, also carried in the status line, which is what twine and uv print.
 """
 
 from __future__ import annotations
@@ -31,8 +31,9 @@ log = logging.getLogger("pypi_index")
 def _reject(err: Rejected) -> bottle.HTTPResponse:
     line = " ".join(str(err).split())
     reason = line.encode("latin-1", "replace").decode("latin-1")[:200]
-    return bottle.HTTPResponse(body=line + "\n", status=f"{err.status} {reason}",
-                               headers={"Content-Type": "text/plain; charset=utf-8"})
+    return bottle.HTTPResponse(
+        body=line + "\n", status=f"{err.status} {reason}", headers={"Content-Type": "text/plain; charset=utf-8"}
+    )
 
 
 class IndexBackend:
@@ -77,8 +78,14 @@ def _audit(action: str, result: str, status: int, environ: dict | None = None, *
     auth = bottle.BaseRequest(environ).auth
     if "project" not in fields and fields.get("filename"):
         fields["project"] = _project_of(fields["filename"])
-    audit.write(user=auth[0] if auth else "", action=action, result=result, status=status,
-                client=audit.client_address(environ), **fields)
+    audit.write(
+        user=auth[0] if auth else "",
+        action=action,
+        result=result,
+        status=status,
+        client=audit.client_address(environ),
+        **fields,
+    )
 
 
 def _project_of(filename: str) -> str:
@@ -196,5 +203,6 @@ def install(worker, scanner_lock: str, scan_seconds: float, publishers: str) -> 
     config.backend.backend = IndexBackend(store, config.backend.backend)
     app.default_error_handler = _plain_error
     worker.wsgi = YankMiddleware(app, store, config, frozenset(p for p in publishers.split(",") if p))
-    threading.Thread(target=run_scanner, args=(store, scanner_lock, scan_seconds), name="index-scanner",
-                     daemon=True).start()
+    threading.Thread(
+        target=run_scanner, args=(store, scanner_lock, scan_seconds), name="index-scanner", daemon=True
+    ).start()

@@ -25,10 +25,11 @@ import os
 import tempfile
 import threading
 import time
-from contextlib import contextmanager
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import BinaryIO, Iterator
+from datetime import UTC, datetime
+from typing import BinaryIO
 
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
@@ -42,7 +43,7 @@ DIR_MODE = 0o755
 
 
 def utc_iso(seconds: float) -> str:
-    return datetime.fromtimestamp(seconds, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def record_for(dist: DistName, info: Inspected, st: os.stat_result, upload_time: float) -> dict:
@@ -127,10 +128,8 @@ class Store:
             os.chmod(tmp, FILE_MODE)
             os.replace(tmp, path)
         except BaseException:
-            try:
+            with suppress(FileNotFoundError):
                 os.unlink(tmp)
-            except FileNotFoundError:
-                pass
             raise
 
     # -- records --------------------------------------------------------------------
@@ -158,20 +157,20 @@ class Store:
             values = list(records.values())
             self._write_atomic(os.path.join(page_dir, "index.html"), pages.project_html(project, values).encode())
             self._write_atomic(os.path.join(page_dir, "index.json"), pages.project_json(project, values).encode())
-            self._write_atomic(self._project_path(project),
-                               json.dumps({"project": project, "files": records}, sort_keys=True).encode())
+            self._write_atomic(
+                self._project_path(project), json.dumps({"project": project, "files": records}, sort_keys=True).encode()
+            )
             appeared_or_went = not existed
         else:
-            for path in (os.path.join(page_dir, "index.html"), os.path.join(page_dir, "index.json"),
-                         self._project_path(project)):
-                try:
+            for path in (
+                os.path.join(page_dir, "index.html"),
+                os.path.join(page_dir, "index.json"),
+                self._project_path(project),
+            ):
+                with suppress(FileNotFoundError):
                     os.unlink(path)
-                except FileNotFoundError:
-                    pass
-            try:
+            with suppress(OSError):
                 os.rmdir(page_dir)
-            except OSError:
-                pass
             appeared_or_went = existed
         if appeared_or_went and root:
             self._write_root()
@@ -191,10 +190,8 @@ class Store:
             self._write_atomic(os.path.join(self.metadata, filename + ".metadata"), metadata)
 
     def _drop_metadata(self, filename: str) -> None:
-        try:
+        with suppress(FileNotFoundError):
             os.unlink(os.path.join(self.metadata, filename + ".metadata"))
-        except FileNotFoundError:
-            pass
 
     # -- uploads --------------------------------------------------------------------
 
@@ -261,10 +258,9 @@ class Store:
                 if linked:
                     os.unlink(final)
                 self._drop_metadata(filename)
-                try:
+                # A page may then name the file taken back: a 404, never a wrong file.
+                with suppress(OSError):
                     self._save_project(dist.project, records)
-                except OSError:
-                    pass  # a page may then name the file taken back: a 404, never a wrong file
                 raise
             return records[filename]
 
@@ -287,10 +283,8 @@ class Store:
         with self.lock():
             records = self.read_project(release.project)
             records.pop(release.filename, None)
-            try:
+            with suppress(FileNotFoundError):
                 os.unlink(os.path.join(self.root, release.filename))
-            except FileNotFoundError:
-                pass
             self._drop_metadata(release.filename)
             self._save_project(release.project, records)
 
@@ -310,8 +304,9 @@ class Store:
 
     # -- out-of-band changes (see scan.py) -------------------------------------------------
 
-    def apply(self, project: NormalizedName, found: dict[str, tuple[dict, bytes | None]],
-              gone: set[str]) -> tuple[bool, bool]:
+    def apply(
+        self, project: NormalizedName, found: dict[str, tuple[dict, bytes | None]], gone: set[str]
+    ) -> tuple[bool, bool]:
         """Under the lock: add records of files found in the folder, drop records of files
         gone from it, each only if the folder still says so. Returns (records changed,
         project appeared or went); the caller then writes the project list once."""

@@ -12,7 +12,9 @@ from typing import Any
 from pulumi.runtime import rpc
 from pulumi.runtime.mocks import MockMonitor
 
-from .engine import RenderedResource
+from components.type_tokens import STACK
+
+from .records import RenderedResource
 
 
 class RecordingMonitor(MockMonitor):
@@ -23,7 +25,7 @@ class RecordingMonitor(MockMonitor):
 
     def RegisterResource(self, request):
         response = super().RegisterResource(request)
-        if request.type != "pulumi:pulumi:Stack":
+        if request.type != STACK:
             self._requests[response.urn] = request
         return response
 
@@ -35,21 +37,23 @@ class RecordingMonitor(MockMonitor):
         resources = []
         for urn, req in self._requests.items():
             registration = self.resources.get(urn)
-            resources.append(RenderedResource(
-                urn=urn,
-                type=req.type,
-                name=req.name,
-                parent=req.parent or None,
-                custom=bool(req.custom),
-                id=registration.id if registration and req.custom else None,
-                inputs=_plain(rpc.deserialize_properties(req.object)),
-                outputs=_plain(registration.state) if registration and req.custom else {},
-                dependencies=tuple(req.dependencies),
-                property_dependencies={k: tuple(v.urns) for k, v in req.propertyDependencies.items()},
-                protect=bool(req.protect),
-                delete_before_replace=bool(req.deleteBeforeReplace),
-                ignore_changes=tuple(req.ignoreChanges),
-            ))
+            resources.append(
+                RenderedResource(
+                    urn=urn,
+                    type=req.type,
+                    name=req.name,
+                    parent=req.parent or None,
+                    custom=bool(req.custom),
+                    id=registration.id if registration and req.custom else None,
+                    inputs=_plain(rpc.deserialize_properties(req.object)),
+                    outputs=_plain(registration.state) if registration and req.custom else {},
+                    dependencies=tuple(req.dependencies),
+                    property_dependencies={k: tuple(v.urns) for k, v in req.propertyDependencies.items()},
+                    protect=bool(req.protect),
+                    delete_before_replace=bool(req.deleteBeforeReplace),
+                    ignore_changes=tuple(req.ignoreChanges),
+                )
+            )
         return sorted(resources, key=lambda r: r.urn)
 
     def component_outputs(self, component_type: str) -> dict[str, Any]:

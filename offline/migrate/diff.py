@@ -82,6 +82,7 @@ class MigrationDiff:
 
 # -- value comparison -------------------------------------------------------------------
 
+
 def _unwrap(value: Any) -> Any:
     if isinstance(value, Mapping) and _SECRET_SIG in value:
         return value.get("value")
@@ -137,8 +138,9 @@ def _ignored(path: str, ignore_changes: Iterable[str]) -> bool:
     return any(plain == i or plain.startswith(i + ".") for i in ignore_changes)
 
 
-def _property_changes(res_type: str, old_inputs: Mapping, new_inputs: Mapping,
-                      ignore_changes: Iterable[str]) -> list[PropertyChange]:
+def _property_changes(
+    res_type: str, old_inputs: Mapping, new_inputs: Mapping, ignore_changes: Iterable[str]
+) -> list[PropertyChange]:
     return [
         PropertyChange(path, o, n, replacements.forces_replacement(res_type, path))
         for path, o, n in diff_values("", old_inputs, new_inputs)
@@ -154,6 +156,7 @@ def _action(changes: Iterable[PropertyChange]) -> Action:
 
 
 # -- knock-on effects -----------------------------------------------------------------------
+
 
 def _leaf_paths_equal_to(path: str, value: Any, target: Any) -> list[tuple[str, Any]]:
     """Paths under `value` whose leaf equals `target` (numbers and their strings match)."""
@@ -177,15 +180,21 @@ def _knock_on(dependent: ResourceChange, source: ResourceChange) -> list[Propert
         if source.action in ("replace", "create"):
             hits = [(prop, new.inputs[prop])]
         else:  # updated in place: only inputs that read a recomputed output change
-            hits = [hit for out in replacements.VOLATILE_OUTPUTS.get(source.type, ())
-                    if out in (source.new.outputs or {})
-                    for hit in _leaf_paths_equal_to(prop, new.inputs[prop], source.new.outputs[out])]
+            hits = [
+                hit
+                for out in replacements.VOLATILE_OUTPUTS.get(source.type, ())
+                if out in (source.new.outputs or {})
+                for hit in _leaf_paths_equal_to(prop, new.inputs[prop], source.new.outputs[out])
+            ]
         for path, _ in hits:
             if _ignored(path, new.ignore_changes):
                 continue
             old_value = _lookup(dependent.old.inputs, path)
-            found.append(PropertyChange(path, old_value, UNKNOWN,
-                                        replacements.forces_replacement(dependent.type, path), cause=source.urn))
+            found.append(
+                PropertyChange(
+                    path, old_value, UNKNOWN, replacements.forces_replacement(dependent.type, path), cause=source.urn
+                )
+            )
     return found
 
 
@@ -205,9 +214,14 @@ def _propagate(changes: dict[str, ResourceChange]) -> None:
     done: set[tuple[str, str, str]] = set()
     while True:
         grew = False
-        sources = [c for c in changes.values()
-                   if c.new is not None and (c.action in ("replace", "create")
-                                             or (c.action == "update" and c.type in replacements.VOLATILE_OUTPUTS))]
+        sources = [
+            c
+            for c in changes.values()
+            if c.new is not None
+            and (
+                c.action in ("replace", "create") or (c.action == "update" and c.type in replacements.VOLATILE_OUTPUTS)
+            )
+        ]
         for source in sources:
             for urn, dependent in list(changes.items()):
                 if dependent.old is None or dependent.new is None or (source.urn, source.action, urn) in done:
@@ -226,8 +240,10 @@ def _propagate(changes: dict[str, ResourceChange]) -> None:
 
 # -- entry point ------------------------------------------------------------------------------
 
-def diff_resources(old: Iterable[Any], new: Iterable[Any],
-                   urn_key: Callable[[str], str] = lambda urn: urn) -> MigrationDiff:
+
+def diff_resources(
+    old: Iterable[Any], new: Iterable[Any], urn_key: Callable[[str], str] = lambda urn: urn
+) -> MigrationDiff:
     """Compare two RenderedResource lists (custom resources only; components carry no inputs).
 
     `urn_key` maps a URN to the identity used for matching (e.g. to drop the stack name when
@@ -239,6 +255,7 @@ def diff_resources(old: Iterable[Any], new: Iterable[Any],
     for key in sorted(set(old_by) | set(new_by)):
         o, n = old_by.get(key), new_by.get(key)
         ref = n or o
+        assert ref is not None  # the key came from one side or the other
         if o is None:
             changes[key] = ResourceChange(key, ref.type, ref.name, "create", new=n)
         elif n is None:
@@ -249,4 +266,3 @@ def diff_resources(old: Iterable[Any], new: Iterable[Any],
     _propagate(changes)
     unknown = sorted({c.type for c in changes.values() if replacements.rule_for(c.type) is None})
     return MigrationDiff(changes=list(changes.values()), unknown_types=unknown)
-

@@ -12,13 +12,9 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from .migrate_diff import MigrationDiff, ResourceChange
+from components.type_tokens import ASG, ECS_SERVICE, ECS_TASK_DEFINITION, LAUNCH_TEMPLATE, TARGET_GROUP
 
-ASG = "aws:autoscaling/group:Group"
-LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
-TASK_DEFINITION = "aws:ecs/taskDefinition:TaskDefinition"
-SERVICE = "aws:ecs/service:Service"
-TARGET_GROUP = "aws:lb/targetGroup:TargetGroup"
+from .diff import MigrationDiff, ResourceChange
 
 # Assumptions the timing model cannot read from the stack.
 INSTANCE_BOOT_SECONDS = 180  # EC2 launch + boot of the ECS-optimized AMI + agent registration
@@ -31,8 +27,15 @@ DEFAULT_DEPLOY_MIN, DEFAULT_DEPLOY_MAX = 100, 200
 DEFAULT_HEALTH = (5, 30)  # ALB healthy threshold, interval (s)
 DEFAULT_DEREGISTRATION_DELAY = 300
 
-CAPACITY_FIELDS = ("instanceType", "tasksPerInstance", "limitedBy", "taskMin", "taskMax", "workersPerTask",
-                   "totalWorkers")
+CAPACITY_FIELDS = (
+    "instanceType",
+    "tasksPerInstance",
+    "limitedBy",
+    "taskMin",
+    "taskMax",
+    "workersPerTask",
+    "totalWorkers",
+)
 
 
 @dataclass(frozen=True)
@@ -92,6 +95,7 @@ class RolloutPlan:
 
 # -- reading rendered settings -------------------------------------------------------------
 
+
 def _num(value: Any, default: float) -> float:
     try:
         return float(value)
@@ -105,12 +109,6 @@ def _int(value: Any, default: int) -> int:
 
 def _plain(value: Any) -> Any:
     return int(value) if isinstance(value, float) and value.is_integer() else value
-
-
-def single(preview, type_token: str):
-    """The one rendered resource of a type, or None (absent, or several)."""
-    found = preview.of_type(type_token)
-    return found[0] if len(found) == 1 else None
 
 
 def capacity_of(preview) -> dict[str, Any]:
@@ -131,6 +129,7 @@ def _first(diff: MigrationDiff, type_token: str) -> ResourceChange | None:
 
 # -- the plan ---------------------------------------------------------------------------------
 
+
 def _instance_refresh(diff: MigrationDiff, before, after, warnings: list[str]) -> InstanceRefresh | None:
     lt, asg = _first(diff, LAUNCH_TEMPLATE), _first(diff, ASG)
     lt_changed = lt is not None and lt.action in ("update", "replace")
@@ -139,7 +138,8 @@ def _instance_refresh(diff: MigrationDiff, before, after, warnings: list[str]) -
         warnings.append(
             f"the launch template changes ({', '.join(_changed_paths(lt))}) but the ASG's launchTemplate does "
             "not (e.g. version '$Latest'): no instance refresh starts and running instances keep the old "
-            "settings until they are replaced")
+            "settings until they are replaced"
+        )
         return None
     if not asg_template_changed or asg is None or asg.new is None:
         return None
@@ -154,8 +154,10 @@ def _instance_refresh(diff: MigrationDiff, before, after, warnings: list[str]) -
         batch = max(1, instances - math.ceil(instances * min_h / 100))
     batch = min(batch, instances)
     if not (asg.new.inputs.get("instanceRefresh") or {}).get("strategy"):
-        warnings.append("the ASG has no instanceRefresh block: the new launch template applies only to "
-                        "instances launched from now on")
+        warnings.append(
+            "the ASG has no instanceRefresh block: the new launch template applies only to "
+            "instances launched from now on"
+        )
         return None
     if asg.new.inputs.get("protectFromScaleIn") and prefs.get("scaleInProtectedInstances") != "Refresh":
         # ECS managed termination protection needs scale-in protection; a refresh then skips
@@ -163,13 +165,14 @@ def _instance_refresh(diff: MigrationDiff, before, after, warnings: list[str]) -
         warnings.append(
             "the ASG protects instances from scale-in but instanceRefresh.preferences.scaleInProtectedInstances is "
             f"{prefs.get('scaleInProtectedInstances') or 'unset (Ignore/Wait)'}: the refresh skips or waits on the "
-            "old instances; set it to 'Refresh'")
+            "old instances; set it to 'Refresh'"
+        )
     why = "launch template " + (lt.name if lt else "") + (f": {', '.join(_changed_paths(lt))}" if lt else "")
     return InstanceRefresh(why, min_h, max_h, warmup, instances, batch, math.ceil(instances / batch))
 
 
 def _deployment(diff: MigrationDiff, after, desired: int, spare: int) -> EcsDeployment | None:
-    td, svc = _first(diff, TASK_DEFINITION), _first(diff, SERVICE)
+    td, svc = _first(diff, ECS_TASK_DEFINITION), _first(diff, ECS_SERVICE)
     if svc is None or svc.new is None or not any(p.startswith("taskDefinition") for p in _changed_paths(svc)):
         return None
     inputs = svc.new.inputs
@@ -181,13 +184,15 @@ def _deployment(diff: MigrationDiff, after, desired: int, spare: int) -> EcsDepl
     per_wave = min(extra, max(spare, 0)) + stop_first
     waves = math.ceil(desired / per_wave) if per_wave > 0 else 0
     why = f"task definition {td.name if td else ''} gets a new revision" + (
-        f" ({', '.join(sorted({p.split('[')[0].split('.')[0] for p in _changed_paths(td)}))})" if td else "")
-    return EcsDeployment(why, min_p, max_p, bool(breaker.get("enable")), bool(breaker.get("rollback")),
-                         desired, spare, waves)
+        f" ({', '.join(sorted({p.split('[')[0].split('.')[0] for p in _changed_paths(td)}))})" if td else ""
+    )
+    return EcsDeployment(
+        why, min_p, max_p, bool(breaker.get("enable")), bool(breaker.get("rollback")), desired, spare, waves
+    )
 
 
 def _health_seconds(after) -> tuple[int, int, str]:
-    tg = single(after, TARGET_GROUP)
+    tg = after.single(TARGET_GROUP)
     hc = (tg.inputs.get("healthCheck") if tg else None) or {}
     threshold = _int(hc.get("healthyThreshold"), DEFAULT_HEALTH[0])
     interval = _int(hc.get("interval"), DEFAULT_HEALTH[1])
@@ -200,10 +205,15 @@ def plan_rollout(diff: MigrationDiff, before, after) -> RolloutPlan:
     warnings: list[str] = []
     notes: list[str] = []
     cap_before, cap_after = capacity_of(before), capacity_of(after)
-    capacity = [CapacityChange(f, cap_before.get(f), cap_after.get(f)) for f in CAPACITY_FIELDS
-                if cap_before.get(f) != cap_after.get(f)]
-    for f, b, a in (("asgMinSize", before.config.asg_min_size, after.config.asg_min_size),
-                    ("asgMaxSize", before.config.asg_max_size, after.config.asg_max_size)):
+    capacity = [
+        CapacityChange(f, cap_before.get(f), cap_after.get(f))
+        for f in CAPACITY_FIELDS
+        if cap_before.get(f) != cap_after.get(f)
+    ]
+    for f, b, a in (
+        ("asgMinSize", before.config.asg_min_size, after.config.asg_min_size),
+        ("asgMaxSize", before.config.asg_max_size, after.config.asg_max_size),
+    ):
         if b != a:
             capacity.append(CapacityChange(f, b, a))
 
@@ -235,8 +245,13 @@ def plan_rollout(diff: MigrationDiff, before, after) -> RolloutPlan:
         warnings.append(
             f"after the move the cluster holds {slots_after} tasks at ASG max ({cap_after['tasksPerInstance']} per "
             f"instance x {after.config.asg_max_size}) but {desired} are desired: the rest stay pending"
-            + (", draining instances wait for replacements (min healthy 100%) and the refresh can stall; lower "
-               "taskMinCount first or move in stages" if refresh else ""))
+            + (
+                ", draining instances wait for replacements (min healthy 100%) and the refresh can stall; lower "
+                "taskMinCount first or move in stages"
+                if refresh
+                else ""
+            )
+        )
         lowest = min(lowest, slots_after)
         # Until target tracking scales in (one cooldown) the extra tasks cannot run.
         partial_seconds = max(partial_seconds, rollout or task_ready)
@@ -247,18 +262,22 @@ def plan_rollout(diff: MigrationDiff, before, after) -> RolloutPlan:
             warnings.append(
                 f"ECS cannot replace tasks: no spare room ({deployment.spare_slots} slots beyond {desired} desired "
                 f"at ASG max) and minimum healthy {deployment.min_healthy_percent}% forbids stopping first; the "
-                "deployment stalls" + (" and the circuit breaker rolls it back" if deployment.rollback else ""))
+                "deployment stalls" + (" and the circuit breaker rolls it back" if deployment.rollback else "")
+            )
         else:
             rollout += deployment.waves * wave
             if deployment.min_healthy_percent < 100:
                 partial_seconds += deployment.waves * task_ready
                 lowest = min(lowest, math.ceil(desired * deployment.min_healthy_percent / 100))
         if refresh:
-            notes.append("the instance refresh and the ECS deployment start together; the times add up as an "
-                         "upper bound")
+            notes.append(
+                "the instance refresh and the ECS deployment start together; the times add up as an upper bound"
+            )
     if int(cap_after["taskMin"]) > int(cap_before["taskMin"]):
-        notes.append(f"the task minimum rises {cap_before['taskMin']} -> {cap_after['taskMin']}: the extra tasks "
-                     "start as instances of the new type join (capacity provider managed scaling)")
+        notes.append(
+            f"the task minimum rises {cap_before['taskMin']} -> {cap_after['taskMin']}: the extra tasks "
+            "start as instances of the new type join (capacity provider managed scaling)"
+        )
 
     assumptions = (
         f"{before.config.asg_min_size} instance(s) running (ASG min size); more only under load",
@@ -268,7 +287,12 @@ def plan_rollout(diff: MigrationDiff, before, after) -> RolloutPlan:
         f"container stop timeout: {CONTAINER_STOP_SECONDS}s (ECS default)",
         "instance warm-up from the ASG's instanceRefresh preferences",
     )
-    return RolloutPlan(refresh, deployment, capacity,
-                       PartialCapacity(partial_seconds, max(lowest, 0), serving_now, desired, rollout,
-                                       assumptions),
-                       warnings, notes, stalls)
+    return RolloutPlan(
+        refresh,
+        deployment,
+        capacity,
+        PartialCapacity(partial_seconds, max(lowest, 0), serving_now, desired, rollout, assumptions),
+        warnings,
+        notes,
+        stalls,
+    )

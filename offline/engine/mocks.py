@@ -14,6 +14,66 @@ from typing import Any
 import pulumi
 
 from components.catalog import catalog
+from components.type_tokens import (
+    ACM_CERTIFICATE,
+    ACM_CERTIFICATE_VALIDATION,
+    ASG,
+    BACKUP_PLAN,
+    BACKUP_SELECTION,
+    BACKUP_VAULT,
+    ECS_CAPACITY_PROVIDER,
+    ECS_CLUSTER,
+    ECS_CLUSTER_CAPACITY_PROVIDERS,
+    ECS_SERVICE,
+    ECS_TASK_DEFINITION,
+    EFS_ACCESS_POINT,
+    EFS_FILE_SYSTEM,
+    EFS_FILE_SYSTEM_POLICY,
+    EFS_MOUNT_TARGET,
+    EIP,
+    GET_AVAILABILITY_ZONES,
+    GET_CALLER_IDENTITY,
+    GET_INSTANCE_TYPE,
+    GET_REGION,
+    GET_ROUTE_TABLE,
+    GET_SSM_PARAMETER,
+    GET_SUBNET,
+    GET_SUBNETS,
+    GET_VPC,
+    GET_ZONE,
+    IAM_INSTANCE_PROFILE,
+    IAM_ROLE,
+    IAM_ROLE_POLICY_ATTACHMENT,
+    INTERNET_GATEWAY,
+    KMS_KEY,
+    LAUNCH_TEMPLATE,
+    LISTENER,
+    LOAD_BALANCER,
+    LOG_GROUP,
+    LOG_METRIC_FILTER,
+    NAT_GATEWAY,
+    RANDOM_PASSWORD,
+    ROUTE53_RECORD,
+    ROUTE_TABLE,
+    ROUTE_TABLE_ASSOCIATION,
+    S3_BUCKET,
+    S3_BUCKET_POLICY,
+    S3_ENCRYPTION,
+    S3_LIFECYCLE,
+    S3_PUBLIC_ACCESS_BLOCK,
+    SCALING_TARGET,
+    SECRET,
+    SECRET_POLICY,
+    SECRET_VERSION,
+    SECURITY_GROUP,
+    SNS_TOPIC,
+    SNS_TOPIC_POLICY,
+    SNS_TOPIC_SUBSCRIPTION,
+    SUBNET,
+    TARGET_GROUP,
+    VPC,
+    VPC_ENDPOINT,
+)
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
@@ -55,9 +115,6 @@ def _physical_name(logical: str, typ: str) -> str:
     return f"{logical}-{_hex(typ, logical, n=7)}"
 
 
-GET_INSTANCE_TYPE = "aws:ec2/getInstanceType:getInstanceType"
-
-
 class AwsMocks(pulumi.runtime.Mocks):
     """State per resource type: the inputs echoed back plus the computed outputs AWS adds.
     `stack_config` (the engine's PULUMI_CONFIG) lets getInstanceType answer from the stack's
@@ -84,7 +141,8 @@ class AwsMocks(pulumi.runtime.Mocks):
             state["name"] = pname
         return rid, state
 
-    def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any] | tuple[dict, list]:
+    # The SDK also takes a bare dict (no failures), which its annotation leaves out.
+    def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any] | tuple[dict, list]:  # type: ignore[override]
         if args.token == GET_INSTANCE_TYPE:
             return self._instance_type(str(dict(args.args).get("instanceType")))
         answer = _INVOKES.get(args.token)
@@ -92,23 +150,33 @@ class AwsMocks(pulumi.runtime.Mocks):
             raise NotImplementedError(f"offline engine has no answer for data source {args.token}")
         return answer(dict(args.args))
 
-
     def _instance_type(self, instance_type: str) -> dict[str, Any] | tuple[dict, list]:
         """What DescribeInstanceTypes would say: the stack's instanceSpecs for its own type,
         else the catalog; otherwise a failure, as AWS fails for a type it does not offer."""
         specs = _json_object(self.stack_config.get("pypiserver:instanceSpecs"))
         known = catalog().get(instance_type)
-        if (self.stack_config.get("pypiserver:instanceType") == instance_type
-                and all(k in specs for k in ("vcpu", "memoryMib", "arch"))):
+        if self.stack_config.get("pypiserver:instanceType") == instance_type and all(
+            k in specs for k in ("vcpu", "memoryMib", "arch")
+        ):
             vcpu, memory, arch = specs["vcpu"], specs["memoryMib"], specs["arch"]
         elif known is not None:
             vcpu, memory, arch = known.vcpu, known.memory_mib, known.arch
         else:
-            return {}, [("instanceType", f"the offline engine knows vCPU and memory only for the catalog's types; "
-                                         f"set pypiserver:instanceSpecs {{vcpu, memoryMib, arch}} to preview "
-                                         f"{instance_type} offline")]
-        return {"id": instance_type, "instanceType": instance_type, "defaultVcpus": vcpu, "memorySize": memory,
-                "supportedArchitectures": [arch]}
+            return {}, [
+                (
+                    "instanceType",
+                    f"the offline engine knows vCPU and memory only for the catalog's types; "
+                    f"set pypiserver:instanceSpecs {{vcpu, memoryMib, arch}} to preview "
+                    f"{instance_type} offline",
+                )
+            ]
+        return {
+            "id": instance_type,
+            "instanceType": instance_type,
+            "defaultVcpus": vcpu,
+            "memorySize": memory,
+            "supportedArchitectures": [arch],
+        }
 
 
 def _json_object(raw: Any) -> dict:
@@ -120,20 +188,37 @@ def _json_object(raw: Any) -> dict:
 
 
 _NAMELESS = {
-    "aws:efs/mountTarget:MountTarget", "aws:efs/accessPoint:AccessPoint", "aws:efs/fileSystemPolicy:FileSystemPolicy",
-    "aws:ecs/clusterCapacityProviders:ClusterCapacityProviders", "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
-    "aws:secretsmanager/secretVersion:SecretVersion", "aws:lb/listener:Listener", "aws:route53/record:Record",
-    "aws:acm/certificate:Certificate", "aws:acm/certificateValidation:CertificateValidation",
-    "aws:sns/topicSubscription:TopicSubscription", "aws:appautoscaling/target:Target",
-    "aws:backup/selection:Selection", "aws:ec2/launchTemplate:LaunchTemplate",
-    "aws:ec2/vpc:Vpc", "aws:ec2/subnet:Subnet", "aws:ec2/internetGateway:InternetGateway",
-    "aws:ec2/routeTable:RouteTable", "aws:ec2/routeTableAssociation:RouteTableAssociation", "aws:ec2/eip:Eip",
-    "aws:ec2/natGateway:NatGateway", "aws:ec2/vpcEndpoint:VpcEndpoint", "aws:kms/key:Key",
-    "aws:sns/topicPolicy:TopicPolicy", "aws:secretsmanager/secretPolicy:SecretPolicy",
-    "aws:s3/bucket:Bucket", "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
-    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
-    "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "aws:s3/bucketPolicy:BucketPolicy",
-    "aws:cloudwatch/logMetricFilter:LogMetricFilter",
+    EFS_MOUNT_TARGET,
+    EFS_ACCESS_POINT,
+    EFS_FILE_SYSTEM_POLICY,
+    ECS_CLUSTER_CAPACITY_PROVIDERS,
+    IAM_ROLE_POLICY_ATTACHMENT,
+    SECRET_VERSION,
+    LISTENER,
+    ROUTE53_RECORD,
+    ACM_CERTIFICATE,
+    ACM_CERTIFICATE_VALIDATION,
+    SNS_TOPIC_SUBSCRIPTION,
+    SCALING_TARGET,
+    BACKUP_SELECTION,
+    LAUNCH_TEMPLATE,
+    VPC,
+    SUBNET,
+    INTERNET_GATEWAY,
+    ROUTE_TABLE,
+    ROUTE_TABLE_ASSOCIATION,
+    EIP,
+    NAT_GATEWAY,
+    VPC_ENDPOINT,
+    KMS_KEY,
+    SNS_TOPIC_POLICY,
+    SECRET_POLICY,
+    S3_BUCKET,
+    S3_PUBLIC_ACCESS_BLOCK,
+    S3_ENCRYPTION,
+    S3_LIFECYCLE,
+    S3_BUCKET_POLICY,
+    LOG_METRIC_FILTER,
 }
 
 
@@ -141,8 +226,12 @@ def _lb(name: str, pname: str, inputs: dict) -> tuple[str, dict]:
     suffix = f"app/{pname[:32]}/{_hex(name, n=16)}"
     arn = f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}:loadbalancer/{suffix}"
     scheme = "internal-" if inputs.get("internal") else ""
-    return arn, {"arn": arn, "arnSuffix": suffix, "zoneId": "Z35SXDOTRQ7X7K",
-                 "dnsName": f"{scheme}{pname[:32]}-{int(_hex(name, n=8), 16) % 10**10}.{REGION}.elb.amazonaws.com"}
+    return arn, {
+        "arn": arn,
+        "arnSuffix": suffix,
+        "zoneId": "Z35SXDOTRQ7X7K",
+        "dnsName": f"{scheme}{pname[:32]}-{int(_hex(name, n=8), 16) % 10**10}.{REGION}.elb.amazonaws.com",
+    }
 
 
 def _tg(name: str, pname: str, inputs: dict) -> tuple[str, dict]:
@@ -153,8 +242,10 @@ def _tg(name: str, pname: str, inputs: dict) -> tuple[str, dict]:
 
 def _efs(name: str, pname: str, inputs: dict) -> tuple[str, dict]:
     fs_id = f"fs-{_hex(name, n=17)}"
-    return fs_id, {"arn": f"arn:aws:elasticfilesystem:{REGION}:{ACCOUNT}:file-system/{fs_id}",
-                   "dnsName": f"{fs_id}.efs.{REGION}.amazonaws.com"}
+    return fs_id, {
+        "arn": f"arn:aws:elasticfilesystem:{REGION}:{ACCOUNT}:file-system/{fs_id}",
+        "dnsName": f"{fs_id}.efs.{REGION}.amazonaws.com",
+    }
 
 
 def _access_point(name: str, pname: str, inputs: dict) -> tuple[str, dict]:
@@ -166,20 +257,22 @@ def _prefixed(prefix: str, arn_fmt: str):
     def make(name: str, pname: str, inputs: dict) -> tuple[str, dict]:
         rid = f"{prefix}-{_hex(name, n=17)}"
         return rid, {"arn": arn_fmt.format(id=rid, name=pname, region=REGION, account=ACCOUNT)}
+
     return make
 
 
 def _named(arn_fmt: str):
     """Resources whose id is their (auto-generated) name."""
+
     def make(name: str, pname: str, inputs: dict) -> tuple[str, dict]:
         return pname, {"arn": arn_fmt.format(name=pname, region=REGION, account=ACCOUNT)}
+
     return make
 
 
 def _launch_template(name: str, pname: str, inputs: dict) -> tuple[str, dict]:
     lt = f"lt-{_hex(name, n=17)}"
-    return lt, {"arn": f"arn:aws:ec2:{REGION}:{ACCOUNT}:launch-template/{lt}", "latestVersion": 1,
-                "defaultVersion": 1}
+    return lt, {"arn": f"arn:aws:ec2:{REGION}:{ACCOUNT}:launch-template/{lt}", "latestVersion": 1, "defaultVersion": 1}
 
 
 def _secret(name: str, pname: str, inputs: dict) -> tuple[str, dict]:
@@ -190,8 +283,12 @@ def _secret(name: str, pname: str, inputs: dict) -> tuple[str, dict]:
 def _bucket(name: str, pname: str, inputs: dict) -> tuple[str, dict]:
     # S3 names are global and lowercase: the provider adds a random suffix to the logical name.
     bucket = inputs.get("bucket") or f"{pname.lower()[:40]}-{_hex(name, n=12)}"
-    return bucket, {"bucket": bucket, "arn": f"arn:aws:s3:::{bucket}",
-                    "bucketDomainName": f"{bucket}.s3.amazonaws.com", "region": REGION}
+    return bucket, {
+        "bucket": bucket,
+        "arn": f"arn:aws:s3:::{bucket}",
+        "bucketDomainName": f"{bucket}.s3.amazonaws.com",
+        "region": REGION,
+    }
 
 
 def _secret_version(name: str, pname: str, inputs: dict) -> tuple[str, dict]:
@@ -214,8 +311,15 @@ def _password(name: str, pname: str, inputs: dict) -> tuple[str, dict]:
 def _certificate(name: str, pname: str, inputs: dict) -> tuple[str, dict]:
     arn = f"arn:aws:acm:{REGION}:{ACCOUNT}:certificate/{_hex(name, n=8)}-{_hex(name, 'c', n=4)}"
     domains = [inputs.get("domainName"), *inputs.get("subjectAlternativeNames", [])]
-    options = [{"domainName": d, "resourceRecordName": f"_{_hex(d, n=32)}.{d}.", "resourceRecordType": "CNAME",
-                "resourceRecordValue": f"_{_hex(d, 'v', n=32)}.acm-validations.aws."} for d in domains]
+    options = [
+        {
+            "domainName": d,
+            "resourceRecordName": f"_{_hex(d, n=32)}.{d}.",
+            "resourceRecordType": "CNAME",
+            "resourceRecordValue": f"_{_hex(d, 'v', n=32)}.acm-validations.aws.",
+        }
+        for d in domains
+    ]
     return arn, {"arn": arn, "domainValidationOptions": options}
 
 
@@ -224,7 +328,9 @@ def _cert_validation(name: str, pname: str, inputs: dict) -> tuple[str, dict]:
 
 
 def _record(name: str, pname: str, inputs: dict) -> tuple[str, dict]:
-    return f"{inputs.get('zoneId')}_{inputs.get('name')}_{inputs.get('type')}", {"fqdn": str(inputs.get("name", "")).rstrip(".")}
+    return f"{inputs.get('zoneId')}_{inputs.get('name')}_{inputs.get('type')}", {
+        "fqdn": str(inputs.get("name", "")).rstrip(".")
+    }
 
 
 def _cluster(name: str, pname: str, inputs: dict) -> tuple[str, dict]:
@@ -249,70 +355,85 @@ def _capacity_provider(name: str, pname: str, inputs: dict) -> tuple[str, dict]:
 
 
 def _scaling_target(name: str, pname: str, inputs: dict) -> tuple[str, dict]:
-    return str(inputs.get("resourceId")), {"arn": f"arn:aws:application-autoscaling:{REGION}:{ACCOUNT}:"
-                                                  f"scalable-target/{_hex(name, n=20)}"}
+    return str(inputs.get("resourceId")), {
+        "arn": f"arn:aws:application-autoscaling:{REGION}:{ACCOUNT}:scalable-target/{_hex(name, n=20)}"
+    }
 
 
 def _kms_key(name: str, pname: str, inputs: dict) -> tuple[str, dict]:
-    key_id = f"{_hex(name, n=8)}-{_hex(name, 'a', n=4)}-{_hex(name, 'b', n=4)}-{_hex(name, 'c', n=4)}-{_hex(name, 'd', n=12)}"
+    parts = (_hex(name, n=8), _hex(name, "a", n=4), _hex(name, "b", n=4), _hex(name, "c", n=4), _hex(name, "d", n=12))
+    key_id = "-".join(parts)
     return key_id, {"arn": f"arn:aws:kms:{REGION}:{ACCOUNT}:key/{key_id}", "keyId": key_id}
 
 
 def _vpc(name: str, pname: str, inputs: dict) -> tuple[str, dict]:
     vpc_id = f"vpc-{_hex(name, n=17)}"
-    return vpc_id, {"arn": f"arn:aws:ec2:{REGION}:{ACCOUNT}:vpc/{vpc_id}", "mainRouteTableId": f"rtb-{_hex(name, 'main', n=17)}"}
+    return vpc_id, {
+        "arn": f"arn:aws:ec2:{REGION}:{ACCOUNT}:vpc/{vpc_id}",
+        "mainRouteTableId": f"rtb-{_hex(name, 'main', n=17)}",
+    }
 
 
 _COMPUTED = {
-    "aws:kms/key:Key": _kms_key,
-    "aws:ec2/vpc:Vpc": _vpc,
-    "aws:ec2/subnet:Subnet": _prefixed("subnet", "arn:aws:ec2:{region}:{account}:subnet/{id}"),
-    "aws:ec2/internetGateway:InternetGateway": _prefixed("igw", "arn:aws:ec2:{region}:{account}:internet-gateway/{id}"),
-    "aws:ec2/routeTable:RouteTable": _prefixed("rtb", "arn:aws:ec2:{region}:{account}:route-table/{id}"),
-    "aws:ec2/routeTableAssociation:RouteTableAssociation": _prefixed("rtbassoc", "{id}"),
-    "aws:ec2/eip:Eip": _prefixed("eipalloc", "arn:aws:ec2:{region}:{account}:elastic-ip/{id}"),
-    "aws:ec2/natGateway:NatGateway": _prefixed("nat", "arn:aws:ec2:{region}:{account}:natgateway/{id}"),
-    "aws:ec2/vpcEndpoint:VpcEndpoint": _prefixed("vpce", "arn:aws:ec2:{region}:{account}:vpc-endpoint/{id}"),
-    "aws:lb/loadBalancer:LoadBalancer": _lb,
-    "aws:lb/targetGroup:TargetGroup": _tg,
-    "aws:lb/listener:Listener": _prefixed("listener", "arn:aws:elasticloadbalancing:{region}:{account}:listener/{id}"),
-    "aws:efs/fileSystem:FileSystem": _efs,
-    "aws:efs/accessPoint:AccessPoint": _access_point,
-    "aws:efs/mountTarget:MountTarget": _prefixed("fsmt", "arn:aws:elasticfilesystem:{region}:{account}:mount-target/{id}"),
-    "aws:ec2/securityGroup:SecurityGroup": _prefixed("sg", "arn:aws:ec2:{region}:{account}:security-group/{id}"),
-    "aws:ec2/launchTemplate:LaunchTemplate": _launch_template,
-    "aws:autoscaling/group:Group": _named("arn:aws:autoscaling:{region}:{account}:autoScalingGroup:"
-                                          "00000000-0000-0000-0000-000000000000:autoScalingGroupName/{name}"),
-    "aws:iam/role:Role": _named("arn:aws:iam::{account}:role/{name}"),
-    "aws:iam/instanceProfile:InstanceProfile": _named("arn:aws:iam::{account}:instance-profile/{name}"),
-    "aws:ecs/cluster:Cluster": _cluster,
-    "aws:ecs/service:Service": _service,
-    "aws:ecs/taskDefinition:TaskDefinition": _task_definition,
-    "aws:ecs/capacityProvider:CapacityProvider": _capacity_provider,
-    "aws:appautoscaling/target:Target": _scaling_target,
-    "aws:secretsmanager/secret:Secret": _secret,
-    "aws:secretsmanager/secretVersion:SecretVersion": _secret_version,
-    "aws:s3/bucket:Bucket": _bucket,
-    "random:index/randomPassword:RandomPassword": _password,
-    "aws:acm/certificate:Certificate": _certificate,
-    "aws:acm/certificateValidation:CertificateValidation": _cert_validation,
-    "aws:route53/record:Record": _record,
-    "aws:cloudwatch/logGroup:LogGroup": _named("arn:aws:logs:{region}:{account}:log-group:{name}"),
-    "aws:sns/topic:Topic": _named("arn:aws:sns:{region}:{account}:{name}"),
-    "aws:backup/vault:Vault": _named("arn:aws:backup:{region}:{account}:backup-vault:{name}"),
-    "aws:backup/plan:Plan": _prefixed("plan", "arn:aws:backup:{region}:{account}:backup-plan:{id}"),
+    KMS_KEY: _kms_key,
+    VPC: _vpc,
+    SUBNET: _prefixed("subnet", "arn:aws:ec2:{region}:{account}:subnet/{id}"),
+    INTERNET_GATEWAY: _prefixed("igw", "arn:aws:ec2:{region}:{account}:internet-gateway/{id}"),
+    ROUTE_TABLE: _prefixed("rtb", "arn:aws:ec2:{region}:{account}:route-table/{id}"),
+    ROUTE_TABLE_ASSOCIATION: _prefixed("rtbassoc", "{id}"),
+    EIP: _prefixed("eipalloc", "arn:aws:ec2:{region}:{account}:elastic-ip/{id}"),
+    NAT_GATEWAY: _prefixed("nat", "arn:aws:ec2:{region}:{account}:natgateway/{id}"),
+    VPC_ENDPOINT: _prefixed("vpce", "arn:aws:ec2:{region}:{account}:vpc-endpoint/{id}"),
+    LOAD_BALANCER: _lb,
+    TARGET_GROUP: _tg,
+    LISTENER: _prefixed("listener", "arn:aws:elasticloadbalancing:{region}:{account}:listener/{id}"),
+    EFS_FILE_SYSTEM: _efs,
+    EFS_ACCESS_POINT: _access_point,
+    EFS_MOUNT_TARGET: _prefixed("fsmt", "arn:aws:elasticfilesystem:{region}:{account}:mount-target/{id}"),
+    SECURITY_GROUP: _prefixed("sg", "arn:aws:ec2:{region}:{account}:security-group/{id}"),
+    LAUNCH_TEMPLATE: _launch_template,
+    ASG: _named(
+        "arn:aws:autoscaling:{region}:{account}:autoScalingGroup:"
+        "00000000-0000-0000-0000-000000000000:autoScalingGroupName/{name}"
+    ),
+    IAM_ROLE: _named("arn:aws:iam::{account}:role/{name}"),
+    IAM_INSTANCE_PROFILE: _named("arn:aws:iam::{account}:instance-profile/{name}"),
+    ECS_CLUSTER: _cluster,
+    ECS_SERVICE: _service,
+    ECS_TASK_DEFINITION: _task_definition,
+    ECS_CAPACITY_PROVIDER: _capacity_provider,
+    SCALING_TARGET: _scaling_target,
+    SECRET: _secret,
+    SECRET_VERSION: _secret_version,
+    S3_BUCKET: _bucket,
+    RANDOM_PASSWORD: _password,
+    ACM_CERTIFICATE: _certificate,
+    ACM_CERTIFICATE_VALIDATION: _cert_validation,
+    ROUTE53_RECORD: _record,
+    LOG_GROUP: _named("arn:aws:logs:{region}:{account}:log-group:{name}"),
+    SNS_TOPIC: _named("arn:aws:sns:{region}:{account}:{name}"),
+    BACKUP_VAULT: _named("arn:aws:backup:{region}:{account}:backup-vault:{name}"),
+    BACKUP_PLAN: _prefixed("plan", "arn:aws:backup:{region}:{account}:backup-plan:{id}"),
 }
 
 
 def _get_vpc(args: dict) -> dict:
     vpc_id = args.get("id") or DEFAULT_VPC_ID
-    return {"id": vpc_id, "cidrBlock": DEFAULT_VPC_CIDR if vpc_id == DEFAULT_VPC_ID else EXISTING_VPC_CIDR,
-            "default": vpc_id == DEFAULT_VPC_ID, "arn": f"arn:aws:ec2:{REGION}:{ACCOUNT}:vpc/{vpc_id}"}
+    return {
+        "id": vpc_id,
+        "cidrBlock": DEFAULT_VPC_CIDR if vpc_id == DEFAULT_VPC_ID else EXISTING_VPC_CIDR,
+        "default": vpc_id == DEFAULT_VPC_ID,
+        "arn": f"arn:aws:ec2:{REGION}:{ACCOUNT}:vpc/{vpc_id}",
+    }
 
 
 def _get_availability_zones(args: dict) -> dict:
-    return {"id": REGION, "names": list(AVAILABILITY_ZONES), "zoneIds": [f"use1-az{i + 1}" for i in range(4)],
-            "groupNames": [REGION] * 4}
+    return {
+        "id": REGION,
+        "names": list(AVAILABILITY_ZONES),
+        "zoneIds": [f"use1-az{i + 1}" for i in range(4)],
+        "groupNames": [REGION] * 4,
+    }
 
 
 def _get_subnet(args: dict) -> dict:
@@ -321,12 +442,21 @@ def _get_subnet(args: dict) -> dict:
         # AWS answers InvalidSubnetID.NotFound; the provider surfaces it as an error.
         raise Exception(f"reading EC2 Subnet ({subnet_id}): couldn't find resource")  # noqa: TRY002
     vpc_id, az, _ = EXISTING_SUBNETS[subnet_id]
-    return {"id": subnet_id, "vpcId": vpc_id, "availabilityZone": az, "cidrBlock": "10.20.0.0/24",
-            "arn": f"arn:aws:ec2:{REGION}:{ACCOUNT}:subnet/{subnet_id}", "mapPublicIpOnLaunch": vpc_id == DEFAULT_VPC_ID}
+    return {
+        "id": subnet_id,
+        "vpcId": vpc_id,
+        "availabilityZone": az,
+        "cidrBlock": "10.20.0.0/24",
+        "arn": f"arn:aws:ec2:{REGION}:{ACCOUNT}:subnet/{subnet_id}",
+        "mapPublicIpOnLaunch": vpc_id == DEFAULT_VPC_ID,
+    }
 
 
-_ROUTE_TARGET = {"nat": ("natGatewayId", "nat-0123456789abcdef0"), "igw": ("gatewayId", "igw-0123456789abcdef0"),
-                 "tgw": ("transitGatewayId", "tgw-0123456789abcdef0")}
+_ROUTE_TARGET = {
+    "nat": ("natGatewayId", "nat-0123456789abcdef0"),
+    "igw": ("gatewayId", "igw-0123456789abcdef0"),
+    "tgw": ("transitGatewayId", "tgw-0123456789abcdef0"),
+}
 
 
 def _get_route_table(args: dict) -> dict:
@@ -339,8 +469,13 @@ def _get_route_table(args: dict) -> dict:
     if target:
         key, value = _ROUTE_TARGET[target]
         routes.append({"cidrBlock": "0.0.0.0/0", key: value})
-    return {"id": f"rtb-{_hex(subnet_id, n=17)}", "routeTableId": f"rtb-{_hex(subnet_id, n=17)}",
-            "subnetId": subnet_id, "vpcId": EXISTING_SUBNETS[subnet_id][0], "routes": routes}
+    return {
+        "id": f"rtb-{_hex(subnet_id, n=17)}",
+        "routeTableId": f"rtb-{_hex(subnet_id, n=17)}",
+        "subnetId": subnet_id,
+        "vpcId": EXISTING_SUBNETS[subnet_id][0],
+        "routes": routes,
+    }
 
 
 def _get_subnets(args: dict) -> dict:
@@ -359,15 +494,18 @@ def _get_parameter(args: dict) -> dict:
 
 
 _INVOKES = {
-    "aws:ec2/getVpc:getVpc": _get_vpc,
-    "aws:ec2/getSubnets:getSubnets": _get_subnets,
-    "aws:ec2/getSubnet:getSubnet": _get_subnet,
-    "aws:ec2/getRouteTable:getRouteTable": _get_route_table,
-    "aws:index/getAvailabilityZones:getAvailabilityZones": _get_availability_zones,
-    "aws:route53/getZone:getZone": _get_zone,
-    "aws:ssm/getParameter:getParameter": _get_parameter,
-    "aws:index/getRegion:getRegion": lambda a: {"id": REGION, "name": REGION, "region": REGION},
-    "aws:index/getCallerIdentity:getCallerIdentity": lambda a: {"id": ACCOUNT, "accountId": ACCOUNT,
-                                                                "arn": f"arn:aws:iam::{ACCOUNT}:root",
-                                                                "userId": ACCOUNT},
+    GET_VPC: _get_vpc,
+    GET_SUBNETS: _get_subnets,
+    GET_SUBNET: _get_subnet,
+    GET_ROUTE_TABLE: _get_route_table,
+    GET_AVAILABILITY_ZONES: _get_availability_zones,
+    GET_ZONE: _get_zone,
+    GET_SSM_PARAMETER: _get_parameter,
+    GET_REGION: lambda a: {"id": REGION, "name": REGION, "region": REGION},
+    GET_CALLER_IDENTITY: lambda a: {
+        "id": ACCOUNT,
+        "accountId": ACCOUNT,
+        "arn": f"arn:aws:iam::{ACCOUNT}:root",
+        "userId": ACCOUNT,
+    },
 }

@@ -9,18 +9,29 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .migrate_diff import MigrationDiff
+from components.type_tokens import (
+    BACKUP_VAULT,
+    EFS_ACCESS_POINT,
+    EFS_FILE_SYSTEM,
+    EFS_MOUNT_TARGET,
+    LOG_GROUP,
+    RANDOM_PASSWORD,
+    S3_BUCKET,
+    SECRET,
+)
+
+from .diff import MigrationDiff
 
 STATEFUL_TYPES: dict[str, str] = {
-    "aws:efs/fileSystem:FileSystem": "holds every uploaded package; a new file system starts empty",
-    "aws:efs/mountTarget:MountTarget": "tasks in that subnet lose their NFS mount of the packages",
-    "aws:efs/accessPoint:AccessPoint": "the tasks' only way into the packages (uid/gid 9898, /packages)",
-    "aws:backup/vault:Vault": "holds the EFS recovery points",
-    "aws:secretsmanager/secret:Secret": "holds the credentials every pip and twine client uses",
+    EFS_FILE_SYSTEM: "holds every uploaded package; a new file system starts empty",
+    EFS_MOUNT_TARGET: "tasks in that subnet lose their NFS mount of the packages",
+    EFS_ACCESS_POINT: "the tasks' only way into the packages (uid/gid 9898, /packages)",
+    BACKUP_VAULT: "holds the EFS recovery points",
+    SECRET: "holds the credentials every pip and twine client uses",
     # Not a secret store, but replacing it generates a new password: every client breaks.
-    "random:index/randomPassword:RandomPassword": "a new password breaks every client's credentials",
-    "aws:cloudwatch/logGroup:LogGroup": "holds the service's log history",
-    "aws:s3/bucket:Bucket": "holds the load balancer's access logs (who reached the index, when, with what answer)",
+    RANDOM_PASSWORD: "a new password breaks every client's credentials",
+    LOG_GROUP: "holds the service's log history",
+    S3_BUCKET: "holds the load balancer's access logs (who reached the index, when, with what answer)",
 }
 
 NO_DATA_AT_RISK = "no data at risk"
@@ -93,7 +104,13 @@ def assess(diff: MigrationDiff, region_before: str | None = None, region_after: 
         causes = change.replacing_paths if change.action == "replace" else ()
         risks.append(DataRisk(change.type, change.name, change.action, reason, causes, change.protected))
     if region_before and region_after and region_before != region_after:
-        risks.append(DataRisk("aws:region", f"{region_before} -> {region_after}", "move region",
-                              "every resource, the EFS file system included, is recreated empty in the new region",
-                              ("aws:region",)))
+        risks.append(
+            DataRisk(
+                "aws:region",
+                f"{region_before} -> {region_after}",
+                "move region",
+                "every resource, the EFS file system included, is recreated empty in the new region",
+                ("aws:region",),
+            )
+        )
     return SafetyVerdict(tuple(risks))

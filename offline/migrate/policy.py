@@ -7,10 +7,12 @@ pack, migrate still answers and says the check did not run.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from offline.engine import StackPreview
+from offline.policy_client import EXAMPLE_POLICY_CONFIG, PolicyError, check, load_policy_config
 
 NOT_AVAILABLE = "policy pack not available"
 
@@ -34,26 +36,24 @@ class PolicyReport:
         return any(v.enforcement_level == "mandatory" for v in self.violations)
 
 
-def _analyzer():
+def evaluate(
+    preview: StackPreview,
+    stack: str,
+    config: Mapping[str, str] | None = None,
+    policy_config_path: str | None = None,
+) -> PolicyReport:
+    path = policy_config_path or EXAMPLE_POLICY_CONFIG
     try:
-        return importlib.import_module("offline.analyzer")
-    except ModuleNotFoundError:
-        return None
-
-
-def evaluate(preview, stack: str, config: Mapping[str, str] | None = None,
-             policy_config_path: str | None = None) -> PolicyReport:
-    analyzer = _analyzer()
-    if analyzer is None or not hasattr(analyzer, "check"):
-        return PolicyReport(False, NOT_AVAILABLE)
-    path = policy_config_path or getattr(analyzer, "EXAMPLE_POLICY_CONFIG", None)
-    try:
-        policy_config: Mapping[str, Any] = analyzer.load_policy_config(path) if path else {}
-        verdicts = analyzer.check(preview.resources, stack=stack, project=preview.project, config=config,
-                                  policy_config=policy_config)
-    except analyzer.PolicyError as err:
+        policy_config: Mapping[str, Any] = load_policy_config(path)
+        verdicts = check(
+            preview.resources, stack=stack, project=preview.project, config=config, policy_config=policy_config
+        )
+    except PolicyError as err:
         if policy_config_path:
             raise  # the user's file: a bad one is bad input
         return PolicyReport(False, f"{NOT_AVAILABLE}: {err}")
-    return PolicyReport(True, f"pack run as stack {stack} with {path}", tuple(
-        PolicyViolation(v.policy, v.level, v.resource, v.message) for v in verdicts))
+    return PolicyReport(
+        True,
+        f"pack run as stack {stack} with {path}",
+        tuple(PolicyViolation(v.policy, v.level, v.resource, v.message) for v in verdicts),
+    )

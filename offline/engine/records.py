@@ -1,0 +1,47 @@
+"""What the engine records: every registration as the program sent it, and the stack it makes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class RenderedResource:
+    urn: str
+    type: str
+    name: str
+    parent: str | None
+    custom: bool
+    id: str | None
+    inputs: dict[str, Any]
+    outputs: dict[str, Any]
+    dependencies: tuple[str, ...] = ()
+    property_dependencies: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    protect: bool = False
+    delete_before_replace: bool = False
+    ignore_changes: tuple[str, ...] = ()
+
+
+@dataclass
+class StackPreview:
+    stack: str
+    project: str
+    config: Any  # components.config.PypiServerConfig
+    resources: list[RenderedResource]
+    outputs: dict[str, Any]
+
+    def of_type(self, type_token: str) -> list[RenderedResource]:
+        return [r for r in self.resources if r.type == type_token]
+
+    def single(self, type_token: str) -> RenderedResource | None:
+        """The one rendered resource of a type, or None (absent, or several)."""
+        found = self.of_type(type_token)
+        return found[0] if len(found) == 1 else None
+
+    def one(self, type_token: str, name: str | None = None) -> RenderedResource:
+        """The single resource of a type (and name); raises if there is not exactly one."""
+        found = [r for r in self.of_type(type_token) if name is None or r.name == name]
+        if len(found) != 1:
+            raise LookupError(f"expected one {type_token} {name or ''}, found {len(found)}")
+        return found[0]

@@ -1,0 +1,1 @@
+"""`make preview`: what a stack would build and what it costs, offline, with the policy verdicts."""
