@@ -717,6 +717,25 @@ class PypiServerConfig(BaseModel):
     def nginx_image(self) -> str:
         return images.reference(images.NGINX_REPOSITORY, self.nginx_image_tag, self.image_registry)
 
+    def task_spec(self, region: str, log_group: str = "") -> task_design.TaskSpec:
+        """What the task's containers need from this config: the one place both the component
+        and the local run build it. The log group's name is known only once it exists (the
+        component fills it in; the local run logs to files)."""
+        return task_design.TaskSpec(
+            pypiserver_image=self.pypiserver_image,
+            nginx_image=self.nginx_image,
+            workers=self.workers,
+            pypiserver_cpu=self.pypiserver_cpu_units,
+            pypiserver_memory=self.pypiserver_memory_mib,
+            pypiserver_memory_reservation=self.pypiserver_memory_reservation_mib,
+            authenticate=tuple(self.authenticate),
+            fallback_to_pypi=self.fallback_to_pypi,
+            front_enabled=self.front_enabled,
+            log_group=log_group,
+            region=region,
+            users=tuple(task_design.TaskUser(u.name, tuple(u.actions)) for u in self.users),
+        )
+
     def capacity_summary(self) -> dict[str, Any]:
         """The capacity math as the component exports it (camelCase, like every output)."""
         cap = self.capacity

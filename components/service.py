@@ -132,24 +132,6 @@ def secret_readers_policy(readers: list[str]) -> dict:
     }
 
 
-def task_spec(cfg: PypiServerConfig, region: str) -> task_design.TaskSpec:
-    """Everything the container definitions need from config; ARNs are filled in later."""
-    return task_design.TaskSpec(
-        pypiserver_image=cfg.pypiserver_image,
-        nginx_image=cfg.nginx_image,
-        workers=cfg.workers,
-        pypiserver_cpu=cfg.pypiserver_cpu_units,
-        pypiserver_memory=cfg.pypiserver_memory_mib,
-        pypiserver_memory_reservation=cfg.pypiserver_memory_reservation_mib,
-        authenticate=tuple(cfg.authenticate),
-        fallback_to_pypi=cfg.fallback_to_pypi,
-        front_enabled=cfg.front_enabled,
-        log_group="",
-        region=region,
-        users=tuple(task_design.TaskUser(u.name, tuple(u.actions)) for u in cfg.users),
-    )
-
-
 def service(
     name: str,
     cfg: PypiServerConfig,
@@ -170,7 +152,7 @@ def service(
 ) -> Service:
     opts = pulumi.ResourceOptions(parent=parent)
     log_group = aws.cloudwatch.LogGroup(f"{name}-logs", retention_in_days=cfg.log_retention_days, tags=tags, opts=opts)
-    spec = task_spec(cfg, region)
+    spec = cfg.task_spec(region)
     users = [u.name for u in spec.users]
     container_definitions = pulumi.Output.all(
         log_group.name, *[user_secret_arns[u] for u in users], *[user_secret_versions[u] for u in users]

@@ -15,8 +15,8 @@ from conftest import nginx_available, require_real_part
 
 from components import task_design as td
 from tools import repo_gen
-from tools.bench import load_stack, task_spec_for
-from tools.local_task import LocalTask, free_port
+from tools.bench import load_stack
+from tools.local_task import LOCAL_REGION, LocalTask, free_port
 
 PROJECTS = 6
 VERSIONS = 2
@@ -28,8 +28,9 @@ def heavy_spec(front: bool = True, **overrides: str) -> td.TaskSpec:
     from offline.engine import stack_config
 
     if overrides:
-        return task_spec_for(load_config(stack_config("heavy", {"frontEnabled": str(front).lower(), **overrides})))
-    return task_spec_for(load_stack("heavy", front))
+        cfg = load_config(stack_config("heavy", {"frontEnabled": str(front).lower(), **overrides}))
+        return cfg.task_spec(LOCAL_REGION)
+    return load_stack("heavy", front).task_spec(LOCAL_REGION)
 
 
 def start_task(tmp: Path, spec: td.TaskSpec | None = None, projects: int = PROJECTS) -> LocalTask:

@@ -19,9 +19,9 @@ from pathlib import Path
 from components.config import load_config
 from offline.engine import stack_config
 from tools import repo_gen
-from tools.bench import run_phase, task_spec_for
+from tools.bench import run_phase
 from tools.loadgen import summarize
-from tools.local_task import LocalTask, free_port
+from tools.local_task import LOCAL_REGION, LocalTask, free_port
 
 PROJECTS = 20
 
@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             for name, count in variants.items():
                 cfg = load_config(stack_config("heavy", {"users": users_json(count)}))
-                task = LocalTask(task_spec_for(cfg), packages, Path(tmp) / f"run-{count}", free_port()).start()
+                task = LocalTask(cfg.task_spec(LOCAL_REGION), packages, Path(tmp) / f"run-{count}", free_port()).start()
                 tasks[name] = task
             for round_ in range(args.rounds):
                 for name, task in tasks.items():

@@ -42,7 +42,7 @@ from components.config import ConfigError, PypiServerConfig, load_config
 from offline.cli import ArgumentParser, fail
 from offline.engine import EngineError, stack_config
 from tools import loadgen, plots, repo_gen
-from tools.local_task import LocalRunError, LocalTask, free_port
+from tools.local_task import LOCAL_REGION, LocalRunError, LocalTask, free_port
 from tools.static_limit import StaticServer
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -55,13 +55,6 @@ FIRST_PASS_P95_SECONDS = 1.0
 THROUGHPUT_KEPT_AT_LARGEST = 0.90
 UPLOAD_TO_INSTALLABLE_SECONDS = 1.0
 IDLE_CPU_FRACTION = 0.01
-
-
-def task_spec_for(cfg: PypiServerConfig) -> td.TaskSpec:
-    """The spec the component renders for this config (log group and ARN do not matter here)."""
-    from components.service import task_spec  # the component's own mapping, not a copy
-
-    return task_spec(cfg, region="us-east-1")
 
 
 def load_stack(stack: str, front: bool) -> PypiServerConfig:
@@ -344,7 +337,7 @@ def main(argv: list[str] | None = None) -> int:
         ours_cfg, guide_cfg = load_stack(args.stack, True), load_stack(args.stack, False)
     except (EngineError, ConfigError) as err:
         fail(str(err))
-    ours_spec, guide_spec = task_spec_for(ours_cfg), task_spec_for(guide_cfg)
+    ours_spec, guide_spec = ours_cfg.task_spec(LOCAL_REGION), guide_cfg.task_spec(LOCAL_REGION)
 
     started = time.time()
     print(

@@ -39,6 +39,10 @@ USERNAME = "pypi"
 PASSWORD_LENGTH = 32  # like the component's RandomPassword: ~190 bits
 
 
+# The local run's region: only the awslogs options mention it, and they are not used locally.
+LOCAL_REGION = "us-east-1"
+
+
 class LocalRunError(Exception):
     """A local run that cannot start. str() is one line for the user."""
 

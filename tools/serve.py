@@ -17,8 +17,7 @@ from components.config import ConfigError, load_config
 from offline.cli import ArgumentParser, fail
 from offline.engine import EngineError, parse_overrides, stack_config
 from tools import repo_gen
-from tools.bench import task_spec_for
-from tools.local_task import LocalRunError, LocalTask, load_or_create_credentials
+from tools.local_task import LOCAL_REGION, LocalRunError, LocalTask, load_or_create_credentials
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -58,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.generate:
         repo_gen.generate(packages, args.generate, 4)
     task = LocalTask(
-        task_spec_for(cfg),
+        cfg.task_spec(LOCAL_REGION),
         packages,
         home / "run",
         args.port,
