@@ -66,3 +66,25 @@ def test_removing_a_users_only_token_is_data_at_risk():
     risky = {r.name for r in m.safety.risks}
     assert {"pypiserver-reader-password", "pypiserver-reader-credentials"} <= risky
     assert m.exit_code == EXIT_DATA_AT_RISK
+
+
+def test_rotation_diff_never_prints_the_token(capsys):
+    """The CLI shows secret inputs as [secret]; so do the offline commands, text and JSON."""
+    import json as json_module
+
+    from offline.engine import run_program
+    from offline.migrate import __main__ as migrate_cli
+
+    users = (
+        '[{"name": "reader", "actions": ["download", "list"], "rotation": 1}, '
+        '{"name": "pypi", "actions": ["download", "list", "update"]}]'
+    )
+    migrate_cli.main(["--stack", "heavy", "--set", f"users={users}", "--json"])
+    doc = json_module.loads(capsys.readouterr().out)
+    both_sides = [run_program("heavy"), run_program("heavy", {"users": users})]
+    passwords = {
+        r.outputs["result"] for side in both_sides for r in side.of_type("random:index/randomPassword:RandomPassword")
+    }
+    assert len(passwords) == 3, "two generations of the reader's token and the publisher's"
+    text = json_module.dumps(doc)
+    assert "[secret]" in text and not any(p in text for p in passwords), "no password in the migration's output"

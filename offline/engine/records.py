@@ -5,6 +5,24 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+# Inputs the Pulumi CLI shows as [secret] (the provider marks them secret): the offline
+# commands never print them either, even though the mocks' values are made up.
+SECRET_INPUTS = {
+    "aws:secretsmanager/secretVersion:SecretVersion": ("secretString", "secretBinary"),
+    "random:index/randomPassword:RandomPassword": ("result", "bcryptHash"),
+}
+SECRET_SHOWN = "[secret]"
+
+
+def shown(type_: str, path: str, value: Any) -> Any:
+    """The value as the offline commands print it: [secret] for a secret input or below it."""
+    top = path.split(".", 1)[0].split("[", 1)[0]
+    return SECRET_SHOWN if top in SECRET_INPUTS.get(type_, ()) and value is not None else value
+
+
+def shown_inputs(type_: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    return {k: shown(type_, k, v) for k, v in inputs.items()}
+
 
 @dataclass(frozen=True)
 class RenderedResource:

@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from offline.engine import StackPreview
+from offline.engine.records import shown
 
 from .diff import MISSING, UNKNOWN
 from .plan import Migration
@@ -72,8 +73,8 @@ def as_json(m: Migration) -> dict[str, Any]:
                 "changes": [
                     {
                         "path": p.path,
-                        "old": _json_value(p.old),
-                        "new": _json_value(p.new),
+                        "old": _json_value(shown(c.type, p.path, p.old)),
+                        "new": _json_value(shown(c.type, p.path, p.new)),
                         "forcesReplacement": p.forces_replacement,
                         "cause": p.cause,
                     }
@@ -162,7 +163,7 @@ def render(m: Migration, console: Console) -> None:
         if c.action == "same":
             continue
         lines = [
-            f"{p.path}: {_change_text(p.old, p.new)}"
+            f"{p.path}: {_change_text(shown(c.type, p.path, p.old), shown(c.type, p.path, p.new))}"
             + ("  [red](forces replacement)[/]" if p.forces_replacement else "")
             for p in c.properties
         ]

@@ -15,6 +15,7 @@ from rich.tree import Tree
 from components import sizing
 from components.type_tokens import COMPONENT, METRIC_ALARM
 from offline.engine import StackPreview
+from offline.engine.records import shown_inputs
 from offline.policy_client import Verdict
 
 
@@ -88,7 +89,7 @@ def as_json(preview: StackPreview) -> dict[str, Any]:
     return {
         "stack": preview.stack,
         "resources": [
-            {"urn": r.urn, "type": r.type, "name": r.name, "parent": r.parent, "inputs": r.inputs}
+            {"urn": r.urn, "type": r.type, "name": r.name, "parent": r.parent, "inputs": shown_inputs(r.type, r.inputs)}
             for r in preview.resources
         ],
         **summary(preview),
