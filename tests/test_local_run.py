@@ -135,6 +135,37 @@ def test_downloads_are_served_by_nginx_from_the_package_folder(task, creds):
     assert (headers["Content-Type"], headers["X-Content-Type-Options"]) == ("application/octet-stream", "nosniff")
 
 
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/packages/.index/lock",
+        "/packages/.index/simple/demo-002/index.json",
+        "/packages/.htpasswd",
+        "/simple/.index/lock",
+    ],
+)
+def test_the_index_state_and_dotfiles_are_never_served(task, creds, path):
+    """The index keeps its records, locks and upload bodies in .index/ on the package volume,
+    beside the packages: none of it is reachable, with or without credentials."""
+    assert (task.packages_dir / ".index").is_dir(), "the state this guards exists"
+    for headers in (creds, {}):
+        status, body, _ = http("GET", f"{task.url}{path}", headers)
+        assert status in (401, 404) and b"demo" not in body, f"{path}: {status}"
+
+
+def test_reading_pages_needs_the_list_action_and_files_the_download_action(task):
+    """Each location checks its own action's users: a page is a listing, a file a download."""
+    import re
+
+    conf = (task.nginx_dir / "nginx.conf").read_text()
+
+    def users_file(location: str) -> str:
+        return re.search(r"auth_basic_user_file ([^;]+);", conf[conf.index(location) :]).group(1)
+
+    assert users_file("location ^~ /simple/").endswith("-list")
+    assert users_file("location ^~ /packages/").endswith("-download")
+
+
 def test_a_file_named_like_a_page_is_still_a_download(task, creds):
     (task.packages_dir / "evil.html").write_bytes(b"<script>alert(1)</script>")  # copied in by hand
     status, _, headers = http("GET", f"{task.url}/packages/evil.html", creds)
