@@ -47,6 +47,12 @@ def dig(value: Any, *keys: str) -> Any:
     return value
 
 
+def redirects_to_https(action: Any) -> bool:
+    """A listener action that sends the client to HTTPS (the only plain-HTTP answer allowed)."""
+    action = mapping(action)
+    return action.get("type") == "redirect" and dig(action, "redirect", "protocol") == "HTTPS"
+
+
 def number(value: Any) -> float | None:
     """A numeric property as float (the wire sends floats; some inputs are numeric strings)."""
     if isinstance(value, bool):

@@ -28,6 +28,7 @@ from policies.common import (
     is_true,
     items,
     mapping,
+    redirects_to_https,
     schema,
     settings,
     text,
@@ -231,11 +232,6 @@ PLAIN_HTTP_SCHEMA = schema(
 )
 
 
-def _redirects_to_https(action: Any) -> bool:
-    action = mapping(action)
-    return action.get("type") == "redirect" and mapping(action.get("redirect")).get("protocol") == "HTTPS"
-
-
 def check_internet_facing_https(args: StackValidationArgs, report: ReportViolation) -> None:
     allowed = settings(args, PLAIN_HTTP_SCHEMA)["allowPlainHttpStacks"]
     stack = current_stack()
@@ -250,7 +246,7 @@ def check_internet_facing_https(args: StackValidationArgs, report: ReportViolati
             if text(listener.props.get("protocol")) != "HTTP":
                 continue
             actions = items(listener.props.get("defaultActions"))
-            if actions and all(_redirects_to_https(a) for a in actions):
+            if actions and all(redirects_to_https(a) for a in actions):
                 continue
             report(
                 f"internet-facing load balancer '{lb.name}' serves plain HTTP on listener '{listener.name}': "

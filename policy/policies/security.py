@@ -22,11 +22,11 @@ from pulumi_policy import (
 from policies.common import (
     about,
     current_stack,
-    dig,
     is_true,
     items,
     mapping,
     number,
+    redirects_to_https,
     schema,
     settings,
     show,
@@ -316,11 +316,6 @@ alb_modern_tls = ResourceValidationPolicy(
         "https://docs.aws.amazon.com/elasticloadbalancing/latest/application/describe-ssl-policies.html",
     ),
 )
-
-
-def redirects_to_https(action: Any) -> bool:
-    action = mapping(action)
-    return action.get("type") == "redirect" and dig(action, "redirect", "protocol") == "HTTPS"
 
 
 def check_https_only(args: ResourceValidationArgs, report: ReportViolation) -> None:
