@@ -1,7 +1,7 @@
 # Two commands on a fresh machine (each creates the virtualenv on first use):
 #   make preview STACK=heavy    offline preview of a stack, with the policy pack
-#   make test                   every test
-#   make lint                   ruff (lint, import order, format) and mypy
+#   make test                   every test, real parts included (needs nginx)
+# and `make lint`: ruff (lint, import order, format) and mypy, as CI runs them.
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STACK ?= heavy
@@ -12,17 +12,21 @@ ARGS ?=
 venv: $(VENV)/.installed
 
 # requirements.txt is what `pulumi up` installs; the dev file adds the commands, tests and linters.
-$(VENV)/.installed: requirements.txt requirements-dev.txt policy/requirements.txt
+$(VENV)/.installed: requirements.txt requirements-dev.txt policy/requirements.txt pypi_index/requirements.txt
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
 preview: $(VENV)/.installed
-	$(PY) -m offline.preview --stack $(STACK) $(ARGS)
+	$(PY) -m commands.preview --stack $(STACK) $(ARGS)
 
 # -n 2: the engine runs are CPU-bound and independent; two workers use both cores.
+# Real parts (nginx, pypiserver, the clients) are required: a missing one fails its tests
+# instead of skipping them, and a machine without nginx stops here, at once, in one line.
 test: $(VENV)/.installed
-	$(PY) -m pytest -q -n 2 $(ARGS)
+	@command -v nginx >/dev/null 2>&1 || test -x /usr/sbin/nginx || \
+		{ echo "make test needs nginx for the tests that run the task: apt-get install -y nginx"; exit 2; }
+	REQUIRE_REAL_PARTS=1 $(PY) -m pytest -q -n 2 $(ARGS)
 
 # Configuration in pyproject.toml; .pre-commit-config.yaml runs the same on commit.
 lint: $(VENV)/.installed
@@ -31,7 +35,7 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/mypy
 
 # --- mutation run ----------------------------------------------------------------------------
-#   make mutate MODULE=components/sizing.py     one change at a time, only the covering tests run;
+#   make mutate MODULE=guide/sizing.py          one change at a time, only the covering tests run;
 #                                               prints each mutant and the score (devtools/mutate.py)
 MODULE ?=
 
@@ -40,11 +44,13 @@ mutate: $(VENV)/.installed
 	$(PY) -m devtools.mutate "$(MODULE)"
 
 # --- policy pack ---------------------------------------------------------------------------
-.PHONY: vendor-policy
-# The pack is published alone (only policy/ is uploaded): it ships generated copies of the
-# sizing facts it shares with components/; tests/test_policy_vendored.py checks they match.
-vendor-policy:
-	cp components/sizing.py components/catalog.py components/instance_types.py components/instance_catalog.json components/type_tokens.py components/guide_alarms.py policy/vendored/
+.PHONY: sync-guide
+# The pack is published alone (only policy/ is uploaded): it ships a generated copy of guide/,
+# the sizing facts it shares with the program; tests/guide/test_pack_copy.py checks the trees match.
+sync-guide:
+	rm -rf policy/guide
+	cp -r guide policy/guide
+	find policy/guide -name __pycache__ -prune -exec rm -rf {} +
 
 # --- migration preview -----------------------------------------------------------------------
 #   make migrate FROM=light TO=heavy                        move a stack between stack files
@@ -59,7 +65,7 @@ DEPLOYED ?=
 
 .PHONY: migrate
 migrate: $(VENV)/.installed
-	$(PY) -m offline.migrate $(if $(FROM)$(TO),--from "$(FROM)" --to "$(TO)",--stack "$(STACK)") $(if $(SET),--set '$(SET)') $(if $(DEPLOYED),--deployed '$(DEPLOYED)') $(ARGS)
+	$(PY) -m commands.migrate $(if $(FROM)$(TO),--from "$(FROM)" --to "$(TO)",--stack "$(STACK)") $(if $(SET),--set '$(SET)') $(if $(DEPLOYED),--deployed '$(DEPLOYED)') $(ARGS)
 
 # --- the task on one machine: serving fast under burst --------------------------------------
 #   make serve STACK=heavy [PORT=8080]           the stack's task on 127.0.0.1 until Ctrl-C
@@ -91,4 +97,4 @@ OUTPUTS ?=
 
 .PHONY: advise
 advise: $(VENV)/.installed
-	$(PY) -m offline.advise --stack "$(STACK)" --days "$(DAYS)" $(if $(OUTPUTS),--outputs "$(OUTPUTS)") $(ARGS)
+	$(PY) -m commands.advise --stack "$(STACK)" --days "$(DAYS)" $(if $(OUTPUTS),--outputs "$(OUTPUTS)") $(ARGS)

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from .catalog import Architecture
+from guide.catalog import Architecture
+
 from .config import ConfigError, Hardware, PypiServerConfig
 from .network import NetworkPlacement
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from . import images
+from task import images
 
 
 @dataclass(frozen=True)

@@ -10,9 +10,10 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from guide.alarms import GUIDE_ALARMS
+
 from . import names
 from .config import PypiServerConfig
-from .guide_alarms import GUIDE_ALARMS
 
 # CloudWatch alarms publish to an encrypted topic only when the key admits them: "The default
 # AWS KMS key policy for Amazon SNS doesn't allow CloudWatch alarms to perform kms:Decrypt and

@@ -7,9 +7,11 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from . import compute, edge, iam, names, network, observability, service, storage, task_design
+from guide.type_tokens import COMPONENT
+from task.spec import HEALTH_PATH
+
+from . import compute, edge, iam, names, network, observability, service, storage, users
 from .config import PypiServerConfig
-from .type_tokens import COMPONENT
 
 
 class PypiServer(pulumi.ComponentResource):
@@ -73,7 +75,7 @@ class PypiServer(pulumi.ComponentResource):
             # Each user's secret, and who may read it (the execution role, its and the stack's readers).
             "userSecretArns": self.user_secret_arns,
             "userSecretReaders": {
-                u.name: pulumi.Output.all(self.roles.execution.arn, *service.secret_readers(self._cfg, u))
+                u.name: pulumi.Output.all(self.roles.execution.arn, *users.secret_readers(self._cfg, u))
                 for u in self._cfg.users
             },
             "accessLogBucket": self.edge.access_log_bucket.bucket if self.edge.access_log_bucket else None,
@@ -108,8 +110,8 @@ class PypiServer(pulumi.ComponentResource):
     def _storage(self) -> storage.Storage:
         return storage.file_system(self._name, self._cfg, self.placement, self.security_groups.efs, self, self._tags)
 
-    def _credentials(self) -> service.Credentials:
-        return service.credentials(self._name, self._cfg, self, self._tags)
+    def _credentials(self) -> users.Credentials:
+        return users.credentials(self._name, self._cfg, self, self._tags)
 
     def _iam(self) -> iam.Roles:
         return iam.roles(
@@ -140,7 +142,7 @@ class PypiServer(pulumi.ComponentResource):
             self._cfg,
             self.placement,
             self.security_groups.load_balancer,
-            task_design.HEALTH_PATH,
+            HEALTH_PATH,
             self,
             self._tags,
             self._region,

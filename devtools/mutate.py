@@ -1,8 +1,8 @@
 """A targeted mutation run: one small change to a module at a time, then only the test files
 that cover it. A mutant the tests still pass ("survives") is logic no test pins down.
 
-    python -m devtools.mutate components/sizing.py      (make mutate MODULE=components/sizing.py)
-    python -m devtools.mutate components/sizing.py --list   the mutants, without running tests
+    python -m devtools.mutate guide/sizing.py      (make mutate MODULE=guide/sizing.py)
+    python -m devtools.mutate guide/sizing.py --list   the mutants, without running tests
 
 The operators change what a reviewer would call the logic, never messages: comparisons
 (< <=, == !=, in / not in), and/or, a dropped `not`, a dropped operand of and/or, arithmetic
@@ -47,25 +47,33 @@ class Target:
     module_names: str | None = None
 
 
-# Which tests cover which module. The task-design module (cache key, dotfile guard, listing
-# realm) is rewritten by the package-index work; it joins this table when that lands.
+# Which tests cover which module.
 # Pack-wide checks of every policy's metadata and config schema.
-PACK_TESTS = "tests/test_policy_pack.py"
+PACK_TESTS = "tests/policy/test_pack.py"
+CONFIG_TESTS = ("tests/components/test_config.py",)
 TARGETS: dict[str, Target] = {
-    "components/sizing.py": Target(("tests/test_sizing.py",)),
-    "components/config.py": Target(
-        ("tests/test_config.py",),
-        functions=r"^_(apply_profile|subnets|cidrs|dns_names|emails|schedule|vpc_cidr|secret_readers|retention"
-        r"|authenticate|consistent|check_network|check_task_fits|instance_type_name)$",
-        # module level: the validators' regular expressions and allowed values
-        module_names=r"^(_SUBNET_ID|_DNS_LABEL|_EMAIL|_IAM_PRINCIPAL|_CRON_FIELD|LOG_RETENTION_DAYS)$",
+    "guide/sizing.py": Target(("tests/guide/test_sizing.py",)),
+    # The config's validators, their regular expressions and allowed values, and the rules
+    # across settings.
+    "components/config/schema.py": Target(
+        CONFIG_TESTS,
+        functions=r"^_(apply_profile|users|authenticate|consistent|instance_type_name)$",
+        module_level=False,
     ),
-    "policy/policies/sizing.py": Target(("tests/test_policy_sizing.py", PACK_TESTS)),
-    "policy/policies/security.py": Target(("tests/test_policy_security.py", PACK_TESTS)),
-    "policy/policies/reliability.py": Target(("tests/test_policy_reliability.py", PACK_TESTS)),
-    "policy/policies/deployability.py": Target(("tests/test_policy_deployability.py", PACK_TESTS)),
-    "offline/migrate/safety.py": Target(("tests/test_migrate_safety.py",)),
-    "offline/migrate/replacements.py": Target(("tests/test_replacements.py", "tests/test_migrate_diff.py")),
+    "components/config/checks.py": Target(CONFIG_TESTS, module_level=False),
+    "components/config/aws_values.py": Target(
+        CONFIG_TESTS,
+        functions=r"^check_",
+        module_names=r"^(SUBNET_ID|DNS_LABEL|EMAIL|IAM_PRINCIPAL|CRON_FIELD|LOG_RETENTION_DAYS)$",
+    ),
+    "policy/policies/sizing.py": Target(("tests/policy/test_sizing.py", PACK_TESTS)),
+    "policy/policies/security.py": Target(("tests/policy/test_security.py", PACK_TESTS)),
+    "policy/policies/reliability.py": Target(("tests/policy/test_reliability.py", PACK_TESTS)),
+    "policy/policies/deployability.py": Target(("tests/policy/test_deployability.py", PACK_TESTS)),
+    "commands/migrate/safety.py": Target(("tests/commands/test_migrate_safety.py",)),
+    "commands/migrate/replacements.py": Target(
+        ("tests/commands/test_replacements.py", "tests/commands/test_migrate_diff.py")
+    ),
 }
 
 

@@ -1,4 +1,5 @@
-"""The import graph: no cycles, and no import runs back up the layers.
+"""The import graph: no cycles, no import runs back up the layers, and each package imports
+only the third-party libraries of the place it runs in.
 
 Read from the source with ast (nothing is imported), module by module, including imports
 inside functions: a lazy import that closes a cycle is still a cycle.
@@ -7,13 +8,16 @@ inside functions: a lazy import that closes a cycle is still a cycle.
 from __future__ import annotations
 
 import ast
+import re
+import sys
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("components", "offline", "tools", "devtools")
-# The pack runs from policy/ with its own sys.path: `policies.*` and `vendored.*` are top level.
+PACKAGES = ("guide", "components", "task", "pypi_index", "commands", "tools", "devtools")
+# The pack runs from policy/ with its own sys.path: `policies.*` is top level, and `guide.*` is
+# its copy of guide/ (the same modules, checked byte for byte by test_pack_copy.py).
 PACK = ROOT / "policy"
 
 
@@ -26,15 +30,16 @@ def module_name(path: Path, base: Path) -> str:
 
 def modules() -> dict[str, Path]:
     found = {module_name(p, ROOT): p for pkg in PACKAGES for p in (ROOT / pkg).rglob("*.py")}
-    found |= {module_name(p, PACK): p for p in PACK.rglob("*.py") if ".venv" not in p.parts}
+    found |= {module_name(p, PACK): p for p in PACK.rglob("*.py") if ".venv" not in p.parts and "guide" not in p.parts}
     # The two entry points, named apart: the Pulumi program and the pack's.
     found["program"] = ROOT / "__main__.py"
     found["pack_main"] = found.pop("__main__")
     return found
 
 
-def imported(name: str, path: Path, known: set[str]) -> set[str]:
-    """The project modules a module imports (a package import counts as its __init__)."""
+def imported(name: str, path: Path, known: set[str], third_party: set[str] | None = None) -> set[str]:
+    """The project modules a module imports (a package import counts as its __init__); the
+    top-level names of other libraries it imports go into `third_party`."""
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
     targets: set[str] = set()
     for node in ast.walk(ast.parse(path.read_text())):
@@ -45,7 +50,8 @@ def imported(name: str, path: Path, known: set[str]) -> set[str]:
             if node.level:
                 anchor = package.split(".")[: len(package.split(".")) - (node.level - 1)]
                 base = ".".join([*anchor, *([base] if base else [])])
-            candidates = [base] + [f"{base}.{alias.name}" for alias in node.names]
+            # `from a import b`: the module a.b when there is one, else names of module a.
+            candidates = [f"{base}.{alias.name}" if f"{base}.{alias.name}" in known else base for alias in node.names]
         else:
             continue
         for candidate in candidates:
@@ -55,6 +61,15 @@ def imported(name: str, path: Path, known: set[str]) -> set[str]:
                 if ".".join(parts[:end]) in known:
                     targets.add(".".join(parts[:end]))
                     break
+            else:
+                top = parts[0]
+                if (
+                    third_party is not None
+                    and top
+                    and not getattr(node, "level", 0)
+                    and top not in sys.stdlib_module_names
+                ):
+                    third_party.add(top)
     targets.discard(name)
     return targets
 
@@ -107,27 +122,52 @@ def test_cycle_finder_finds_a_cycle_and_only_a_cycle():
 
 def test_relative_imports_resolve_to_project_modules(tmp_path):
     source = tmp_path / "run.py"
-    source.write_text("from .records import X\nfrom ..cli import fail\nimport offline.engine\n")
-    known = {"offline.engine", "offline.engine.records", "offline.cli"}
-    assert imported("offline.engine.run", source, known) == {"offline.engine.records", "offline.cli", "offline.engine"}
+    source.write_text("from .records import X\nfrom ..cli import fail\nimport commands.engine\n")
+    known = {"commands.engine", "commands.engine.records", "commands.cli"}
+    assert imported("commands.engine.run", source, known) == {
+        "commands.engine.records",
+        "commands.cli",
+        "commands.engine",
+    }
 
 
 def test_there_are_no_import_cycles():
     assert cycles(graph()) == []
 
 
-# What each layer may import (of the project's own modules): configuration, sizing and task
-# rendering know nothing of the commands; the pack stands apart and sees only its own modules.
+# What each package may import of the project's own modules, by where its code runs: the guide
+# is pure facts; the task is data rendered for ECS and the local run; the index runs inside
+# the stock image and shares only its contract with the renderer; the component builds
+# resources; the commands and tools sit on top; the pack stands apart and sees only its own
+# modules and its copy of the guide.
 ALLOWED = {
-    "components": ("components",),
-    "offline": ("components", "offline"),
-    "tools": ("components", "offline", "tools"),
+    "guide": ("guide",),
+    "pypi_index": ("pypi_index",),
+    "task": ("task", "guide", "pypi_index.contract"),
+    "components": ("components", "task", "guide", "pypi_index.contract"),
+    "commands": ("commands", "components", "guide"),
+    "tools": ("tools", "commands", "components", "task", "guide", "pypi_index.contract"),
     "devtools": ("devtools",),
-    "policies": ("policies", "vendored"),
-    "vendored": ("vendored",),
+    "policies": ("policies", "guide"),
     "program": ("components",),
     "pack_main": ("policies",),
 }
+
+# The third-party libraries each package may import: what the place it runs in installs.
+# `pulumi up` installs requirements.txt (program, components, task, guide); the stock
+# pypiserver image holds packaging and pypiserver (the index, tested by
+# tests/pypi_index/test_fence.py in a bare interpreter too).
+THIRD_PARTY = {
+    "guide": (),
+    "pypi_index": ("packaging", "pypiserver"),
+    "task": ("bcrypt",),
+    "components": ("pulumi", "pulumi_aws", "pulumi_random", "pydantic"),
+    "program": ("pulumi",),
+}
+
+
+def allowed(target: str, rows: tuple[str, ...]) -> bool:
+    return any(target == row or target.startswith(row + ".") for row in rows)
 
 
 @pytest.mark.parametrize("layer", sorted(ALLOWED))
@@ -137,12 +177,72 @@ def test_no_import_runs_back_up(layer):
         for name, targets in graph().items()
         if name.split(".")[0] == layer
         for target in targets
-        if target.split(".")[0] not in ALLOWED[layer]
+        if not allowed(target, ALLOWED[layer])
     )
     assert wrong == []
 
 
+def third_party_imports() -> dict[str, set[str]]:
+    found = modules()
+    known = set(found)
+    result: dict[str, set[str]] = {}
+    for name, path in found.items():
+        libraries: set[str] = set()
+        imported(name, path, known, libraries)
+        result[name] = libraries
+    return result
+
+
+@pytest.mark.parametrize("layer", sorted(THIRD_PARTY))
+def test_each_package_imports_only_the_libraries_where_it_runs(layer):
+    wrong = sorted(
+        f"{name} imports {library}"
+        for name, libraries in third_party_imports().items()
+        if name.split(".")[0] == layer
+        for library in libraries
+        if library not in THIRD_PARTY[layer]
+    )
+    assert wrong == []
+
+
+def requirement_names(path: Path) -> set[str]:
+    names = set()
+    for line in path.read_text().splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line and not line.startswith("-"):
+            names.add(re.split(r"[=<>~!\[ ]", line, maxsplit=1)[0].lower().replace("-", "_"))
+    return names
+
+
+def test_what_pulumi_up_installs_is_what_the_program_imports():
+    """requirements.txt holds the libraries the program's modules import, and nothing more
+    (the index's `packaging` lives in the image, not in what `pulumi up` installs)."""
+    edges, libraries = graph(), third_party_imports()
+    reach, todo = set(), ["program"]
+    while todo:
+        name = todo.pop()
+        if name not in reach:
+            reach.add(name)
+            todo += edges[name]
+    needed = set().union(*(libraries[name] for name in reach))
+    assert requirement_names(ROOT / "requirements.txt") == needed
+
+
 def test_the_layer_check_sees_a_wrong_import(tmp_path):
     source = tmp_path / "sizing.py"
-    source.write_text("def f():\n    from offline.engine import run_program\n")
-    assert imported("components.sizing", source, {"components.sizing", "offline.engine"}) == {"offline.engine"}
+    source.write_text("def f():\n    from commands.engine import run_program\n")
+    assert imported("guide.sizing", source, {"guide.sizing", "commands.engine"}) == {"commands.engine"}
+
+
+# A module a newcomer reads in one sitting: the packages that deploy and run stay small.
+MAX_MODULE_LINES = 450
+
+
+@pytest.mark.parametrize("package", ["components", "task", "pypi_index"])
+def test_no_module_is_longer_than_one_sitting(package):
+    long = sorted(
+        f"{p.relative_to(ROOT)}: {n}"
+        for p in (ROOT / package).rglob("*.py")
+        if (n := len(p.read_text().splitlines())) > MAX_MODULE_LINES
+    )
+    assert long == []

@@ -3,7 +3,7 @@
 import os
 import subprocess
 
-from conftest import ROOT
+from tests.support.stacks import ROOT
 
 
 def test_make_preview_works_on_a_fresh_clone(tmp_path):

@@ -16,8 +16,8 @@ import json
 import tempfile
 from pathlib import Path
 
+from commands.engine import stack_config
 from components.config import load_config
-from offline.engine import stack_config
 from tools import repo_gen
 from tools.bench import run_phase
 from tools.loadgen import summarize

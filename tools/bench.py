@@ -37,10 +37,11 @@ from urllib.parse import urljoin
 
 import aiohttp
 
-from components import task_design as td
+from commands.cli import ArgumentParser, fail
+from commands.engine import EngineError, stack_config
 from components.config import ConfigError, PypiServerConfig, load_config
-from offline.cli import ArgumentParser, fail
-from offline.engine import EngineError, stack_config
+from task.pypiserver_process import gunicorn_config, pypiserver_args
+from task.spec import OUT_OF_BAND_BOUND_SECONDS
 from tools import loadgen, plots, repo_gen
 from tools.local_task import LOCAL_REGION, LocalRunError, LocalTask, free_port
 from tools.static_limit import StaticServer
@@ -496,13 +497,13 @@ def main(argv: list[str] | None = None) -> int:
         "designs": {
             "guide": {
                 "frontEnabled": False,
-                "pypiserverArgs": td.pypiserver_args(guide_spec),
-                "gunicorn": td.gunicorn_config(guide_spec),
+                "pypiserverArgs": pypiserver_args(guide_spec),
+                "gunicorn": gunicorn_config(guide_spec),
             },
             "ours": {
                 "frontEnabled": True,
-                "pypiserverArgs": td.pypiserver_args(ours_spec),
-                "outOfBandBoundSeconds": td.OUT_OF_BAND_BOUND_SECONDS,
+                "pypiserverArgs": pypiserver_args(ours_spec),
+                "outOfBandBoundSeconds": OUT_OF_BAND_BOUND_SECONDS,
             },
             "static": {"description": "nginx, static pages and files, no auth"},
         },

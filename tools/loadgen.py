@@ -312,11 +312,6 @@ OUR_CRITERIA = {
     "P95 <= 0.5 s": ("p95Seconds", "<=", 0.5),
     "P99 <= 1 s": ("p99Seconds", "<=", 1.0),
 }
-# Cold cache (first 3000 installs after a start): P95 <= 3 s, no errors.
-OUR_COLD_CRITERIA = {
-    "no errors": ("errors", "<=", 0),
-    "P95 <= 3 s": ("p95Seconds", "<=", 3.0),
-}
 
 
 def verdict(summary: dict, criteria: dict) -> dict:

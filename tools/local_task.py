@@ -1,6 +1,6 @@
 """Run the ECS task's containers as local processes on loopback.
 
-The commands and config come from components/task/ (through components/task_design.py),
+The commands and config come from task/,
 the same functions that render the task definition; only the `Layout` differs (loopback
 ports, a local package folder, files under a work directory instead of /data and
 /etc/nginx):
@@ -32,7 +32,18 @@ import urllib.request
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from components import task_design as td
+from pypi_index import contract
+from task.credentials import credentials_document
+from task.nginx import htpasswd_files, htpasswd_path, nginx_config
+from task.pypiserver_process import (
+    gunicorn_config,
+    pypiserver_args,
+    pypiserver_users,
+    runtime_environment,
+    runtime_files,
+    server_command,
+)
+from task.spec import HEALTH_PATH, SITE_DIR, Layout, TaskSpec, layout_for
 
 VENV_BIN = Path(sys.executable).parent
 USERNAME = "pypi"
@@ -53,7 +64,7 @@ def generate_password() -> str:
 
 
 def generate_credentials(username: str = USERNAME) -> dict[str, str]:
-    return td.credentials_document(username, generate_password())
+    return credentials_document(username, generate_password())
 
 
 def free_port() -> int:
@@ -111,7 +122,7 @@ def require_nginx() -> str:
 class LocalTask:
     """One task: pypiserver, plus nginx in front when the spec says so."""
 
-    spec: td.TaskSpec
+    spec: TaskSpec
     packages_dir: Path
     workdir: Path
     port: int  # what clients use (nginx when the front is on, pypiserver otherwise)
@@ -156,12 +167,12 @@ class LocalTask:
         return self.workdir / "nginx"
 
     @property
-    def layout(self) -> td.Layout:
+    def layout(self) -> Layout:
         if self.backend_port is None and self.spec.front_enabled:
             self.backend_port = free_port()
         pypiserver_port = self.backend_port if self.spec.front_enabled and self.backend_port else self.port
         return replace(
-            td.layout_for(self.spec),
+            layout_for(self.spec),
             pypiserver_host="127.0.0.1",
             pypiserver_port=pypiserver_port,
             packages_dir=str(self.packages_dir.resolve()),
@@ -180,19 +191,23 @@ class LocalTask:
         )
 
     def nginx_config(self) -> str:
-        return td.nginx_config(self.spec, self.layout)
+        return nginx_config(self.spec, self.layout)
 
     def pypiserver_command(self) -> list[str]:
-        return [str(VENV_BIN / "pypi-server"), *td.pypiserver_args(self.spec, self.layout)]
+        """As the container runs it: `pypi-server` (front off) or `python -m pypi_index`
+        (front on, the index's modules as written under data_dir/site), from .venv."""
+        program, *rest = server_command(self.spec)
+        executable = sys.executable if program == "python" else str(VENV_BIN / program)
+        return [executable, *rest, *pypiserver_args(self.spec, self.layout)]
 
     # -- lifecycle --------------------------------------------------------------------
 
     def write_files(self) -> None:
         self.packages_dir.mkdir(parents=True, exist_ok=True)
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        (self.data_dir / "gunicorn.conf.py").write_text(td.gunicorn_config(self.spec))
+        (self.data_dir / "gunicorn.conf.py").write_text(gunicorn_config(self.spec))
         # The index package, exactly as the container's entry command writes it.
-        for path, content in td.runtime_files(self.spec).items():
+        for path, content in runtime_files(self.spec).items():
             target = self.data_dir / path
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(content)
@@ -207,10 +222,10 @@ class LocalTask:
         def lines(key: str, names) -> str:
             return "".join(self.users[n][key] + "\n" for n in names)
 
-        files = {self.data_dir / ".htpasswd": lines("pypiserver_htpasswd", td.pypiserver_users(self.spec))}
+        files = {self.data_dir / ".htpasswd": lines("pypiserver_htpasswd", pypiserver_users(self.spec))}
         if self.spec.front_enabled:
-            for action, names in td.htpasswd_files(self.spec).items():
-                files[Path(td.htpasswd_path(self.layout, action))] = lines("nginx_htpasswd", names)
+            for action, names in htpasswd_files(self.spec).items():
+                files[Path(htpasswd_path(self.layout, action))] = lines("nginx_htpasswd", names)
         return files
 
     def write_htpasswd_files(self) -> None:
@@ -252,9 +267,11 @@ class LocalTask:
 
     def start_pypiserver(self, timeout: float = 30) -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith("GUNICORN")}
-        env.update(td.runtime_environment(self.spec))
-        if "PYPI_INDEX_SCANNER_LOCK" in env:  # this task's own, like the container's /tmp
-            env["PYPI_INDEX_SCANNER_LOCK"] = str(self.data_dir / "scanner.lock")
+        env.update(runtime_environment(self.spec))
+        if contract.ENV_SCANNER_LOCK in env:  # this task's own, like the container's /tmp
+            env[contract.ENV_SCANNER_LOCK] = str(self.data_dir / "scanner.lock")
+        if self.spec.front_enabled:  # the index's modules as the container has them
+            env["PYTHONPATH"] = str(self.data_dir / SITE_DIR)
         log = open(self.workdir / "pypiserver.log", "ab")
         # cwd = the container's /data, where gunicorn finds gunicorn.conf.py; own session so
         # the master and its workers can be signalled together.
@@ -268,7 +285,7 @@ class LocalTask:
             preexec_fn=pin_to(self.cpus),
         )
         log.close()
-        self._wait_healthy(self.pypiserver_url + td.HEALTH_PATH, self._pypiserver, "pypiserver", timeout)
+        self._wait_healthy(self.pypiserver_url + HEALTH_PATH, self._pypiserver, "pypiserver", timeout)
 
     def start_nginx(self, timeout: float = 30) -> None:
         conf = self.nginx_dir / "nginx.conf"
@@ -279,7 +296,7 @@ class LocalTask:
             cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=pin_to(self.cpus)
         )
         log.close()
-        self._wait_healthy(self.url + td.HEALTH_PATH, self._nginx, "nginx", timeout)
+        self._wait_healthy(self.url + HEALTH_PATH, self._nginx, "nginx", timeout)
 
     def _wait_healthy(self, url: str, proc: subprocess.Popen, name: str, timeout: float) -> None:
         deadline = time.monotonic() + timeout
@@ -382,7 +399,7 @@ def load_or_create_credentials(path: Path) -> dict[str, str]:
     """Keep a local run's credentials across restarts (clients keep working)."""
     if path.is_file():
         saved = json.loads(path.read_text())
-        return td.credentials_document(saved["username"], saved["password"])
+        return credentials_document(saved["username"], saved["password"])
     creds = generate_credentials()
     save_credentials(path, creds)
     return creds

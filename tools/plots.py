@@ -18,29 +18,6 @@ def _cdf(ax, values: list[float], label: str) -> None:
     ax.step(ordered, [(i + 1) / n for i in range(n)], where="post", label=f"{label} (n={n})")
 
 
-def latency_distributions(
-    series: dict[str, list[float]], path: Path, title: str, marks: dict[str, float] | None = None
-) -> Path:
-    """Cumulative distributions of latency, one line per series, log-scale seconds."""
-    fig, ax = plt.subplots(figsize=(9, 5.5))
-    for label, values in series.items():
-        _cdf(ax, values, label)
-    for label, x in (marks or {}).items():
-        ax.axvline(x, linestyle=":", color="grey")
-        ax.text(x, 0.02, f" {label}", rotation=90, color="grey", fontsize=8, va="bottom")
-    ax.set_xscale("log")
-    ax.set_xlabel("latency per install (page + download), seconds")
-    ax.set_ylabel("fraction of installs")
-    ax.set_title(title)
-    ax.grid(True, which="both", alpha=0.3)
-    ax.legend(loc="lower right", fontsize=8)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
-
-
 def latency_over_time(started: list[float], latencies: list[float], failed: list[bool], path: Path, title: str) -> Path:
     """Each operation's latency at the time it started (errors in red), plus its CDF."""
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 4.8))

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from offline.cli import ArgumentParser, fail
+from commands.cli import ArgumentParser, fail
 
 DEFAULT_PREFIX = "bench-pkg"
 

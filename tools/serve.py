@@ -13,9 +13,9 @@ import sys
 import threading
 from pathlib import Path
 
+from commands.cli import ArgumentParser, fail
+from commands.engine import EngineError, parse_overrides, stack_config
 from components.config import ConfigError, load_config
-from offline.cli import ArgumentParser, fail
-from offline.engine import EngineError, parse_overrides, stack_config
 from tools import repo_gen
 from tools.local_task import LOCAL_REGION, LocalRunError, LocalTask, load_or_create_credentials
 

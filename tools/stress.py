@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from offline.cli import ArgumentParser, fail
+from commands.cli import ArgumentParser, fail
 from tools import loadgen, plots
 from tools.loadgen import basic_auth_headers
 

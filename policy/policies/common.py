@@ -17,9 +17,9 @@ from typing import Any
 import pulumi
 from pulumi_policy import PolicyComplianceFramework, PolicyConfigSchema, Severity
 
-from vendored.catalog import InstanceSpec, catalog
-from vendored.instance_types import InstanceClass, InstanceTypeNameError, instance_class
-from vendored.type_tokens import ASG, EC2_INSTANCE, LAUNCH_TEMPLATE
+from guide.catalog import InstanceSpec, catalog
+from guide.instance_types import InstanceClass, InstanceTypeNameError, instance_class
+from guide.type_tokens import ASG, EC2_INSTANCE, LAUNCH_TEMPLATE
 
 ECS_DESIRED_COUNT = "ecs:service:DesiredCount"
 

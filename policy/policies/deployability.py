@@ -22,19 +22,7 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
-from policies.common import (
-    about,
-    current_stack,
-    is_true,
-    items,
-    mapping,
-    redirects_to_https,
-    schema,
-    settings,
-    text,
-)
-from policies.graph import dependencies, dependents, of_type
-from vendored.type_tokens import (
+from guide.type_tokens import (
     ASG,
     KMS_KEY,
     LAUNCH_TEMPLATE,
@@ -49,6 +37,18 @@ from vendored.type_tokens import (
     TRANSIT_GATEWAY,
     VPC_ENDPOINT,
 )
+from policies.common import (
+    about,
+    current_stack,
+    is_true,
+    items,
+    mapping,
+    redirects_to_https,
+    schema,
+    settings,
+    text,
+)
+from policies.graph import dependencies, dependents, of_type
 
 DEFAULT_ROUTE = "0.0.0.0/0"
 # Route targets that give a private subnet a way out.

@@ -14,6 +14,15 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
+from guide.alarms import required_by_pack
+from guide.type_tokens import (
+    BACKUP_SELECTION,
+    ECS_SERVICE,
+    EFS_BACKUP_POLICY,
+    EFS_FILE_SYSTEM,
+    METRIC_ALARM,
+    TARGET_GROUPS,
+)
 from policies.common import (
     about,
     dig,
@@ -25,15 +34,6 @@ from policies.common import (
     text,
 )
 from policies.graph import dependents, of_type
-from vendored.guide_alarms import required_by_pack
-from vendored.type_tokens import (
-    BACKUP_SELECTION,
-    ECS_SERVICE,
-    EFS_BACKUP_POLICY,
-    EFS_FILE_SYSTEM,
-    METRIC_ALARM,
-    TARGET_GROUPS,
-)
 
 # --- efs-backup-enabled (stack) ----------------------------------------------------------
 

@@ -19,6 +19,17 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
+from guide.type_tokens import (
+    EC2_INSTANCE,
+    ECS_TASK_DEFINITION,
+    EFS_FILE_SYSTEM,
+    LAUNCH_TEMPLATE,
+    LISTENERS,
+    LOAD_BALANCERS,
+    SECURITY_GROUP,
+    SECURITY_GROUP_INGRESS_RULE,
+    SECURITY_GROUP_RULE,
+)
 from policies.common import (
     about,
     current_stack,
@@ -33,17 +44,6 @@ from policies.common import (
     text,
 )
 from policies.graph import dependents, linked, of_type
-from vendored.type_tokens import (
-    EC2_INSTANCE,
-    ECS_TASK_DEFINITION,
-    EFS_FILE_SYSTEM,
-    LAUNCH_TEMPLATE,
-    LISTENERS,
-    LOAD_BALANCERS,
-    SECURITY_GROUP,
-    SECURITY_GROUP_INGRESS_RULE,
-    SECURITY_GROUP_RULE,
-)
 
 # --- efs-encrypted -----------------------------------------------------------------------
 

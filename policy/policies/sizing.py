@@ -16,6 +16,17 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
+from guide.instance_types import InstanceTypeNameError, parse
+from guide.sizing import InstanceCapacity, instance_capacity
+from guide.type_tokens import (
+    ASG,
+    ECS_CAPACITY_PROVIDER,
+    ECS_SERVICE,
+    ECS_TASK_DEFINITION,
+    EFS_FILE_SYSTEM,
+    LAUNCH_TEMPLATE,
+    SCALING_TARGET,
+)
 from policies.common import (
     ECS_DESIRED_COUNT,
     about,
@@ -31,17 +42,6 @@ from policies.common import (
     text,
 )
 from policies.graph import linked, of_type
-from vendored.instance_types import InstanceTypeNameError, parse
-from vendored.sizing import InstanceCapacity, instance_capacity
-from vendored.type_tokens import (
-    ASG,
-    ECS_CAPACITY_PROVIDER,
-    ECS_SERVICE,
-    ECS_TASK_DEFINITION,
-    EFS_FILE_SYSTEM,
-    LAUNCH_TEMPLATE,
-    SCALING_TARGET,
-)
 
 # --- asg-min-instances -------------------------------------------------------------------
 

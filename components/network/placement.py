@@ -1,0 +1,45 @@
+"""Where the stack runs: the VPC, one instance subnet per AZ and the load balancer's subnets,
+whether the component built them (build.py) or was given them (given.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+DEFAULT_ROUTE = "0.0.0.0/0"
+# Route targets that give a private subnet egress: a NAT gateway, a transit gateway (central
+# egress), a VPC endpoint (AWS Network Firewall / Gateway Load Balancer endpoints) or an
+# instance's interface (a NAT instance).
+EGRESS_TARGETS = ("nat_gateway_id", "transit_gateway_id", "vpc_endpoint_id", "network_interface_id", "instance_id")
+
+
+class NetworkError(Exception):
+    """A network `pulumi up` would build but that could not serve. str() is one line."""
+
+
+@dataclass(frozen=True)
+class BuiltNetwork:
+    """What the component made when it built the VPC (exported as outputs)."""
+
+    vpc: aws.ec2.Vpc
+    public_subnets: list[aws.ec2.Subnet]
+    private_subnets: list[aws.ec2.Subnet]
+    nat_gateways: list[aws.ec2.NatGateway]
+
+
+@dataclass(frozen=True)
+class NetworkPlacement:
+    vpc_id: pulumi.Input[str]
+    vpc_cidr: pulumi.Input[str]
+    # (stable key, subnet id): one instance subnet per AZ. The key names the EFS mount target,
+    # so adding or reordering subnets keeps the others.
+    instance_subnets: list[tuple[str, pulumi.Input[str]]]
+    load_balancer_subnet_ids: Sequence[pulumi.Input[str]]
+    built: BuiltNetwork | None = None
+
+    @property
+    def instance_subnet_ids(self) -> list[pulumi.Input[str]]:
+        return [subnet_id for _, subnet_id in self.instance_subnets]

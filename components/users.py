@@ -1,0 +1,123 @@
+"""The users' secrets: one generated token per generation, a Secrets Manager secret per user
+holding its document (task/credentials.py), and a resource policy naming who may read it."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_random as random
+
+from task.credentials import user_document
+
+from .config import PypiServerConfig, User
+
+# The single user of earlier versions: its resources keep their names (and so its token).
+LEGACY_USER = "pypi"
+# 32 alphanumerics: ~190 bits, far beyond the 128 bits that make a fast salted hash safe.
+PASSWORD_LENGTH = 32
+
+
+@dataclass(frozen=True)
+class UserCredentials:
+    name: str
+    secret: aws.secretsmanager.Secret
+    version: aws.secretsmanager.SecretVersion
+    # One per valid token generation, oldest first (the last one is the current token).
+    passwords: tuple[random.RandomPassword, ...]
+
+
+@dataclass(frozen=True)
+class Credentials:
+    users: tuple[UserCredentials, ...]
+
+    @property
+    def secret_arns(self) -> dict[str, pulumi.Output[str]]:
+        return {u.name: u.secret.arn for u in self.users}
+
+    @property
+    def secret_versions(self) -> dict[str, pulumi.Output[str]]:
+        return {u.name: u.version.version_id for u in self.users}
+
+
+def resource_prefix(name: str, user: str) -> str:
+    return name if user == LEGACY_USER else f"{name}-{user}"
+
+
+def password_name(name: str, user: str, generation: int) -> str:
+    """One RandomPassword per token generation: rotating adds a resource and retiring deletes
+    one, so `make migrate` shows each step as exactly that (plus a new secret version and a
+    task definition revision)."""
+    return f"{resource_prefix(name, user)}-password" + (f"-r{generation}" if generation else "")
+
+
+def credentials(name: str, cfg: PypiServerConfig, parent: pulumi.Resource, tags: dict[str, str]) -> Credentials:
+    """One secret per user, generated at deploy time and kept in state: later runs render
+    identical inputs."""
+    return Credentials(users=tuple(_user_credentials(name, cfg, user, parent, tags) for user in cfg.users))
+
+
+def _user_credentials(
+    name: str, cfg: PypiServerConfig, user: User, parent: pulumi.Resource, tags: dict[str, str]
+) -> UserCredentials:
+    """The principals in the user's `secretReaders` and the stack's may read the secret
+    through its resource policy (IAM policies in their own accounts must allow it too, for
+    readers in other accounts)."""
+    prefix = resource_prefix(name, user.name)
+    passwords = tuple(
+        random.RandomPassword(
+            password_name(name, user.name, g),
+            length=PASSWORD_LENGTH,
+            special=False,
+            opts=pulumi.ResourceOptions(parent=parent),
+        )
+        for g in user.generations
+    )
+    secret = aws.secretsmanager.Secret(
+        f"{prefix}-credentials",
+        description=f"pypiserver user {user.name}: {', '.join(user.actions)}",
+        tags={**tags, "PypiUser": user.name},
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+    version = aws.secretsmanager.SecretVersion(
+        f"{prefix}-credentials-version",
+        secret_id=secret.id,
+        secret_string=pulumi.Output.all(*[p.result for p in passwords]).apply(
+            lambda ps: json.dumps(user_document(user.name, list(zip(user.generations, ps))), sort_keys=True)
+        ),
+        opts=pulumi.ResourceOptions(parent=secret),
+    )
+    readers = secret_readers(cfg, user)
+    if readers:
+        aws.secretsmanager.SecretPolicy(
+            f"{prefix}-credentials-readers",
+            secret_arn=secret.arn,
+            policy=json.dumps(secret_readers_policy(readers)),
+            block_public_policy=True,
+            opts=pulumi.ResourceOptions(parent=secret),
+        )
+    return UserCredentials(name=user.name, secret=secret, version=version, passwords=passwords)
+
+
+def secret_readers(cfg: PypiServerConfig, user: User) -> list[str]:
+    """Who may read one user's secret besides the task's execution role: its own readers and
+    the stack's (administrators)."""
+    return sorted(set(user.secret_readers) | set(cfg.secret_readers))
+
+
+def secret_readers_policy(readers: list[str]) -> dict:
+    # "Resource": "*" in a secret's resource policy means the secret itself.
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "NamedReaders",
+                "Effect": "Allow",
+                "Principal": {"AWS": sorted(readers)},
+                "Action": "secretsmanager:GetSecretValue",
+                "Resource": "*",
+            }
+        ],
+    }

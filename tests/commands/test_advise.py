@@ -1,0 +1,407 @@
+"""commands.advise against moto: one deployed stack per test, synthetic CloudWatch series per
+scenario, the advisor's real boto3 calls. Expected values come from the guide's numbers
+(thresholds, $/h) and from the series each test puts in, not from the advisor's code."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+from datetime import timedelta
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+from moto import mock_aws
+
+from commands.advise.__main__ import _aws_error, main
+from tests.support.advise_fixtures import PERIOD, REGION, Hour, deploy, moto_percentiles, period_starts, publish
+from tests.support.stacks import ROOT
+
+HOURS = 72  # a 3-day window of hourly periods keeps moto fast
+ARGS = ["--stack", "heavy", "--days", "3", "--period", str(PERIOD)]
+# The guide's prices: c6a.xlarge $0.153/h, c6a.2xlarge $0.306/h, 730 h a month, 2 instances.
+HOURS_PER_MONTH = 730
+
+
+@pytest.fixture
+def aws(monkeypatch, tmp_path):
+    for key, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_CONFIG_FILE": str(tmp_path / "none"),
+        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "none"),
+    }.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    with mock_aws():
+        moto_percentiles(monkeypatch)
+        yield
+
+
+def advise(capsys, *args: str) -> dict:
+    """Later arguments win (argparse), so a test may pass another --stack."""
+    assert main([*ARGS, *args, "--json"]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def rules(report: dict) -> dict[str, dict]:
+    return {r["rule"]: r for r in report["rules"]}
+
+
+def steady(hour: Hour, hours: int = HOURS):
+    return [(ts, hour) for ts in period_starts(hours)]
+
+
+def run_scenario(tmp_path, capsys, series, **deploy_kwargs) -> dict:
+    stack = deploy(**deploy_kwargs)
+    publish(stack, series)
+    return advise(capsys, "--outputs", stack.outputs_file(tmp_path))
+
+
+# -- scenarios -----------------------------------------------------------------------------------
+
+
+def test_sustained_cpu_scales_up_one_size_with_the_guides_cost(aws, tmp_path, capsys):
+    report = run_scenario(tmp_path, capsys, steady(Hour(cpu=88)))
+    cpu = rules(report)["cpu-sustained"]
+    assert (cpu["measured"], cpu["fires"]) == (88, True)
+    rec = report["recommendation"]
+    assert rec["action"] == "scale up"
+    assert rec["settings"] == {"instanceType": "c6a.2xlarge"}
+    assert rec["command"] == 'make migrate STACK=heavy SET="instanceType=c6a.2xlarge"'
+    delta = 2 * (0.306 - 0.153) * HOURS_PER_MONTH  # 446.76 - 223.38
+    assert rec["monthlyCostUsd"]["delta"] == pytest.approx(delta, abs=0.01)
+    assert report["window"]["burstPeriods"] == 0
+
+
+def test_cpu_only_in_bursts_is_not_a_reason_to_scale_up(aws, tmp_path, capsys):
+    normal = Hour(cpu=45, memory=65)
+    # 20 of 72 hours: 200 000 requests (> 3 x 3000), 2.55 s average -> ~140 concurrent.
+    burst = Hour(
+        requests=200_000, response_s=1.5, slow_s=12, cpu=97, memory=65, target_5xx=1500, elb_5xx=1500, running=20
+    )
+    series = [(ts, burst if i % 7 == 0 or i % 7 == 3 else normal) for i, ts in enumerate(period_starts(HOURS))]
+    n_burst = sum(1 for _, h in series if h is burst)
+    report = run_scenario(tmp_path, capsys, series)
+    r = rules(report)
+    assert report["window"]["burstPeriods"] == n_burst == 21
+    assert report["window"]["normalPeriods"] == HOURS - n_burst
+    # Counted over all periods, 29 % at 97 % CPU and a 1.4 % error rate would fire both rules.
+    assert r["cpu-sustained"]["measured"] == 45 and r["cpu-sustained"]["fires"] is False
+    assert r["error-rate-normal"]["measured"] == 0 and r["error-rate-normal"]["fires"] is False
+    assert r["p95-latency-normal"]["measured"] == pytest.approx(0.3) and r["p95-latency-normal"]["fires"] is False
+    assert report["facts"]["burstErrorRatePercent"] == pytest.approx(3000 / 200_000 * 100)
+    # Memory 65 % keeps it off the downgrade path (guide: < 60 %).
+    assert r["downgrade-memory"]["fires"] is False
+    assert report["recommendation"]["action"] == "stay"
+
+
+def test_memory_pressure_scales_up(aws, tmp_path, capsys):
+    report = run_scenario(tmp_path, capsys, steady(Hour(cpu=50, memory=93)))
+    r = rules(report)
+    assert (r["memory-pressure"]["measured"], r["memory-pressure"]["fires"]) == (93, True)
+    assert r["cpu-sustained"]["fires"] is False
+    assert report["recommendation"]["action"] == "scale up"
+    assert report["recommendation"]["settings"] == {"instanceType": "c6a.2xlarge"}
+    assert any("raise containerMemory (now 512 MiB" in line for line in report["recommendation"]["reasoning"])
+
+
+def test_tasks_pinned_at_max_scale_out_by_one_instance(aws, tmp_path, capsys):
+    # light: 2-2 x t3.small, 6 tasks; at the scaling target's max (6) half of the time.
+    stack = deploy(stack="light", task_min=6, task_max=6)
+    publish(
+        stack, [(ts, Hour(cpu=70, running=6 if i % 2 else 5, memory=65)) for i, ts in enumerate(period_starts(HOURS))]
+    )
+    report = advise(capsys, "--stack", "light", "--outputs", stack.outputs_file(tmp_path))
+    r = rules(report)["tasks-at-max"]
+    assert (r["measured"], r["threshold"], r["fires"]) == (6, 6, True)
+    rec = report["recommendation"]
+    assert rec["action"] == "scale out"
+    assert rec["settings"] == {"asgMinSize": "3", "asgMaxSize": "3"}
+    assert rec["command"] == 'make migrate STACK=light SET="asgMinSize=3 asgMaxSize=3"'
+    assert rec["monthlyCostUsd"]["delta"] == pytest.approx(0.0208 * HOURS_PER_MONTH, abs=0.01)  # one t3.small
+
+
+def test_tasks_pinned_at_max_on_four_instances_scale_up_instead(aws, tmp_path, capsys):
+    """heavy's ASG already reaches 4, the guide's most: fewer, beefier."""
+    series = [(ts, Hour(cpu=70, running=24 if i % 2 else 16)) for i, ts in enumerate(period_starts(HOURS))]
+    report = run_scenario(tmp_path, capsys, series)
+    r = rules(report)["tasks-at-max"]
+    assert (r["measured"], r["threshold"], r["fires"]) == (24, 24, True)
+    rec = report["recommendation"]
+    assert (rec["action"], rec["settings"]) == ("scale up", {"instanceType": "c6a.2xlarge"})
+    assert any("beyond the guide's 2-4 instances" in line for line in rec["reasoning"])
+
+
+def test_efs_io_limit_on_elastic_goes_provisioned_sized_from_traffic(aws, tmp_path, capsys):
+    # 36 GiB metered in the busiest hour = 10.24 MiB/s; P95 6 s in normal traffic as well.
+    series = [
+        (ts, Hour(efs_io=92, slow_s=6, efs_bytes=(36 if i == 5 else 4) * 2**30))
+        for i, ts in enumerate(period_starts(HOURS))
+    ]
+    report = run_scenario(tmp_path, capsys, series)
+    r = rules(report)
+    assert (r["efs-io-limit"]["measured"], r["efs-io-limit"]["fires"]) == (92, True)
+    assert (r["p95-latency-normal"]["measured"], r["p95-latency-normal"]["fires"]) == (6, True)
+    rec = report["recommendation"]
+    assert rec["action"] == "raise EFS throughput", "EFS at its limit explains the latency before the instance"
+    assert rec["settings"] == {"efsThroughputMode": "provisioned", "efsProvisionedThroughputMibps": "21"}
+    assert rec["monthlyCostUsd"]["delta"] == pytest.approx(21 * 6.00)  # the guide: ~$6/MiB/s/month
+
+
+def test_efs_io_limit_on_bursting_goes_elastic(aws, tmp_path, capsys):
+    report = run_scenario(tmp_path, capsys, steady(Hour(efs_io=85)), throughput_mode="bursting")
+    rec = report["recommendation"]
+    assert rec["action"] == "raise EFS throughput"
+    assert rec["settings"] == {"efsThroughputMode": "elastic"}
+    assert report["facts"]["efsThroughputMode"] == "bursting"
+
+
+def test_burst_credits_draining_on_bursting_goes_elastic(aws, tmp_path, capsys):
+    # 2000 GiB of credits falling by 20 GiB an hour: 71 h of data, 580 GiB left, 29 h to go (< 3 days).
+    series = [(ts, Hour(efs_credits=(2000 - 20 * i) * 2**30)) for i, ts in enumerate(period_starts(HOURS))]
+    report = run_scenario(tmp_path, capsys, series, throughput_mode="bursting")
+    r = rules(report)["efs-burst-credits"]
+    assert r["measured"] == pytest.approx(580 / 20 / 24) and r["fires"] is True
+    assert rules(report)["efs-io-limit"]["fires"] is False
+    rec = report["recommendation"]
+    assert (rec["action"], rec["settings"]) == ("raise EFS throughput", {"efsThroughputMode": "elastic"})
+
+
+def test_idle_stack_may_go_down_one_step(aws, tmp_path, capsys):
+    report = run_scenario(tmp_path, capsys, steady(Hour(requests=500, cpu=12, memory=30)))
+    r = rules(report)
+    assert [r[k]["fires"] for k in ("downgrade-cpu", "downgrade-memory", "downgrade-errors")] == [True] * 3
+    rec = report["recommendation"]
+    assert rec["action"] == "downgrade"
+    assert rec["settings"] == {"instanceType": "c6a.large"}  # the guide: c6a.xlarge -> c6a.large -> t3.medium
+    # c6a.large is half a c6a.xlarge (the guide's medium: ~$110 for 2 x c6a.large).
+    assert rec["monthlyCostUsd"]["delta"] == pytest.approx(-2 * 0.153 / 2 * HOURS_PER_MONTH, abs=0.01)
+
+
+def test_a_quiet_but_not_idle_stack_stays(aws, tmp_path, capsys):
+    report = run_scenario(tmp_path, capsys, steady(Hour(cpu=55, memory=50)))
+    r = rules(report)
+    assert not any(x["fires"] for x in report["rules"] if x["group"] != "downgrade")
+    assert r["downgrade-cpu"]["fires"] is False  # 55 % is not under the guide's 50 %
+    assert report["recommendation"]["action"] == "stay"
+    assert report["recommendation"]["command"] is None
+
+
+@pytest.mark.parametrize("hours, step, days", [(30, 1, 1.25), (72, 3, 1.0)])
+def test_too_little_data_says_how_much_is_needed(aws, tmp_path, capsys, hours, step, days):
+    """A new stack (30 h of data) and a window with gaps (every third hour)."""
+    series = [(ts, Hour(cpu=95)) for ts in period_starts(hours)[::step]]
+    report = run_scenario(tmp_path, capsys, series)
+    assert report["window"]["daysWithData"] == days
+    assert report["window"]["enoughData"] is False
+    rec = report["recommendation"]
+    assert rec["action"] == "not enough data"
+    assert "at least 2 days" in rec["reasoning"][0] and f"run again in {2 - days:.1f} days" in rec["reasoning"][0]
+
+
+# -- finding the stack ---------------------------------------------------------------------------
+
+
+def test_resources_by_tags_match_the_outputs(aws, tmp_path, capsys):
+    deploy(stack="light", suffix="-other")  # another stack in the same account
+    stack = deploy()
+    publish(stack, steady(Hour()))
+    by_tags = advise(capsys, "--by-tags")["resources"]
+    by_outputs = advise(capsys, "--outputs", stack.outputs_file(tmp_path))["resources"]
+    assert by_tags["foundBy"] == "tags"
+    assert {k: v for k, v in by_tags.items() if k != "foundBy"} == {
+        k: v for k, v in by_outputs.items() if k != "foundBy"
+    }
+    assert by_tags["loadBalancerArn"] == stack.lb_arn and by_tags["targetGroupArn"] == stack.tg_arn
+
+
+def test_arn_outputs_are_used_when_present(aws, tmp_path, capsys):
+    stack = deploy()
+    publish(stack, steady(Hour(cpu=88)))
+    # A DNS name that matches nothing: only loadBalancerArn can find the load balancer.
+    path = stack.outputs_file(
+        tmp_path,
+        albDnsName="elsewhere.example.com",
+        loadBalancerArn=stack.lb_arn,
+        serviceArn=stack.service_arn,
+        targetGroupArn=stack.tg_arn,
+    )
+    report = advise(capsys, "--outputs", path)
+    # The ALB's series are found under that load balancer's dimension: 72 hours x 3000 requests.
+    assert report["facts"]["requests"] == HOURS * 3000
+    assert rules(report)["cpu-sustained"]["measured"] == 88
+
+
+def test_the_pulumi_cli_is_asked_when_no_file_is_given(aws, tmp_path, capsys, monkeypatch):
+    stack = deploy()
+    publish(stack, steady(Hour()))
+    fake = tmp_path / "bin" / "pulumi"
+    fake.parent.mkdir()
+    (tmp_path / "out.json").write_text(json.dumps(stack.outputs()))
+    fake.write_text(
+        f"#!/bin/sh\n[ \"$*\" = 'stack output --json --stack heavy' ] || exit 9\ncat {tmp_path / 'out.json'}\n"
+    )
+    fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
+    monkeypatch.setenv("PATH", f"{fake.parent}:{os.environ['PATH']}")
+    assert advise(capsys)["resources"]["foundBy"] == "pulumi CLI"
+
+
+# -- one line and a non-zero exit ------------------------------------------------------------------
+
+
+def fails(capsys, *args: str) -> tuple[int, str]:
+    with pytest.raises(SystemExit) as exc:
+        main([*ARGS, *args])
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1, err
+    return exc.value.code, err
+
+
+def test_a_stack_with_no_outputs(aws, tmp_path, capsys):
+    empty = tmp_path / "outputs.json"
+    empty.write_text("{}")
+    code, err = fails(capsys, "--outputs", str(empty))
+    assert code == 2 and "stack heavy has no outputs" in err and "pulumi up" in err
+
+
+def test_the_wrong_region(aws, tmp_path, capsys):
+    stack = deploy()
+    code, err = fails(capsys, "--outputs", stack.outputs_file(tmp_path), "--region", "eu-west-1")
+    assert code == 3 and "not found in eu-west-1" in err and "another region" in err
+
+
+def test_not_a_region(aws, tmp_path, capsys):
+    code, err = fails(capsys, "--by-tags", "--region", "us-east-9")
+    assert code == 2 and "'us-east-9' is not an AWS region" in err
+
+
+def test_no_outputs_key_the_advisor_needs(aws, tmp_path, capsys):
+    stack = deploy()
+    path = tmp_path / "partial.json"
+    path.write_text(json.dumps({k: v for k, v in stack.outputs().items() if k != "efsId"}))
+    code, err = fails(capsys, "--outputs", str(path))
+    assert code == 2 and "lack efsId" in err
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--days", "1"], "--days 1: allowed 2 to 15 with 60 s periods"),
+        (["--period", "120"], "--period 120: allowed 60, 300 or 3600"),
+    ],
+)
+def test_bad_arguments(capsys, args, message):
+    with pytest.raises(SystemExit) as exc:
+        main(["--stack", "heavy", "--period", "60", *args])
+    assert exc.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_unknown_stack(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["--stack", "nosuch", "--by-tags"])
+    assert exc.value.code == 2 and "unknown stack 'nosuch'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "extra_env, message",
+    [
+        ({}, "error: no AWS credentials found"),
+        ({"AWS_PROFILE": "nosuch"}, "error: AWS configuration: The config profile (nosuch) could not be found"),
+    ],
+)
+def test_missing_credentials_is_one_line_without_traceback(tmp_path, extra_env, message):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(
+        AWS_CONFIG_FILE=str(tmp_path / "none"),
+        AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "none"),
+        AWS_EC2_METADATA_DISABLED="true",
+        **extra_env,
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "commands.advise", "--stack", "heavy", "--by-tags"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 3
+    assert done.stderr.startswith(message) and len(done.stderr.splitlines()) == 1, done.stderr
+
+
+def test_moto_alone_cannot_answer_percentiles(monkeypatch, tmp_path):
+    """Pins the moto limit the fixture works around; if this fails, moto computes
+    percentiles itself and moto_percentiles can go."""
+    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.setenv(key, "testing")
+    with mock_aws():
+        stack = deploy()
+        publish(stack, steady(Hour(slow_s=6), hours=3))
+        cw = boto3.client("cloudwatch", region_name=REGION)
+        start = period_starts(3)[0]
+        metric = {
+            "Namespace": "AWS/ApplicationELB",
+            "MetricName": "TargetResponseTime",
+            "Dimensions": [{"Name": "LoadBalancer", "Value": stack.lb_dim}],
+        }
+        with pytest.raises(TypeError):
+            cw.get_metric_data(
+                MetricDataQueries=[{"Id": "p", "MetricStat": {"Metric": metric, "Period": PERIOD, "Stat": "p95"}}],
+                StartTime=start,
+                EndTime=start + timedelta(hours=3),
+            )
+        points = cw.get_metric_statistics(
+            **metric, StartTime=start, EndTime=start + timedelta(hours=3), Period=PERIOD, ExtendedStatistics=["p95"]
+        )["Datapoints"]
+        assert points and all("ExtendedStatistics" not in p for p in points)
+
+
+def test_text_output_shows_each_rule_the_recommendation_command_and_cost(aws, tmp_path, capsys):
+    stack = deploy()
+    publish(stack, steady(Hour(cpu=88)))
+    assert main([*ARGS, "--outputs", stack.outputs_file(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    cpu_row = next(line for line in lines if "CPU utilization > 80% sustained" in line)
+    assert cpu_row.split()[-1] == "FIRES" and "88.00 %" in cpu_row
+    memory_row = next(line for line in lines if "consistent memory pressure" in line)
+    assert memory_row.split()[-1] == "no"
+    assert (
+        sum(1 for line in lines if line.startswith(("scale up ", "scale out ", "EFS throughput ", "downgrade "))) == 10
+    ), "every rule of the guide gets a row"
+    assert "recommendation: scale up to c6a.2xlarge" in out
+    assert '  preview it: make migrate STACK=heavy SET="instanceType=c6a.2xlarge"' in lines
+    # The README's heavy ($245.58 for EC2, ALB, EFS, plus $37.40 for one NAT gateway, its IPv4
+    # address and 20 GB); c6a.2xlarge costs 2 x ($0.306 - $0.153) x 730 = $223.38 more.
+    assert "monthly cost: $282.98 -> $506.36 (+223.38 USD)" in out
+
+
+def test_a_stack_file_ahead_of_the_deployment_is_said(aws, tmp_path, capsys):
+    """The outputs' capacity names the deployed type; Pulumi.heavy.yaml's profile gives c6a.xlarge."""
+    stack = deploy()
+    publish(stack, steady(Hour()))
+    path = stack.outputs_file(tmp_path, capacity={"instanceType": "c6a.2xlarge"})
+    notes = advise(capsys, "--outputs", path)["notes"]
+    assert len(notes) == 1 and "sets instanceType c6a.xlarge but the deployed stack runs c6a.2xlarge" in notes[0]
+    assert advise(capsys, "--outputs", stack.outputs_file(tmp_path))["notes"] == []
+
+
+@pytest.mark.parametrize(
+    "code, expected",
+    [
+        (
+            "UnrecognizedClientException",
+            "AWS refused the credentials (UnrecognizedClientException on DescribeServices)",
+        ),
+        ("AccessDeniedException", "access denied for DescribeServices in us-east-1"),
+    ],
+)
+def test_aws_refusals_name_the_call(code, expected):
+    err = ClientError({"Error": {"Code": code, "Message": "nope"}}, "DescribeServices")
+    assert _aws_error(err, "us-east-1").startswith(expected)

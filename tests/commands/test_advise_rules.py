@@ -1,0 +1,178 @@
+"""commands.advise's pure parts: bursts vs normal traffic, "sustained", size steps, the
+choice between rules and the cost change. Expected values from the guide's numbers."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from commands.advise.recommend import recommend
+from commands.advise.rules import Measurements, evaluate
+from commands.advise.traffic import burst_periods, percentile
+from guide.ladder import next_size_down, next_size_up
+
+T0 = datetime(2026, 11, 1, tzinfo=UTC)
+HOUR = 3600
+
+
+def hours(n: int) -> list[datetime]:
+    return [T0 + timedelta(hours=i) for i in range(n)]
+
+
+def measured(n: int = 72, **series) -> Measurements:
+    """n hourly periods; each keyword is a per-period list or a constant."""
+    ts = hours(n)
+    defaults = {
+        "cpu_avg": 60,
+        "memory_avg": 65,
+        "requests": 3000,
+        "response_avg": 0.3,
+        "response_p95": 0.5,
+        "target_5xx": 0,
+        "elb_5xx": 0,
+        "running_tasks": 12,
+        "efs_io_limit": 10,
+        "efs_metered_bytes": 2**30,
+    }
+    data = {}
+    for key, value in {**defaults, **series}.items():
+        values = value if isinstance(value, list) else [value] * n
+        data[key] = dict(zip(ts, values))
+    return Measurements(
+        period_s=HOUR,
+        start=ts[0],
+        end=ts[-1] + timedelta(hours=1),
+        task_min=12,
+        task_max=24,
+        efs_performance_mode="generalPurpose",
+        efs_throughput_mode="elastic",
+        **data,
+    )
+
+
+def test_percentile_is_nearest_rank():
+    assert percentile([1, 2, 3, 4], 50) == 2
+    assert percentile([1, 2, 3, 4], 75) == 3
+    assert percentile(range(1, 101), 95) == 95
+    assert percentile([], 95) is None
+
+
+def test_a_busy_working_day_is_normal_traffic_and_a_spike_is_a_burst():
+    ts = hours(24)
+    # Night 1000/h, day 6000/h at 0.5 s: 6 x the night median but under 1 concurrent request.
+    requests = {t: 6000 if 8 <= t.hour < 18 else 1000 for t in ts}
+    response = {t: 0.5 for t in ts}
+    assert burst_periods(requests, response, HOUR) == set()
+    # One hour of 200 000 requests at 1 s: 55 concurrent, the guide's "moderate burst".
+    spike = ts[12]
+    requests[spike], response[spike] = 200_000, 1.0
+    assert burst_periods(requests, response, HOUR) == {spike}
+
+
+def test_slow_answers_to_usual_traffic_are_not_a_burst():
+    """An overloaded stack: the same requests, answered in 90 s (75 concurrent)."""
+    ts = hours(24)
+    requests = {t: 3000 for t in ts}
+    response = {t: 90.0 for t in ts}
+    assert burst_periods(requests, response, HOUR) == set()
+
+
+@pytest.mark.parametrize("hot, fires", [(26, True), (25, False)])
+def test_sustained_means_more_than_a_quarter_of_the_periods(hot, fires):
+    cpu = [90] * hot + [50] * (100 - hot)
+    rule = evaluate(measured(100, cpu_avg=cpu)).rule("cpu-sustained")
+    assert rule.fires is fires
+
+
+def test_exactly_at_a_threshold_does_not_fire():
+    e = evaluate(measured(cpu_avg=80, memory_avg=90, response_p95=5.0, efs_io_limit=80))
+    assert [e.rule(k).fires for k in ("cpu-sustained", "memory-pressure", "p95-latency-normal", "efs-io-limit")] == [
+        False
+    ] * 4
+
+
+def test_error_rate_counts_target_and_load_balancer_5xx():
+    # 20 + 20 of 3000 per hour = 1.33 % > 1 %; either alone is 0.67 %.
+    e = evaluate(measured(target_5xx=20, elb_5xx=20))
+    assert e.rule("error-rate-normal").measured == pytest.approx(40 / 3000 * 100)
+    assert e.rule("error-rate-normal").fires is True
+
+
+@pytest.mark.parametrize(
+    "current, bigger",
+    [
+        ("c6a.xlarge", "c6a.2xlarge"),
+        ("c6a.large", "c6a.xlarge"),
+        ("t3.small", "c6a.large"),  # the guide's light -> medium: compute-optimized, no less vCPU or memory
+        ("t3.medium", "c6a.large"),
+        ("c6a.4xlarge", None),  # the catalog's largest
+    ],
+)
+def test_next_size_up(current, bigger):
+    assert next_size_up(current) == bigger
+
+
+@pytest.mark.parametrize(
+    "current, smaller",
+    [
+        ("c6a.2xlarge", "c6a.xlarge"),
+        ("c6a.xlarge", "c6a.large"),  # the guide's stages: c6a.xlarge -> c6a.large -> t3.medium
+        ("c6a.large", "t3.medium"),
+        ("t3.medium", "t3.small"),
+        ("t3.small", None),  # the guide's smallest
+    ],
+)
+def test_next_size_down_follows_the_guides_stages(current, smaller):
+    assert next_size_down(current) == smaller
+
+
+def test_light_on_sustained_cpu_moves_to_compute_optimized():
+    rec = recommend("light", evaluate(measured(cpu_avg=85)))
+    assert (rec.action, rec.settings) == ("scale up", {"instanceType": "c6a.large"})
+    assert any("burstable" in line for line in rec.reasoning)
+    # 2 instances x 730 h x ($0.0765 c6a.large - $0.0208 t3.small, the guide's price)
+    assert rec.cost_delta == pytest.approx(2 * 730 * (0.0765 - 0.0208), abs=0.01)
+
+
+def test_idle_light_stays_at_the_smallest_size():
+    rec = recommend("light", evaluate(measured(cpu_avg=5, memory_avg=20, requests=100)))
+    assert rec.action == "stay" and "smallest" in rec.reasoning[0]
+
+
+def test_cpu_beats_efs_and_efs_beats_latency():
+    both = evaluate(measured(cpu_avg=90, efs_io_limit=95))
+    assert recommend("heavy", both).action == "scale up"
+    latency = evaluate(measured(response_p95=7.0, efs_io_limit=95))
+    assert recommend("heavy", latency).action == "raise EFS throughput"
+    assert recommend("heavy", evaluate(measured(response_p95=7.0))).action == "scale up"
+
+
+def test_efs_rule_does_not_apply_to_max_io_file_systems():
+    m = measured(efs_io_limit=95)
+    m = Measurements(**{**m.__dict__, "efs_performance_mode": "maxIO"})
+    rule = evaluate(m).rule("efs-io-limit")
+    assert rule.fires is None and "General Purpose" in rule.detail
+
+
+def test_not_enough_data_names_the_days_needed():
+    e = evaluate(measured(36, cpu_avg=95))  # 1.5 days
+    rec = recommend("heavy", e)
+    assert rec.action == "not enough data" and rec.command is None
+    assert "1.5 days" in rec.reasoning[0] and "run again in 0.5 days" in rec.reasoning[0]
+
+
+def test_without_container_insights_tasks_at_max_has_no_data_and_says_why():
+    m = measured()
+    m = Measurements(**{**m.__dict__, "running_tasks": {}})
+    rule = evaluate(m).rule("tasks-at-max")
+    assert rule.fires is None and rule.measured is None and "Container Insights" in rule.detail
+
+
+def test_burst_credits_apply_to_bursting_only_and_need_a_net_drain():
+    elastic = evaluate(measured()).rule("efs-burst-credits")
+    assert elastic.applicable is False and elastic.fires is None
+    m = measured(efs_burst_credits=[2**40 + i for i in range(72)])  # growing
+    m = Measurements(**{**m.__dict__, "efs_throughput_mode": "bursting"})
+    rule = evaluate(m).rule("efs-burst-credits")
+    assert rule.fires is False and rule.describe_measured() == "not draining"

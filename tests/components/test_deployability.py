@@ -1,0 +1,186 @@
+"""The deployability layer: what every shipped stack (and the variants users reach for)
+renders, checked against references that do not come from our mocks:
+
+- pulumi-aws's own Python input types: every key, at every depth, is a property the
+  provider declares (tests/provider_types.py);
+- AWS's service models in botocore: the API calls the provider makes from those inputs
+  (task definition, alarms, autoscaling, target group and load balancer and their
+  attributes, launch template data, backup plan, EFS, endpoints, KMS key, dashboard) pass
+  botocore's validator plus the enums and patterns it leaves to the service
+  (tests/support/aws_api_shapes.py).
+"""
+
+import json
+
+import pytest
+
+from commands.engine import mocks
+from tests.support import aws_api_shapes as api
+from tests.support.provider_types import unknown_keys
+from tests.support.stacks import SHIPPED_STACKS, render
+
+REGISTRY = "123456789012.dkr.ecr.us-east-1.amazonaws.com/docker-hub"
+VARIANTS = {
+    **{stack: (stack, {}) for stack in SHIPPED_STACKS},
+    "heavy+domain": (
+        "heavy",
+        {"zoneId": "Z0123456789ABCDEFGHIJ", "dnsNames": ["pypi", "packages"], "alarmEmails": ["ops@example.com"]},
+    ),
+    "heavy+internet+per-az": (
+        "heavy",
+        {
+            "loadBalancerScheme": "internet-facing",
+            "allowedCidrs": ["203.0.113.0/24"],
+            "zoneId": "Z0123456789ABCDEFGHIJ",
+            "natGateways": "per-az",
+            "availabilityZoneCount": 3,
+        },
+    ),
+    "heavy+given-network+endpoints": (
+        "heavy",
+        {
+            "vpcId": mocks.EXISTING_VPC_ID,
+            "subnetIds": ["subnet-0a0000000000000a3", "subnet-0b0000000000000b1"],
+            "vpcEndpoints": True,
+            "imageRegistry": REGISTRY,
+            "imageTag": "sha256:" + "ab" * 32,
+            "secretReaders": ["arn:aws:iam::123456789012:role/ci"],
+        },
+    ),
+    "light+front-off": (
+        "light",
+        {"frontEnabled": False, "efsThroughputMode": "provisioned", "efsProvisionedThroughputMibps": 64},
+    ),
+}
+
+
+@pytest.fixture(scope="module", params=sorted(VARIANTS))
+def variant(request):
+    stack, overrides = VARIANTS[request.param]
+    return request.param, render(stack, **overrides)
+
+
+def test_every_rendered_key_is_a_provider_input(variant):
+    name, preview = variant
+    bad = {r.name: list(unknown_keys(r.type, r.inputs)) for r in preview.resources if r.custom}
+    assert not {k: v for k, v in bad.items() if v}, f"{name}: keys pulumi-aws does not declare"
+
+
+def test_provider_type_check_catches_an_unknown_nested_key():
+    """The checker itself: a misspelled nested key must be reported, with its path."""
+    found = list(
+        unknown_keys(
+            "aws:ec2/launchTemplate:LaunchTemplate",
+            {
+                "metadataOptions": {"httpTokens": "required", "httpTokenz": "x"},
+                "networkInterfaces": [{"associatePublicIp": "false"}],
+            },
+        )
+    )
+    assert found == ["metadataOptions.httpTokenz", "networkInterfaces[0].associatePublicIp"]
+
+
+def calls(preview):
+    """(service, operation, params) for each API call the provider makes from these inputs."""
+    one = preview.one
+    yield (
+        "ecs",
+        "RegisterTaskDefinition",
+        api.register_task_definition(one("aws:ecs/taskDefinition:TaskDefinition").inputs),
+    )
+    for alarm in preview.of_type("aws:cloudwatch/metricAlarm:MetricAlarm"):
+        yield "cloudwatch", "PutMetricAlarm", api.put_metric_alarm(alarm.outputs["name"], alarm.inputs)
+    yield (
+        "application-autoscaling",
+        "RegisterScalableTarget",
+        api.register_scalable_target(one("aws:appautoscaling/target:Target").inputs),
+    )
+    yield (
+        "application-autoscaling",
+        "PutScalingPolicy",
+        api.put_scaling_policy("cpu", one("aws:appautoscaling/policy:Policy").inputs),
+    )
+    tg = one("aws:lb/targetGroup:TargetGroup")
+    yield "elbv2", "CreateTargetGroup", api.create_target_group(tg.outputs["name"], tg.inputs)
+    yield "elbv2", "ModifyTargetGroupAttributes", api.target_group_attributes(tg.inputs)
+    lb = one("aws:lb/loadBalancer:LoadBalancer")
+    yield "elbv2", "CreateLoadBalancer", api.create_load_balancer(lb.outputs["name"], lb.inputs)
+    yield "elbv2", "ModifyLoadBalancerAttributes", api.load_balancer_attributes(lb.inputs)
+    yield (
+        "ec2",
+        "CreateLaunchTemplate",
+        api.create_launch_template("pypiserver", one("aws:ec2/launchTemplate:LaunchTemplate").inputs),
+    )
+    for plan in preview.of_type("aws:backup/plan:Plan"):
+        yield "backup", "CreateBackupPlan", api.create_backup_plan(plan.inputs)
+    fs = one("aws:efs/fileSystem:FileSystem").inputs
+    yield "efs", "CreateFileSystem", api.create_file_system(fs)
+    yield "efs", "PutLifecycleConfiguration", api.put_lifecycle_configuration(fs)
+    for endpoint in preview.of_type("aws:ec2/vpcEndpoint:VpcEndpoint"):
+        yield "ec2", "CreateVpcEndpoint", api.create_vpc_endpoint(endpoint.inputs)
+    yield "kms", "CreateKey", api.create_key(one("aws:kms/key:Key").inputs)
+    yield "cloudwatch", "PutDashboard", api.put_dashboard(one("aws:cloudwatch/dashboard:Dashboard").inputs)
+
+
+def test_api_calls_pass_aws_service_models(variant):
+    name, preview = variant
+    found = [f"{op}: {p}" for service, op, params in calls(preview) for p in api.problems(service, op, params)]
+    assert not found, f"{name}: {found}"
+
+
+def test_load_balancer_and_target_group_attributes_are_documented_keys(variant):
+    name, preview = variant
+    lb_keys = api.documented_keys("elbv2", "LoadBalancerAttribute")
+    tg_keys = api.documented_keys("elbv2", "TargetGroupAttribute")
+    one = preview.one
+    assert {
+        a["Key"] for a in api.load_balancer_attributes(one("aws:lb/loadBalancer:LoadBalancer").inputs)["Attributes"]
+    } <= lb_keys
+    assert {
+        a["Key"] for a in api.target_group_attributes(one("aws:lb/targetGroup:TargetGroup").inputs)["Attributes"]
+    } <= tg_keys
+    low, high = api.attribute_range("elbv2", "LoadBalancerAttribute", "idle_timeout.timeout_seconds")
+    assert low <= one("aws:lb/loadBalancer:LoadBalancer").inputs["idleTimeout"] <= high
+
+
+@pytest.mark.parametrize(
+    "service, operation, params, fragment",
+    [
+        (
+            "ec2",
+            "CreateLaunchTemplate",
+            {"LaunchTemplateName": "x", "LaunchTemplateData": {"InstanceType": "c99.huge"}},
+            "InstanceType's values",
+        ),
+        (
+            "cloudwatch",
+            "PutMetricAlarm",
+            {"AlarmName": "a", "EvaluationPeriods": 1, "ComparisonOperator": "Above", "Threshold": 1},
+            "ComparisonOperator's values",
+        ),
+        (
+            "ecs",
+            "RegisterTaskDefinition",
+            {"family": "f", "containerDefinitions": [{"name": "c", "cpu": "lots"}]},
+            "Invalid type",
+        ),
+        (
+            "backup",
+            "CreateBackupPlan",
+            {"BackupPlan": {"BackupPlanName": "p", "Rules": [{"RuleName": "r", "TargetBackupVaultName": "a vault"}]}},
+            "pattern",
+        ),
+    ],
+)
+def test_model_check_catches_what_aws_would_refuse(service, operation, params, fragment):
+    """The checker itself: an enum, a type and a pattern AWS refuses are each reported."""
+    assert any(fragment in p for p in api.problems(service, operation, params))
+
+
+def test_task_definition_fits_ecs_size_limit(variant):
+    # "Task definition size: 64 KiB" (Amazon ECS service quotas): the rendered files and index
+    # modules travel inside the container definitions, so their size is checked here.
+    name, preview = variant
+    task = preview.one("aws:ecs/taskDefinition:TaskDefinition").inputs
+    size = len(json.dumps(api.register_task_definition(task)).encode())
+    assert size < 64 * 1024, f"{name}: task definition is {size} bytes"
