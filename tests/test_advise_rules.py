@@ -7,8 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from offline.advise.recommend import next_size_down, next_size_up, recommend
+from offline.advise.recommend import downgrade_step, next_size_down, next_size_up, recommend
 from offline.advise.rules import Measurements, evaluate
+from offline.advise.scaling import ScalingActivity
 from offline.advise.traffic import burst_periods, percentile
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
@@ -136,7 +137,7 @@ def test_light_on_sustained_cpu_moves_to_compute_optimized():
 
 def test_idle_light_stays_at_the_smallest_size():
     rec = recommend("light", evaluate(measured(cpu_avg=5, memory_avg=20, requests=100)))
-    assert rec.action == "stay" and "smallest" in rec.reasoning[0]
+    assert rec.action == "stay" and any("already the guide's smallest" in line for line in rec.reasoning)
 
 
 def test_cpu_beats_efs_and_efs_beats_latency():
@@ -161,11 +162,12 @@ def test_not_enough_data_names_the_days_needed():
     assert "1.5 days" in rec.reasoning[0] and "run again in 0.5 days" in rec.reasoning[0]
 
 
-def test_without_container_insights_tasks_at_max_has_no_data_and_says_why():
+def test_without_container_insights_tasks_at_max_is_not_judged_and_says_why():
     m = measured()
     m = Measurements(**{**m.__dict__, "running_tasks": {}})
     rule = evaluate(m).rule("tasks-at-max")
-    assert rule.fires is None and rule.measured is None and "Container Insights" in rule.detail
+    assert rule.fires is None and rule.measured is None and rule.verdict == "not judged"
+    assert rule.could_not_judge and "Container Insights" in rule.could_not_judge
 
 
 def test_burst_credits_apply_to_bursting_only_and_need_a_net_drain():
@@ -175,3 +177,120 @@ def test_burst_credits_apply_to_bursting_only_and_need_a_net_drain():
     m = Measurements(**{**m.__dict__, "efs_throughput_mode": "bursting"})
     rule = evaluate(m).rule("efs-burst-credits")
     assert rule.fires is False and rule.describe_measured() == "not draining"
+
+
+# -- a downgrade must carry the bursts --------------------------------------------------------------
+
+
+def bursty(n: int = 72, **series) -> Measurements:
+    """Quiet hours with a 200 000-request burst every 8th hour (2.55 s on average: 142 in flight)."""
+    base = {
+        "cpu_avg": [40 if i % 8 == 0 else 10 for i in range(n)],
+        "memory_avg": 30,
+        "requests": [200_000 if i % 8 == 0 else 3000 for i in range(n)],
+        "response_avg": [2.55 if i % 8 == 0 else 0.3 for i in range(n)],
+    }
+    return measured(n, **{**base, **series})
+
+
+@pytest.mark.parametrize(
+    "stack, smaller, factor",
+    [
+        ("heavy", "c6a.large", 2.0),  # 6 tasks x 640 CPU units per c6a.xlarge, 3 x 640 per c6a.large
+        ("medium", "t3.medium", 1.0),  # both 2 vCPU: 3 tasks each
+    ],
+)
+def test_the_smaller_type_takes_the_load_in_proportion_to_the_cpu_its_tasks_reserve(stack, smaller, factor):
+    step = downgrade_step(stack)
+    assert step is not None and (step.to_type, step.load_factor) == (smaller, factor)
+
+
+def test_no_downgrade_step_from_the_smallest_type():
+    assert downgrade_step("light") is None
+
+
+def test_burst_cpu_is_judged_on_the_smaller_type():
+    e = evaluate(bursty(), downgrade_step("heavy"))
+    rule = e.rule("downgrade-burst-cpu")
+    assert (rule.measured, rule.fires) == (80.0, False)  # 40 % x 2 is not under 80 %
+    rec = recommend("heavy", e)
+    assert rec.action == "stay" and any("downgrade to c6a.large refused" in line for line in rec.reasoning)
+
+
+def test_bursts_already_failing_refuse_a_downgrade():
+    # 3000 5xx of 200 000 requests in each burst: 1.5 %, past the guide's < 1 % under burst load.
+    e = evaluate(bursty(target_5xx=[3000 if i % 8 == 0 else 0 for i in range(72)], cpu_avg=10), downgrade_step("heavy"))
+    assert e.rule("downgrade-burst-cpu").fires is True
+    rule = e.rule("downgrade-burst-errors")
+    assert rule.measured == pytest.approx(1.5) and rule.fires is False
+    assert recommend("heavy", e).action == "stay"
+
+
+def test_without_bursts_the_burst_conditions_hold():
+    e = evaluate(measured(cpu_avg=10, memory_avg=30), downgrade_step("heavy"))
+    assert [e.rule(k).describe_measured() for k in ("downgrade-burst-cpu", "downgrade-burst-errors")] == [
+        "no bursts"
+    ] * 2
+    assert recommend("heavy", e).action == "downgrade"
+
+
+# -- no traffic is not missing data ------------------------------------------------------------------
+
+
+def test_load_balancer_5xx_without_requests_is_every_request_failing():
+    """RequestCount leaves out what the load balancer answers itself (503: no healthy target)."""
+    e = evaluate(measured(requests=0, elb_5xx=40, cpu_avg=5, memory_avg=20), downgrade_step("heavy"))
+    assert e.rule("error-rate-normal").measured == 100 and e.rule("error-rate-normal").fires is True
+    assert e.rule("downgrade-errors").fires is False
+
+
+def test_a_failed_query_marks_only_the_rules_that_read_it():
+    m = Measurements(**{**measured(cpu_avg=10, memory_avg=30).__dict__, "unavailable": {"memory_avg": "denied"}})
+    e = evaluate(m, downgrade_step("heavy"))
+    assert [r.key for r in e.unjudged] == ["memory-pressure", "downgrade-memory"]
+    assert e.rule("memory-pressure").could_not_judge == "denied"
+    rec = recommend("heavy", e)
+    assert rec.action == "stay" and rec.could_not_judge == {"memory-pressure": "denied", "downgrade-memory": "denied"}
+
+
+# -- auto-scaling triggered for everyday traffic -------------------------------------------------------
+
+OUT = "monitor alarm TargetTracking-service/c/s-AlarmHigh-1 in state ALARM triggered policy cpu"
+IN = "monitor alarm TargetTracking-service/c/s-AlarmLow-2 in state ALARM triggered policy cpu"
+
+
+def activity(hour: int, desired: int, cause: str = OUT, status: str = "Successful") -> ScalingActivity:
+    return ScalingActivity(T0 + timedelta(hours=hour, minutes=10), desired, status, cause)
+
+
+def scaling_rule(*activities: ScalingActivity):
+    m = Measurements(**{**measured().__dict__, "scaling_activities": activities})
+    return evaluate(m).rule("scaling-frequent")
+
+
+def test_one_scale_out_a_day_is_a_daily_peak_not_frequent():
+    once_a_day = [a for day in range(3) for a in (activity(24 * day + 9, 16), activity(24 * day + 12, 12, IN))]
+    rule = scaling_rule(*once_a_day)
+    assert (rule.measured, rule.fires) == (1.0, False)
+    rule = scaling_rule(*once_a_day, activity(20, 14))  # one more in three days
+    assert rule.measured == pytest.approx(4 / 3) and rule.fires is True
+
+
+def test_only_alarm_triggered_raises_that_took_effect_are_scale_outs():
+    rule = scaling_rule(
+        activity(1, 16),  # counted: 12 -> 16
+        activity(2, 20, status="Failed"),  # never took effect
+        activity(3, 14, IN),  # a scale-in
+        activity(4, 18, cause="maximum capacity was set to 18"),  # the target's range changed by hand
+        activity(5, 18),  # no raise: already 18
+    )
+    assert rule.measured == pytest.approx(1 / 3)
+    assert rule.detail.startswith("1 alarm-triggered scale-outs outside bursts in 3 days")
+
+
+def test_scale_outs_with_bursts_are_not_counted():
+    m = bursty()
+    m = Measurements(**{**m.__dict__, "scaling_activities": (activity(8, 16), activity(17, 17), activity(30, 18))})
+    rule = evaluate(m).rule("scaling-frequent")
+    # Hours 8 (a burst), 17 (just after the one at 16) go with bursts; hour 30 is quiet.
+    assert rule.measured == pytest.approx(1 / 3) and "2 more with bursts" in rule.detail
