@@ -336,7 +336,8 @@ def test_a_quiet_stack_is_not_downgraded_on_a_rule_it_could_not_judge(aws, tmp_p
     assert rec["action"] == "stay"
     assert rec["couldNotJudge"] == [{"rule": "p95-latency-normal", "reason": r["p95-latency-normal"]["couldNotJudge"]}]
     assert any(
-        "no downgrade while a rule that could call for more capacity is not judged" in x for x in rec["reasoning"]
+        "no downgrade to c6a.large while a rule that could call for more capacity is not judged" in x
+        for x in rec["reasoning"]
     )
 
 

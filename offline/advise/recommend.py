@@ -300,11 +300,13 @@ def _decide(stack: str, cfg: PypiServerConfig, evaluation: Evaluation) -> Recomm
     target = next_size_down(cfg.instance_type)
     if target is None:
         return stay(nothing_fires, f"{cfg.instance_type} is already the guide's smallest size step")
-    if blind:
-        return stay(nothing_fires, "no downgrade while a rule that could call for more capacity is not judged")
     bursts = [r for r in downgrade if r.key.startswith("downgrade-burst")]
     rest = [r for r in downgrade if r not in bursts]
     if all(r.fires for r in downgrade):
+        if blind:
+            return stay(
+                nothing_fires, f"no downgrade to {target} while a rule that could call for more capacity is not judged"
+            )
         return _with_cost(
             stack,
             "downgrade",
@@ -318,7 +320,7 @@ def _decide(stack: str, cfg: PypiServerConfig, evaluation: Evaluation) -> Recomm
         return stay(
             nothing_fires,
             f"downgrade to {target} refused: quiet outside bursts, but the bursts need {cfg.instance_type}",
-            *(f"{r.guide}: {r.describe_measured()} ({r.detail})" for r in bursts if not r.fires),
+            *(_measured(r) for r in bursts if not r.fires),
         )
     unmet = [
         f"{r.guide}: {r.verdict if r.could_not_judge else r.describe_measured()}" for r in downgrade if not r.fires

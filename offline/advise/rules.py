@@ -223,7 +223,7 @@ def _error_rate(m: Measurements, timestamps: list[datetime]) -> tuple[float | No
     return errors / requests * 100, errors, requests
 
 
-def evaluate(m: Measurements, step: DowngradeStep | None = None) -> Evaluation:
+def evaluate(m: Measurements, step: DowngradeStep | None) -> Evaluation:
     """The guide's rules on the measurements; `step` is the size a downgrade would go to
     (None: there is no smaller size)."""
     bursts = burst_periods(m.requests, m.response_avg, m.period_s)
@@ -438,7 +438,7 @@ def _burst_cpu(m: Measurements, burst_list: list[datetime], step: DowngradeStep 
         CPU_SCALE_UP_PERCENT,
         on_smaller < CPU_SCALE_UP_PERCENT,
         f"p95 of the {len(burst_list)} burst periods' CPU, {measured_here:.2f} % on {step.from_type}, "
-        f"x {step.load_factor:.2f} on {step.to_type} ({step.derivation})",
+        f"x {step.load_factor:.2f} on {step.to_type}: {step.derivation}",
     )
 
 
