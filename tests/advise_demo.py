@@ -33,6 +33,8 @@ from advise_fixtures import (  # noqa: E402
     publish,
 )
 
+from components.config import PROFILE_DEFAULTS  # noqa: E402
+
 HOURS = 72
 NORMAL = Hour(cpu=45, memory=65)
 BURST = Hour(requests=200_000, response_s=1.5, slow_s=12, cpu=97, memory=65, target_5xx=1500, elb_5xx=1500, running=20)
@@ -110,7 +112,9 @@ def demo(name: str, extra: list[str]) -> int:
         hours = period_starts(HOURS)
         publish(stack, scenario.series(hours))
         history.record(stack, scenario.activities(hours))
-        outputs = stack.outputs_file(Path(tempfile.mkdtemp()))
+        # The outputs name the type the stack runs, as the component exports it.
+        deployed = {"instanceType": PROFILE_DEFAULTS[scenario.stack]["instanceType"]}
+        outputs = stack.outputs_file(Path(tempfile.mkdtemp()), capacity=deployed)
         args = ["--stack", scenario.stack, "--days", "3", "--period", "3600", "--outputs", outputs, *extra]
         return subprocess.run([sys.executable, "-m", "offline.advise", *args], cwd=HERE.parent, env=env).returncode
 

@@ -33,11 +33,13 @@ from advise_fixtures import (
     reset,
 )
 from botocore.exceptions import ClientError
+from botocore.stub import Stubber
 from conftest import ROOT
 from moto import mock_aws
 
 from offline.advise.__main__ import main
 from offline.advise.aws_errors import describe
+from offline.advise.metrics import Query, ResultFailed, read_series
 
 HOURS = 72  # a 3-day window of hourly periods keeps moto fast
 ARGS = ["--stack", "heavy", "--days", "3", "--period", str(PERIOD)]
@@ -360,8 +362,8 @@ def test_one_failing_query_costs_only_the_rules_that_read_it(aws_without_percent
     assert (r["cpu-sustained"]["measured"], r["cpu-sustained"]["verdict"]) == (88, "FIRES")
     reason = r["p95-latency-normal"]["couldNotJudge"]
     assert r["p95-latency-normal"]["verdict"] == "not judged"
-    assert reason.startswith("GetMetricData AWS/ApplicationELB TargetResponseTime p95: ")
-    assert "HTTP 500" in reason and "'500 Internal Server Error'" in reason
+    assert reason.startswith("AWS/ApplicationELB TargetResponseTime p95: GetMetricData in us-east-1: HTTP 500")
+    assert "'500 Internal Server Error'" in reason
     assert "\n" not in reason and "<" not in reason
     judged = [x["rule"] for x in report["rules"] if x["couldNotJudge"]]
     assert judged == ["p95-latency-normal"], "only the rule reading the p95"
@@ -747,6 +749,40 @@ def test_a_missing_scaling_permission_costs_one_rule(aws, tmp_path):
         ("scaling-frequent", "access denied for DescribeScalingActivities in us-ea")
     ]
     assert rules(report)["cpu-sustained"]["verdict"] == "no"
+
+
+def cloudwatch_answering(*results: dict):
+    """A real CloudWatch client whose answers, checked against AWS's model, are `results`."""
+    client = boto3.client("cloudwatch", region_name=REGION, aws_access_key_id="x", aws_secret_access_key="x")
+    stubber = Stubber(client)
+    for result in results:
+        stubber.add_response("get_metric_data", {"MetricDataResults": [{"Id": "q", **result}]})
+    stubber.activate()
+    return client
+
+
+QUERIES = [
+    Query("cpu_avg", "AWS/ECS", "CPUUtilization", "Average", (("ClusterName", "c"),)),
+    Query("response_p95", "AWS/ApplicationELB", "TargetResponseTime", "p95", (("LoadBalancer", "app/a/1"),)),
+]
+
+
+def test_a_result_cloudwatch_marks_failed_costs_only_its_series():
+    start = period_starts(2)[0]
+    client = cloudwatch_answering(
+        {"Timestamps": [start], "Values": [42.0], "StatusCode": "Complete"},
+        {"Timestamps": [], "Values": [], "StatusCode": "Forbidden", "Messages": [{"Code": "Forbidden", "Value": "no"}]},
+    )
+    series, failed = read_series(client, QUERIES, start, start + timedelta(hours=2), PERIOD, REGION)
+    assert series["cpu_avg"] == {start: 42.0}
+    assert failed == {"response_p95": "AWS/ApplicationELB TargetResponseTime p95: CloudWatch answered Forbidden: no"}
+
+
+def test_every_series_failing_is_the_answer():
+    start = period_starts(2)[0]
+    failing = {"Timestamps": [], "Values": [], "StatusCode": "InternalError"}
+    with pytest.raises(ResultFailed, match="CloudWatch answered InternalError"):
+        read_series(cloudwatch_answering(failing, failing), QUERIES, start, start + timedelta(hours=2), PERIOD, REGION)
 
 
 @pytest.mark.parametrize(

@@ -86,7 +86,7 @@ def run(
         measured = metrics.read(session, region, found, days, period)
     except FinderError as err:
         fail(str(err), err.code)
-    except (*metrics.AWS_ERRORS, NoRegionError) as err:
+    except (*metrics.READ_ERRORS, NoRegionError) as err:
         fail(describe(err, region), AWS_PROBLEM)
     evaluation = evaluate(measured, downgrade_step(stack))
     return found, region, evaluation, recommend(stack, evaluation)

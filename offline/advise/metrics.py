@@ -24,9 +24,15 @@ from .resources import StackResources
 from .rules import Measurements
 from .scaling import ScalingActivity, desired_count
 
+
+class ResultFailed(Exception):
+    """CloudWatch answered, but marked a query's result as failed."""
+
+
 # What a failing AWS call raises: botocore's errors, and its parser's for a body that is not
 # the protocol's (a proxy's HTML page), which is not one of them.
 AWS_ERRORS = (ClientError, BotoCoreError, ResponseParserError)
+READ_ERRORS = (*AWS_ERRORS, ResultFailed)
 
 
 @dataclass(frozen=True)
@@ -98,7 +104,7 @@ def _request(q: Query, period_s: int) -> dict:
 
 
 def read_one(cloudwatch, q: Query, start: datetime, end: datetime, period_s: int) -> dict[datetime, float]:
-    """One series; raises what boto3 raises, or RuntimeError for a result CloudWatch marks
+    """One series; raises what boto3 raises, or ResultFailed for a result CloudWatch marks
     as failed (StatusCode InternalError or Forbidden)."""
     series: dict[datetime, float] = {}
     paginator = cloudwatch.get_paginator("get_metric_data")
@@ -109,7 +115,7 @@ def read_one(cloudwatch, q: Query, start: datetime, end: datetime, period_s: int
         for result in page["MetricDataResults"]:
             if result.get("StatusCode") in ("InternalError", "Forbidden"):
                 said = "; ".join(m.get("Value", "") for m in result.get("Messages", []))
-                raise RuntimeError(f"CloudWatch answered {result['StatusCode']}" + (f": {said}" if said else ""))
+                raise ResultFailed(f"CloudWatch answered {result['StatusCode']}" + (f": {said}" if said else ""))
             for ts, value in zip(result["Timestamps"], result["Values"]):
                 series[ts.astimezone(UTC)] = float(value)
     return series
@@ -125,16 +131,16 @@ def read_series(
     for q in qs:
         try:
             series[q.key] = read_one(cloudwatch, q, start, end, period_s)
-        except (*AWS_ERRORS, RuntimeError) as err:
+        except READ_ERRORS as err:
             errors.append(err)
-            failed[q.key] = f"GetMetricData {q.name}: {_reason(err, region)}"
+            failed[q.key] = f"{q.name}: {_reason(err, region)}"
     if qs and len(errors) == len(qs):
         raise errors[0]  # nothing to judge: the failure is the answer
     return series, failed
 
 
 def _reason(err: Exception, region: str) -> str:
-    return one_line(str(err)) if isinstance(err, RuntimeError) else describe(err, region)
+    return one_line(str(err)) if isinstance(err, ResultFailed) else describe(err, region)
 
 
 def scaling_activities(client, resource_id: str, start: datetime) -> tuple[ScalingActivity, ...]:
