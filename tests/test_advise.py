@@ -17,6 +17,7 @@ from datetime import timedelta
 
 import boto3
 import pytest
+from advise_demo import SCENARIOS
 from advise_endpoint import BAD_GATEWAY, BAD_GATEWAY_DOCTYPE, Answer, aws_json_error, aws_xml_error, broken_proxy
 from advise_fixtures import (
     PERIOD,
@@ -37,6 +38,7 @@ from botocore.stub import Stubber
 from conftest import ROOT
 from moto import mock_aws
 
+from components.config import PROFILE_DEFAULTS
 from offline.advise.__main__ import main
 from offline.advise.aws_errors import describe
 from offline.advise.metrics import Query, ResultFailed, read_series
@@ -650,6 +652,41 @@ def test_the_text_report_and_json_say_the_same(aws, tmp_path, capsys, series):
         said = f"could not judge: {rule['couldNotJudge']}" if rule["couldNotJudge"] else rule["detail"]
         assert lines[at + 1].strip() == said
     assert (f"  preview it: {rec['command']}" in lines) is (rec["command"] is not None)
+
+
+def documented_examples() -> list[tuple[str, list[str]]]:
+    """(scenario, excerpt lines) for each report excerpt in docs/advisor.md: a plain code block
+    right after a paragraph naming its scenario as (`name`..."""
+    found: list[tuple[str, list[str]]] = []
+    prose: list[str] = []
+    block: list[str] | None = None
+    language = ""
+    for line in (ROOT / "docs" / "advisor.md").read_text().splitlines():
+        if line.startswith("```") and block is None:
+            block, language = [], line[3:]
+        elif line.startswith("```"):
+            named = re.findall(r"\(`([a-z0-9-]+)`", " ".join(prose))
+            if named and not language:
+                found.append((named[-1], block))
+            block, prose = None, []
+        elif block is not None:
+            block.append(line)
+        else:
+            prose.append(line)
+    return found
+
+
+@pytest.mark.parametrize("name, excerpt", documented_examples(), ids=lambda x: x if isinstance(x, str) else "")
+def test_the_documented_examples_are_what_the_advisor_prints(aws, tmp_path, capsys, name, excerpt):
+    scenario = SCENARIOS[name]
+    stack = deploy(stack=scenario.stack, **scenario.deploy)
+    hours = period_starts(HOURS)
+    publish(stack, scenario.series(hours))
+    aws.scaling.record(stack, scenario.activities(hours))
+    outputs = stack.outputs_file(tmp_path, capacity={"instanceType": PROFILE_DEFAULTS[scenario.stack]["instanceType"]})
+    assert main([*ARGS, "--stack", scenario.stack, "--outputs", outputs]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    assert [line for line in excerpt if line and line not in printed] == []
 
 
 def test_a_stack_file_ahead_of_the_deployment_is_said(aws, tmp_path, capsys):
