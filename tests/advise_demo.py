@@ -16,7 +16,7 @@ import sys
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -31,6 +31,8 @@ from advise_fixtures import (  # noqa: E402
     moto_server,
     period_starts,
     publish,
+    quiet_with_daily_bursts,
+    scaling_at,
 )
 
 from components.config import PROFILE_DEFAULTS  # noqa: E402
@@ -38,23 +40,7 @@ from components.config import PROFILE_DEFAULTS  # noqa: E402
 HOURS = 72
 NORMAL = Hour(cpu=45, memory=65)
 BURST = Hour(requests=200_000, response_s=1.5, slow_s=12, cpu=97, memory=65, target_5xx=1500, elb_5xx=1500, running=20)
-QUIET = Hour(cpu=10, memory=30)
-DAILY_BURST = Hour(requests=670 * 60, response_s=5, slow_s=12, cpu=97, memory=30)
-SCALE_IN = "monitor alarm TargetTracking-service/c/s-AlarmLow-9a8b in state ALARM triggered policy cpu"
-
 Series = Callable[[list[datetime]], list[tuple[datetime, Hour]]]
-
-
-def twice_a_day(ts: list[datetime]) -> list[Activity]:
-    return [
-        activity
-        for t in ts
-        if t.hour in (9, 13)
-        for activity in (
-            Activity(t + timedelta(minutes=10), 16),
-            Activity(t + timedelta(hours=2, minutes=10), 12, cause=SCALE_IN),
-        )
-    ]
 
 
 @dataclass(frozen=True)
@@ -75,13 +61,13 @@ SCENARIOS = {
         stack="light",
         deploy={"task_min": 6, "task_max": 6},
     ),
-    "scaling": Scenario(lambda ts: [(t, Hour(cpu=55)) for t in ts], activities=twice_a_day),
+    "scaling": Scenario(lambda ts: [(t, Hour(cpu=55)) for t in ts], activities=lambda ts: scaling_at(ts, (9, 13))),
     "efs": Scenario(
         lambda ts: [(t, Hour(efs_io=92, slow_s=6, efs_bytes=(36 if i == 5 else 4) * 2**30)) for i, t in enumerate(ts)]
     ),
     "idle": Scenario(lambda ts: [(t, Hour(requests=500, cpu=12, memory=30)) for t in ts]),
     "no-traffic": Scenario(lambda ts: [(t, Hour(requests=0, cpu=3, memory=25)) for t in ts]),
-    "quiet-bursts": Scenario(lambda ts: [(t, DAILY_BURST if t.hour in (14, 15, 16) else QUIET) for t in ts]),
+    "quiet-bursts": Scenario(lambda ts: quiet_with_daily_bursts(ts, burst_cpu=97)),
     "quiet": Scenario(lambda ts: [(t, Hour(cpu=55, memory=50)) for t in ts]),
     "no-p95": Scenario(lambda ts: [(t, Hour(response_s=7, slow_s=7.5, response_as_statistic_set=True)) for t in ts]),
     "new": Scenario(lambda ts: [(t, Hour()) for t in ts[-30:]]),

@@ -347,3 +347,29 @@ def publish(d: Deployed, hours: list[tuple[datetime, Hour]]) -> None:
     for namespace, data in batches.items():
         for i in range(0, len(data), 20):
             cw.put_metric_data(Namespace=namespace, MetricData=data[i : i + 20])
+
+
+# -- scenarios shared by the tests and the demo ---------------------------------------------------
+
+# TargetResponseTime put as statistic sets: CloudWatch has its average (7.05 s) but no p95.
+NO_P95 = {"response_s": 7, "slow_s": 7.5, "response_as_statistic_set": True}
+SCALE_IN_CAUSE = "monitor alarm TargetTracking-service/c/s-AlarmLow-9a8b in state ALARM triggered policy cpu"
+
+
+def quiet_with_daily_bursts(ts: list[datetime], burst_cpu: float) -> list[tuple[datetime, Hour]]:
+    """21 quiet hours a day (CPU 10 %, memory 30 %, 3000 requests an hour) and a 3-hour burst a
+    day: 670 requests a minute, 5.7 s on average (63 in flight), at `burst_cpu`."""
+    quiet = Hour(cpu=10, memory=30)
+    burst = Hour(requests=670 * 60, response_s=5, slow_s=12, cpu=burst_cpu, memory=30)
+    return [(t, burst if t.hour in (14, 15, 16) else quiet) for t in ts]
+
+
+def scaling_at(ts: list[datetime], hours: tuple[int, ...], up_to: int = 16, at_rest: int = 12) -> list[Activity]:
+    """A scale-out 10 minutes into each of `hours` (every day of `ts`) and its scale-in two hours
+    later."""
+    found = []
+    for t in ts:
+        if t.hour in hours:
+            found.append(Activity(t + timedelta(minutes=10), up_to))
+            found.append(Activity(t + timedelta(hours=2, minutes=10), at_rest, cause=SCALE_IN_CAUSE))
+    return found

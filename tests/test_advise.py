@@ -20,9 +20,9 @@ import pytest
 from advise_demo import SCENARIOS
 from advise_endpoint import BAD_GATEWAY, BAD_GATEWAY_DOCTYPE, Answer, aws_json_error, aws_xml_error, broken_proxy
 from advise_fixtures import (
+    NO_P95,
     PERIOD,
     REGION,
-    Activity,
     Hour,
     ScalingHistory,
     deploy,
@@ -31,7 +31,9 @@ from advise_fixtures import (
     moto_server,
     period_starts,
     publish,
+    quiet_with_daily_bursts,
     reset,
+    scaling_at,
 )
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
@@ -272,17 +274,9 @@ def test_too_little_data_says_how_much_is_needed(aws, tmp_path, capsys, hours, s
 # -- bursts a downgrade must carry -----------------------------------------------------------------
 
 
-def quiet_with_daily_bursts(burst_cpu: float) -> list:
-    """21 quiet hours a day (CPU 10 %, memory 30 %, 3000 requests an hour) and a 3-hour burst a
-    day: 670 requests a minute, 5.7 s on average (63 in flight), at `burst_cpu`."""
-    quiet = Hour(cpu=10, memory=30)
-    burst = Hour(requests=670 * 60, response_s=5, slow_s=12, cpu=burst_cpu, memory=30)
-    return [(ts, burst if ts.hour in (14, 15, 16) else quiet) for ts in period_starts(HOURS)]
-
-
 def test_a_quiet_stack_with_daily_bursts_keeps_the_size_its_bursts_need(aws, tmp_path):
     stack = deploy()
-    publish(stack, quiet_with_daily_bursts(burst_cpu=97))
+    publish(stack, quiet_with_daily_bursts(period_starts(HOURS), burst_cpu=97))
     done = advise_command("--outputs", stack.outputs_file(tmp_path), "--json")
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
@@ -303,16 +297,13 @@ def test_a_quiet_stack_with_daily_bursts_keeps_the_size_its_bursts_need(aws, tmp
 
 def test_bursts_the_smaller_type_can_carry_do_not_stop_a_downgrade(aws, tmp_path, capsys):
     # 35 % of c6a.xlarge's task CPU is 70 % of c6a.large's: under the guide's 80 %.
-    report = run_scenario(tmp_path, capsys, quiet_with_daily_bursts(burst_cpu=35))
+    report = run_scenario(tmp_path, capsys, quiet_with_daily_bursts(period_starts(HOURS), burst_cpu=35))
     assert rules(report)["downgrade-burst-cpu"]["measured"] == pytest.approx(70)
     rec = report["recommendation"]
     assert (rec["action"], rec["settings"]) == ("downgrade", {"instanceType": "c6a.large"})
 
 
 # -- what could not be judged ----------------------------------------------------------------------
-
-# TargetResponseTime put as statistic sets: CloudWatch has its average (7.05 s) but no p95.
-NO_P95 = {"response_s": 7, "slow_s": 7.5, "response_as_statistic_set": True}
 
 
 def test_a_missing_percentile_is_named_in_the_advice_and_is_no_clean_bill_of_health(aws, tmp_path):
@@ -377,24 +368,10 @@ def test_one_failing_query_costs_only_the_rules_that_read_it(aws_without_percent
 # -- auto-scaling triggered for everyday traffic ----------------------------------------------------
 
 
-def scaling_at(hours: tuple[int, ...], up_to: int = 16, at_rest: int = 12) -> list[Activity]:
-    """A scale-out 10 minutes into each of `hours` (every day of the window) and its scale-in
-    two hours later."""
-    found = []
-    for ts in period_starts(HOURS):
-        if ts.hour in hours:
-            found.append(Activity(ts + timedelta(minutes=10), up_to))
-            found.append(Activity(ts + timedelta(hours=2, minutes=10), at_rest, cause=SCALE_IN_CAUSE))
-    return found
-
-
-SCALE_IN_CAUSE = "monitor alarm TargetTracking-service/c/s-AlarmLow-9a8b in state ALARM triggered policy cpu"
-
-
 def test_scaling_out_for_everyday_traffic_more_than_daily_asks_for_capacity(aws, tmp_path, capsys):
     stack = deploy()
     publish(stack, steady(Hour(cpu=55)))
-    aws.scaling.record(stack, scaling_at(hours=(9, 13)))  # twice a day, 6 in 3 days
+    aws.scaling.record(stack, scaling_at(period_starts(HOURS), hours=(9, 13)))  # twice a day, 6 in 3 days
     report = advise(capsys, "--outputs", stack.outputs_file(tmp_path))
     rec = report["recommendation"]
     # Scale out: one instance more would pass heavy's 4, so the guide's fewer-and-beefier.
@@ -409,7 +386,7 @@ def test_scaling_out_for_bursts_is_the_headroom_at_work(aws, tmp_path, capsys):
     stack = deploy()
     burst = Hour(requests=200_000, response_s=1.5, slow_s=12, cpu=70, running=16)
     publish(stack, [(ts, burst if ts.hour in (9, 13) else Hour(cpu=55)) for ts in period_starts(HOURS)])
-    aws.scaling.record(stack, scaling_at(hours=(9, 13)))
+    aws.scaling.record(stack, scaling_at(period_starts(HOURS), hours=(9, 13)))
     report = advise(capsys, "--outputs", stack.outputs_file(tmp_path))
     r = rules(report)["scaling-frequent"]
     assert (r["measured"], r["verdict"]) == (0, "no")
@@ -628,7 +605,9 @@ def test_text_output_shows_each_rule_the_recommendation_command_and_cost(aws, tm
 @pytest.mark.parametrize(
     "series",
     [
-        pytest.param(lambda: quiet_with_daily_bursts(burst_cpu=97), id="downgrade refused for bursts"),
+        pytest.param(
+            lambda: quiet_with_daily_bursts(period_starts(HOURS), burst_cpu=97), id="downgrade refused for bursts"
+        ),
         pytest.param(lambda: steady(Hour(requests=500, cpu=12, memory=30, **NO_P95)), id="stay with a rule not judged"),
         pytest.param(lambda: steady(Hour(requests=500, cpu=12, memory=30)), id="downgrade"),
     ],

@@ -409,18 +409,7 @@ def _burst_cpu(m: Measurements, burst_list: list[datetime], step: DowngradeStep 
             key, "downgrade", guide, None, " %", "<", CPU_SCALE_UP_PERCENT, None, "no smaller size", applicable=False
         )
     if not burst_list:
-        return RuleResult(
-            key,
-            "downgrade",
-            guide,
-            None,
-            " %",
-            "<",
-            CPU_SCALE_UP_PERCENT,
-            True,
-            f"no burst periods in the window: nothing {step.to_type} must absorb",
-            shown="no bursts",
-        )
+        return _no_bursts(key, guide, CPU_SCALE_UP_PERCENT, f"nothing {step.to_type} must absorb")
     cpu = values_at(m.cpu_avg, burst_list)
     measured_here = percentile(cpu, DOWNGRADE_PERCENTILE)
     if measured_here is None:
@@ -442,21 +431,26 @@ def _burst_cpu(m: Measurements, burst_list: list[datetime], step: DowngradeStep 
     )
 
 
+def _no_bursts(key: str, guide: str, threshold: float, so: str) -> RuleResult:
+    """A burst condition holds when the window has no bursts."""
+    return RuleResult(
+        key,
+        "downgrade",
+        guide,
+        None,
+        " %",
+        "<",
+        threshold,
+        True,
+        f"no burst periods in the window: {so}",
+        shown="no bursts",
+    )
+
+
 def _burst_errors(burst_error_rate: float | None, burst_count: int) -> RuleResult:
     key, guide = "downgrade-burst-errors", "burst error rate < 1% (the guide's target under burst load)"
     if burst_error_rate is None:
-        return RuleResult(
-            key,
-            "downgrade",
-            guide,
-            None,
-            " %",
-            "<",
-            BURST_ERROR_RATE_PERCENT,
-            True,
-            "no burst periods in the window",
-            shown="no bursts",
-        )
+        return _no_bursts(key, guide, BURST_ERROR_RATE_PERCENT, "none to fail")
     return RuleResult(
         key,
         "downgrade",
