@@ -129,7 +129,7 @@ class RuleResult:
         if self.could_not_judge:
             return "not judged"
         if self.fires is None:
-            return "no data" if self.applicable else "n/a"
+            return "n/a"
         if self.group == "downgrade":  # conditions that must all hold, not alarms
             return "met" if self.fires else "not met"
         return "FIRES" if self.fires else "no"
@@ -187,6 +187,9 @@ def _judgeable(rule: RuleResult, m: Measurements) -> RuleResult:
     for key in NEEDS.get(rule.key, ()):
         if key in m.unavailable:
             return rule.unjudged(m.unavailable[key])
+    if rule.fires is None and rule.applicable and not rule.could_not_judge:
+        # Never a silent "no data": a rule without a verdict says so, as one not judged.
+        return rule.unjudged("no datapoints to judge it on in this window")
     return rule
 
 
