@@ -374,15 +374,16 @@ def _p95_normal(m: Measurements, normal: list[datetime], burst_list: list[dateti
     with_requests = [ts for ts in normal if m.requests.get(ts, 0) > 0]
     p95_normal = values_at(m.response_p95, with_requests)
     burst_p95 = max(values_at(m.response_p95, burst_list), default=None)
+    p75 = percentile(p95_normal, SUSTAINED_PERCENTILE)
     result = RuleResult(
         "p95-latency-normal",
         "scale up",
         "P95 latency > 5 seconds during normal traffic",
-        percentile(p95_normal, SUSTAINED_PERCENTILE),
+        p75,
         " s",
         ">",
         P95_NORMAL_SCALE_UP_S,
-        _compare(percentile(p95_normal, SUSTAINED_PERCENTILE), ">", P95_NORMAL_SCALE_UP_S),
+        _compare(p75, ">", P95_NORMAL_SCALE_UP_S),
         f"p75 of the periods' TargetResponseTime p95, normal traffic; above 5 s in "
         f"{_pct(share_above(p95_normal, P95_NORMAL_SCALE_UP_S))} of them; bursts: "
         f"{_in_bursts(burst_p95, ' s', 'up to ')}",
