@@ -299,3 +299,16 @@ def test_scale_outs_with_bursts_are_not_counted():
     rule = judge(m).rule("scaling-frequent")
     # Hours 8 (a burst), 17 (just after the one at 16) go with bursts; hour 30 is quiet.
     assert rule.measured == pytest.approx(1 / 3) and "2 more with bursts" in rule.detail
+
+
+def test_a_p95_missing_for_some_periods_is_judged_on_the_rest_and_says_so():
+    m = measured()
+    some = dict(list(m.response_p95.items())[:60])
+    rule = judge(Measurements(**{**m.__dict__, "response_p95": some})).rule("p95-latency-normal")
+    assert rule.verdict == "no" and rule.detail.endswith("; p95 for 60 of 72 periods with requests")
+
+
+def test_no_p95_while_there_were_requests_is_not_judged():
+    m = measured(response_avg=7.0)
+    rule = judge(Measurements(**{**m.__dict__, "response_p95": {}})).rule("p95-latency-normal")
+    assert rule.verdict == "not judged" and "average response time: 7.00 s" in (rule.could_not_judge or "")
