@@ -43,7 +43,7 @@ from moto import mock_aws
 from components.config import PROFILE_DEFAULTS
 from offline.advise.__main__ import main
 from offline.advise.aws_errors import describe
-from offline.advise.metrics import Query, ResultFailed, read_series
+from offline.advise.metrics import Query, ResultFailed, read_series, scaling_activities
 
 HOURS = 72  # a 3-day window of hourly periods keeps moto fast
 ARGS = ["--stack", "heavy", "--days", "3", "--period", str(PERIOD)]
@@ -799,6 +799,21 @@ def test_every_series_failing_is_the_answer():
     failing = {"Timestamps": [], "Values": [], "StatusCode": "InternalError"}
     with pytest.raises(ResultFailed, match="CloudWatch answered InternalError"):
         read_series(cloudwatch_answering(failing, failing), QUERIES, start, start + timedelta(hours=2), PERIOD, REGION)
+
+
+def test_scaling_history_is_read_across_pages_down_to_the_window_start(aws):
+    """AWS answers 50 activities a page, newest first; the reader stops at the first one before
+    the window (it tells the count the window began with)."""
+    stack = deploy()
+    hours = period_starts(24 * 5)  # 5 days of an hourly scale-out and scale-in: 240 activities
+    aws.scaling.record(stack, scaling_at(hours, hours=tuple(range(24))))
+    start = hours[-HOURS]
+    client = boto3.client("application-autoscaling", region_name=REGION)
+    found = scaling_activities(client, f"service/{stack.cluster}/{stack.service}", start)
+    in_window = [a for a in found if a.start >= start]
+    # 72 scale-outs and 72 scale-ins of the window's hours, and the scale-ins of the two hours before it.
+    assert len(in_window) == 2 * HOURS + 2
+    assert len(found) == len(in_window) + 1 and found[-1].start < start
 
 
 @pytest.mark.parametrize(
