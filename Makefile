@@ -26,7 +26,14 @@ preview: $(VENV)/.installed
 test: $(VENV)/.installed
 	@command -v nginx >/dev/null 2>&1 || test -x /usr/sbin/nginx || \
 		{ echo "make test needs nginx for the tests that run the task: apt-get install -y nginx"; exit 2; }
-	REQUIRE_REAL_PARTS=1 $(PY) -m pytest -q -n 2 $(ARGS)
+	REQUIRE_REAL_PARTS=1 $(PY) -m pytest -q -n 2 -m "not github_action" $(ARGS)
+
+# The GitHub action's own exchange script against the local run (needs a checkout of
+# pypa/gh-action-pypi-publish in .clients/gh-action-pypi-publish or PYPI_PUBLISH_ACTION_DIR;
+# it is not redistributed here, and CI has no GitHub access).
+.PHONY: test-action
+test-action: $(VENV)/.installed
+	REQUIRE_REAL_PARTS=1 $(PY) -m pytest -q -m github_action tests/tools/test_trusted_publishing.py $(ARGS)
 
 # Configuration in pyproject.toml; .pre-commit-config.yaml runs the same on commit.
 lint: $(VENV)/.installed
@@ -51,6 +58,15 @@ sync-guide:
 	rm -rf policy/guide
 	cp -r guide policy/guide
 	find policy/guide -name __pycache__ -prune -exec rm -rf {} +
+
+# --- client settings -------------------------------------------------------------------------
+#   make client-config STACK=heavy USER=reader [URL=https://pypi.example.com]
+# uv, pip, poetry, twine and keyring/.netrc settings for one user (URL: the stack's url output).
+URL_ARG = $(if $(URL),--url "$(URL)")
+
+.PHONY: client-config
+client-config: $(VENV)/.installed
+	$(PY) -m commands.client_config --stack "$(STACK)" --user "$(USER)" $(URL_ARG) $(ARGS)
 
 # --- migration preview -----------------------------------------------------------------------
 #   make migrate FROM=light TO=heavy                        move a stack between stack files

@@ -10,7 +10,7 @@ import pulumi_aws as aws
 from guide.type_tokens import COMPONENT
 from task.spec import HEALTH_PATH
 
-from . import compute, edge, iam, names, network, observability, service, storage, users
+from . import compute, edge, iam, names, network, observability, service, storage, trusted_publishing, users
 from .config import PypiServerConfig
 
 
@@ -45,6 +45,7 @@ class PypiServer(pulumi.ComponentResource):
         self.storage = self._storage()
         self.credentials = self._credentials()
         self.user_secret_arns = self.credentials.secret_arns
+        self.signing_key = self._signing_key()
         self.roles = self._iam()
         self.compute = self._compute()
         self.edge = self._edge()
@@ -85,6 +86,10 @@ class PypiServer(pulumi.ComponentResource):
             "instanceSubnetIds": self.placement.instance_subnet_ids,
             "loadBalancerSubnetIds": self.placement.load_balancer_subnet_ids,
             "natGatewayIds": [n.id for n in built.nat_gateways] if built else [],
+            # What CI jobs' identity tokens must name (GitLab: the <AUD>_ID_TOKEN variable).
+            "oidcAudience": self._cfg.trusted_publishing.audience_for(pulumi.get_stack())
+            if self._cfg.trusted_publishing
+            else None,
             "capacity": self.capacity,
             "monthlyCostUsd": self.monthly_cost_usd,
         }
@@ -113,16 +118,25 @@ class PypiServer(pulumi.ComponentResource):
     def _credentials(self) -> users.Credentials:
         return users.credentials(self._name, self._cfg, self, self._tags)
 
+    def _signing_key(self) -> trusted_publishing.SigningKey | None:
+        if self._cfg.trusted_publishing is None:
+            return None
+        return trusted_publishing.signing_key(self._name, self, self._tags)
+
     def _iam(self) -> iam.Roles:
-        return iam.roles(
+        key = [self.signing_key.secret.arn] if self.signing_key else []
+        roles = iam.roles(
             self._name,
             self.storage.file_system.arn,
             self.storage.access_point.arn,
-            list(self.user_secret_arns.values()),
+            [*self.user_secret_arns.values(), *key],
             self._cfg.image_registry,
             self,
             self._tags,
         )
+        if self.signing_key is not None:
+            trusted_publishing.restrict_readers(self._name, self.signing_key, roles.execution)
+        return roles
 
     def _compute(self) -> compute.Compute:
         return compute.instances(
@@ -166,6 +180,7 @@ class PypiServer(pulumi.ComponentResource):
             access_point_id=self.storage.access_point.id,
             user_secret_arns=self.user_secret_arns,
             user_secret_versions=self.credentials.secret_versions,
+            signing_key=self.signing_key,
             execution_role=self.roles.execution,
             task_role=self.roles.task,
             target_group=self.edge.target_group,

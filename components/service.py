@@ -8,11 +8,12 @@ from dataclasses import dataclass, replace
 import pulumi
 import pulumi_aws as aws
 
-from task.containers import container_definitions_json, load_balanced_container
+from task.containers import container_definitions_json, load_balanced_container, task_volumes
 from task.spec import PACKAGES_VOLUME
 
 from . import names
 from .config import PypiServerConfig
+from .trusted_publishing import SigningKey
 
 SCALING_CPU_TARGET_PERCENT = 60
 SCALING_COOLDOWN_SECONDS = 300
@@ -38,6 +39,7 @@ def service(
     access_point_id: pulumi.Input[str],
     user_secret_arns: Mapping[str, pulumi.Input[str]],
     user_secret_versions: Mapping[str, pulumi.Input[str]],
+    signing_key: SigningKey | None,
     execution_role: aws.iam.Role,
     task_role: aws.iam.Role,
     target_group: aws.lb.TargetGroup,
@@ -46,10 +48,11 @@ def service(
 ) -> Service:
     opts = pulumi.ResourceOptions(parent=parent)
     log_group = aws.cloudwatch.LogGroup(f"{name}-logs", retention_in_days=cfg.log_retention_days, tags=tags, opts=opts)
-    spec = cfg.task_spec(region)
+    spec = cfg.task_spec(region, stack=pulumi.get_stack())
     users = [u.name for u in spec.users]
+    key = [signing_key.secret.arn, signing_key.version.version_id] if signing_key else []
     container_definitions = pulumi.Output.all(
-        log_group.name, *[user_secret_arns[u] for u in users], *[user_secret_versions[u] for u in users]
+        log_group.name, *[user_secret_arns[u] for u in users], *[user_secret_versions[u] for u in users], *key
     ).apply(
         lambda a: container_definitions_json(
             replace(
@@ -59,6 +62,9 @@ def service(
                     replace(u, secret_arn=a[1 + i], secret_version=a[1 + len(users) + i])
                     for i, u in enumerate(spec.users)
                 ),
+                trusted_publishing=replace(spec.trusted_publishing, key_secret_arn=a[-2], key_secret_version=a[-1])
+                if spec.trusted_publishing
+                else None,
             )
         )
     )
@@ -78,7 +84,8 @@ def service(
                     "transit_encryption": "ENABLED",
                     "authorization_config": {"access_point_id": access_point_id, "iam": "ENABLED"},
                 },
-            }
+            },
+            *task_volumes(spec),
         ],
         tags=tags,
         opts=opts,

@@ -36,7 +36,7 @@ def main(argv: list[str]) -> int:
     if problem:
         print(f"pypi_index: {problem}", file=sys.stderr)
         return 1
-    app = build_app(argv, os.environ.get(contract.ENV_PUBLISHERS, ""))
+    app = build_app(argv, dict(os.environ))
     config = app.config
     init_logging(level=config.log_level, filename=config.log_file, frmt=config.log_frmt, stream=config.log_stream)
     # gunicorn reads its own command line: give it none (pypi-server does the same).

@@ -46,6 +46,7 @@ def line(
     sha256: str = "",
     size: int = 0,
     detail: str = "",
+    publisher: dict | None = None,
 ) -> str:
     if result not in AUDIT_RESULTS:
         raise ValueError(f"result {result!r}: allowed {', '.join(AUDIT_RESULTS)}")
@@ -62,6 +63,7 @@ def line(
         "client": client,
         "status": status,
         "result": result,
+        "publisher": publisher,
     }
     if detail:
         record["detail"] = detail

@@ -18,6 +18,27 @@ ENV_SCANNER_LOCK = "PYPI_INDEX_SCANNER_LOCK"
 ENV_PUBLISHERS = "PYPI_INDEX_PUBLISHERS"
 # The pypiserver release the index was tested with: it refuses to start on any other.
 ENV_PYPISERVER_VERSION = "PYPI_INDEX_PYPISERVER_VERSION"
+# Publishers limited to some projects: JSON {user: [normalized patterns]} (others: every project).
+ENV_PROJECT_RIGHTS = "PYPI_INDEX_PROJECT_RIGHTS"
+
+# -- trusted publishing (the index and the exchange container, oidc_exchange/) -------------
+# The trusted publishers: JSON [{"id", "provider", "issuer", "projects", and the claims to
+# match}], rendered from the stack's config; the exchange matches identity tokens against
+# them, the index checks that a token's publisher is still bound (removing a binding
+# revokes its tokens at the next deploy).
+ENV_TRUSTED_PUBLISHERS = "PYPI_INDEX_TRUSTED_PUBLISHERS"
+# The key both sides sign and check upload tokens with (from Secrets Manager).
+ENV_UPLOAD_TOKEN_KEY = "PYPI_INDEX_UPLOAD_TOKEN_KEY"
+# The exchange's settings: the audience identity tokens must name, the upload tokens'
+# lifetime, where it listens and where the shared volume is.
+ENV_OIDC_AUDIENCE = "PYPI_INDEX_OIDC_AUDIENCE"
+ENV_TOKEN_LIFETIME = "PYPI_INDEX_TOKEN_LIFETIME_SECONDS"
+ENV_OIDC_LISTEN = "PYPI_INDEX_OIDC_LISTEN"
+ENV_PACKAGES_DIR = "PYPI_INDEX_PACKAGES_DIR"
+# nginx asks the index here (auth_request, no body) whether an upload token is good: 204 or 401.
+TOKEN_CHECK_PATH = "/_/upload-token"
+# Where the exchange keeps the identity tokens it has used (replay), under .index/.
+USED_IDENTITY_TOKENS_DIR = "used-identity-tokens"
 
 # -- the package folder (the shared volume) -------------------------------------------------
 # <folder>/<file> are the published distributions; everything the index keeps is under
@@ -58,6 +79,9 @@ AUDIT_FIELDS = (
     "client",
     "status",
     "result",
+    # The trusted publisher behind an upload token ({"id", "repository", "workflow",
+    # "run_id"}), or null for a named user.
+    "publisher",
 )
 # ok (done), rejected (a bad or duplicate upload, an unknown release), refused (valid
 # credentials of a user who may not publish), failed-login (wrong user or token).

@@ -7,9 +7,11 @@ hands out. So `:action=file_upload` and `remove_pkg` keep pypiserver's routing, 
 and password check but store through the Store (atomic, first-wins, pages rewritten before
 the response). `:action=yank` and `:action=unyank` (PEP 592; not part of pypiserver) are
 answered by `YankMiddleware` after the same password check. Every write needs a publisher:
-a user with valid credentials who is not one gets 403. Each write, and each refused one,
-leaves an audit line (audit.py). Errors are one line of text, also carried in the status
-line, which is what twine and uv print.
+a user with valid credentials who is not one gets 403, and so does a write to a project
+outside the writer's patterns (identity.py: named users, and trusted publishers' upload
+tokens, which only upload). Each write, and each refused one, leaves an audit line
+(audit.py). Errors are one line of text, also carried in the status line, which is what
+twine and uv print.
 """
 
 from __future__ import annotations
@@ -26,12 +28,16 @@ from pypiserver.bottle_wrapper import bottle
 from pypiserver.config import RunConfig, get_parser
 from pypiserver.core import PkgFile
 
-from . import audit
+from . import audit, contract, rights, upload_tokens
 from .dist import Rejected, parse_filename, try_parse_filename
+from .identity import Identities, Writer
 from .scan import Scanner
 from .store import Release, Store
 
 log = logging.getLogger("pypi_index")
+
+# Where the middleware leaves the checked writer for the backend's audit lines.
+WRITER_KEY = "pypi_index.writer"
 
 
 def _reject(err: Rejected) -> bottle.HTTPResponse:
@@ -106,8 +112,11 @@ def _audit(action: str, result: str, status: int, environ: dict | None = None, *
     auth = bottle.BaseRequest(environ).auth
     if "project" not in fields and fields.get("filename"):
         fields["project"] = _project_of(fields["filename"])
+    writer: Writer | None = environ.get(WRITER_KEY)
+    if writer is not None:
+        fields["publisher"] = writer.publisher
     audit.write(
-        user=auth[0] if auth else "",
+        user=writer.name if writer is not None else auth[0] if auth else "",
         action=action,
         result=result,
         status=status,
@@ -135,10 +144,12 @@ def _plain_error(res: bottle.HTTPError) -> str:
 class YankMiddleware:
     """POST / with `:action=yank` (name, version, optional reason) or `:action=unyank`."""
 
-    def __init__(self, app, store: Store, config, publishers: frozenset[str]):
-        self.app, self.store, self.config, self.publishers = app, store, config, publishers
+    def __init__(self, app, store: Store, config, identities: Identities):
+        self.app, self.store, self.config, self.identities = app, store, config, identities
 
     def __call__(self, environ, start_response):
+        if environ.get("PATH_INFO") == contract.TOKEN_CHECK_PATH:
+            return self._check_token(environ, start_response)
         if environ.get("REQUEST_METHOD") != "POST" or environ.get("PATH_INFO") != "/":
             return self.app(environ, start_response)
         request = bottle.BaseRequest(environ)
@@ -156,9 +167,13 @@ class YankMiddleware:
             if not self.config.auther(*auth):
                 _audit(_ACTIONS.get(action, str(action)), "failed-login", 403, environ, **_refused_fields(request))
                 return self.app(environ, start_response)  # pypiserver answers 403
-            if audit.principal(auth[0]) not in self.publishers:
+            writer = self.identities.writer(*auth)
+            refusal = _refusal(writer, auth[0], action, request)
+            if writer is not None:
+                environ[WRITER_KEY] = writer
+            if refusal:
                 _audit(_ACTIONS.get(action, str(action)), "refused", 403, environ, **_refused_fields(request))
-                return self._answer(start_response, Rejected(403, f"user {auth[0]} may not publish (read-only)"))
+                return self._answer(start_response, Rejected(403, refusal))
         if action not in ("yank", "unyank"):
             return self.app(environ, start_response)
         name, version = forms.get("name"), forms.get("version")
@@ -172,6 +187,20 @@ class YankMiddleware:
         _audit(action, "ok", 200, environ, project=name, detail=f"{version}: {count} file(s)")
         return self._answer(start_response, None, f"{action}: {count} file(s) of {name} {version}")
 
+    def _check_token(self, environ, start_response):
+        """nginx asks before it reads an upload's body: 204 for a valid upload token, else 401
+        (the one line says why, in the status line nginx logs)."""
+        auth = bottle.BaseRequest(environ).auth
+        try:
+            if not auth or auth[0] != upload_tokens.USERNAME:
+                raise upload_tokens.TokenRefused(f"upload tokens log in as {upload_tokens.USERNAME}")
+            self.identities.token(auth[1] or "")
+        except upload_tokens.TokenRefused as err:
+            start_response(f"401 {err}", [("Content-Length", "0")])
+            return [b""]
+        start_response("204 No Content", [])
+        return [b""]
+
     @staticmethod
     def _answer(start_response, err: Rejected | None, text: str = ""):
         if err is not None:
@@ -181,6 +210,18 @@ class YankMiddleware:
         body = (text + "\n").encode()
         start_response("200 OK", [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body)))])
         return [body]
+
+
+def _refusal(writer: Writer | None, login: str, action, request) -> str:
+    """Why this writer may not do this write, in one line; "" when it may."""
+    if writer is None:
+        return f"user {login} may not publish (read-only)"
+    if writer.uploads_only and action != "file_upload":
+        return f"{writer.name}: an upload token may only upload files, not {action}"
+    project = _refused_fields(request).get("project", "")
+    if project and not writer.may_write(project):
+        return rights.refusal(f"{'trusted publisher' if writer.publisher else 'user'} {writer.name}", project)
+    return ""
 
 
 def _refused_fields(request) -> dict:
@@ -223,12 +264,15 @@ def _scan_while_elected(store: Store, lock_path: str, interval: float) -> None:
                 log.exception("scan failed")
 
 
-def build_app(argv: list[str], publishers: str) -> YankMiddleware:
-    """The WSGI app from pypiserver's own arguments (`run -i ... <folder>`)."""
+def build_app(argv: list[str], environ: dict[str, str]) -> YankMiddleware:
+    """The WSGI app from pypiserver's own arguments (`run -i ... <folder>`) and the
+    environment the task renders (who may write what)."""
     config = IndexConfig.from_namespace(get_parser().parse_args(argv))
+    identities = Identities.from_environ(environ, config.index.store.root)
+    config.auther = identities.auther(config.auther)
     app = pypiserver.setup_routes_from_config(pypiserver.app_from_config(config), config)
     app.default_error_handler = _plain_error
-    return YankMiddleware(app, config.index.store, config, frozenset(p for p in publishers.split(",") if p))
+    return YankMiddleware(app, config.index.store, config, identities)
 
 
 def start_scanner(store: Store, scanner_lock: str, scan_seconds: float) -> None:

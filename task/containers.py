@@ -6,6 +6,7 @@ import json
 from collections.abc import Sequence
 
 from task.nginx import nginx_config, nginx_entry_command
+from task.oidc_process import oidc_entry_command, oidc_environment, signing_key_secret
 from task.pypiserver_process import (
     FILES_VARIABLE,
     gunicorn_config,
@@ -22,10 +23,16 @@ from task.spec import (
     FRONT_MEMORY_MIB,
     FRONT_MEMORY_RESERVATION_MIB,
     HEALTH_PATH,
+    OIDC_CONTAINER,
+    OIDC_CPU_UNITS,
+    OIDC_MEMORY_RESERVATION_MIB,
+    OIDC_PORT,
     PACKAGES_DIR,
     PACKAGES_VOLUME,
     PYPISERVER_CONTAINER,
     SERVICE_PORT,
+    SITE_PATH,
+    SITE_VOLUME,
     TaskSpec,
     layout_for,
 )
@@ -83,12 +90,19 @@ def _pypiserver_container(spec: TaskSpec) -> dict:
         "entryPoint": ["/bin/sh", "-c"],
         "command": [pypiserver_entry_command(spec)],
         "environment": _pypiserver_environment(spec),
-        "mountPoints": [{"sourceVolume": PACKAGES_VOLUME, "containerPath": PACKAGES_DIR, "readOnly": False}],
+        "mountPoints": [{"sourceVolume": PACKAGES_VOLUME, "containerPath": PACKAGES_DIR, "readOnly": False}]
+        + (
+            [{"sourceVolume": SITE_VOLUME, "containerPath": SITE_PATH, "readOnly": False}]
+            if spec.trusted_publishing
+            else []
+        ),
         "healthCheck": _health_check(["python", "-c", probe]),
         "logConfiguration": _log_configuration(spec, PYPISERVER_CONTAINER),
     }
     if pypiserver_authenticate(spec):
         container["secrets"] = _user_secrets(spec, "PYPISERVER_HTPASSWD", "pypiserver_htpasswd", pypiserver_users(spec))
+    if spec.trusted_publishing is not None:
+        container["secrets"] = [*container.get("secrets", []), signing_key_secret(spec.trusted_publishing)]
     if not spec.front_enabled:
         container["portMappings"] = [{"containerPort": SERVICE_PORT, "hostPort": 0, "protocol": "tcp"}]
     return container
@@ -107,7 +121,7 @@ def _front_container(spec: TaskSpec) -> dict:
         "environment": [{"name": "NGINX_CONF", "value": nginx_config(spec)}],
         "secrets": _user_secrets(spec, "NGINX_HTPASSWD", "nginx_htpasswd", [u.name for u in spec.users]),
         "portMappings": [{"containerPort": SERVICE_PORT, "hostPort": 0, "protocol": "tcp"}],
-        "links": [PYPISERVER_CONTAINER],
+        "links": [PYPISERVER_CONTAINER, *([OIDC_CONTAINER] if spec.trusted_publishing else [])],
         "dependsOn": [{"containerName": PYPISERVER_CONTAINER, "condition": "START"}],
         # Read-only: only pypiserver writes packages and pages.
         "mountPoints": [{"sourceVolume": PACKAGES_VOLUME, "containerPath": PACKAGES_DIR, "readOnly": True}],
@@ -119,9 +133,45 @@ def _front_container(spec: TaskSpec) -> dict:
     }
 
 
+def _oidc_container(spec: TaskSpec) -> dict:
+    """The exchange: not essential (the index serves without it), its share of the task's
+    CPU and memory taken from pypiserver's (mints are rare and light)."""
+    assert spec.trusted_publishing is not None
+    env = oidc_environment(spec, layout_for(spec))
+    probe = f"import urllib.request; urllib.request.urlopen('http://127.0.0.1:{OIDC_PORT}{HEALTH_PATH}', timeout=4)"
+    return {
+        "name": OIDC_CONTAINER,
+        "image": spec.pypiserver_image,
+        "essential": False,
+        "cpu": OIDC_CPU_UNITS,
+        "memoryReservation": OIDC_MEMORY_RESERVATION_MIB,
+        "entryPoint": ["/bin/sh", "-c"],
+        "command": [oidc_entry_command()],
+        "environment": [{"name": k, "value": v} for k, v in sorted(env.items())],
+        "secrets": [signing_key_secret(spec.trusted_publishing)],
+        # Read-write: the identity tokens it has used and revoked upload tokens (.index/).
+        "mountPoints": [
+            {"sourceVolume": PACKAGES_VOLUME, "containerPath": PACKAGES_DIR, "readOnly": False},
+            {"sourceVolume": SITE_VOLUME, "containerPath": SITE_PATH, "readOnly": True},
+        ],
+        # Healthy: the index has unpacked the modules into the site volume.
+        "dependsOn": [{"containerName": PYPISERVER_CONTAINER, "condition": "HEALTHY"}],
+        "healthCheck": {**_health_check(["python", "-c", probe]), "startPeriod": 60},
+        "logConfiguration": _log_configuration(spec, OIDC_CONTAINER),
+    }
+
+
+def task_volumes(spec: TaskSpec) -> list[dict]:
+    """Volumes besides the packages' (EFS, the component's): the site folder the exchange
+    shares with the index (no host path: Docker-managed, task-scoped)."""
+    return [{"name": SITE_VOLUME}] if spec.trusted_publishing is not None else []
+
+
 def container_definitions(spec: TaskSpec) -> list[dict]:
     """ECS containerDefinitions (serialize with `container_definitions_json`)."""
     containers = [_pypiserver_container(spec)]
+    if spec.trusted_publishing is not None:
+        containers.append(_oidc_container(spec))
     if spec.front_enabled:
         containers.append(_front_container(spec))
     return containers

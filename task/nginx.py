@@ -53,6 +53,7 @@ _AUDIT_VALUES = {
     "client": '"$audit_client"',
     "status": "$status",
     "result": json.dumps(contract.FAILED_LOGIN),
+    "publisher": "null",
 }
 _AUDIT_FORMAT = "{" + ",".join(f'"{k}":{v}' for k, v in _AUDIT_VALUES.items()) + "}"
 
@@ -89,6 +90,86 @@ _ACCEPT_MAP = r"""    map $http_accept $simple_format {
     }"""
 
 
+# Dotfiles (the index's state, anything hidden): 404, but in the content phase, after the
+# access check, so that without credentials a protected path answers 401 like any other
+# (`return` would answer in the rewrite phase, before auth). The path tried never exists: the
+# index writes no such name and uploads cannot create one.
+_NOT_SERVED = f"try_files /{contract.INDEX_DIR}/.never-served =404;"
+
+# Package files: cacheable for good (a year, RFC 9111's usual ceiling) and never revalidated.
+IMMUTABLE = "max-age=31536000, immutable"
+
+# The request to the index, for uploads, removals and yanks (named users and upload tokens).
+_PROXY_TO_INDEX = f"""            proxy_pass http://pypiserver;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            # pypiserver sees no client-chosen host (it builds URLs from these).
+            proxy_set_header Host pypiserver;
+            proxy_set_header X-Forwarded-Host "";
+            proxy_set_header X-Forwarded-Proto "";
+            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+            proxy_connect_timeout 5s;
+            proxy_read_timeout {UPLOAD_TIMEOUT_SECONDS}s;
+            proxy_send_timeout {UPLOAD_TIMEOUT_SECONDS}s;"""
+
+# Uploads with an upload token (HTTP Basic as `__token__`; "X190b2tlbl9f" is base64 of those
+# nine bytes, so every such header starts with it) take their own path: no htpasswd file holds
+# tokens, so nginx asks the index (auth_request) before it reads the body.
+_TOKEN_MAP = r"""    map "$request_method:$http_authorization" $upload_token {
+        default 0;
+        "~^POST:Basic\s+X190b2tlbl9f" 1;
+    }"""
+_TOKEN_ROUTE = """error_page 419 = @token_update;
+            if ($upload_token) {
+                return 419;
+            }
+            """
+
+# Trusted publishing off: PyPI's own answer, which the GitHub action reports as "disabled".
+_OIDC_OFF = """
+        location ^~ /_/oidc/ {
+            auth_basic off;
+            default_type application/json;
+            return 403 '{"message": "Trusted publishing functionality not enabled"}';
+        }
+"""
+
+
+def _oidc_locations(spec: TaskSpec, layout: Layout) -> str:
+    """`/_/oidc/` (public, as on PyPI: the identity token is the credential) to the exchange,
+    and the token path of uploads; or PyPI's 403 when trusted publishing is off."""
+    if spec.trusted_publishing is None:
+        return _OIDC_OFF
+    return f"""
+        location ^~ /_/oidc/ {{
+            auth_basic off;
+            client_max_body_size 64k;
+            proxy_pass http://{layout.oidc_upstream};
+            proxy_http_version 1.1;
+            proxy_set_header Host oidc;
+            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+            proxy_connect_timeout 5s;
+            proxy_read_timeout 30s;
+        }}
+
+        location @token_update {{
+            auth_request {contract.TOKEN_CHECK_PATH};
+{_PROXY_TO_INDEX}
+        }}
+
+        # The index checks the token alone (signature, expiry, revocation, binding): 204 or 401.
+        location = {contract.TOKEN_CHECK_PATH} {{
+            internal;
+            proxy_pass http://pypiserver;
+            proxy_pass_request_body off;
+            proxy_set_header Content-Length "";
+            proxy_set_header Host pypiserver;
+            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+            proxy_connect_timeout 5s;
+        }}
+"""
+
+
 def nginx_config(spec: TaskSpec, layout: Layout | None = None) -> str:
     """The whole nginx.conf for the front (the image's default config is replaced)."""
     layout = layout or FRONTED_CONTAINER_LAYOUT
@@ -112,6 +193,7 @@ def nginx_config(spec: TaskSpec, layout: Layout | None = None) -> str:
         if spec.fallback_to_pypi
         else ""
     )
+    token_route = _TOKEN_ROUTE if spec.trusted_publishing is not None else ""
     return f"""# Rendered by task/nginx.py; do not edit by hand.
 {user}worker_processes {layout.worker_processes};
 daemon off;
@@ -149,7 +231,7 @@ http {{
     absolute_redirect off;
 
 {_ACCEPT_MAP}
-
+{_TOKEN_MAP if spec.trusted_publishing is not None else ""}
     upstream pypiserver {{
         server {layout.upstream};
         keepalive 16;
@@ -181,22 +263,26 @@ http {{
             add_header X-Content-Type-Options nosniff always;
             {missing}
             location ~ /\\. {{
-                return 404;
+                {_NOT_SERVED}
             }}
         }}
 {fallback}
-        # Package files straight from the volume, always as downloads.
+        # Package files straight from the volume, always as downloads. A published name never
+        # changes content (first wins), so clients may keep them for good; `immutable` without
+        # `always`: a 401 or 404 is never cached that way.
         location ^~ /packages/ {{
             {_auth(download, layout, "download")}
             alias {packages}/;
             add_header X-Content-Type-Options nosniff always;
+            add_header Cache-Control "{IMMUTABLE}";
             location ~ /\\. {{
-                return 404;
+                {_NOT_SERVED}
             }}
             # PEP 658: core metadata of <file> at <file>.metadata.
             location ~ ^/packages/([^/]+)\\{contract.METADATA_SUFFIX}$ {{
                 alias {packages}/{contract.INDEX_DIR}/{contract.METADATA_DIR}/$1{contract.METADATA_SUFFIX};
                 add_header X-Content-Type-Options nosniff always;
+                add_header Cache-Control "{IMMUTABLE}";
             }}
         }}
 
@@ -205,7 +291,7 @@ http {{
         location = / {{
             auth_basic off;
             error_page 418 = @update;
-            if ($request_method = POST) {{
+            {token_route}if ($request_method = POST) {{
                 return 418;
             }}
             default_type text/plain;
@@ -214,19 +300,9 @@ http {{
 
         location @update {{
             {_auth(update, layout, "update")}
-            proxy_pass http://pypiserver;
-            proxy_http_version 1.1;
-            proxy_set_header Connection "";
-            # pypiserver sees no client-chosen host (it builds URLs from these).
-            proxy_set_header Host pypiserver;
-            proxy_set_header X-Forwarded-Host "";
-            proxy_set_header X-Forwarded-Proto "";
-            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-            proxy_connect_timeout 5s;
-            proxy_read_timeout {UPLOAD_TIMEOUT_SECONDS}s;
-            proxy_send_timeout {UPLOAD_TIMEOUT_SECONDS}s;
+{_PROXY_TO_INDEX}
         }}
-
+{_oidc_locations(spec, layout)}
         # pypiserver's /<project>/ shortcut (the guide's stress test uses it). A redirect
         # reveals nothing, so it needs no auth (return runs before the auth check anyway).
         location ~ ^/([^/.][^/]*)/$ {{

@@ -5,12 +5,14 @@ from __future__ import annotations
 import base64
 import gzip
 import io
+import json
 import shlex
 import tarfile
 from pathlib import Path
 
 from pypi_index import contract
 from task.images import TESTED_PYPISERVER_VERSION
+from task.oidc_process import index_bindings, oidc_files
 from task.spec import (
     DATA_DIR,
     GUNICORN_CONF_PATH,
@@ -92,14 +94,16 @@ SCANNER_LOCK_PATH = "/tmp/pypi-index-scanner.lock"
 
 def runtime_files(spec: TaskSpec) -> dict[str, str]:
     """Files written into pypiserver's /data at start, by path relative to it: the real
-    modules of pypi_index/, read from their files (front on only); its gunicorn config goes
-    where the image's gunicorn looks for it."""
+    modules of pypi_index/ (and of oidc_exchange/ with trusted publishing), read from their
+    files (front on only); its gunicorn config goes where the image's gunicorn looks for it."""
     if not spec.front_enabled:
         return {}
     files = {"gunicorn.conf.py": (INDEX_PACKAGE_DIR / GUNICORN_CONF_MODULE).read_text()}
     for module in sorted(INDEX_PACKAGE_DIR.glob("*.py")):
         if module.name != GUNICORN_CONF_MODULE:
             files[f"{SITE_DIR}/pypi_index/{module.name}"] = module.read_text()
+    if spec.trusted_publishing is not None:  # the exchange container runs them from the same folder
+        files |= {f"{SITE_DIR}/{path}": content for path, content in oidc_files().items()}
     return files
 
 
@@ -107,7 +111,7 @@ def runtime_environment(spec: TaskSpec) -> dict[str, str]:
     """Settings gunicorn_conf.py reads (front on only)."""
     if not spec.front_enabled:
         return {}
-    return {
+    env = {
         contract.ENV_WORKERS: str(spec.workers),
         contract.ENV_UPLOAD_TIMEOUT: str(UPLOAD_TIMEOUT_SECONDS),
         contract.ENV_SCAN_SECONDS: str(INDEX_SCAN_SECONDS),
@@ -116,6 +120,17 @@ def runtime_environment(spec: TaskSpec) -> dict[str, str]:
         contract.ENV_PUBLISHERS: ",".join(spec.publishers),
         contract.ENV_PYPISERVER_VERSION: TESTED_PYPISERVER_VERSION,
     }
+    if project_rights(spec):
+        env[contract.ENV_PROJECT_RIGHTS] = project_rights(spec)
+    if spec.trusted_publishing is not None:
+        env[contract.ENV_TRUSTED_PUBLISHERS] = index_bindings(spec.trusted_publishing)
+    return env
+
+
+def project_rights(spec: TaskSpec) -> str:
+    """Publishers limited to some projects (contract.ENV_PROJECT_RIGHTS); the others write any."""
+    limited = {u.name: list(u.projects) for u in spec.users if u.publishes and u.projects != ("*",)}
+    return json.dumps(limited, sort_keys=True, separators=(",", ":")) if limited else ""
 
 
 def server_command(spec: TaskSpec) -> list[str]:

@@ -15,6 +15,13 @@ HEALTH_PATH = "/health"
 
 PYPISERVER_CONTAINER = "pypiserver"
 FRONT_CONTAINER = "nginx"
+# The trusted-publishing exchange (oidc_exchange/), when the stack binds trusted publishers.
+OIDC_CONTAINER = "oidc"
+OIDC_PORT = 8082
+# Its share of the task, carved out of pypiserver's (component config, schema.py): a mint is
+# a signature check and a file create; pip at start is the most it does.
+OIDC_CPU_UNITS = 64
+OIDC_MEMORY_RESERVATION_MIB = 64
 # The port the load balancer targets: pypiserver's when alone, nginx's when in front.
 SERVICE_PORT = 8080
 # pypiserver's port behind nginx; no host port, reached over the task's bridge link.
@@ -25,6 +32,7 @@ PACKAGES_DIR = "/data/packages"  # the EFS volume, as the Terraform module mount
 DATA_DIR = "/data"
 # Where the index package is unpacked under /data (gunicorn.conf.py puts it on sys.path).
 SITE_DIR = "site"
+SITE_PATH = f"{DATA_DIR}/{SITE_DIR}"
 GUNICORN_CONF_PATH = "/data/gunicorn.conf.py"
 # The image's unprivileged user (its entrypoint drops to it with gosu).
 PYPISERVER_USER = "pypiserver"
@@ -32,6 +40,9 @@ PYPISERVER_HTPASSWD_PATH = "/data/.htpasswd"
 NGINX_HTPASSWD_PATH = "/etc/nginx/htpasswd"
 NGINX_CONF_PATH = "/etc/nginx/nginx.conf"
 PACKAGES_VOLUME = "packages"
+# The index's unpacked modules (/data/site), shared with the exchange container (a task
+# volume, Docker-managed, empty at each task start).
+SITE_VOLUME = "site"
 
 # nginx's share of the task (the rest is pypiserver's). ECS CPU units are relative shares
 # in bridge mode, so either container can use idle CPU beyond its share. nginx serves every
@@ -76,10 +87,24 @@ class TaskUser:
     # The secret's version the task reads: a new version (a rotation step) is a new task
     # definition revision, which ECS rolls out; without it running tasks keep the old lines.
     secret_version: str = ""
+    # The projects it may write (normalized patterns, pypi_index/rights.py).
+    projects: tuple[str, ...] = ("*",)
 
     @property
     def publishes(self) -> bool:
         return "update" in self.actions
+
+
+@dataclass(frozen=True)
+class TrustedPublishingSpec:
+    """The exchange's part of the task: the bindings (JSON, contract.ENV_TRUSTED_PUBLISHERS),
+    the audience, the upload tokens' lifetime and the signing key's secret."""
+
+    bindings: str
+    audience: str
+    token_lifetime_seconds: int
+    key_secret_arn: str = ""
+    key_secret_version: str = ""
 
 
 @dataclass(frozen=True)
@@ -98,6 +123,7 @@ class TaskSpec:
     log_group: str
     region: str
     users: tuple[TaskUser, ...]
+    trusted_publishing: TrustedPublishingSpec | None = None
 
     def __post_init__(self) -> None:
         # Accept lists from the config model; keep the spec hashable and deterministic.
@@ -128,6 +154,8 @@ class Layout:
     # nginx
     listen: str = f"0.0.0.0:{SERVICE_PORT}"
     upstream: str = f"{PYPISERVER_CONTAINER}:{PYPISERVER_BEHIND_FRONT_PORT}"
+    oidc_listen: str = f"0.0.0.0:{OIDC_PORT}"
+    oidc_upstream: str = f"{OIDC_CONTAINER}:{OIDC_PORT}"
     nginx_htpasswd: str = NGINX_HTPASSWD_PATH
     nginx_user: str | None = "nginx"  # the stock image's worker user; None when not root
     pid_path: str = "/var/run/nginx.pid"

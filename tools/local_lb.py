@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import signal
+import ssl
 import subprocess
 import time
 import urllib.error
@@ -18,12 +19,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tools.local_task import LocalRunError, free_port, nginx_binary, require_nginx
+from tools.local_tls import LocalTls
 
 HEALTH_PATH = "/health"
 
 
-def balancer_config(listen_port: int, targets: list[int], workdir: Path) -> str:
+def balancer_config(listen_port: int, targets: list[int], workdir: Path, tls: LocalTls | None = None) -> str:
     servers = "\n".join(f"        server 127.0.0.1:{p};" for p in targets)
+    # HTTPS as the ALB's listener with a certificate: TLS ends here, the tasks get plain HTTP.
+    listen = f"{listen_port} ssl" if tls else str(listen_port)
+    certificate = f"ssl_certificate {tls.cert};\n        ssl_certificate_key {tls.key};" if tls else ""
     return f"""# Rendered by tools/local_lb.py.
 worker_processes 1;
 daemon off;
@@ -49,7 +54,8 @@ http {{
     }}
 
     server {{
-        listen 127.0.0.1:{listen_port} backlog=4096;
+        listen 127.0.0.1:{listen} backlog=4096;
+        {certificate}
         location / {{
             proxy_pass http://tasks;
             proxy_http_version 1.1;
@@ -71,11 +77,12 @@ class LocalBalancer:
     workdir: Path
     port: int = field(default_factory=free_port)
     targets: list[int] = field(default_factory=list)
+    tls: LocalTls | None = None
     _proc: subprocess.Popen | None = field(default=None, init=False, repr=False)
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
 
     @property
     def conf(self) -> Path:
@@ -83,7 +90,7 @@ class LocalBalancer:
 
     def _write(self) -> None:
         self.workdir.mkdir(parents=True, exist_ok=True)
-        self.conf.write_text(balancer_config(self.port, self.targets, self.workdir))
+        self.conf.write_text(balancer_config(self.port, self.targets, self.workdir, self.tls))
 
     def start(self, timeout: float = 15) -> LocalBalancer:
         if nginx_binary() is None:
@@ -98,9 +105,10 @@ class LocalBalancer:
         )
         log.close()
         deadline = time.monotonic() + timeout
+        context = ssl.create_default_context(cafile=str(self.tls.ca)) if self.tls else None
         while time.monotonic() < deadline:
             try:
-                with urllib.request.urlopen(self.url + HEALTH_PATH, timeout=1) as r:
+                with urllib.request.urlopen(self.url + HEALTH_PATH, timeout=1, context=context) as r:
                     if r.status == 200:
                         return self
             except (urllib.error.URLError, OSError):

@@ -35,6 +35,7 @@ from pathlib import Path
 from pypi_index import contract
 from task.credentials import credentials_document
 from task.nginx import htpasswd_files, htpasswd_path, nginx_config
+from task.oidc_process import oidc_environment
 from task.pypiserver_process import (
     gunicorn_config,
     pypiserver_args,
@@ -132,8 +133,14 @@ class LocalTask:
     # Every user's document, by name (the spec's users; generated when missing). A document may
     # carry lines for several tokens (a rotation in progress), like the user's secret.
     users: dict[str, dict[str, str]] = field(default_factory=dict)
+    # Trusted publishing: the upload-token signing key (the stack's secret; tasks sharing a
+    # volume share it too), the exchange's port, and the CA it trusts for the issuers' keys.
+    token_key: str = field(default_factory=lambda: secrets.token_hex(32))
+    oidc_port: int | None = None
+    issuer_ca: Path | None = None
     _pypiserver: subprocess.Popen | None = field(default=None, init=False, repr=False)
     _nginx: subprocess.Popen | None = field(default=None, init=False, repr=False)
+    _oidc: subprocess.Popen | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         # pypiserver runs in its own folder: relative paths would point elsewhere.
@@ -170,6 +177,8 @@ class LocalTask:
     def layout(self) -> Layout:
         if self.backend_port is None and self.spec.front_enabled:
             self.backend_port = free_port()
+        if self.oidc_port is None and self.spec.trusted_publishing is not None:
+            self.oidc_port = free_port()
         pypiserver_port = self.backend_port if self.spec.front_enabled and self.backend_port else self.port
         return replace(
             layout_for(self.spec),
@@ -179,6 +188,8 @@ class LocalTask:
             pypiserver_htpasswd=str(self.data_dir / ".htpasswd"),
             listen=f"127.0.0.1:{self.port}",
             upstream=f"127.0.0.1:{pypiserver_port}",
+            oidc_listen=f"127.0.0.1:{self.oidc_port}",
+            oidc_upstream=f"127.0.0.1:{self.oidc_port}",
             nginx_htpasswd=str(self.nginx_dir / "htpasswd"),
             # Master as root (CI): workers as the same user, so they can write the cache.
             # Otherwise nginx ignores `user` and keeps ours.
@@ -258,6 +269,8 @@ class LocalTask:
         self.write_files()
         try:
             self.start_pypiserver(timeout)
+            if self.spec.trusted_publishing is not None:
+                self.start_oidc(timeout)
             if self.spec.front_enabled:
                 self.start_nginx(timeout)
         except BaseException:
@@ -272,20 +285,37 @@ class LocalTask:
             env[contract.ENV_SCANNER_LOCK] = str(self.data_dir / "scanner.lock")
         if self.spec.front_enabled:  # the index's modules as the container has them
             env["PYTHONPATH"] = str(self.data_dir / SITE_DIR)
-        log = open(self.workdir / "pypiserver.log", "ab")
-        # cwd = the container's /data, where gunicorn finds gunicorn.conf.py; own session so
-        # the master and its workers can be signalled together.
-        self._pypiserver = subprocess.Popen(
-            self.pypiserver_command(),
-            cwd=self.data_dir,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            preexec_fn=pin_to(self.cpus),
-        )
-        log.close()
+        if self.spec.trusted_publishing is not None:  # the secret ECS injects
+            env[contract.ENV_UPLOAD_TOKEN_KEY] = self.token_key
+        # cwd = the container's /data, where gunicorn finds gunicorn.conf.py.
+        self._pypiserver = self._spawn(self.pypiserver_command(), env, self.data_dir, "pypiserver.log")
         self._wait_healthy(self.pypiserver_url + HEALTH_PATH, self._pypiserver, "pypiserver", timeout)
+
+    def _spawn(self, cmd: list[str], env: dict[str, str], cwd: Path, log_name: str) -> subprocess.Popen:
+        """A process in its own session (a master and its workers are signalled together),
+        its output appended to a log file under workdir, pinned to the task's CPUs."""
+        with open(self.workdir / log_name, "ab") as log:
+            return subprocess.Popen(
+                cmd,
+                cwd=cwd,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                preexec_fn=pin_to(self.cpus),
+            )
+
+    def start_oidc(self, timeout: float = 30) -> None:
+        """The exchange, as its container runs it (`python -m oidc_exchange` from the site folder
+        the index's files were unpacked into; its JWT library from .venv, the same pins as its
+        requirements)."""
+        env = {k: v for k, v in os.environ.items() if not k.startswith("GUNICORN")}
+        env.update(oidc_environment(self.spec, self.layout, str(self.packages_dir)))
+        env.update({contract.ENV_UPLOAD_TOKEN_KEY: self.token_key, "PYTHONPATH": str(self.data_dir / SITE_DIR)})
+        if self.issuer_ca is not None:  # a local issuer's keys are served under the local CA
+            env["SSL_CERT_FILE"] = str(self.issuer_ca)
+        self._oidc = self._spawn([sys.executable, "-m", "oidc_exchange"], env, self.workdir, "oidc.log")
+        self._wait_healthy(f"http://{self.layout.oidc_listen}{HEALTH_PATH}", self._oidc, "oidc_exchange", timeout)
 
     def start_nginx(self, timeout: float = 30) -> None:
         conf = self.nginx_dir / "nginx.conf"
@@ -332,8 +362,9 @@ class LocalTask:
     def stop(self) -> None:
         self._stop(self._nginx, signal.SIGQUIT, 10)  # graceful: finish in-flight requests
         self._stop(self._pypiserver, signal.SIGTERM, 10)
+        self._stop(self._oidc, signal.SIGTERM, 10)
         # Orphans of a killed master (the group was ours alone).
-        for proc in (self._nginx, self._pypiserver):
+        for proc in (self._nginx, self._pypiserver, self._oidc):
             if proc is not None:
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(proc.pid, signal.SIGKILL)
@@ -355,7 +386,7 @@ class LocalTask:
         """The audit trail so far: nginx's failed-login lines and the index's lines (in the
         container both go to the log group; here, to their files)."""
         found = []
-        for path in (self.nginx_dir / "audit.log", self.workdir / "pypiserver.log"):
+        for path in (self.nginx_dir / "audit.log", self.workdir / "pypiserver.log", self.workdir / "oidc.log"):
             if path.exists():
                 for text in path.read_text(errors="replace").splitlines():
                     if text.startswith('{"audit"'):
@@ -364,7 +395,7 @@ class LocalTask:
 
     def cpu_seconds(self) -> dict[str, float]:
         """CPU time used so far by each process group (master + workers), from /proc."""
-        groups = {"nginx": self._nginx, "pypiserver": self._pypiserver}
+        groups = {"nginx": self._nginx, "pypiserver": self._pypiserver, "oidc": self._oidc}
         return {name: group_cpu_seconds(proc.pid) for name, proc in groups.items() if proc is not None}
 
     @property

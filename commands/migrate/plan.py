@@ -10,6 +10,7 @@ from . import advice as migrate_advice
 from . import policy as migrate_policy
 from . import safety as migrate_safety
 from .advice import Advice
+from .bindings import binding_changes
 from .diff import MigrationDiff, diff_resources
 from .policy import PolicyReport
 from .rollout import RolloutPlan, plan_rollout
@@ -67,6 +68,7 @@ def analyse(
     advice = migrate_advice.guide_advice(before.config, after.config, after.stack) + migrate_advice.architecture_checks(
         before, after
     )
+    advice += binding_changes(before.config, after.config)
     return Migration(
         source=source,
         target=target,

@@ -43,6 +43,7 @@ def summary(preview: StackPreview) -> dict[str, Any]:
             "loadBalancerScheme": cfg.load_balancer_scheme,
             "network": network_summary(cfg),
             "alarms": alarms,
+            **publish_rights(cfg, preview.stack),
         },
         "capacity": cfg.capacity_summary(),
         "cost": {
@@ -56,6 +57,20 @@ def summary(preview: StackPreview) -> dict[str, Any]:
             "networkBasis": network_cost_basis(cfg),
         },
     }
+
+
+def publish_rights(cfg, stack: str) -> dict[str, Any]:
+    """Who may publish what: named publishers (with their projects) and trusted publishers."""
+    rights: dict[str, Any] = {
+        "publishers": [
+            u.name + ("" if u.projects == ["*"] else f" ({', '.join(u.projects)})") for u in cfg.users if u.publishes
+        ]
+    }
+    tp = cfg.trusted_publishing
+    if tp is not None:
+        rights["trustedPublishers"] = [f"{p.id} -> {', '.join(p.projects)}" for p in tp.publishers]
+        rights["trustedPublishing"] = f"audience {tp.audience_for(stack)}, upload tokens last {tp.token_minutes} min"
+    return rights
 
 
 def network_summary(cfg) -> str:

@@ -51,6 +51,17 @@ def check_consistent(cfg: PypiServerConfig) -> None:
             f"so credentials and packages cross the internet in clear text; set {key('zoneId')} (HTTPS) or "
             f"{key('allowPlainHttp')}: true to accept that"
         )
+    limited = next((u.name for u in cfg.users if u.projects != ["*"]), None)
+    if limited and not cfg.front_enabled:
+        raise ConfigError(
+            f"{key('users')}: {limited} is limited to projects, which the index behind the front checks; "
+            f"set {key('frontEnabled')}: true or drop its projects"
+        )
+    if cfg.trusted_publishing is not None and not (cfg.domain_enabled and cfg.front_enabled):
+        raise ConfigError(
+            f"{key('trustedPublishing')} needs {key('zoneId')} (HTTPS: uv and the GitHub action reach "
+            f"/_/oidc/ over https only) and {key('frontEnabled')}: true (nginx routes the exchange)"
+        )
     if cfg.front_enabled and (cfg.pypiserver_cpu_units < 128 or cfg.pypiserver_memory_reservation_mib < 128):
         raise ConfigError(
             f"{key('containerCpu')}/{key('containerMemory')}: with the nginx front on, the task needs at least "

@@ -12,6 +12,7 @@ only what cannot work or is not a valid AWS value.
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, field_validator, model_validator
@@ -26,9 +27,12 @@ from task.spec import (
     FRONT_CPU_UNITS,
     FRONT_MEMORY_MIB,
     FRONT_MEMORY_RESERVATION_MIB,
+    OIDC_CPU_UNITS,
+    OIDC_MEMORY_RESERVATION_MIB,
     UPLOAD_TIMEOUT_SECONDS,
     TaskSpec,
     TaskUser,
+    TrustedPublishingSpec,
 )
 
 from .aws_values import (
@@ -45,6 +49,7 @@ from .aws_values import (
 )
 from .errors import NAMESPACE, ConfigError, key
 from .instance import Hardware, InstanceSpecs
+from .trusted_publishing import TrustedPublishing
 from .users import DEFAULT_USERS, Action, User
 
 # The ALB's idle timeout sits this far above the front's upload timeout, so nginx answers a
@@ -125,6 +130,8 @@ class PypiServerConfig(BaseModel):
     secret_readers: list[str] = []
     # Named principals, each with its own token and secret (see User).
     users: list[User] = DEFAULT_USERS
+    # CI jobs that publish with their provider's identity token instead of a stored secret.
+    trusted_publishing: TrustedPublishing | None = None
 
     # pypiserver behaviour.
     authenticate: list[Action] = ["download", "list", "update"]
@@ -309,7 +316,8 @@ class PypiServerConfig(BaseModel):
 
     @property
     def pypiserver_cpu_units(self) -> int:
-        return self.task_cpu_units - (FRONT_CPU_UNITS if self.front_enabled else 0)
+        exchange = OIDC_CPU_UNITS if self.trusted_publishing else 0
+        return self.task_cpu_units - (FRONT_CPU_UNITS if self.front_enabled else 0) - exchange
 
     @property
     def pypiserver_memory_mib(self) -> int:
@@ -318,7 +326,8 @@ class PypiServerConfig(BaseModel):
     @property
     def pypiserver_memory_reservation_mib(self) -> int:
         front = FRONT_MEMORY_RESERVATION_MIB if self.front_enabled else 0
-        return self.task_memory_reservation_mib - front
+        exchange = OIDC_MEMORY_RESERVATION_MIB if self.trusted_publishing else 0
+        return self.task_memory_reservation_mib - front - exchange
 
     @property
     def capacity(self) -> sizing.InstanceCapacity:
@@ -393,10 +402,12 @@ class PypiServerConfig(BaseModel):
     def nginx_image(self) -> str:
         return images.reference(images.NGINX_REPOSITORY, self.nginx_image_tag, self.image_registry)
 
-    def task_spec(self, region: str, log_group: str = "") -> TaskSpec:
+    def task_spec(self, region: str, log_group: str = "", stack: str = "local") -> TaskSpec:
         """What the task's containers need from this config: the one place both the component
         and the local run build it. The log group's name is known only once it exists (the
-        component fills it in; the local run logs to files)."""
+        component fills it in; the local run logs to files); the stack names the default
+        trusted-publishing audience."""
+        tp = self.trusted_publishing
         return TaskSpec(
             pypiserver_image=self.pypiserver_image,
             nginx_image=self.nginx_image,
@@ -409,7 +420,14 @@ class PypiServerConfig(BaseModel):
             front_enabled=self.front_enabled,
             log_group=log_group,
             region=region,
-            users=tuple(TaskUser(u.name, tuple(u.actions)) for u in self.users),
+            users=tuple(TaskUser(u.name, tuple(u.actions), projects=tuple(u.projects)) for u in self.users),
+            trusted_publishing=None
+            if tp is None
+            else TrustedPublishingSpec(
+                bindings=json.dumps(tp.bindings(), sort_keys=True, separators=(",", ":")),
+                audience=tp.audience_for(stack),
+                token_lifetime_seconds=tp.token_minutes * 60,
+            ),
         )
 
     def capacity_summary(self) -> dict[str, Any]:

@@ -9,7 +9,11 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
+from pypi_index.rights import ANY_PROJECT
+from task.credentials import login_name
+
 from .aws_values import check_principals
+from .trusted_publishing import check_projects
 
 Action = Literal["download", "list", "update"]
 
@@ -30,6 +34,8 @@ class User(BaseModel):
     secret_readers: list[str] = []
     rotation: Annotated[int, Field(ge=0, le=10000)] = 0
     retired_rotation: Annotated[int, Field(ge=0)] | None = None
+    # The projects a publisher may upload, remove and yank: names or patterns ('acme-*').
+    projects: list[str] = list(ANY_PROJECT)
 
     @field_validator("name")
     @classmethod
@@ -55,8 +61,15 @@ class User(BaseModel):
     def _readers(cls, v: list[str]) -> list[str]:
         return check_principals(v)
 
+    @field_validator("projects")
+    @classmethod
+    def _projects(cls, v: list[str]) -> list[str]:
+        return check_projects(v)
+
     @model_validator(mode="after")
     def _rotation(self) -> User:
+        if self.projects != list(ANY_PROJECT) and not self.publishes:
+            raise ValueError(f"projects limits what a publisher writes; {self.name} has no update action")
         if self.retired_rotation is not None and self.retired_rotation >= self.rotation:
             raise ValueError(
                 f"retiredRotation ({self.retired_rotation}) must be below rotation ({self.rotation}): "
@@ -76,6 +89,11 @@ class User(BaseModel):
     @property
     def publishes(self) -> bool:
         return "update" in self.actions
+
+    @property
+    def login(self) -> str:
+        """The username its current token logs in with (what its secret's `username` holds)."""
+        return login_name(self.name, self.rotation)
 
 
 # One reader (CI jobs that install) and one publisher (release jobs); the publisher keeps the

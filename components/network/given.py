@@ -131,6 +131,12 @@ def _check_instance_egress(cfg: PypiServerConfig, f: SubnetFacts, region: str) -
         return
     if target == "egress":
         return
+    if cfg.trusted_publishing is not None:
+        raise NetworkError(
+            f"{where} has no default route to a NAT gateway, transit gateway or firewall, but "
+            f"{key('trustedPublishing')} needs the internet: the exchange fetches the CI providers' signing keys "
+            "(JWKS) and installs its JWT library from PyPI; route 0.0.0.0/0 through NAT or unset it"
+        )
     if cfg.vpc_endpoints and _images_reachable_through_endpoints(cfg, region):
         return
     reason = (

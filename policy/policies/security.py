@@ -1,6 +1,6 @@
 """Security: encryption at rest and in transit, IMDSv2, no public addresses, no ingress open
-to the world except HTTP(S) on the load balancer, modern TLS, and credentials secrets that
-only named principals may read."""
+to the world except HTTP(S) on the load balancer, modern TLS, credentials secrets that
+only named principals may read, and trusted publishing only behind HTTPS."""
 
 from __future__ import annotations
 
@@ -451,6 +451,62 @@ alb_access_logs = ResourceValidationPolicy(
     ),
 )
 
+# --- trusted-publishing-https -------------------------------------------------------------
+
+# The environment variable that carries the trusted publishers into the task (the index's
+# pypi_index/contract.py, ENV_TRUSTED_PUBLISHERS; the pack is published alone, so it names it
+# here, and tests/policy/test_security.py checks the two agree).
+TRUSTED_PUBLISHERS_VARIABLE = "PYPI_INDEX_TRUSTED_PUBLISHERS"
+
+
+def _trusted_publishing_on(resources: list[PolicyResource]) -> list[PolicyResource]:
+    return [
+        t
+        for t in of_type(resources, ECS_TASK_DEFINITION)
+        if TRUSTED_PUBLISHERS_VARIABLE in (text(t.props.get("containerDefinitions")) or "")
+    ]
+
+
+def check_trusted_publishing_https(args: StackValidationArgs, report: ReportViolation) -> None:
+    resources = args.resources
+    tasks = _trusted_publishing_on(resources)
+    if not tasks:
+        return
+    for lb in of_type(resources, *LOAD_BALANCERS):
+        listeners = dependents(lb, resources, *LISTENERS)
+        https = [x for x in listeners if text(x.props.get("protocol")) == "HTTPS"]
+        plain = [
+            x
+            for x in listeners
+            if text(x.props.get("protocol")) == "HTTP"
+            and not all(redirects_to_https(a) for a in items(x.props.get("defaultActions")) or [None])
+        ]
+        if https and not plain:
+            continue
+        report(
+            f"task definition '{tasks[0].name}' turns trusted publishing on, but load balancer '{lb.name}' "
+            + ("has no HTTPS listener" if not https else f"serves plain HTTP on '{plain[0].name}'")
+            + ": uv and the GitHub action reach /_/oidc/ over https only, and upload tokens must never cross "
+            "the network in clear text. Set pypiserver:zoneId (HTTPS, HTTP redirects) or unset "
+            "pypiserver:trustedPublishing.",
+            lb.urn,
+        )
+
+
+trusted_publishing_https = StackValidationPolicy(
+    name="trusted-publishing-https",
+    description="Trusted publishing is on only behind HTTPS (HTTP listeners only redirect).",
+    enforcement_level=EnforcementLevel.MANDATORY,
+    validate=check_trusted_publishing_https,
+    **about(
+        "security",
+        Severity.HIGH,
+        "Set pypiserver:zoneId (and dnsNames) so the load balancer serves HTTPS and HTTP only redirects, or "
+        "unset pypiserver:trustedPublishing.",
+        "https://docs.aws.amazon.com/elasticloadbalancing/latest/application/create-https-listener.html",
+    ),
+)
+
 POLICIES = [
     efs_encrypted,
     efs_transit_encryption,
@@ -461,4 +517,5 @@ POLICIES = [
     alb_https_only,
     secret_readers_named,
     alb_access_logs,
+    trusted_publishing_https,
 ]

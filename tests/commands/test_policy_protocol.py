@@ -48,6 +48,7 @@ def test_pack_lists_every_policy_with_its_default_level(pack):
         "internet-facing-https": "mandatory",
         "secret-readers-named": "mandatory",
         "alb-access-logs": "advisory",
+        "trusted-publishing-https": "mandatory",
     }
 
 
@@ -191,6 +192,21 @@ CASES = [
         "mandatory",
         "pypiserver-http",
         lambda s: rendered(loadBalancerScheme="internet-facing", allowedCidrs=["10.0.0.0/8"], allowPlainHttp=True),
+        None,
+    ),
+    (
+        "trusted-publishing-https",
+        "mandatory",
+        "pypiserver-alb",
+        lambda s: without(
+            rendered(
+                zoneId="Z0123456789ABCDEFGHIJ",
+                trustedPublishing={
+                    "publishers": [{"provider": "github", "repository": "a/b", "workflow": "r.yml", "projects": ["b"]}]
+                },
+            ),
+            "pypiserver-https",
+        ),
         None,
     ),
     (

@@ -47,6 +47,26 @@ VARIANTS = {
             "secretReaders": ["arn:aws:iam::123456789012:role/ci"],
         },
     ),
+    "heavy+trusted-publishing": (
+        "heavy",
+        {
+            "zoneId": "Z0123456789ABCDEFGHIJ",
+            "trustedPublishing": {
+                "publishers": [
+                    {
+                        "provider": "github",
+                        "repository": "acme/widgets",
+                        "workflow": "release.yml",
+                        "projects": ["acme-*"],
+                    }
+                ]
+            },
+            "users": [
+                {"name": "reader", "actions": ["download", "list"]},
+                {"name": "team-a", "actions": ["download", "list", "update"], "projects": ["team-a-*"]},
+            ],
+        },
+    ),
     "light+front-off": (
         "light",
         {"frontEnabled": False, "efsThroughputMode": "provisioned", "efsProvisionedThroughputMibps": 64},

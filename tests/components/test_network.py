@@ -263,3 +263,19 @@ def test_moving_a_legacy_stack_to_the_built_network_is_reported_as_data_at_risk(
         "the packages' file system and its backups stay as they are"
     )
     assert m.exit_code == migrate.EXIT_DATA_AT_RISK
+
+
+def test_trusted_publishing_is_refused_where_only_vpc_endpoints_lead_out():
+    """The exchange reaches the CI providers' keys and PyPI over the internet; endpoints reach AWS only."""
+    registry = "123456789012.dkr.ecr.us-east-1.amazonaws.com/docker-hub"
+    trusted = {"publishers": [{"provider": "github", "repository": "a/b", "workflow": "r.yml", "projects": ["b"]}]}
+    refused(
+        [ISOLATED_A, "trustedPublishing needs the internet", "route 0.0.0.0/0 through NAT"],
+        ISOLATED_A,
+        NAT_B,
+        vpcEndpoints=True,
+        imageRegistry=registry,
+        zoneId="Z0123456789ABCDEFGHIJ",
+        trustedPublishing=trusted,
+    )
+    assert given(NAT_A, NAT_B, zoneId="Z0123456789ABCDEFGHIJ", trustedPublishing=trusted), "NAT egress: fine"

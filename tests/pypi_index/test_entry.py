@@ -71,7 +71,7 @@ def test_the_entry_point_refuses_to_start_with_one_line(tmp_path):
 
 
 def test_the_backend_is_an_ibackend_over_the_store(tmp_path):
-    app = build_app(["run", "-a", ".", "-P", ".", str(tmp_path)], "pypi")
+    app = build_app(["run", "-a", ".", "-P", ".", str(tmp_path)], {contract.ENV_PUBLISHERS: "pypi"})
     backend = app.config.index
     assert isinstance(backend, IndexBackend) and isinstance(backend, IBackend)
     assert app.config.backend.backend is backend, "pypiserver's own proxy wraps the index"

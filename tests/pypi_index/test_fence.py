@@ -50,13 +50,20 @@ def bare_path(tmp_path: Path, index_package: Path) -> Path:
     """A folder holding the allowed libraries and the index package, as the image has them."""
     site = tmp_path / "site"
     site.mkdir()
-    installed = Path(importlib.metadata.distribution("pypiserver").locate_file(""))
-    for distribution in distributions_of(ALLOWED):
-        for name in top_level_names(distribution):
-            source = installed / name if (installed / name).exists() else installed / f"{name}.py"
-            (site / source.name).symlink_to(source)
+    link_distributions(site, ALLOWED)
     (site / "pypi_index").symlink_to(index_package)
     return site
+
+
+def link_distributions(folder: Path, names: tuple[str, ...]) -> None:
+    """Symlink into `folder` the importable top-level names of the distributions named and
+    of what they require (from this interpreter's site-packages)."""
+    installed = Path(importlib.metadata.distribution("packaging").locate_file(""))
+    for distribution in distributions_of(names):
+        for name in top_level_names(distribution):
+            source = installed / name if (installed / name).exists() else installed / f"{name}.py"
+            if source.exists():
+                (folder / source.name).symlink_to(source)
 
 
 def import_every_module(site: Path, index_package: Path) -> subprocess.CompletedProcess:

@@ -100,6 +100,9 @@ def _bool(value: Any) -> bool:
 def register_task_definition(inputs: dict[str, Any]) -> dict[str, Any]:
     volumes = []
     for v in inputs["volumes"]:
+        if "efsVolumeConfiguration" not in v:  # a Docker-managed task volume: a name alone
+            volumes.append({"name": v["name"]})
+            continue
         efs = v["efsVolumeConfiguration"]
         volumes.append(
             {

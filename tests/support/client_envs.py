@@ -19,6 +19,8 @@ PINS = {
     "uv": ["uv==0.13.9"],
     "poetry": ["poetry==2.5.1"],
     "twine-current": ["twine==7.0.0"],
+    # What pypa/gh-action-pypi-publish's oidc-exchange.py imports (its requirements/runtime.txt).
+    "gh-action-exchange": ["id==1.3.0", "requests==2.31.0"],
 }
 
 

@@ -180,8 +180,9 @@ def test_runtime_files_are_the_task_modules_byte_for_byte():
     assert runtime_files(spec(front_enabled=False)) == {}, "the guide's design runs pypiserver unchanged"
 
 
-def test_entry_command_writes_each_module_where_gunicorn_finds_it(tmp_path):
-    s = spec()
+def unpack_as_the_container_does(s: TaskSpec, tmp_path) -> None:
+    """Run the pypiserver container's entry command up to the server's start, with tmp_path
+    standing for its /data."""
     container = by_name(container_definitions(s))["pypiserver"]
     env = {e["name"]: e["value"] for e in container["environment"]}
     script = container["command"][0].replace(DATA_DIR, str(tmp_path))
@@ -193,6 +194,11 @@ def test_entry_command_writes_each_module_where_gunicorn_finds_it(tmp_path):
         text=True,
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_entry_command_writes_each_module_where_gunicorn_finds_it(tmp_path):
+    s = spec()
+    unpack_as_the_container_does(s, tmp_path)
     for path, content in runtime_files(s).items():
         assert (tmp_path / path).read_text() == content, f"{path} must arrive in the container unchanged"
 
@@ -390,11 +396,17 @@ def test_packages_are_served_from_the_volume_not_pypiserver():
 
 
 def test_nginx_accepts_the_rendered_config(tmp_path):
+    assert_nginx_accepts(spec(), tmp_path)
+
+
+def assert_nginx_accepts(s: TaskSpec, tmp_path) -> None:
+    """nginx -t on the config rendered for `s`, with a layout on loopback and tmp_path."""
     require_real_part(nginx_available(), "nginx")
     layout = replace(
         FRONTED_CONTAINER_LAYOUT,
         listen="127.0.0.1:1",
         upstream="127.0.0.1:2",
+        oidc_upstream="127.0.0.1:3",
         packages_dir=str(tmp_path),
         nginx_htpasswd=str(tmp_path / "htpasswd"),
         nginx_user=None,
@@ -404,7 +416,7 @@ def test_nginx_accepts_the_rendered_config(tmp_path):
         access_log=str(tmp_path / "a.log"),
     )
     conf = tmp_path / "nginx.conf"
-    conf.write_text(nginx_config(spec(), layout))
+    conf.write_text(nginx_config(s, layout))
     result = subprocess.run(
         [nginx_binary(), "-t", "-q", "-c", str(conf), "-p", str(tmp_path)], capture_output=True, text=True
     )
