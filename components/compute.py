@@ -13,6 +13,7 @@ import pulumi
 import pulumi_aws as aws
 
 from guide.catalog import Architecture
+from task.timing import STOP_TIMEOUT_SECONDS
 
 from .config import ConfigError, Hardware, PypiServerConfig
 from .network import NetworkPlacement
@@ -68,7 +69,14 @@ def user_data(cluster_name: str) -> str:
             # Task roles in bridge mode (the EFS IAM mount uses the task role): said explicitly
             # rather than relying on the AMI's default.
             "ECS_ENABLE_TASK_IAM_ROLE=true",
-            "ECS_CONTAINER_STOP_TIMEOUT=30s",
+            # The task's containers set no stopTimeout (capped below the longest upload): the
+            # agent's applies, after their own graceful stop (task/timing.py).
+            f"ECS_CONTAINER_STOP_TIMEOUT={STOP_TIMEOUT_SECONDS}s",
+            # "If prefer-cached is specified, the image will be pulled remotely if there is no
+            # cached image, otherwise the cached image in the instance will be used" (ECS agent
+            # configuration): a task start or restart on an instance that ran the task before
+            # pulls nothing from the registry. Images are pinned (a release tag or a digest).
+            "ECS_IMAGE_PULL_BEHAVIOR=prefer-cached",
             "EOF",
             "",
         ]

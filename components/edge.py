@@ -10,13 +10,13 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from task.timing import DEREGISTRATION_DELAY_SECONDS
+
 from .config import PypiServerConfig
 from .network import NetworkPlacement
 
 # TLS 1.3 with 1.2 fallback and forward-secret ciphers only.
 TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
-# Short: a replaced task stops receiving requests quickly (pip retries idempotent GETs).
-DEREGISTRATION_DELAY_SECONDS = 30
 
 
 ACCESS_LOG_PREFIX = "alb"
@@ -171,6 +171,8 @@ def load_balancer(
         target_type="instance",
         protocol="HTTP",
         port=80,  # ECS registers each task's dynamic host port; this is only the default
+        # An upload in flight when its task is replaced completes; an idle target (reads
+        # only) is released at once, so reads never wait for it (task/timing.py).
         deregistration_delay=DEREGISTRATION_DELAY_SECONDS,
         # Bursts come from few CI hosts on keep-alive connections: send each request to the
         # least busy task rather than round-robin, and never pin clients with cookies.

@@ -11,6 +11,8 @@ from __future__ import annotations
 # -- the environment gunicorn_conf.py and the index read ------------------------------------
 ENV_WORKERS = "PYPI_INDEX_WORKERS"
 ENV_UPLOAD_TIMEOUT = "PYPI_INDEX_UPLOAD_TIMEOUT"
+# How long a stopping worker may finish what is in flight (gunicorn's graceful_timeout).
+ENV_GRACEFUL_TIMEOUT = "PYPI_INDEX_GRACEFUL_TIMEOUT"
 ENV_SCAN_SECONDS = "PYPI_INDEX_SCAN_SECONDS"
 # One scanner per task: the worker holding this task-local lock file.
 ENV_SCANNER_LOCK = "PYPI_INDEX_SCANNER_LOCK"

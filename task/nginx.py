@@ -14,6 +14,7 @@ from task.spec import (
     Layout,
     TaskSpec,
 )
+from task.timing import GRACEFUL_STOP_SECONDS, KEEPALIVE_TIMEOUT_SECONDS
 
 
 def htpasswd_path(layout: Layout, action: str) -> str:
@@ -118,6 +119,8 @@ daemon off;
 pid {layout.pid_path};
 error_log {layout.error_log} warn;
 worker_rlimit_nofile 65536;
+# The image stops nginx with SIGQUIT: requests in flight (an upload) finish first, within this.
+worker_shutdown_timeout {GRACEFUL_STOP_SECONDS}s;
 
 events {{
     worker_connections 8192;
@@ -137,7 +140,9 @@ http {{
     sendfile on;
     tcp_nopush on;
     tcp_nodelay on;
-    keepalive_timeout 65s;
+    # Longer than the load balancer's idle timeout: it closes idle connections first, never
+    # sends a request on one nginx is closing (a 502).
+    keepalive_timeout {KEEPALIVE_TIMEOUT_SECONDS}s;
     keepalive_requests 100000;
     client_max_body_size {MAX_UPLOAD_MIB}m;
     client_body_temp_path {state}/client_body;

@@ -25,6 +25,7 @@ from task.spec import (
     TaskSpec,
     layout_for,
 )
+from task.timing import GRACEFUL_STOP_SECONDS, KEEPALIVE_TIMEOUT_SECONDS
 
 
 def pypiserver_authenticate(spec: TaskSpec) -> tuple[Action, ...]:
@@ -110,6 +111,7 @@ def runtime_environment(spec: TaskSpec) -> dict[str, str]:
     return {
         contract.ENV_WORKERS: str(spec.workers),
         contract.ENV_UPLOAD_TIMEOUT: str(UPLOAD_TIMEOUT_SECONDS),
+        contract.ENV_GRACEFUL_TIMEOUT: str(GRACEFUL_STOP_SECONDS),
         contract.ENV_SCAN_SECONDS: str(INDEX_SCAN_SECONDS),
         # /tmp is the container's own and writable by the image's unprivileged user.
         contract.ENV_SCANNER_LOCK: SCANNER_LOCK_PATH,
@@ -151,10 +153,13 @@ def gunicorn_config(spec: TaskSpec) -> str:
     (pypi-server passes gunicorn no argv, so this file is where its settings live)."""
     if spec.front_enabled:
         return runtime_files(spec)["gunicorn.conf.py"]
-    # The Terraform module's files/gunicorn.conf.py.
+    # The Terraform module's files/gunicorn.conf.py, plus what facing the load balancer
+    # directly needs: keep-alive longer than its idle timeout, and a graceful stop that lets
+    # an upload in flight finish (task/timing.py).
     return (
         "# Rendered by task/pypiserver_process.py; do not edit by hand.\n"
         f'workers = {spec.workers}\nworker_class = "gevent"\npreload_app = True\nerrorlog = "-"\n'
+        f"keepalive = {KEEPALIVE_TIMEOUT_SECONDS}\ngraceful_timeout = {GRACEFUL_STOP_SECONDS}\n"
     )
 
 

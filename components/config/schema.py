@@ -26,10 +26,10 @@ from task.spec import (
     FRONT_CPU_UNITS,
     FRONT_MEMORY_MIB,
     FRONT_MEMORY_RESERVATION_MIB,
-    UPLOAD_TIMEOUT_SECONDS,
     TaskSpec,
     TaskUser,
 )
+from task.timing import LOAD_BALANCER_IDLE_TIMEOUT_SECONDS
 
 from .aws_values import (
     MIN_CONTAINER_MEMORY_MIB,
@@ -46,10 +46,6 @@ from .aws_values import (
 from .errors import NAMESPACE, ConfigError, key
 from .instance import Hardware, InstanceSpecs
 from .users import DEFAULT_USERS, Action, User
-
-# The ALB's idle timeout sits this far above the front's upload timeout, so nginx answers a
-# stalled upload with its own 504 before the load balancer drops the connection.
-LOAD_BALANCER_IDLE_MARGIN_SECONDS = 30
 
 
 class PypiServerConfig(BaseModel):
@@ -383,7 +379,7 @@ class PypiServerConfig(BaseModel):
     def load_balancer_idle_timeout_seconds(self) -> int:
         """The load balancer must not cut a slow upload before the front's own timeout does:
         the ALB closes a connection idle for this long, while nginx still waits on pypiserver."""
-        return UPLOAD_TIMEOUT_SECONDS + LOAD_BALANCER_IDLE_MARGIN_SECONDS
+        return LOAD_BALANCER_IDLE_TIMEOUT_SECONDS
 
     @property
     def pypiserver_image(self) -> str:

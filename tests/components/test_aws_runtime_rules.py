@@ -136,18 +136,7 @@ def test_internet_facing_plain_http_when_said_explicitly():
     assert preview.one("aws:lb/loadBalancer:LoadBalancer").inputs["internal"] is False
 
 
-# -- ALB: "If no data has been sent or received by the time that the idle timeout period
-#    elapses, the load balancer closes the front-end connection" (ELB user guide, "Connection
-#    idle timeout"). nginx waits on pypiserver after the body is in: the ALB must wait longer.
-
-
-def test_load_balancer_idle_timeout_exceeds_every_front_timeout():
-    preview = render("heavy")
-    idle = preview.one("aws:lb/loadBalancer:LoadBalancer").inputs["idleTimeout"]
-    (front,) = [c for c in containers(preview) if c["name"] == "nginx"]
-    conf = next(e["value"] for e in front["environment"] if e["name"] == "NGINX_CONF")
-    timeouts = [int(s) for s in re.findall(r"_timeout\s+(\d+)s;", conf)]
-    assert timeouts and idle > max(timeouts), f"ALB idle {idle}s must exceed nginx's longest wait {max(timeouts)}s"
+# -- Keep-alive and draining relations (the ALB's idle timeout among them): tests/task/test_timing.py.
 
 
 # -- Alarms to an encrypted topic: "The default AWS KMS key policy for Amazon SNS doesn't allow
@@ -233,6 +222,20 @@ def test_user_data_enables_task_roles():
 
     user_data = render("heavy").one("aws:ec2/launchTemplate:LaunchTemplate").inputs["userData"]
     assert "ECS_ENABLE_TASK_IAM_ROLE=true" in base64.b64decode(user_data).decode()
+
+
+# -- Image pulls: the agent's default "the image will be pulled remotely, if the pull fails then
+#    the cached image in the instance will be used"; "If prefer-cached is specified, the image
+#    will be pulled remotely if there is no cached image, otherwise the cached image in the
+#    instance will be used" (ECS agent configuration, ECS_IMAGE_PULL_BEHAVIOR).
+
+
+def test_task_starts_use_the_instances_cached_images():
+    import base64
+
+    user_data = render("heavy").one("aws:ec2/launchTemplate:LaunchTemplate").inputs["userData"]
+    settings = dict(line.split("=", 1) for line in base64.b64decode(user_data).decode().splitlines() if "=" in line)
+    assert settings.get("ECS_IMAGE_PULL_BEHAVIOR") == "prefer-cached"
 
 
 # -- Access logs: "Regions available as of August 2022 or later" grant the
