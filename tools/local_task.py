@@ -329,9 +329,12 @@ class LocalTask:
         """SIGKILL pypiserver's master and workers (a crash, not a shutdown)."""
         self._stop(self._pypiserver, signal.SIGKILL, 5)
 
-    def stop(self) -> None:
-        self._stop(self._nginx, signal.SIGQUIT, 10)  # graceful: finish in-flight requests
-        self._stop(self._pypiserver, signal.SIGTERM, 10)
+    def stop(self, grace: float = 10) -> None:
+        """Stop as ECS does: nginx first (SIGQUIT, the image's graceful stop: requests in flight
+        finish), then pypiserver (SIGTERM, gunicorn's graceful stop); SIGKILL after `grace`
+        seconds each (the agent's stop timeout)."""
+        self._stop(self._nginx, signal.SIGQUIT, grace)
+        self._stop(self._pypiserver, signal.SIGTERM, grace)
         # Orphans of a killed master (the group was ours alone).
         for proc in (self._nginx, self._pypiserver):
             if proc is not None:

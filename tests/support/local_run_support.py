@@ -9,7 +9,9 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from http.client import HTTPConnection
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from task.spec import TaskSpec
 from tests.support.real_parts import nginx_available, require_real_part
@@ -117,6 +119,50 @@ def upload(
     url: str | None = None,
 ) -> int:
     return upload_full(task, filename, content, url, password=password, anonymous=anonymous, user_agent=user_agent)[0]
+
+
+def throttled_upload(
+    url: str, credentials: dict[str, str], filename: str, path: Path, bytes_per_second: float
+) -> tuple[int, float, float]:
+    """Upload a file from disk as twine does, at most `bytes_per_second` (a slow client: a large
+    upload stays in flight for seconds without sending GiBs). Returns (status, monotonic start,
+    monotonic end); a connection cut mid-way is status 0."""
+    boundary = "----throttled" + hashlib.sha1(filename.encode()).hexdigest()
+    head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name=":action"\r\n\r\nfile_upload\r\n'
+        f'--{boundary}\r\nContent-Disposition: form-data; name="content"; filename="{filename}"\r\n'
+        "Content-Type: application/octet-stream\r\n\r\n"
+    ).encode()
+    tail = f"\r\n--{boundary}--\r\n".encode()
+    parts = urlsplit(url)
+    connection = HTTPConnection(parts.hostname, parts.port, timeout=600)
+    start = time.monotonic()
+    try:
+        connection.putrequest("POST", "/")
+        for name, value in {
+            **auth_header(credentials["username"], credentials["password"]),
+            "Content-Type": f"multipart/form-data; boundary={boundary}",
+            "Content-Length": str(len(head) + path.stat().st_size + len(tail)),
+        }.items():
+            connection.putheader(name, value)
+        connection.endheaders()
+        connection.send(head)
+        sent = 0
+        with open(path, "rb") as body:
+            while chunk := body.read(1 << 20):
+                connection.send(chunk)
+                sent += len(chunk)
+                ahead = sent / bytes_per_second - (time.monotonic() - start)
+                if ahead > 0:
+                    time.sleep(ahead)
+        connection.send(tail)
+        response = connection.getresponse()
+        response.read()
+        return response.status, start, time.monotonic()
+    except OSError:
+        return 0, start, time.monotonic()
+    finally:
+        connection.close()
 
 
 def run(cmd: list[str], timeout: float = 120) -> subprocess.CompletedProcess:
