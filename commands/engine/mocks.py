@@ -487,9 +487,18 @@ def _get_zone(args: dict) -> dict:
     return {"id": zone_id, "zoneId": zone_id, "name": f"{ZONE_NAME}.", "privateZone": zone_id == PRIVATE_ZONE_ID}
 
 
+# Values of AWS's public parameters (the recommended ECS-optimized AMI ids), by name; a test
+# that sets one publishes a newer image.
+PUBLISHED_PARAMETERS: dict[str, str] = {}
+
+
+def parameter_value(name: str) -> str:
+    return PUBLISHED_PARAMETERS.get(name) or "ami-0" + _hex(name, n=16)
+
+
 def _get_parameter(args: dict) -> dict:
     name = args["name"]
-    value = "ami-0" + _hex(name, n=16)
+    value = parameter_value(name)
     return {"id": name, "name": name, "type": "String", "value": value, "insecureValue": value}
 
 

@@ -12,6 +12,7 @@ only what cannot work or is not a valid AWS value.
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, field_validator, model_validator
@@ -335,8 +336,17 @@ class PypiServerConfig(BaseModel):
 
     @property
     def deployment_minimum_healthy_percent(self) -> int:
+        """Chosen for the most tasks the service runs (its task max, with the ASG at its max): a
+        deploy at peak must progress too. At fewer tasks ECS rounds the floor up, so it never
+        stops more than one task at a time."""
         slots = self.capacity.tasks_per_instance * self.asg_max_size
-        return sizing.deployment_minimum_healthy_percent(self.task_min, slots)
+        return sizing.deployment_minimum_healthy_percent(self.task_max, slots)
+
+    @property
+    def healthy_task_floor(self) -> int:
+        """The fewest healthy tasks a deploy at task min leaves serving; fewer means tasks are
+        lost, not replaced (ECS rounds the percentage up)."""
+        return math.ceil(self.task_min * self.deployment_minimum_healthy_percent / 100)
 
     @property
     def total_workers(self) -> int:

@@ -269,3 +269,54 @@ def test_access_log_writer_in_a_region_launched_after_august_2022():
     assert policy["Statement"][0]["Principal"] == {"Service": "logdelivery.elasticloadbalancing.amazonaws.com"}
     older = access_log_bucket_policy("arn:aws:s3:::b", "123456789012", "eu-west-1")
     assert older["Statement"][0]["Principal"] == {"AWS": "arn:aws:iam::156460612806:root"}
+
+
+# -- New AMIs. ECS keeps scale-in protection on instances running tasks, and scale-in
+#    protection is how "to temporarily prevent individual instances from being terminated" by a
+#    maximum instance lifetime (EC2 Auto Scaling user guide): an instance refresh with
+#    "Refresh: Amazon EC2 Auto Scaling replaces instances that are protected from scale in"
+#    (EC2 Auto Scaling API RefreshPreferences) replaces them instead, on a new AMI.
+
+
+def test_a_newer_ecs_ami_rolls_every_instance_protected_ones_included(monkeypatch):
+    parameter = "/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id"
+    before = render("heavy")
+    monkeypatch.setitem(mocks.PUBLISHED_PARAMETERS, parameter, "ami-0123456789abcdef0")
+    after = render("heavy")
+    lt_before = before.one("aws:ec2/launchTemplate:LaunchTemplate").inputs
+    lt_after = after.one("aws:ec2/launchTemplate:LaunchTemplate").inputs
+    assert lt_before["imageId"].startswith("ami-") and lt_before["imageId"] != "ami-0123456789abcdef0"
+    assert lt_after["imageId"] == "ami-0123456789abcdef0", "the AMI AWS publishes now is a launch template change"
+    asg = after.one("aws:autoscaling/group:Group").inputs
+    assert asg["launchTemplate"]["version"] == str(
+        after.one("aws:ec2/launchTemplate:LaunchTemplate").outputs["latestVersion"]
+    ), "the group follows the template's newest version, which starts an instance refresh"
+    assert asg["protectFromScaleIn"] is True
+    assert asg["instanceRefresh"]["preferences"]["scaleInProtectedInstances"] == "Refresh"
+    assert "maxInstanceLifetime" not in asg, "a lifetime never replaces protected instances"
+
+
+# -- Deployments at peak: minimumHealthyPercent is "a lower limit on the number of your
+#    service's tasks that must remain in the RUNNING state during a deployment, as a
+#    percentage of the desiredCount (rounded up to the nearest integer)"; maximumPercent "an
+#    upper limit on the number of your service's tasks that are allowed in the RUNNING or
+#    PENDING state" (ECS API DeploymentConfiguration). A task that fits no instance stays
+#    PROVISIONING, which the circuit breaker does not count as a failure: the deploy stalls.
+
+
+@pytest.mark.parametrize("stack", ["light", "medium", "heavy", "very-heavy"])
+def test_a_deploy_progresses_at_every_task_count_up_to_task_max(stack):
+    import math
+
+    preview = render(stack)
+    service = preview.one("aws:ecs/service:Service").inputs
+    capacity = preview.outputs["capacity"]
+    slots = int(capacity["tasksPerInstance"] * preview.one("aws:autoscaling/group:Group").inputs["maxSize"])
+    stalled = []
+    for desired in range(int(capacity["taskMin"]), int(capacity["taskMax"]) + 1):
+        may_stop = desired - math.ceil(desired * service["deploymentMinimumHealthyPercent"] / 100)
+        may_start = min(math.floor(desired * service["deploymentMaximumPercent"] / 100), slots) - desired
+        if may_stop < 1 and may_start < 1:
+            stalled.append(desired)
+        assert may_stop <= 1, f"{stack} at {desired} tasks: a deploy stops {may_stop} tasks at once"
+    assert stalled == [], f"{stack}: a deploy at {stalled} tasks can neither stop an old task nor place a new one"

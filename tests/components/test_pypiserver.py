@@ -135,7 +135,11 @@ def test_heavy_matches_the_guides_validated_configuration():
     assert preview.outputs["monthlyCostUsd"] - network == pytest.approx(245, rel=0.03)
 
 
-@pytest.mark.parametrize("stack, percent", [("light", 83), ("medium", 100), ("heavy", 100), ("very-heavy", 100)])
+# Every shipped stack's ASG at its max holds exactly its task max (light: 2 x 3 = 6, medium:
+# 4 x 3 = 12, heavy and very-heavy: 4 x 6 = 24), so at peak one task must stop first:
+# floor(100 x (max - 1) / max). Whether a deploy then progresses at every task count is in
+# test_aws_runtime_rules.py.
+@pytest.mark.parametrize("stack, percent", [("light", 83), ("medium", 91), ("heavy", 95), ("very-heavy", 95)])
 def test_deployments_have_room_to_place_a_new_task(stack, percent):
     svc = render(stack).one(SERVICE).inputs
     assert svc["deploymentMinimumHealthyPercent"] == percent, (
@@ -320,14 +324,22 @@ def test_dashboard_charts_the_alarmed_metrics():
 # -- variants ------------------------------------------------------------------------
 
 
+ARM64_AMI_PARAMETER = "/aws/service/ecs/optimized-ami/amazon-linux-2023/arm64/recommended/image_id"
+X86_AMI_PARAMETER = "/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id"
+
+
 def test_graviton_instances_use_the_arm64_ecs_ami():
-    image = render("heavy", instanceType="c6g.xlarge").one(LT).inputs["imageId"]
-    assert image == "resolve:ssm:/aws/service/ecs/optimized-ami/amazon-linux-2023/arm64/recommended/image_id"
+    lt = render("heavy", instanceType="c6g.xlarge").one(LT).inputs
+    assert lt["imageId"] == mocks.parameter_value(ARM64_AMI_PARAMETER) and lt["tags"]["EcsAmiParameter"] == (
+        ARM64_AMI_PARAMETER
+    )
 
 
 def test_x86_instances_use_the_x86_ecs_ami():
-    image = render("heavy").one(LT).inputs["imageId"]
-    assert image == "resolve:ssm:/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id"
+    lt = render("heavy").one(LT).inputs
+    assert lt["imageId"] == mocks.parameter_value(X86_AMI_PARAMETER) and lt["tags"]["EcsAmiParameter"] == (
+        X86_AMI_PARAMETER
+    )
 
 
 def test_domain_adds_https_with_a_modern_tls_policy_and_redirects_http():
@@ -435,8 +447,9 @@ def test_instance_size_comes_from_the_get_instance_type_data_source(monkeypatch)
 
 def test_arm64_answer_picks_the_arm64_ami():
     """c7g is Graviton: the offline answer (catalog) says arm64, as AWS's does."""
-    image = render("heavy", instanceType="c7g.xlarge").one(LT).inputs["imageId"]
-    assert image.endswith("/arm64/recommended/image_id")
+    lt = render("heavy", instanceType="c7g.xlarge").one(LT).inputs
+    assert lt["imageId"] == mocks.parameter_value(ARM64_AMI_PARAMETER)
+    assert lt["tags"]["EcsAmiParameter"].endswith("/arm64/recommended/image_id")
 
 
 def test_type_outside_the_catalog_previews_with_instance_specs():
