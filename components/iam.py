@@ -10,6 +10,8 @@ import pulumi_aws as aws
 
 from task import images
 
+from .partition import managed_policy_arn, partition
+
 
 @dataclass(frozen=True)
 class Roles:
@@ -38,7 +40,7 @@ def _role(
     return role
 
 
-def pull_through_cache_policy(registry: str) -> dict | None:
+def pull_through_cache_policy(registry: str, in_partition: str) -> dict | None:
     """A pull-through cache makes its repository on first pull, as the puller: "the IAM
     principal needs ecr:CreateRepository and ecr:BatchImportUpstreamImage" (Amazon ECR user
     guide, "IAM permissions required to sync an upstream registry with a private registry")."""
@@ -53,7 +55,7 @@ def pull_through_cache_policy(registry: str) -> dict | None:
             {
                 "Effect": "Allow",
                 "Action": ["ecr:CreateRepository", "ecr:BatchImportUpstreamImage"],
-                "Resource": f"arn:aws:ecr:{region}:{account}:repository/{prefix}/*",
+                "Resource": f"arn:{in_partition}:ecr:{region}:{account}:repository/{prefix}/*",
             }
         ],
     }
@@ -73,9 +75,9 @@ def roles(
         f"{name}-instance-role",
         "ec2.amazonaws.com",
         [
-            "arn:aws:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role",
+            managed_policy_arn("service-role/AmazonEC2ContainerServiceforEC2Role"),
             # Session Manager instead of SSH: no key pairs, no port 22.
-            "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
+            managed_policy_arn("AmazonSSMManagedInstanceCore"),
         ],
         opts,
         tags,
@@ -86,7 +88,7 @@ def roles(
         f"{name}-execution-role",
         "ecs-tasks.amazonaws.com",
         [
-            "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy",
+            managed_policy_arn("service-role/AmazonECSTaskExecutionRolePolicy"),
         ],
         opts,
         tags,
@@ -112,7 +114,7 @@ def roles(
         opts=pulumi.ResourceOptions(parent=execution),
     )
 
-    cache_policy = pull_through_cache_policy(image_registry or "")
+    cache_policy = pull_through_cache_policy(image_registry or "", partition())
     if cache_policy is not None:
         aws.iam.RolePolicy(
             f"{name}-execution-pull-through-cache",

@@ -13,7 +13,8 @@ import pulumi_aws as aws
 from guide.alarms import GUIDE_ALARMS
 
 from . import names
-from .config import PypiServerConfig
+from .config import PypiServerConfig, key
+from .partition import account_root, partition
 
 # CloudWatch alarms publish to an encrypted topic only when the key admits them: "The default
 # AWS KMS key policy for Amazon SNS doesn't allow CloudWatch alarms to perform kms:Decrypt and
@@ -59,16 +60,17 @@ class Observability:
     dashboard_url: str
 
 
-def alarm_key_policy(account_id: str) -> dict[str, Any]:
+def alarm_key_policy(account_id: str, in_partition: str) -> dict[str, Any]:
     """The account administers the key (AWS's default key policy); CloudWatch may encrypt
-    and decrypt with it, which publishing to the topic needs."""
+    and decrypt with it, which publishing to the topic needs, for this account's alarms only
+    (aws:SourceAccount: no other account's alarm can make CloudWatch use the key)."""
     return {
         "Version": "2012-10-17",
         "Statement": [
             {
                 "Sid": "AccountAdministers",
                 "Effect": "Allow",
-                "Principal": {"AWS": f"arn:aws:iam::{account_id}:root"},
+                "Principal": {"AWS": account_root(account_id, in_partition)},
                 "Action": "kms:*",
                 "Resource": "*",
             },
@@ -78,19 +80,20 @@ def alarm_key_policy(account_id: str) -> dict[str, Any]:
                 "Principal": {"Service": ALARM_PUBLISHER},
                 "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
                 "Resource": "*",
+                "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
             },
         ],
     }
 
 
-def alarm_topic_policy(topic_arn: str, account_id: str) -> dict[str, Any]:
+def alarm_topic_policy(topic_arn: str, account_id: str, in_partition: str) -> dict[str, Any]:
     return {
         "Version": "2012-10-17",
         "Statement": [
             {
                 "Sid": "AccountOwns",
                 "Effect": "Allow",
-                "Principal": {"AWS": f"arn:aws:iam::{account_id}:root"},
+                "Principal": {"AWS": account_root(account_id, in_partition)},
                 "Action": TOPIC_OWNER_ACTIONS,
                 "Resource": topic_arn,
             },
@@ -104,6 +107,19 @@ def alarm_topic_policy(topic_arn: str, account_id: str) -> dict[str, Any]:
             },
         ],
     }
+
+
+def _check_topics_in_region(topic_arns: list[str], region: str) -> None:
+    """An alarm publishes only to topics in its own region: PutMetricAlarm refuses another
+    ("ValidationError: Invalid region <r> specified. Only <alarm's region> is supported")."""
+    for arn in topic_arns:
+        topic_region = arn.split(":")[3]
+        if topic_region != region:
+            raise pulumi.RunError(
+                f"{key('alarmTopicArns')}: {arn} is in {topic_region}, but the stack's alarms are in {region} and "
+                f"CloudWatch alarms publish only to topics in their own region; give a topic in {region} "
+                "(an SNS subscription may forward from it to another region)"
+            )
 
 
 def dashboard_url(region: str, dashboard_name: str) -> str:
@@ -127,21 +143,22 @@ def monitoring(
     tags: dict[str, str],
 ) -> Observability:
     opts = pulumi.ResourceOptions(parent=parent)
-    account_id = aws.get_caller_identity().account_id
-    key = aws.kms.Key(
+    _check_topics_in_region(cfg.alarm_topic_arns, region)
+    account_id, in_partition = aws.get_caller_identity().account_id, partition()
+    alarm_key = aws.kms.Key(
         f"{name}-alarms-key",
         description="pypiserver alarm topic: CloudWatch alarms may publish",
         enable_key_rotation=True,
         deletion_window_in_days=30,
-        policy=json.dumps(alarm_key_policy(account_id)),
+        policy=json.dumps(alarm_key_policy(account_id, in_partition)),
         tags=tags,
         opts=opts,
     )
-    topic = aws.sns.Topic(f"{name}-alarms", kms_master_key_id=key.arn, tags=tags, opts=opts)
+    topic = aws.sns.Topic(f"{name}-alarms", kms_master_key_id=alarm_key.arn, tags=tags, opts=opts)
     aws.sns.TopicPolicy(
         f"{name}-alarms-policy",
         arn=topic.arn,
-        policy=topic.arn.apply(lambda arn: json.dumps(alarm_topic_policy(arn, account_id))),
+        policy=topic.arn.apply(lambda arn: json.dumps(alarm_topic_policy(arn, account_id, in_partition))),
         opts=pulumi.ResourceOptions(parent=topic),
     )
     for i, email in enumerate(cfg.alarm_emails):

@@ -34,6 +34,7 @@ from guide.type_tokens import (
     GET_AVAILABILITY_ZONES,
     GET_CALLER_IDENTITY,
     GET_INSTANCE_TYPE,
+    GET_PARTITION,
     GET_REGION,
     GET_ROUTE_TABLE,
     GET_SSM_PARAMETER,
@@ -77,6 +78,9 @@ from guide.type_tokens import (
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
+# The partition every ARN the mocks make is in; a test that sets another (aws-cn, aws-us-gov)
+# sees which ARNs the program builds without asking AWS.
+PARTITION = "aws"
 DEFAULT_VPC_ID = "vpc-0a1b2c3d4e5f60718"
 DEFAULT_VPC_CIDR = "172.31.0.0/16"
 DEFAULT_SUBNETS = {  # one default subnet per AZ, as in a real default VPC
@@ -94,6 +98,9 @@ AVAILABILITY_ZONES = ("us-east-1a", "us-east-1b", "us-east-1c", "us-east-1d")
 # VPC's subnets are public, as in a real default VPC.
 EXISTING_VPC_ID = "vpc-0e1e2e3e4e5e6e7e8"
 EXISTING_VPC_CIDR = "10.20.0.0/16"
+# Secondary IPv4 blocks associated with a VPC after it was made (the existing VPC grew one), with
+# the association's state as DescribeVpcs reports it.
+SECONDARY_CIDRS: dict[str, list[tuple[str, str]]] = {EXISTING_VPC_ID: [("100.64.0.0/16", "associated")]}
 EXISTING_SUBNETS: dict[str, tuple[str, str, str | None]] = {
     "subnet-0a0000000000000a1": (EXISTING_VPC_ID, "us-east-1a", "nat"),
     "subnet-0b0000000000000b1": (EXISTING_VPC_ID, "us-east-1b", "nat"),
@@ -136,7 +143,9 @@ class AwsMocks(pulumi.runtime.Mocks):
         extra = _COMPUTED.get(typ)
         if extra:
             rid, more = extra(name, pname, inputs)
-            state.update(more)
+            state.update(_in_partition(more))
+            rid = _in_partition(rid)
+        state["arn"] = _in_partition(state["arn"])
         if "name" not in inputs and typ.startswith("aws:") and typ not in _NAMELESS:
             state["name"] = pname
         return rid, state
@@ -148,7 +157,7 @@ class AwsMocks(pulumi.runtime.Mocks):
         answer = _INVOKES.get(args.token)
         if answer is None:
             raise NotImplementedError(f"offline engine has no answer for data source {args.token}")
-        return answer(dict(args.args))
+        return _in_partition(answer(dict(args.args)))
 
     def _instance_type(self, instance_type: str) -> dict[str, Any] | tuple[dict, list]:
         """What DescribeInstanceTypes would say: the stack's instanceSpecs for its own type,
@@ -177,6 +186,17 @@ class AwsMocks(pulumi.runtime.Mocks):
             "memorySize": memory,
             "supportedArchitectures": [arch],
         }
+
+
+def _in_partition(value: Any) -> Any:
+    """What the mocks compute, with its ARNs in PARTITION (the answers are written for `aws`)."""
+    if isinstance(value, str):
+        return value.replace("arn:aws:", f"arn:{PARTITION}:") if PARTITION != "aws" else value
+    if isinstance(value, dict):
+        return {k: _in_partition(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_in_partition(v) for v in value]
+    return value
 
 
 def _json_object(raw: Any) -> dict:
@@ -419,9 +439,15 @@ _COMPUTED = {
 
 def _get_vpc(args: dict) -> dict:
     vpc_id = args.get("id") or DEFAULT_VPC_ID
+    primary = DEFAULT_VPC_CIDR if vpc_id == DEFAULT_VPC_ID else EXISTING_VPC_CIDR
+    blocks = [(primary, "associated"), *SECONDARY_CIDRS.get(vpc_id, [])]
     return {
         "id": vpc_id,
-        "cidrBlock": DEFAULT_VPC_CIDR if vpc_id == DEFAULT_VPC_ID else EXISTING_VPC_CIDR,
+        "cidrBlock": primary,
+        "cidrBlockAssociations": [
+            {"associationId": f"vpc-cidr-assoc-{_hex(vpc_id, block, n=17)}", "cidrBlock": block, "state": state}
+            for block, state in blocks
+        ],
         "default": vpc_id == DEFAULT_VPC_ID,
         "arn": f"arn:aws:ec2:{REGION}:{ACCOUNT}:vpc/{vpc_id}",
     }
@@ -511,6 +537,7 @@ _INVOKES = {
     GET_ZONE: _get_zone,
     GET_SSM_PARAMETER: _get_parameter,
     GET_REGION: lambda a: {"id": REGION, "name": REGION, "region": REGION},
+    GET_PARTITION: lambda a: {"id": PARTITION, "partition": PARTITION, "dnsSuffix": "amazonaws.com"},
     GET_CALLER_IDENTITY: lambda a: {
         "id": ACCOUNT,
         "accountId": ACCOUNT,

@@ -82,10 +82,20 @@ def check_existing(cfg: PypiServerConfig, region: str) -> NetworkPlacement:
                 )
     return NetworkPlacement(
         vpc_id=vpc.id,
-        vpc_cidr=vpc.cidr_block,
+        vpc_cidrs=vpc_cidr_blocks(vpc),
         instance_subnets=[(sid, sid) for sid in instance_ids],
         load_balancer_subnet_ids=lb_ids,
     )
+
+
+def vpc_cidr_blocks(vpc: Any) -> list[str]:
+    """The VPC's primary block and every secondary one still associated ("You can associate
+    secondary IPv4 CIDR blocks with your VPC", Amazon VPC user guide, "VPC CIDR blocks")."""
+    blocks = [vpc.cidr_block]
+    for association in vpc.cidr_block_associations or []:
+        if association.state == "associated" and association.cidr_block not in blocks:
+            blocks.append(association.cidr_block)
+    return blocks
 
 
 def _one_per_az(key: str, subnets: list[SubnetFacts]) -> None:

@@ -33,7 +33,9 @@ class BuiltNetwork:
 @dataclass(frozen=True)
 class NetworkPlacement:
     vpc_id: pulumi.Input[str]
-    vpc_cidr: pulumi.Input[str]
+    # Every IPv4 block of the VPC (a given VPC may have secondary ones): instances and clients
+    # of an internal load balancer may sit in any of them.
+    vpc_cidrs: Sequence[pulumi.Input[str]]
     # (stable key, subnet id): one instance subnet per AZ. The key names the EFS mount target,
     # so adding or reordering subnets keeps the others.
     instance_subnets: list[tuple[str, pulumi.Input[str]]]

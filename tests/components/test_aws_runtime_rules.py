@@ -265,9 +265,9 @@ def test_access_log_bucket_is_private_encrypted_expiring_and_admits_log_delivery
 def test_access_log_writer_in_a_region_launched_after_august_2022():
     from components.edge import access_log_bucket_policy
 
-    policy = access_log_bucket_policy("arn:aws:s3:::b", "123456789012", "eu-central-2")  # Zurich, Nov 2022
+    policy = access_log_bucket_policy("arn:aws:s3:::b", "123456789012", "eu-central-2", "aws")  # Zurich, Nov 2022
     assert policy["Statement"][0]["Principal"] == {"Service": "logdelivery.elasticloadbalancing.amazonaws.com"}
-    older = access_log_bucket_policy("arn:aws:s3:::b", "123456789012", "eu-west-1")
+    older = access_log_bucket_policy("arn:aws:s3:::b", "123456789012", "eu-west-1", "aws")
     assert older["Statement"][0]["Principal"] == {"AWS": "arn:aws:iam::156460612806:root"}
 
 
@@ -320,3 +320,44 @@ def test_a_deploy_progresses_at_every_task_count_up_to_task_max(stack):
             stalled.append(desired)
         assert may_stop <= 1, f"{stack} at {desired} tasks: a deploy stops {may_stop} tasks at once"
     assert stalled == [], f"{stack}: a deploy at {stalled} tasks can neither stop an old task nor place a new one"
+
+
+# -- Smaller rules.
+
+
+def test_the_alarm_key_admits_cloudwatch_for_this_accounts_alarms_only():
+    # The confused-deputy guard AWS recommends for service principals in resource policies:
+    # aws:SourceAccount names the account on whose behalf the service may act.
+    statements = json.loads(render("heavy").one("aws:kms/key:Key").inputs["policy"])["Statement"]
+    (cloudwatch,) = [s for s in statements if s["Principal"].get("Service") == "cloudwatch.amazonaws.com"]
+    assert cloudwatch["Condition"] == {"StringEquals": {"aws:SourceAccount": mocks.ACCOUNT}}
+
+
+def test_alarm_topics_in_another_region_are_refused():
+    # PutMetricAlarm: "ValidationError: Invalid region <topic's> specified. Only <alarm's> is supported".
+    message = refused(alarmTopicArns=["arn:aws:sns:eu-west-1:123456789012:ops"])
+    assert "pypiserver:alarmTopicArns" in message and "eu-west-1" in message and "us-east-1" in message
+    same_region = render("heavy", alarmTopicArns=["arn:aws:sns:us-east-1:123456789012:ops"])
+    alarm = same_region.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")[0]
+    assert "arn:aws:sns:us-east-1:123456789012:ops" in alarm.inputs["alarmActions"]
+
+
+@pytest.mark.parametrize("schedule", ["cron(0,30 2 * * ? *)", "cron(*/15 * * * ? *)", "cron(* 2 * * ? *)"])
+def test_backup_jobs_less_than_an_hour_apart_are_refused(schedule):
+    # AWS Backup: "The interval between backup jobs shouldn't be less than 60 minutes".
+    message = refused(backupSchedule=schedule)
+    assert "pypiserver:backupSchedule" in message and "60 minutes" in message
+
+
+def test_hourly_backups_are_accepted():
+    rule = render("heavy", backupSchedule="cron(15 * ? * * *)").one("aws:backup/plan:Plan").inputs["rules"][0]
+    assert rule["schedule"] == "cron(15 * ? * * *)"
+
+
+def test_every_arn_the_program_builds_is_in_the_stacks_partition(monkeypatch):
+    # The partition comes from getPartition (aws, aws-cn, aws-us-gov), never assumed.
+    monkeypatch.setattr(mocks, "PARTITION", "aws-us-gov")
+    preview = render("heavy", backupEnabled=True, accessLogs=True)
+    rendered = json.dumps([r.inputs for r in preview.resources if r.custom])
+    assert "arn:aws-us-gov:iam::aws:policy/" in rendered, "managed policies are named in the partition"
+    assert re.findall(r"arn:aws:[^\"]{0,60}", rendered) == []

@@ -263,3 +263,26 @@ def test_moving_a_legacy_stack_to_the_built_network_is_reported_as_data_at_risk(
         "the packages' file system and its backups stay as they are"
     )
     assert m.exit_code == migrate.EXIT_DATA_AT_RISK
+
+
+# -- every CIDR block of a given VPC
+
+
+def test_load_balancer_reaches_tasks_and_serves_clients_in_every_block_of_a_given_vpc(monkeypatch):
+    # A VPC may have secondary IPv4 blocks (Amazon VPC user guide, "VPC CIDR blocks"); subnets,
+    # and so instances, may sit in any of them. getVpc lists them in cidr_block_associations.
+    sg = {s.name: s.inputs for s in given(NAT_A, NAT_B).of_type("aws:ec2/securityGroup:SecurityGroup")}
+    alb = sg["pypiserver-alb-sg"]
+    assert alb["egress"][0]["cidrBlocks"] == [mocks.EXISTING_VPC_CIDR, "100.64.0.0/16"]
+    assert all(rule["cidrBlocks"] == [mocks.EXISTING_VPC_CIDR, "100.64.0.0/16"] for rule in alb["ingress"]), (
+        "an internal load balancer's clients are the whole VPC"
+    )
+    monkeypatch.setitem(
+        mocks.SECONDARY_CIDRS,
+        mocks.EXISTING_VPC_ID,
+        [("100.64.0.0/16", "disassociated"), ("10.30.0.0/16", "associated")],
+    )
+    alb = {s.name: s.inputs for s in given(NAT_A, NAT_B).of_type("aws:ec2/securityGroup:SecurityGroup")}[
+        "pypiserver-alb-sg"
+    ]
+    assert alb["egress"][0]["cidrBlocks"] == [mocks.EXISTING_VPC_CIDR, "10.30.0.0/16"], "associated blocks only"
