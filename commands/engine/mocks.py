@@ -35,12 +35,14 @@ from guide.type_tokens import (
     GET_CALLER_IDENTITY,
     GET_INSTANCE_TYPE,
     GET_PARTITION,
+    GET_PREFIX_LIST,
     GET_REGION,
     GET_ROUTE_TABLE,
     GET_SSM_PARAMETER,
     GET_SUBNET,
     GET_SUBNETS,
     GET_VPC,
+    GET_VPC_ENDPOINT,
     GET_ZONE,
     IAM_INSTANCE_PROFILE,
     IAM_ROLE,
@@ -113,6 +115,28 @@ EXISTING_SUBNETS: dict[str, tuple[str, str, str | None]] = {
 }
 
 
+# VPC attributes (enableDnsSupport, enableDnsHostnames) where they differ from AWS's defaults
+# for these VPCs (both on).
+VPC_DNS: dict[str, tuple[bool, bool]] = {}
+# S3's prefix list in the region (what getPrefixList answers for com.amazonaws.<region>.s3), and
+# the subnets whose route table already sends it to a gateway endpoint: the NAT subnets, as
+# most VPCs have it; the isolated subnet has none.
+S3_PREFIX_LIST = "pl-63a5400a"
+S3_GATEWAY_SUBNETS = {
+    "subnet-0a0000000000000a1",
+    "subnet-0b0000000000000b1",
+    "subnet-0c0000000000000c1",
+    "subnet-0a0000000000000a2",
+}
+# Interface endpoints already in a VPC: (VPC id, service) -> private DNS enabled. None by default.
+EXISTING_ENDPOINTS: dict[tuple[str, str], bool] = {}
+
+
+class NotFound(Exception):
+    """What a data source answers when AWS has nothing matching: the engine returns it to the
+    program as the invoke's failure (which the program may catch), not as a crash."""
+
+
 def _hex(*parts: str, n: int = 17) -> str:
     return hashlib.sha256("/".join(parts).encode()).hexdigest()[:n]
 
@@ -157,7 +181,10 @@ class AwsMocks(pulumi.runtime.Mocks):
         answer = _INVOKES.get(args.token)
         if answer is None:
             raise NotImplementedError(f"offline engine has no answer for data source {args.token}")
-        return _in_partition(answer(dict(args.args)))
+        try:
+            return _in_partition(answer(dict(args.args)))
+        except NotFound as missing:
+            return {}, [("", str(missing))]
 
     def _instance_type(self, instance_type: str) -> dict[str, Any] | tuple[dict, list]:
         """What DescribeInstanceTypes would say: the stack's instanceSpecs for its own type,
@@ -449,6 +476,8 @@ def _get_vpc(args: dict) -> dict:
             for block, state in blocks
         ],
         "default": vpc_id == DEFAULT_VPC_ID,
+        "enableDnsSupport": VPC_DNS.get(vpc_id, (True, True))[0],
+        "enableDnsHostnames": VPC_DNS.get(vpc_id, (True, True))[1],
         "arn": f"arn:aws:ec2:{REGION}:{ACCOUNT}:vpc/{vpc_id}",
     }
 
@@ -466,7 +495,7 @@ def _get_subnet(args: dict) -> dict:
     subnet_id = args["id"]
     if subnet_id not in EXISTING_SUBNETS:
         # AWS answers InvalidSubnetID.NotFound; the provider surfaces it as an error.
-        raise Exception(f"reading EC2 Subnet ({subnet_id}): couldn't find resource")  # noqa: TRY002
+        raise NotFound(f"reading EC2 Subnet ({subnet_id}): couldn't find resource")
     vpc_id, az, _ = EXISTING_SUBNETS[subnet_id]
     return {
         "id": subnet_id,
@@ -488,19 +517,46 @@ _ROUTE_TARGET = {
 def _get_route_table(args: dict) -> dict:
     subnet_id = args.get("subnetId")
     if subnet_id is None or subnet_id not in EXISTING_SUBNETS:
-        raise Exception("no matching EC2 Route Table found")  # noqa: TRY002
+        raise NotFound("no matching EC2 Route Table found")
     target = EXISTING_SUBNETS[subnet_id][2]
     local = {"cidrBlock": EXISTING_VPC_CIDR, "gatewayId": "local"}
     routes = [local]
     if target:
         key, value = _ROUTE_TARGET[target]
         routes.append({"cidrBlock": "0.0.0.0/0", key: value})
+    if subnet_id in S3_GATEWAY_SUBNETS:
+        routes.append({"destinationPrefixListId": S3_PREFIX_LIST, "gatewayId": "vpce-0s3a1b2c3d4e5f607"})
     return {
         "id": f"rtb-{_hex(subnet_id, n=17)}",
         "routeTableId": f"rtb-{_hex(subnet_id, n=17)}",
         "subnetId": subnet_id,
         "vpcId": EXISTING_SUBNETS[subnet_id][0],
         "routes": routes,
+    }
+
+
+def _get_prefix_list(args: dict) -> dict:
+    name = args.get("name", "")
+    if name != f"com.amazonaws.{REGION}.s3":
+        raise NotFound(f"no matching EC2 Prefix List found: {name}")
+    return {"id": S3_PREFIX_LIST, "name": name, "cidrBlocks": ["16.182.0.0/16", "52.216.0.0/15"]}
+
+
+def _get_vpc_endpoint(args: dict) -> dict:
+    vpc_id, service_name = str(args.get("vpcId", "")), str(args.get("serviceName", ""))
+    service = service_name.removeprefix(f"com.amazonaws.{REGION}.")
+    if (vpc_id, service) not in EXISTING_ENDPOINTS:
+        raise NotFound("no matching EC2 VPC Endpoint found")
+    endpoint_id = f"vpce-{_hex(str(vpc_id), service, n=17)}"
+    return {
+        "id": endpoint_id,
+        "arn": f"arn:aws:ec2:{REGION}:{ACCOUNT}:vpc-endpoint/{endpoint_id}",
+        "vpcId": vpc_id,
+        "serviceName": service_name,
+        "vpcEndpointType": "Interface",
+        "privateDnsEnabled": EXISTING_ENDPOINTS[(vpc_id, service)],
+        "state": "available",
+        "securityGroupIds": [f"sg-{_hex(endpoint_id, n=17)}"],
     }
 
 
@@ -533,6 +589,8 @@ _INVOKES = {
     GET_SUBNETS: _get_subnets,
     GET_SUBNET: _get_subnet,
     GET_ROUTE_TABLE: _get_route_table,
+    GET_PREFIX_LIST: _get_prefix_list,
+    GET_VPC_ENDPOINT: _get_vpc_endpoint,
     GET_AVAILABILITY_ZONES: _get_availability_zones,
     GET_ZONE: _get_zone,
     GET_SSM_PARAMETER: _get_parameter,
