@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -65,7 +66,7 @@ def roles(
     name: str,
     file_system_arn: pulumi.Input[str],
     access_point_arn: pulumi.Input[str],
-    user_secret_arns: list[pulumi.Input[str]],
+    task_secret_arns: Sequence[pulumi.Input[str]],
     image_registry: str | None,
     parent: pulumi.Resource,
     tags: dict[str, str],
@@ -93,11 +94,12 @@ def roles(
         opts,
         tags,
     )
-    # The agent injects the users' htpasswd lines into the containers; only their secrets are readable.
+    # The agent injects the users' htpasswd lines into the containers; only the task's credential
+    # bundles are readable (the users' own secrets are for their clients).
     aws.iam.RolePolicy(
         f"{name}-execution-read-credentials",
         role=execution.id,
-        policy=pulumi.Output.all(*user_secret_arns).apply(
+        policy=pulumi.Output.all(*task_secret_arns).apply(
             lambda arns: json.dumps(
                 {
                     "Version": "2012-10-17",

@@ -1,5 +1,7 @@
 """The users' secrets: one generated token per generation, a Secrets Manager secret per user
-holding its document (task/credentials.py), and a resource policy naming who may read it."""
+holding its document (task/credentials.py), and a resource policy naming who may read it; and
+the task's credential bundles, the few secrets the task reads its users' lines from
+(task/bundles.py), which only the task's execution role reads."""
 
 from __future__ import annotations
 
@@ -10,6 +12,8 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
 
+from task import bundles
+from task.containers import bundle_members
 from task.credentials import user_document
 
 from .config import PypiServerConfig, User
@@ -30,16 +34,27 @@ class UserCredentials:
 
 
 @dataclass(frozen=True)
+class Bundle:
+    secret: aws.secretsmanager.Secret
+    version: aws.secretsmanager.SecretVersion
+
+
+@dataclass(frozen=True)
 class Credentials:
     users: tuple[UserCredentials, ...]
+    bundles: tuple[Bundle, ...]
 
     @property
     def secret_arns(self) -> dict[str, pulumi.Output[str]]:
         return {u.name: u.secret.arn for u in self.users}
 
     @property
-    def secret_versions(self) -> dict[str, pulumi.Output[str]]:
-        return {u.name: u.version.version_id for u in self.users}
+    def bundle_arns(self) -> list[pulumi.Output[str]]:
+        return [b.secret.arn for b in self.bundles]
+
+    @property
+    def bundle_versions(self) -> list[pulumi.Output[str]]:
+        return [b.version.version_id for b in self.bundles]
 
 
 def resource_prefix(name: str, user: str) -> str:
@@ -53,10 +68,53 @@ def password_name(name: str, user: str, generation: int) -> str:
     return f"{resource_prefix(name, user)}-password" + (f"-r{generation}" if generation else "")
 
 
-def credentials(name: str, cfg: PypiServerConfig, parent: pulumi.Resource, tags: dict[str, str]) -> Credentials:
+def credentials(
+    name: str, cfg: PypiServerConfig, region: str, parent: pulumi.Resource, tags: dict[str, str]
+) -> Credentials:
     """One secret per user, generated at deploy time and kept in state: later runs render
-    identical inputs."""
-    return Credentials(users=tuple(_user_credentials(name, cfg, user, parent, tags) for user in cfg.users))
+    identical inputs; and the task's bundles of the same users' lines."""
+    users = tuple(_user_credentials(name, cfg, user, parent, tags) for user in cfg.users)
+    return Credentials(users=users, bundles=_bundles(name, cfg, region, users, parent, tags))
+
+
+def _bundles(
+    name: str,
+    cfg: PypiServerConfig,
+    region: str,
+    users: tuple[UserCredentials, ...],
+    parent: pulumi.Resource,
+    tags: dict[str, str],
+) -> tuple[Bundle, ...]:
+    spec = cfg.task_spec(region)
+    members = bundle_members(spec)
+    by_name = {u.name: u for u in cfg.users}
+    passwords = {u.name: u.passwords for u in users}
+    made = []
+    for k, chunk in enumerate(bundles.chunks(spec)):
+        secret = aws.secretsmanager.Secret(
+            f"{name}-task-credentials-{k}",
+            description="pypiserver task: its users' htpasswd lines and publishers (hashes only)",
+            tags=tags,
+            opts=pulumi.ResourceOptions(parent=parent),
+        )
+        flat = [p.result for n in chunk for p in passwords[n]]
+
+        def value(results: list[str], chunk: tuple[str, ...] = chunk) -> str:
+            documents, i = {}, 0
+            for n in chunk:
+                generations = by_name[n].generations
+                tokens = list(zip(generations, results[i : i + len(generations)]))
+                documents[n], i = user_document(n, tokens), i + len(generations)
+            return json.dumps(bundles.document(chunk, members, documents), sort_keys=True)
+
+        version = aws.secretsmanager.SecretVersion(
+            f"{name}-task-credentials-{k}-version",
+            secret_id=secret.id,
+            secret_string=pulumi.Output.all(*flat).apply(value),
+            opts=pulumi.ResourceOptions(parent=secret),
+        )
+        made.append(Bundle(secret=secret, version=version))
+    return tuple(made)
 
 
 def _user_credentials(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from pypi_index import contract
+from task import bundles
 from task.spec import (
     FRONTED_CONTAINER_LAYOUT,
     HEALTH_PATH,
@@ -248,10 +249,11 @@ http {{
 
 def nginx_entry_command(spec: TaskSpec) -> str:
     """Shell command for the stock nginx image: write the rendered config and one htpasswd
-    file per action, composed from the users' lines (the users' secrets), then exec nginx."""
+    file per action, composed from the users' lines (the credential bundles' keys for that
+    action), then exec nginx."""
     steps = [f'printf "%s" "$NGINX_CONF" > {NGINX_CONF_PATH}']
     for action, users in htpasswd_files(spec).items():
         target = htpasswd_path(FRONTED_CONTAINER_LAYOUT, action)
-        values = " ".join(f'"${spec.user_variable("NGINX_HTPASSWD", u)}"' for u in users)
-        steps.append(f'printf "%s\\n" {values} > {target}' if users else f": > {target}")
+        values = " ".join(f'"${name}"' for name in bundles.variables(spec, bundles.NGINX_KEYS[action], users))
+        steps.append(f'printf "%s\\n" {values} > {target}' if values else f": > {target}")
     return " && ".join(steps) + " && exec nginx"

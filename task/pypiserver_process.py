@@ -10,6 +10,7 @@ import tarfile
 from pathlib import Path
 
 from pypi_index import contract
+from task import bundles
 from task.images import TESTED_PYPISERVER_VERSION
 from task.spec import (
     DATA_DIR,
@@ -115,7 +116,6 @@ def runtime_environment(spec: TaskSpec) -> dict[str, str]:
         contract.ENV_SCAN_SECONDS: str(INDEX_SCAN_SECONDS),
         # /tmp is the container's own and writable by the image's unprivileged user.
         contract.ENV_SCANNER_LOCK: SCANNER_LOCK_PATH,
-        contract.ENV_PUBLISHERS: ",".join(spec.publishers),
         contract.ENV_PYPISERVER_VERSION: TESTED_PYPISERVER_VERSION,
     }
 
@@ -173,11 +173,16 @@ def pypiserver_entry_command(spec: TaskSpec) -> str:
     else:
         steps = [f'printf "%s" "$GUNICORN_CONF" > {GUNICORN_CONF_PATH}']
     if pypiserver_authenticate(spec):
-        users = pypiserver_users(spec)
-        values = " ".join(f'"${spec.user_variable("PYPISERVER_HTPASSWD", u)}"' for u in users)
-        steps.append(
-            f'printf "%s\\n" {values} > {PYPISERVER_HTPASSWD_PATH}' if users else f": > {PYPISERVER_HTPASSWD_PATH}"
+        values = " ".join(
+            f'"${name}"' for name in bundles.variables(spec, bundles.PYPISERVER_KEY, pypiserver_users(spec))
         )
+        steps.append(
+            f'printf "%s\\n" {values} > {PYPISERVER_HTPASSWD_PATH}' if values else f": > {PYPISERVER_HTPASSWD_PATH}"
+        )
+    if spec.front_enabled:
+        # Who may publish, from the bundles' names (kept out of the environment: it grows with users).
+        names = ",".join(f"${name}" for name in bundles.variables(spec, bundles.PUBLISHERS_KEY, spec.publishers))
+        steps.append(f'export {contract.ENV_PUBLISHERS}="{names}"')
     if not spec.front_enabled:
         # The image's own entrypoint: it drops to the pypiserver user and runs pypi-server.
         return " && ".join(steps) + " && exec /entrypoint.sh " + shlex.join(pypiserver_args(spec))

@@ -268,6 +268,8 @@ class LocalTask:
     def start_pypiserver(self, timeout: float = 30) -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith("GUNICORN")}
         env.update(runtime_environment(self.spec))
+        if self.spec.front_enabled:  # what the entry command composes from the bundles
+            env[contract.ENV_PUBLISHERS] = ",".join(self.spec.publishers)
         if contract.ENV_SCANNER_LOCK in env:  # this task's own, like the container's /tmp
             env[contract.ENV_SCANNER_LOCK] = str(self.data_dir / "scanner.lock")
         if self.spec.front_enabled:  # the index's modules as the container has them

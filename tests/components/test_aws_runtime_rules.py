@@ -175,8 +175,9 @@ def test_outputs_users_look_for():
     assert out["alarmTopicArn"] == preview.one("aws:sns/topic:Topic").outputs["arn"]
     assert out["loadBalancerArn"] == preview.one("aws:lb/loadBalancer:LoadBalancer").outputs["arn"]
     assert out["serviceArn"] == preview.one("aws:ecs/service:Service").id
-    execution = next(r for r in preview.of_type("aws:iam/role:Role") if r.name.endswith("execution-role"))
-    assert out["credentialsSecretReaders"] == [execution.outputs["arn"], "arn:aws:iam::123456789012:role/ci"]
+    assert out["credentialsSecretReaders"] == ["arn:aws:iam::123456789012:role/ci"], (
+        "the stack's readers; the task's execution role reads its bundles, not the users' secrets"
+    )
 
 
 def test_secret_readers_get_a_resource_policy():
@@ -205,7 +206,7 @@ def test_a_users_secret_readers_read_that_users_secret_alone():
     assert readers == {"pypiserver-ci-credentials": [ci_role], "pypiserver-release-credentials": [release_role]}
     out = preview.outputs
     assert set(out["userSecretArns"]) == {"ci", "release"}
-    assert out["userSecretReaders"]["ci"][1:] == [ci_role], "the execution role, then the user's readers"
+    assert out["userSecretReaders"]["ci"] == [ci_role], "the user's readers (and the stack's, none here)"
 
 
 def test_secret_readers_must_be_iam_principals():

@@ -47,6 +47,16 @@ VARIANTS = {
             "secretReaders": ["arn:aws:iam::123456789012:role/ci"],
         },
     ),
+    # The most users a stack may have: their lines travel in the task's credential bundles.
+    "heavy+500-users": (
+        "heavy",
+        {
+            "users": [
+                {"name": f"user{i:03d}", "actions": ["download", "list"] + (["update"] if i % 10 == 0 else [])}
+                for i in range(500)
+            ]
+        },
+    ),
     "light+front-off": (
         "light",
         {"frontEnabled": False, "efsThroughputMode": "provisioned", "efsProvisionedThroughputMibps": 64},
@@ -164,6 +174,7 @@ def test_load_balancer_and_target_group_attributes_are_documented_keys(variant):
             {"family": "f", "containerDefinitions": [{"name": "c", "cpu": "lots"}]},
             "Invalid type",
         ),
+        ("secretsmanager", "PutSecretValue", {"SecretId": "s", "SecretString": "x" * 65537}, "maximum length"),
         (
             "backup",
             "CreateBackupPlan",
@@ -177,10 +188,20 @@ def test_model_check_catches_what_aws_would_refuse(service, operation, params, f
     assert any(fragment in p for p in api.problems(service, operation, params))
 
 
-def test_task_definition_fits_ecs_size_limit(variant):
+def test_task_definition_fits_ecs_size_limit_with_margin(variant):
     # "Task definition size: 64 KiB" (Amazon ECS service quotas): the rendered files and index
-    # modules travel inside the container definitions, so their size is checked here.
+    # modules travel inside the container definitions, so their size is checked here, with a
+    # quarter left for what other settings add.
     name, preview = variant
     task = preview.one("aws:ecs/taskDefinition:TaskDefinition").inputs
     size = len(json.dumps(api.register_task_definition(task)).encode())
-    assert size < 64 * 1024, f"{name}: task definition is {size} bytes"
+    print(f"\n{name}: task definition {size} bytes")
+    assert size < 0.75 * 64 * 1024, f"{name}: task definition is {size} bytes"
+
+
+def test_every_secret_value_fits_secrets_manager(variant):
+    # CreateSecret/PutSecretValue SecretString: "Maximum length of 65536" (botocore).
+    name, preview = variant
+    for version in preview.of_type("aws:secretsmanager/secretVersion:SecretVersion"):
+        params = {"SecretId": "s", "SecretString": version.inputs["secretString"]}
+        assert not api.problems("secretsmanager", "PutSecretValue", params), f"{name}: {version.name}"

@@ -42,8 +42,9 @@ EXPECTED_INVENTORY = {
     # One secret and one token per default user (a reader and a publisher).
     "aws:backup/selection:Selection": 1,
     "random:index/randomPassword:RandomPassword": 2,
-    "aws:secretsmanager/secret:Secret": 2,
-    "aws:secretsmanager/secretVersion:SecretVersion": 2,
+    # One per user (reader, pypi), and the task's credential bundle.
+    "aws:secretsmanager/secret:Secret": 3,
+    "aws:secretsmanager/secretVersion:SecretVersion": 3,
     "aws:cloudwatch/logMetricFilter:LogMetricFilter": 1,
     # Load balancer access logs: a private, encrypted bucket that expires them.
     "aws:s3/bucket:Bucket": 1,
@@ -245,9 +246,13 @@ def test_password_never_appears_in_the_task_definition():
     preview = render("heavy")
     passwords = [p.outputs["result"] for p in preview.of_type("random:index/randomPassword:RandomPassword")]
     assert len(passwords) == 2 and not any(p in preview.one(TASK).inputs["containerDefinitions"] for p in passwords)
-    secret_ids = {s.id for s in preview.of_type("aws:secretsmanager/secret:Secret")}
+    secrets = {s.name: s.id for s in preview.of_type("aws:secretsmanager/secret:Secret")}
     referenced = {s["valueFrom"].rsplit(":", 3)[0] for c in containers(preview) for s in c.get("secrets", [])}
-    assert referenced == secret_ids, "each user's secret is referenced, and nothing else"
+    assert referenced == {secrets["pypiserver-task-credentials-0"]}, "the task reads its bundle, no user's secret"
+    policy = next(p for p in preview.of_type("aws:iam/rolePolicy:RolePolicy") if p.name.endswith("read-credentials"))
+    assert (
+        json.loads(policy.inputs["policy"])["Statement"][0]["Resource"] == secrets["pypiserver-task-credentials-0"]
+    ), "the execution role reads the bundle alone (the users' secrets are their clients')"
 
 
 def test_target_group_has_no_stickiness():
