@@ -362,3 +362,37 @@ def test_every_arn_the_program_builds_is_in_the_stacks_partition(monkeypatch):
     rendered = json.dumps([r.inputs for r in preview.resources if r.custom])
     assert "arn:aws-us-gov:iam::aws:policy/" in rendered, "managed policies are named in the partition"
     assert re.findall(r"arn:aws:[^\"]{0,60}", rendered) == []
+
+
+# -- Readers in another account: "you can't use the AWS managed key (aws/secretsmanager) for
+#    cross-account access" (Secrets Manager user guide, "Access AWS Secrets Manager secrets
+#    from a different account").
+
+
+def test_secrets_read_from_another_account_are_encrypted_with_a_key_of_the_stack():
+    other = "arn:aws:iam::210987654321:role/ci"
+    users = [
+        {"name": "ci", "actions": ["download", "list"], "secretReaders": [other]},
+        {"name": "release", "actions": ["download", "list", "update"]},
+    ]
+    preview = render("heavy", users=users)
+    (key,) = [k for k in preview.of_type("aws:kms/key:Key") if k.name == "pypiserver-secrets-key"]
+    secrets = {s.name: s.inputs for s in preview.of_type("aws:secretsmanager/secret:Secret")}
+    assert secrets["pypiserver-ci-credentials"]["kmsKeyId"] == key.outputs["arn"]
+    assert "kmsKeyId" not in secrets["pypiserver-release-credentials"], "read in this account only: AWS's key"
+    (readers,) = [s for s in json.loads(key.inputs["policy"])["Statement"] if s["Principal"]["AWS"] == [other]]
+    assert readers["Action"] == ["kms:Decrypt", "kms:DescribeKey"]
+    assert readers["Condition"] == {"StringEquals": {"kms:ViaService": "secretsmanager.us-east-1.amazonaws.com"}}
+    version = next(
+        v
+        for v in preview.of_type("aws:secretsmanager/secretVersion:SecretVersion")
+        if v.name.startswith("pypiserver-ci")
+    )
+    assert version.replacement_trigger == key.outputs["arn"], (
+        "a secret given a key needs a new version: the current one stays encrypted with the old key"
+    )
+
+
+def test_readers_in_the_stacks_account_need_no_key_of_its_own():
+    preview = render("heavy", secretReaders=["arn:aws:iam::123456789012:role/ci"])
+    assert [k.name for k in preview.of_type("aws:kms/key:Key")] == ["pypiserver-alarms-key"]
