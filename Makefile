@@ -52,6 +52,15 @@ sync-guide:
 	cp -r guide policy/guide
 	find policy/guide -name __pycache__ -prune -exec rm -rf {} +
 
+# --- alarms over time ------------------------------------------------------------------------
+#   make alarms STACK=heavy [ARGS='--set alarmEmails=["ops@example.com"]']
+# Every rendered alarm, evaluated as CloudWatch does over what AWS would emit in each failure
+# scenario (commands/alarms/): prints the scenario x alarm table; exit 1 when a failure reaches
+# nobody or a quiet time fires an alarm.
+.PHONY: alarms
+alarms: $(VENV)/.installed
+	$(PY) -m commands.alarms --stack $(STACK) $(ARGS)
+
 # --- migration preview -----------------------------------------------------------------------
 #   make migrate FROM=light TO=heavy                        move a stack between stack files
 #   make migrate STACK=heavy SET="instanceType=c6a.2xlarge"  change settings of one stack

@@ -10,7 +10,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from guide.alarms import GUIDE_ALARMS
+from guide.alarms import stack_alarms
 
 from . import names
 from .config import PypiServerConfig, key
@@ -174,6 +174,7 @@ def monitoring(
         "efs": {"FileSystemId": file_system_id},
         "service": {"ClusterName": cluster_name, "ServiceName": service_name},
         "alb": {"LoadBalancer": load_balancer_arn_suffix, "TargetGroup": target_group_arn_suffix},
+        "load-balancer": {"LoadBalancer": load_balancer_arn_suffix},
     }
     alarms = [
         aws.cloudwatch.MetricAlarm(
@@ -183,18 +184,19 @@ def monitoring(
             metric_name=a.metric,
             statistic=a.statistic,
             extended_statistic=a.extended_statistic,
-            comparison_operator="GreaterThanThreshold",
+            comparison_operator=a.comparison,
             threshold=a.threshold,
             period=a.period,
             evaluation_periods=a.evaluation_periods,
+            datapoints_to_alarm=a.datapoints_to_alarm,
             dimensions=dimension_sets[a.dimensions],
-            treat_missing_data="notBreaching",
+            treat_missing_data=a.treat_missing_data,
             alarm_actions=actions,
             ok_actions=actions,
             tags=tags,
             opts=opts,
         )
-        for a in GUIDE_ALARMS
+        for a in stack_alarms(cfg.healthy_task_floor)
     ]
     namespace = audit_namespace(pulumi.get_stack())
     failed_logins = aws.cloudwatch.LogMetricFilter(
@@ -286,6 +288,7 @@ def dashboard_body(
                         "HTTPCode_Target_2XX_Count",
                         "HTTPCode_Target_4XX_Count",
                         "HTTPCode_Target_5XX_Count",
+                        "HTTPCode_ELB_5XX_Count",
                     )
                 ],
                 0,

@@ -28,6 +28,8 @@ ASG = ("Group", "pypiserver-asg")
 SCALING = ("Target", "pypiserver-scaling-target")
 TASK = ("TaskDefinition", "pypiserver-task")
 SERVICE = ("Service", "pypiserver-service")
+# Its threshold is the fewest healthy tasks a deploy leaves, which follows the task bounds.
+HEALTHY_ALARM = ("MetricAlarm", "pypiserver-healthy-tasks-low")
 # Identity the guide's moves must never touch: state, edge, cluster, ASG identity.
 MUST_STAY = {
     ("FileSystem", "pypiserver-efs"),
@@ -86,7 +88,7 @@ def test_light_to_heavy_updates_exactly_template_asg_and_scaling(light_to_heavy)
     m = light_to_heavy
     # The service changes only its deployment floor, set for each stack's task max with its ASG
     # full (light: 6 slots for 6 tasks, 83 %; heavy: 24 for 24, 95 %): one task stops first.
-    assert changed(m, "update") == {LT, ASG, SCALING, SERVICE}, (
+    assert changed(m, "update") == {LT, ASG, SCALING, SERVICE, HEALTHY_ALARM}, (
         "only the instance type, ASG max, task bounds and deployment floor change"
     )
     assert not (changed(m, "replace") | changed(m, "create") | changed(m, "delete"))
@@ -159,7 +161,7 @@ def test_heavy_to_very_heavy_adds_a_task_revision_and_deployment(heavy_to_very_h
 
 def test_heavy_to_light_advises_stages_and_warns_about_credits(heavy_to_light):
     m = heavy_to_light
-    assert changed(m, "update") == {LT, ASG, SCALING, SERVICE} and not changed(m, "replace")
+    assert changed(m, "update") == {LT, ASG, SCALING, SERVICE, HEALTHY_ALARM} and not changed(m, "replace")
     by_topic = {a.topic: a for a in m.advice}
     assert "c6a.xlarge -> c6a.large -> t3.medium -> t3.small" in by_topic["stages"].message
     assert by_topic["burstable"].level == "warning"
@@ -179,7 +181,7 @@ def test_instance_type_only_keeps_the_task_definition(heavy_instance_only):
     m = heavy_instance_only
     # 12 per instance on c6a.2xlarge: the task bounds double, and with them the deployment floor
     # set for the task max (48 tasks in 48 slots: 97 %).
-    assert changed(m, "update") == {LT, ASG, SCALING, SERVICE}
+    assert changed(m, "update") == {LT, ASG, SCALING, SERVICE, HEALTHY_ALARM}
     assert {TASK} | MUST_STAY <= unchanged(m)
     svc = {p.path: (p.old, p.new) for p in next(c for c in m.diff.changes if c.name == SERVICE[1]).properties}
     assert svc == {"deploymentMinimumHealthyPercent": (95, 97)}
@@ -191,7 +193,7 @@ def test_instance_type_only_keeps_the_task_definition(heavy_instance_only):
 def test_graviton_move_switches_the_ami_parameter_to_arm64(light_to_graviton):
     m = light_to_graviton
     # c6g.xlarge holds 6 tasks per instance: light's task bounds and deployment floor change.
-    assert changed(m, "update") == {LT, ASG, SCALING, SERVICE} and TASK in unchanged(m)
+    assert changed(m, "update") == {LT, ASG, SCALING, SERVICE, HEALTHY_ALARM} and TASK in unchanged(m)
     lt = {p.path: p for p in next(c for c in m.diff.changes if c.name == "pypiserver-lt").properties}
     assert set(lt) == {"imageId", "instanceType", "tags.EcsAmiParameter"}, "the AMI of the arm64 parameter"
     assert "/arm64/" in lt["tags.EcsAmiParameter"].new and "/arm64/" not in lt["tags.EcsAmiParameter"].old

@@ -48,6 +48,7 @@ def test_pack_lists_every_policy_with_its_default_level(pack):
         "internet-facing-https": "mandatory",
         "secret-readers-named": "mandatory",
         "alb-access-logs": "advisory",
+        "alarms-notify-someone": "advisory",
     }
 
 
@@ -210,6 +211,13 @@ CASES = [
         "advisory",
         "pypiserver-alb",
         lambda s: mutate(s, "pypiserver-alb", "accessLogs.enabled", False),
+        None,
+    ),
+    (
+        "alarms-notify-someone",
+        "advisory",
+        "pypiserver-efs-io-limit",
+        lambda s: [r for r in s if r.name != "pypiserver-alarm-email-0"],
         None,
     ),
 ]

@@ -61,7 +61,9 @@ EXPECTED_INVENTORY = {
     TG: 1,
     "aws:lb/listener:Listener": 1,
     "aws:sns/topic:Topic": 1,
-    ALARM: 7,
+    # The guide's five, unhealthy hosts, failed logins, and three that see an outage (the
+    # load balancer's own 5xx, no running task, too few healthy tasks).
+    ALARM: 10,
     "aws:sns/topicPolicy:TopicPolicy": 1,
     "aws:kms/key:Key": 1,
     # The network the component builds: 2 AZs, one NAT gateway, an S3 gateway endpoint.
@@ -305,6 +307,30 @@ def test_5xx_alarm_counts_per_hour_and_p95_uses_the_percentile():
     preview = render("heavy")
     assert preview.one(ALARM, "pypiserver-alb-5xx").inputs["period"] == 3600
     assert preview.one(ALARM, "pypiserver-alb-p95-latency").inputs["extendedStatistic"] == "p95"
+
+
+@pytest.mark.parametrize("stack, floor", [("light", 5), ("heavy", 12)])
+def test_too_few_healthy_tasks_alarm_below_what_a_deploy_leaves(stack, floor):
+    # By hand: light runs 6 tasks and deploys at 83 % (ECS rounds 4.98 up: 5 stay); heavy 12 at
+    # 95 % (11.4 -> 12).
+    alarm = render(stack).one(ALARM, "pypiserver-healthy-tasks-low").inputs
+    assert (alarm["metricName"], alarm["comparisonOperator"], alarm["threshold"]) == (
+        "HealthyHostCount",
+        "LessThanThreshold",
+        floor,
+    )
+    assert alarm["treatMissingData"] == "notBreaching", "an idle load balancer reports nothing"
+
+
+def test_an_outage_is_seen_day_and_night():
+    preview = render("heavy")
+    none_running = preview.one(ALARM, "pypiserver-no-running-task").inputs
+    assert (none_running["namespace"], none_running["metricName"]) == ("ECS/ContainerInsights", "RunningTaskCount")
+    assert none_running["treatMissingData"] == "breaching", "no running task may mean no datapoint at all"
+    cluster = preview.one(CLUSTER).inputs
+    assert {"name": "containerInsights", "value": "enabled"} in cluster["settings"], "the metric needs them"
+    own_5xx = preview.one(ALARM, "pypiserver-elb-5xx").inputs
+    assert set(own_5xx["dimensions"]) == {"LoadBalancer"}, "the load balancer's own 5xx have no target group"
 
 
 def test_alarm_emails_subscribe_to_the_topic():

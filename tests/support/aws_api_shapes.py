@@ -141,6 +141,7 @@ def put_metric_alarm(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
         "threshold",
         "period",
         "evaluationPeriods",
+        "datapointsToAlarm",
         "treatMissingData",
     ):
         if inputs.get(key) is not None:
