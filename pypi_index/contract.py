@@ -39,6 +39,10 @@ JSON_SUFFIX = "json"
 SIMPLE_JSON_TYPE = "application/vnd.pypi.simple.v1+json"
 # PEP 658: the core metadata of <file> is served at <file>.metadata.
 METADATA_SUFFIX = ".metadata"
+# .index/<this> exists once a pass has compared the whole folder with the records (the first
+# one after .index was made, or made again): until then a page not written yet may belong to a
+# project that exists, and nginx answers 503 with Retry-After for it, never 404.
+READY_MARKER = "ready"
 
 # A file copied in out of band enters the index once unchanged this long (a copy in progress
 # is never listed).

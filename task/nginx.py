@@ -7,6 +7,7 @@ import json
 from pypi_index import contract
 from task import bundles
 from task.spec import (
+    FIRST_PASS_RETRY_AFTER_SECONDS,
     FRONTED_CONTAINER_LAYOUT,
     HEALTH_PATH,
     MAX_UPLOAD_MIB,
@@ -103,17 +104,11 @@ def nginx_config(spec: TaskSpec, layout: Layout | None = None) -> str:
     state = layout.state_dir
     packages = layout.packages_dir.rstrip("/")
     access_log = f"access_log {layout.access_log} main buffer=64k flush=5s;" if layout.access_log else "access_log off;"
-    # Unknown projects: 404, or pypi.org's page when the stack falls back to it.
-    missing = "error_page 404 = @pypi;" if spec.fallback_to_pypi else ""
-    fallback = (
-        """
-        location @pypi {
-            return 302 https://pypi.org$request_uri;
-        }
-"""
-        if spec.fallback_to_pypi
-        else ""
-    )
+    # Unknown projects: 404, or pypi.org's page when the stack falls back to it; but while the
+    # first pass over the folder runs (no ready marker yet), a page not written yet may be a
+    # project that exists: 503 with Retry-After, never a 404 that sends clients elsewhere.
+    unknown = "return 302 https://pypi.org$request_uri;" if spec.fallback_to_pypi else "return 404;"
+    ready = f"{packages}/{contract.INDEX_DIR}/{contract.READY_MARKER}"
     return f"""# Rendered by task/nginx.py; do not edit by hand.
 {user}worker_processes {layout.worker_processes};
 daemon off;
@@ -185,12 +180,23 @@ http {{
             add_header Vary Accept always;
             add_header Cache-Control "no-cache" always;
             add_header X-Content-Type-Options nosniff always;
-            {missing}
+            # 403: a project's folder made, its page not written yet (nginx refuses to list a
+            # folder without its index file).
+            error_page 403 404 = @not_listed;
             location ~ /\\. {{
                 return 404;
             }}
         }}
-{fallback}
+
+        location @not_listed {{
+            if (!-f {ready}) {{
+                add_header Retry-After {FIRST_PASS_RETRY_AFTER_SECONDS} always;
+                add_header Cache-Control "no-store" always;
+                return 503;
+            }}
+            {unknown}
+        }}
+
         # Package files straight from the volume, always as downloads.
         location ^~ /packages/ {{
             {_auth(download, layout, "download")}

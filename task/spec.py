@@ -52,6 +52,9 @@ FRONT_MEMORY_RESERVATION_MIB = 64
 # attribute cache of the folder's mtime: see the README).
 INDEX_SCAN_SECONDS = 2
 OUT_OF_BAND_BOUND_SECONDS = INDEX_SCAN_SECONDS + contract.SETTLE_SECONDS + INDEX_SCAN_SECONDS
+# While the first pass over a folder runs, a page not written yet is a 503 with this
+# Retry-After (pip retries 503s, honouring it): a pass over 100k files takes about 90 s.
+FIRST_PASS_RETRY_AFTER_SECONDS = 10
 MAX_UPLOAD_MIB = 1024
 # How long the front waits for an upload (body and publishing); the ALB's idle timeout must
 # be at least this.

@@ -13,6 +13,7 @@ from http.client import HTTPConnection
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from pypi_index import contract
 from task.spec import TaskSpec
 from tests.support.real_parts import nginx_available, require_real_part
 from tools import repo_gen
@@ -44,7 +45,19 @@ def start_task(tmp: Path, spec: TaskSpec | None = None, projects: int = PROJECTS
         # The generated files were there before the start: wait for the first scan.
         last = repo_gen.project_name(projects - 1, "demo")
         assert wait_until_listed(task, last, "demo_", 30) is not None, "the first scan must index the folder"
+        assert wait_until_ready(task, 30), "the first pass must complete (a missing page is then a 404)"
     return task
+
+
+def wait_until_ready(task: LocalTask, limit: float) -> bool:
+    """Whether the task's first pass over its folder completed within `limit` seconds."""
+    marker = task.packages_dir / contract.INDEX_DIR / contract.READY_MARKER
+    deadline = time.monotonic() + limit
+    while not marker.exists():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
 
 
 def auth_header(user: str, password: str) -> dict[str, str]:
