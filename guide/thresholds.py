@@ -21,6 +21,8 @@ DOWNGRADE_MEMORY_PERCENT = 60.0
 # "Verify error rates remain low": the normal-load error rate of its smallest configuration
 # (2 x t3.small, "< 0.1%") is the loosest figure it calls normal.
 DOWNGRADE_ERROR_RATE_PERCENT = 0.1
+# "Target: < 1% error rate under burst load" (Error Rate Expectations).
+BURST_ERROR_RATE_PERCENT = 1.0
 # "Monitor each stage for 24-48 hours": less than that is not enough to judge a size.
 MIN_DATA_DAYS = 2.0
 # "Normal Load (< 50 concurrent requests)".

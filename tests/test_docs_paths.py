@@ -18,13 +18,15 @@ TOP_FILES = re.compile(
     r"(?<![\w/.-])(Makefile|Pulumi\.[\w-]+\.yaml|Pulumi\.yaml|__main__\.py|requirements[\w-]*\.txt|pyproject\.toml)"
 )
 LINK = re.compile(r"\]\(([^)#\s]+)")
-MAKE = re.compile(r"(?<![\w-])make ([a-z][a-z-]*)")
+# A command line that runs make (after optional VAR=value words), in code blocks and spans.
+MAKE = re.compile(r"^\s*(?:\$\s*)?(?:[A-Z_]+=\S*\s+)*make ([a-z][a-z-]*)", re.M)
 CODE = re.compile(r"```.*?```|`[^`\n]+`", re.S)
 
 
 def make_targets(text: str) -> set[str]:
-    """`make X` in code (blocks and inline spans), not in prose ("make it")."""
-    return {t for code in CODE.findall(text) for t in MAKE.findall(code)}
+    """`make X` as a command in code (blocks and inline spans), not in prose ("make it") or in
+    a program's output quoted in a block ("would make the ASG ...")."""
+    return {t for code in CODE.findall(text) for t in MAKE.findall(code.strip("`"))}
 
 
 def named_paths(text: str) -> set[str]:
@@ -70,6 +72,7 @@ def test_every_make_target_shown_exists(doc):
 
 def test_the_checks_see_a_dead_path(tmp_path):
     text = "see `components/nowhere.py` and tests/guide/*.py and [x](docs/serving.md); make it `make nothing`"
+    text += "\n```\nX=1 make other  # a command\nit would make the ASG larger\n```\n"
     assert named_paths(text) == {"components/nowhere.py", "tests/guide/*.py", "docs/serving.md"}
     assert not exists("components/nowhere.py") and exists("tests/guide/*.py")
-    assert make_targets(text) == {"nothing"}
+    assert make_targets(text) == {"nothing", "other"}

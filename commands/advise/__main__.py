@@ -14,14 +14,15 @@ import json
 import sys
 
 import boto3
-from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
+from botocore.exceptions import BotoCoreError, NoCredentialsError, NoRegionError
 
 from commands.cli import ArgumentParser, fail
 from commands.engine import EngineError, stack_config
 from components.config import ConfigError, load_config
 
 from . import metrics, resources
-from .recommend import Recommendation, recommend
+from .aws_errors import describe
+from .recommend import Recommendation, downgrade_step, recommend
 from .report import as_json, render
 from .resources import AWS_PROBLEM, FinderError, StackResources
 from .rules import MIN_DATA_DAYS, Evaluation, evaluate
@@ -58,24 +59,6 @@ def _find(session, region: str, stack: str, saved: dict | None, by_tags: bool) -
     return resources.from_tags(session, region, stack)
 
 
-def _aws_error(err: Exception, region: str) -> str:
-    if isinstance(err, NoCredentialsError):
-        return (
-            "no AWS credentials found (boto3's chain: AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, "
-            "~/.aws/credentials, SSO, instance or container role)"
-        )
-    if isinstance(err, ClientError):
-        info = err.response.get("Error", {})
-        op = err.operation_name
-        code = info.get("Code", "error")
-        if code in ("UnrecognizedClientException", "InvalidClientTokenId", "ExpiredToken", "ExpiredTokenException"):
-            return f"AWS refused the credentials ({code} on {op}): refresh them or pick another AWS_PROFILE"
-        if code in ("AccessDenied", "AccessDeniedException"):
-            return f"access denied for {op} in {region}: the credentials need read access to it ({info.get('Message')})"
-        return f"{op} failed in {region}: {code}: {info.get('Message', '')}".rstrip(": ")
-    return f"AWS call failed in {region}: {err}"
-
-
 def run(
     stack: str, days: float, period: int, outputs_file: str | None, by_tags: bool, region: str | None, session=None
 ) -> tuple[StackResources, str, Evaluation, Recommendation]:
@@ -103,9 +86,9 @@ def run(
         measured = metrics.read(session, region, found, days, period)
     except FinderError as err:
         fail(str(err), err.code)
-    except (ClientError, BotoCoreError, NoRegionError) as err:
-        fail(_aws_error(err, region), AWS_PROBLEM)
-    evaluation = evaluate(measured)
+    except (*metrics.READ_ERRORS, NoRegionError) as err:
+        fail(describe(err, region), AWS_PROBLEM)
+    evaluation = evaluate(measured, downgrade_step(stack))
     return found, region, evaluation, recommend(stack, evaluation)
 
 

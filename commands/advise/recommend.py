@@ -5,14 +5,19 @@ previews it and the monthly cost change (pure: the stack file and the catalog, n
 Order, when several rules fire: CPU or memory evidence means the instance is too small
 (scale up); otherwise an EFS at its I/O limit explains slow or failing requests better than
 the instance does (the guide's high-latency checklist looks at EFS first); otherwise errors
-or latency in normal traffic still mean scale up; tasks pinned at the scaling maximum mean
-scale out; and only when nothing fires may a stack go down one step.
+or latency in normal traffic still mean scale up; tasks pinned at the scaling maximum, or
+scaling out for everyday traffic, mean scale out; and only when nothing fires, every rule
+that could call for more capacity was judged, and the smaller type carries the bursts too,
+may a stack go down one step.
+
+Rules that could not be judged are named in every recommendation, with the reason; a stay
+that rests on them says it is no clean bill of health.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from commands.engine import EngineError, stack_config
@@ -21,7 +26,7 @@ from guide.catalog import catalog
 from guide.ladder import COMPUTE_FAMILY, next_size_down, next_size_up
 from guide.thresholds import MAX_INSTANCES
 
-from .rules import MIN_DATA_DAYS, Evaluation, Group
+from .rules import MIN_DATA_DAYS, DowngradeStep, Evaluation, Group, RuleResult
 
 Action = Literal["not enough data", "stay", "scale up", "scale out", "raise EFS throughput", "downgrade"]
 
@@ -38,12 +43,36 @@ class Recommendation:
     command: str | None = None
     cost_before: float | None = None
     cost_after: float | None = None
+    could_not_judge: dict[str, str] = field(default_factory=dict)  # rule -> why
 
     @property
     def cost_delta(self) -> float | None:
         if self.cost_before is None or self.cost_after is None:
             return None
         return round(self.cost_after - self.cost_before, 2)
+
+
+def downgrade_step(stack: str) -> DowngradeStep | None:
+    """The next size down for the stack, with how much more of it the same CPU load takes:
+    ECS's CPUUtilization is a share of the CPU the tasks reserve, so the same load on the
+    same number of instances is the ratio of CPU units reserved per instance on each type."""
+    cfg = _config(stack)
+    target = next_size_down(cfg.instance_type)
+    if target is None:
+        return None
+    try:
+        smaller = _config(stack, {"instanceType": target})
+    except (ConfigError, EngineError):
+        return None
+    here = cfg.capacity.tasks_per_instance * cfg.task_cpu_units
+    there = smaller.capacity.tasks_per_instance * smaller.task_cpu_units
+    return DowngradeStep(
+        cfg.instance_type,
+        target,
+        here / there,
+        f"{cfg.instance_type} holds {cfg.capacity.tasks_per_instance} tasks x {cfg.task_cpu_units} CPU units per "
+        f"instance, {target} {smaller.capacity.tasks_per_instance} x {smaller.task_cpu_units}",
+    )
 
 
 def migrate_command(stack: str, settings: dict[str, str]) -> str:
@@ -157,7 +186,15 @@ def _raise_efs(stack: str, cfg: PypiServerConfig, evaluation: Evaluation, reason
 
 
 def _because(evaluation: Evaluation, group: Group) -> list[str]:
-    return [f"{r.guide}: measured {r.describe_measured()} ({r.detail})" for r in evaluation.firing(group)]
+    return [_measured(r) for r in evaluation.firing(group)]
+
+
+def _measured(r: RuleResult) -> str:
+    return f"{r.guide}: measured {r.describe_measured()} ({r.detail})"
+
+
+def _unjudged_lines(unjudged: list[RuleResult]) -> list[str]:
+    return [f"could not judge {r.key} ({r.guide}): {r.could_not_judge}" for r in unjudged]
 
 
 def recommend(stack: str, evaluation: Evaluation) -> Recommendation:
@@ -177,6 +214,19 @@ def recommend(stack: str, evaluation: Evaluation) -> Recommendation:
             cost,
             cost,
         )
+    unjudged = evaluation.unjudged
+    rec = _decide(stack, cfg, evaluation)
+    if not unjudged:
+        return rec
+    return replace(
+        rec,
+        reasoning=[*rec.reasoning, *_unjudged_lines(unjudged)],
+        could_not_judge={r.key: r.could_not_judge or "" for r in unjudged},
+    )
+
+
+def _decide(stack: str, cfg: PypiServerConfig, evaluation: Evaluation) -> Recommendation:
+    cost = cfg.monthly_cost.total
     scale_up = evaluation.firing("scale up")
     resource_bound = [r for r in scale_up if r.key in ("cpu-sustained", "memory-pressure")]
     if resource_bound:
@@ -195,28 +245,44 @@ def recommend(stack: str, evaluation: Evaluation) -> Recommendation:
         return _scale_up(stack, cfg, _because(evaluation, "scale up"))
     if evaluation.firing("scale out"):
         return _scale_out(stack, cfg, _because(evaluation, "scale out"))
-    downgrade = [r for r in evaluation.rules if r.group == "downgrade"]
+
+    def stay(*why: str) -> Recommendation:
+        return Recommendation("stay", {}, list(why), None, cost, cost)
+
+    blind = [r for r in evaluation.unjudged if r.group != "downgrade"]
+    nothing_fires = (
+        "no scale-up, scale-out or EFS rule fires"
+        if not blind
+        else f"no judged scale-up, scale-out or EFS rule fires, but {len(blind)} could not be judged: "
+        "not a clean bill of health"
+    )
+    downgrade = [r for r in evaluation.rules if r.group == "downgrade" and r.applicable]
+    target = next_size_down(cfg.instance_type)
+    if target is None:
+        return stay(nothing_fires, f"{cfg.instance_type} is already the guide's smallest size step")
+    bursts = [r for r in downgrade if r.key.startswith("downgrade-burst")]
+    rest = [r for r in downgrade if r not in bursts]
     if all(r.fires for r in downgrade):
-        target = next_size_down(cfg.instance_type)
-        if target is None:
-            return Recommendation(
-                "stay", {}, [f"{cfg.instance_type} is already the guide's smallest size step"], None, cost, cost
+        if blind:
+            return stay(
+                nothing_fires, f"no downgrade to {target} while a rule that could call for more capacity is not judged"
             )
         return _with_cost(
             stack,
             "downgrade",
             {"instanceType": target},
             [
-                *(f"{r.guide}: measured {r.describe_measured()} ({r.detail})" for r in downgrade),
+                *(_measured(r) for r in downgrade),
                 f"one size step down: {cfg.instance_type} -> {target}; watch it 24-48 h before the next step",
             ],
         )
-    unmet = [f"{r.guide}: {r.describe_measured()}" for r in downgrade if not r.fires]
-    return Recommendation(
-        "stay",
-        {},
-        ["no scale-up, scale-out or EFS rule fires", "not small enough to downgrade: " + "; ".join(unmet)],
-        None,
-        cost,
-        cost,
-    )
+    if all(r.fires for r in rest):
+        return stay(
+            nothing_fires,
+            f"downgrade to {target} refused: quiet outside bursts, but the bursts need {cfg.instance_type}",
+            *(_measured(r) for r in bursts if not r.fires),
+        )
+    unmet = [
+        f"{r.guide}: {r.verdict if r.could_not_judge else r.describe_measured()}" for r in downgrade if not r.fires
+    ]
+    return stay(nothing_fires, "not small enough to downgrade: " + "; ".join(unmet))

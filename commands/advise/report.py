@@ -1,4 +1,6 @@
-"""The advisor's report: text for people, JSON for machines."""
+"""The advisor's report: text for people, JSON for machines; both from the same evaluation and
+recommendation, so they say the same (each rule's verdict, every reasoning line, the rules
+that could not be judged and why)."""
 
 from __future__ import annotations
 
@@ -53,7 +55,9 @@ def as_json(
                 "comparison": r.comparison,
                 "threshold": r.threshold,
                 "fires": r.fires,
+                "verdict": r.verdict,
                 "applicable": r.applicable,
+                "couldNotJudge": r.could_not_judge,
                 "detail": r.detail,
             }
             for r in evaluation.rules
@@ -64,6 +68,7 @@ def as_json(
             "settings": rec.settings,
             "reasoning": rec.reasoning,
             "command": rec.command,
+            "couldNotJudge": [{"rule": k, "reason": v} for k, v in rec.could_not_judge.items()],
             "monthlyCostUsd": {"before": rec.cost_before, "after": rec.cost_after, "delta": rec.cost_delta},
         },
         "notes": notes,
@@ -74,14 +79,6 @@ def _or_dash(value) -> str:
     if value is None:
         return "-"
     return f"{value:g}" if isinstance(value, float) else str(value)
-
-
-def _verdict(r) -> str:
-    if r.fires is None:
-        return "no data" if r.applicable else "n/a"
-    if r.group == "downgrade":  # conditions that must all hold, not alarms
-        return "met" if r.fires else "not met"
-    return "FIRES" if r.fires else "no"
 
 
 def render(
@@ -117,11 +114,13 @@ def render(
     print(f"{'group':<15}{'the guide says':<72}{'measured':>12}  {'rule':<13}{'verdict'}")
     for r in evaluation.rules:
         rule = f"{r.comparison} {r.threshold:g}{r.unit}"
-        print(f"{r.group:<15}{r.guide:<72}{r.describe_measured():>12}  {rule:<13}{_verdict(r)}")
-        print(f"{'':<15}  {r.detail}")
+        print(f"{r.group:<15}{r.guide:<72}{r.describe_measured():>12}  {rule:<13}{r.verdict}")
+        print(f"{'':<15}  {f'could not judge: {r.could_not_judge}' if r.could_not_judge else r.detail}")
     print()
     target = f" to {rec.settings['instanceType']}" if "instanceType" in rec.settings else ""
-    print(f"recommendation: {rec.action}{target}")
+    unjudged = len(rec.could_not_judge)
+    caveat = f" ({unjudged} rule{'s' if unjudged > 1 else ''} could not be judged, see below)" if unjudged else ""
+    print(f"recommendation: {rec.action}{target}{caveat}")
     for line in rec.reasoning:
         print(f"  - {line}")
     if rec.command:
