@@ -14,7 +14,7 @@ from guide.alarms import stack_alarms
 
 from . import names
 from .config import PypiServerConfig, key
-from .partition import account_root, partition
+from .partition import account_root, key_policy, partition
 
 # CloudWatch alarms publish to an encrypted topic only when the key admits them: "The default
 # AWS KMS key policy for Amazon SNS doesn't allow CloudWatch alarms to perform kms:Decrypt and
@@ -64,26 +64,18 @@ def alarm_key_policy(account_id: str, in_partition: str) -> dict[str, Any]:
     """The account administers the key (AWS's default key policy); CloudWatch may encrypt
     and decrypt with it, which publishing to the topic needs, for this account's alarms only
     (aws:SourceAccount: no other account's alarm can make CloudWatch use the key)."""
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "AccountAdministers",
-                "Effect": "Allow",
-                "Principal": {"AWS": account_root(account_id, in_partition)},
-                "Action": "kms:*",
-                "Resource": "*",
-            },
-            {
-                "Sid": "CloudWatchAlarmsPublish",
-                "Effect": "Allow",
-                "Principal": {"Service": ALARM_PUBLISHER},
-                "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
-                "Resource": "*",
-                "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
-            },
-        ],
-    }
+    return key_policy(
+        account_id,
+        in_partition,
+        {
+            "Sid": "CloudWatchAlarmsPublish",
+            "Effect": "Allow",
+            "Principal": {"Service": ALARM_PUBLISHER},
+            "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+            "Resource": "*",
+            "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+        },
+    )
 
 
 def alarm_topic_policy(topic_arn: str, account_id: str, in_partition: str) -> dict[str, Any]:

@@ -18,3 +18,16 @@ def managed_policy_arn(path: str) -> str:
 def account_root(account_id: str, in_partition: str) -> str:
     """The principal that stands for a whole account in a policy."""
     return f"arn:{in_partition}:iam::{account_id}:root"
+
+
+def key_policy(account_id: str, in_partition: str, *grants: dict) -> dict:
+    """A KMS key policy the account administers (AWS's default key policy: the account never
+    locks itself out of the key), plus `grants`."""
+    administers = {
+        "Sid": "AccountAdministers",
+        "Effect": "Allow",
+        "Principal": {"AWS": account_root(account_id, in_partition)},
+        "Action": "kms:*",
+        "Resource": "*",
+    }
+    return {"Version": "2012-10-17", "Statement": [administers, *grants]}

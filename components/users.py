@@ -24,7 +24,7 @@ from task.containers import bundle_members
 from task.credentials import user_document
 
 from .config import PypiServerConfig, User
-from .partition import account_root, partition
+from .partition import key_policy, partition
 
 # The single user of earlier versions: its resources keep their names (and so its token).
 LEGACY_USER = "pypi"
@@ -110,26 +110,18 @@ def secrets_key_policy(account_id: str, in_partition: str, region: str, readers:
     """The account administers the key (AWS's default key policy: no lock-out); the readers in
     other accounts may decrypt with it, only as Secrets Manager does for them (kms:ViaService),
     and only the secrets whose own policy lets them read (their IAM policies must allow both)."""
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "AccountAdministers",
-                "Effect": "Allow",
-                "Principal": {"AWS": account_root(account_id, in_partition)},
-                "Action": "kms:*",
-                "Resource": "*",
-            },
-            {
-                "Sid": "ReadersInOtherAccountsDecryptThroughSecretsManager",
-                "Effect": "Allow",
-                "Principal": {"AWS": sorted(readers)},
-                "Action": ["kms:Decrypt", "kms:DescribeKey"],
-                "Resource": "*",
-                "Condition": {"StringEquals": {"kms:ViaService": f"secretsmanager.{region}.amazonaws.com"}},
-            },
-        ],
-    }
+    return key_policy(
+        account_id,
+        in_partition,
+        {
+            "Sid": "ReadersInOtherAccountsDecryptThroughSecretsManager",
+            "Effect": "Allow",
+            "Principal": {"AWS": sorted(readers)},
+            "Action": ["kms:Decrypt", "kms:DescribeKey"],
+            "Resource": "*",
+            "Condition": {"StringEquals": {"kms:ViaService": f"secretsmanager.{region}.amazonaws.com"}},
+        },
+    )
 
 
 def _bundles(
