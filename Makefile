@@ -67,6 +67,14 @@ URL_ARG = $(if $(URL),--url "$(URL)")
 .PHONY: client-config
 client-config: $(VENV)/.installed
 	$(PY) -m commands.client_config --stack "$(STACK)" --user "$(USER)" $(URL_ARG) $(ARGS)
+# --- alarms over time ------------------------------------------------------------------------
+#   make alarms STACK=heavy [ARGS='--set alarmEmails=["ops@example.com"]']
+# Every rendered alarm, evaluated as CloudWatch does over what AWS would emit in each failure
+# scenario (commands/alarms/): prints the scenario x alarm table; exit 1 when a failure reaches
+# nobody or a quiet time fires an alarm.
+.PHONY: alarms
+alarms: $(VENV)/.installed
+	$(PY) -m commands.alarms --stack $(STACK) $(ARGS)
 
 # --- migration preview -----------------------------------------------------------------------
 #   make migrate FROM=light TO=heavy                        move a stack between stack files

@@ -2,6 +2,16 @@
 
 Changing the instance type only makes a new launch template version; the ASG rolls its
 instances with an instance refresh and keeps its identity (no resource is replaced).
+
+New ECS-optimized AMIs arrive the same way. The AMI id is read from AWS's public parameter
+when the program runs, so a newer image is a new launch template version at the next
+`pulumi up` (the preview shows it), and that version starts an instance refresh which also
+replaces instances protected from scale in ("Refresh: Amazon EC2 Auto Scaling replaces
+instances that are protected from scale in", EC2 Auto Scaling API RefreshPreferences). A
+maximum instance lifetime would not: ECS keeps scale-in protection on every instance running a
+task (managed termination protection), and the EC2 Auto Scaling user guide names scale-in
+protection as the way "to temporarily prevent individual instances from being terminated" by
+it ("Replace Auto Scaling instances based on maximum instance lifetime").
 """
 
 from __future__ import annotations
@@ -13,16 +23,20 @@ import pulumi
 import pulumi_aws as aws
 
 from guide.catalog import Architecture
+from task.timing import STOP_TIMEOUT_SECONDS
 
 from .config import ConfigError, Hardware, PypiServerConfig
 from .network import NetworkPlacement
 
-# Resolved by EC2 at launch time: previews show no AMI churn when AWS publishes a new image;
-# the parameter name (and so the architecture) is what the stack controls.
+# AWS's public parameters naming the recommended ECS-optimized AMI; the stack controls the
+# architecture (the parameter), AWS the image.
 ECS_AMI_PARAMETER = {
     "x86_64": "/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id",
     "arm64": "/aws/service/ecs/optimized-ami/amazon-linux-2023/arm64/recommended/image_id",
 }
+# The launch template names the parameter its AMI came from (an AMI id alone does not say
+# which image family or architecture it is).
+AMI_PARAMETER_TAG = "EcsAmiParameter"
 ROOT_VOLUME_GIB = 30
 INSTANCE_WARMUP_SECONDS = 300
 
@@ -54,7 +68,8 @@ def describe_instance_type(instance_type: str) -> Hardware:
 
 
 def ami_image_id(arch: str) -> str:
-    return f"resolve:ssm:{ECS_AMI_PARAMETER[arch]}"
+    """The recommended AMI now: read at each run, so a new image is a visible change."""
+    return aws.ssm.get_parameter(name=ECS_AMI_PARAMETER[arch]).value
 
 
 def user_data(cluster_name: str) -> str:
@@ -68,7 +83,14 @@ def user_data(cluster_name: str) -> str:
             # Task roles in bridge mode (the EFS IAM mount uses the task role): said explicitly
             # rather than relying on the AMI's default.
             "ECS_ENABLE_TASK_IAM_ROLE=true",
-            "ECS_CONTAINER_STOP_TIMEOUT=30s",
+            # The task's containers set no stopTimeout (capped below the longest upload): the
+            # agent's applies, after their own graceful stop (task/timing.py).
+            f"ECS_CONTAINER_STOP_TIMEOUT={STOP_TIMEOUT_SECONDS}s",
+            # "If prefer-cached is specified, the image will be pulled remotely if there is no
+            # cached image, otherwise the cached image in the instance will be used" (ECS agent
+            # configuration): a task start or restart on an instance that ran the task before
+            # pulls nothing from the registry. Images are pinned (a release tag or a digest).
+            "ECS_IMAGE_PULL_BEHAVIOR=prefer-cached",
             "EOF",
             "",
         ]
@@ -132,7 +154,7 @@ def instances(
         tag_specifications=[
             {"resource_type": t, "tags": {**tags, "Name": f"{name}-ecs"}} for t in ("instance", "volume")
         ],
-        tags=tags,
+        tags={**tags, AMI_PARAMETER_TAG: ECS_AMI_PARAMETER[cfg.instance_spec.arch]},
         opts=opts,
     )
     group = aws.autoscaling.Group(
@@ -145,7 +167,8 @@ def instances(
         health_check_grace_period=INSTANCE_WARMUP_SECONDS,
         # Managed termination protection requires it: ECS decides which instance may go.
         protect_from_scale_in=True,
-        max_instance_lifetime=30 * 24 * 3600,
+        # A launch template change (instance type, a new AMI) rolls every instance, protected
+        # ones included; ECS's managed draining moves their tasks first.
         instance_refresh={
             "strategy": "Rolling",
             "preferences": {

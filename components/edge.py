@@ -10,13 +10,14 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from task.timing import DEREGISTRATION_DELAY_SECONDS
+
 from .config import PypiServerConfig
 from .network import NetworkPlacement
+from .partition import account_root, partition
 
 # TLS 1.3 with 1.2 fallback and forward-secret ciphers only.
 TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
-# Short: a replaced task stops receiving requests quickly (pip retries idempotent GETs).
-DEREGISTRATION_DELAY_SECONDS = 30
 
 
 ACCESS_LOG_PREFIX = "alb"
@@ -52,11 +53,11 @@ ELB_ACCOUNT_IDS = {
 }
 
 
-def access_log_bucket_policy(bucket_arn: str, account_id: str, region: str) -> dict[str, Any]:
+def access_log_bucket_policy(bucket_arn: str, account_id: str, region: str, in_partition: str) -> dict[str, Any]:
     """Log delivery may put objects under the prefix the load balancer writes to
     (<prefix>/AWSLogs/<account>/...), nothing else; nobody may reach the bucket without TLS."""
     writer = (
-        {"AWS": f"arn:aws:iam::{ELB_ACCOUNT_IDS[region]}:root"}
+        {"AWS": account_root(ELB_ACCOUNT_IDS[region], in_partition)}
         if region in ELB_ACCOUNT_IDS
         else {"Service": LOG_DELIVERY_PRINCIPAL}
     )
@@ -127,11 +128,13 @@ def access_log_bucket(
         ],
         opts=child,
     )
-    account_id = aws.get_caller_identity().account_id
+    account_id, in_partition = aws.get_caller_identity().account_id, partition()
     policy = aws.s3.BucketPolicy(
         f"{name}-access-logs-delivery",
         bucket=bucket.id,
-        policy=bucket.arn.apply(lambda arn: json.dumps(access_log_bucket_policy(arn, account_id, region))),
+        policy=bucket.arn.apply(
+            lambda arn: json.dumps(access_log_bucket_policy(arn, account_id, region, in_partition))
+        ),
         # The public access block goes first: both change the bucket's policy state.
         opts=pulumi.ResourceOptions(parent=bucket, depends_on=[block]),
     )
@@ -171,6 +174,8 @@ def load_balancer(
         target_type="instance",
         protocol="HTTP",
         port=80,  # ECS registers each task's dynamic host port; this is only the default
+        # An upload in flight when its task is replaced completes; an idle target (reads
+        # only) is released at once, so reads never wait for it (task/timing.py).
         deregistration_delay=DEREGISTRATION_DELAY_SECONDS,
         # Bursts come from few CI hosts on keep-alive connections: send each request to the
         # least busy task rather than round-robin, and never pin clients with cookies.

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
 
 from task import images
+
+from .partition import managed_policy_arn, partition
 
 
 @dataclass(frozen=True)
@@ -38,7 +41,7 @@ def _role(
     return role
 
 
-def pull_through_cache_policy(registry: str) -> dict | None:
+def pull_through_cache_policy(registry: str, in_partition: str) -> dict | None:
     """A pull-through cache makes its repository on first pull, as the puller: "the IAM
     principal needs ecr:CreateRepository and ecr:BatchImportUpstreamImage" (Amazon ECR user
     guide, "IAM permissions required to sync an upstream registry with a private registry")."""
@@ -53,7 +56,7 @@ def pull_through_cache_policy(registry: str) -> dict | None:
             {
                 "Effect": "Allow",
                 "Action": ["ecr:CreateRepository", "ecr:BatchImportUpstreamImage"],
-                "Resource": f"arn:aws:ecr:{region}:{account}:repository/{prefix}/*",
+                "Resource": f"arn:{in_partition}:ecr:{region}:{account}:repository/{prefix}/*",
             }
         ],
     }
@@ -63,7 +66,7 @@ def roles(
     name: str,
     file_system_arn: pulumi.Input[str],
     access_point_arn: pulumi.Input[str],
-    user_secret_arns: list[pulumi.Input[str]],
+    task_secret_arns: Sequence[pulumi.Input[str]],
     image_registry: str | None,
     parent: pulumi.Resource,
     tags: dict[str, str],
@@ -73,9 +76,9 @@ def roles(
         f"{name}-instance-role",
         "ec2.amazonaws.com",
         [
-            "arn:aws:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role",
+            managed_policy_arn("service-role/AmazonEC2ContainerServiceforEC2Role"),
             # Session Manager instead of SSH: no key pairs, no port 22.
-            "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
+            managed_policy_arn("AmazonSSMManagedInstanceCore"),
         ],
         opts,
         tags,
@@ -86,16 +89,17 @@ def roles(
         f"{name}-execution-role",
         "ecs-tasks.amazonaws.com",
         [
-            "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy",
+            managed_policy_arn("service-role/AmazonECSTaskExecutionRolePolicy"),
         ],
         opts,
         tags,
     )
-    # The agent injects the users' htpasswd lines into the containers; only their secrets are readable.
+    # The agent injects the users' htpasswd lines into the containers; only the task's credential
+    # bundles are readable (the users' own secrets are for their clients).
     aws.iam.RolePolicy(
         f"{name}-execution-read-credentials",
         role=execution.id,
-        policy=pulumi.Output.all(*user_secret_arns).apply(
+        policy=pulumi.Output.all(*task_secret_arns).apply(
             lambda arns: json.dumps(
                 {
                     "Version": "2012-10-17",
@@ -112,7 +116,7 @@ def roles(
         opts=pulumi.ResourceOptions(parent=execution),
     )
 
-    cache_policy = pull_through_cache_policy(image_registry or "")
+    cache_policy = pull_through_cache_policy(image_registry or "", partition())
     if cache_policy is not None:
         aws.iam.RolePolicy(
             f"{name}-execution-pull-through-cache",

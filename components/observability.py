@@ -10,10 +10,11 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from guide.alarms import GUIDE_ALARMS
+from guide.alarms import stack_alarms
 
 from . import names
-from .config import PypiServerConfig
+from .config import PypiServerConfig, key
+from .partition import account_root, key_policy, partition
 
 # CloudWatch alarms publish to an encrypted topic only when the key admits them: "The default
 # AWS KMS key policy for Amazon SNS doesn't allow CloudWatch alarms to perform kms:Decrypt and
@@ -59,38 +60,32 @@ class Observability:
     dashboard_url: str
 
 
-def alarm_key_policy(account_id: str) -> dict[str, Any]:
+def alarm_key_policy(account_id: str, in_partition: str) -> dict[str, Any]:
     """The account administers the key (AWS's default key policy); CloudWatch may encrypt
-    and decrypt with it, which publishing to the topic needs."""
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "AccountAdministers",
-                "Effect": "Allow",
-                "Principal": {"AWS": f"arn:aws:iam::{account_id}:root"},
-                "Action": "kms:*",
-                "Resource": "*",
-            },
-            {
-                "Sid": "CloudWatchAlarmsPublish",
-                "Effect": "Allow",
-                "Principal": {"Service": ALARM_PUBLISHER},
-                "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
-                "Resource": "*",
-            },
-        ],
-    }
+    and decrypt with it, which publishing to the topic needs, for this account's alarms only
+    (aws:SourceAccount: no other account's alarm can make CloudWatch use the key)."""
+    return key_policy(
+        account_id,
+        in_partition,
+        {
+            "Sid": "CloudWatchAlarmsPublish",
+            "Effect": "Allow",
+            "Principal": {"Service": ALARM_PUBLISHER},
+            "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+            "Resource": "*",
+            "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+        },
+    )
 
 
-def alarm_topic_policy(topic_arn: str, account_id: str) -> dict[str, Any]:
+def alarm_topic_policy(topic_arn: str, account_id: str, in_partition: str) -> dict[str, Any]:
     return {
         "Version": "2012-10-17",
         "Statement": [
             {
                 "Sid": "AccountOwns",
                 "Effect": "Allow",
-                "Principal": {"AWS": f"arn:aws:iam::{account_id}:root"},
+                "Principal": {"AWS": account_root(account_id, in_partition)},
                 "Action": TOPIC_OWNER_ACTIONS,
                 "Resource": topic_arn,
             },
@@ -104,6 +99,19 @@ def alarm_topic_policy(topic_arn: str, account_id: str) -> dict[str, Any]:
             },
         ],
     }
+
+
+def _check_topics_in_region(topic_arns: list[str], region: str) -> None:
+    """An alarm publishes only to topics in its own region: PutMetricAlarm refuses another
+    ("ValidationError: Invalid region <r> specified. Only <alarm's region> is supported")."""
+    for arn in topic_arns:
+        topic_region = arn.split(":")[3]
+        if topic_region != region:
+            raise pulumi.RunError(
+                f"{key('alarmTopicArns')}: {arn} is in {topic_region}, but the stack's alarms are in {region} and "
+                f"CloudWatch alarms publish only to topics in their own region; give a topic in {region} "
+                "(an SNS subscription may forward from it to another region)"
+            )
 
 
 def dashboard_url(region: str, dashboard_name: str) -> str:
@@ -127,21 +135,22 @@ def monitoring(
     tags: dict[str, str],
 ) -> Observability:
     opts = pulumi.ResourceOptions(parent=parent)
-    account_id = aws.get_caller_identity().account_id
-    key = aws.kms.Key(
+    _check_topics_in_region(cfg.alarm_topic_arns, region)
+    account_id, in_partition = aws.get_caller_identity().account_id, partition()
+    alarm_key = aws.kms.Key(
         f"{name}-alarms-key",
         description="pypiserver alarm topic: CloudWatch alarms may publish",
         enable_key_rotation=True,
         deletion_window_in_days=30,
-        policy=json.dumps(alarm_key_policy(account_id)),
+        policy=json.dumps(alarm_key_policy(account_id, in_partition)),
         tags=tags,
         opts=opts,
     )
-    topic = aws.sns.Topic(f"{name}-alarms", kms_master_key_id=key.arn, tags=tags, opts=opts)
+    topic = aws.sns.Topic(f"{name}-alarms", kms_master_key_id=alarm_key.arn, tags=tags, opts=opts)
     aws.sns.TopicPolicy(
         f"{name}-alarms-policy",
         arn=topic.arn,
-        policy=topic.arn.apply(lambda arn: json.dumps(alarm_topic_policy(arn, account_id))),
+        policy=topic.arn.apply(lambda arn: json.dumps(alarm_topic_policy(arn, account_id, in_partition))),
         opts=pulumi.ResourceOptions(parent=topic),
     )
     for i, email in enumerate(cfg.alarm_emails):
@@ -157,6 +166,7 @@ def monitoring(
         "efs": {"FileSystemId": file_system_id},
         "service": {"ClusterName": cluster_name, "ServiceName": service_name},
         "alb": {"LoadBalancer": load_balancer_arn_suffix, "TargetGroup": target_group_arn_suffix},
+        "load-balancer": {"LoadBalancer": load_balancer_arn_suffix},
     }
     alarms = [
         aws.cloudwatch.MetricAlarm(
@@ -166,18 +176,19 @@ def monitoring(
             metric_name=a.metric,
             statistic=a.statistic,
             extended_statistic=a.extended_statistic,
-            comparison_operator="GreaterThanThreshold",
+            comparison_operator=a.comparison,
             threshold=a.threshold,
             period=a.period,
             evaluation_periods=a.evaluation_periods,
+            datapoints_to_alarm=a.datapoints_to_alarm,
             dimensions=dimension_sets[a.dimensions],
-            treat_missing_data="notBreaching",
+            treat_missing_data=a.treat_missing_data,
             alarm_actions=actions,
             ok_actions=actions,
             tags=tags,
             opts=opts,
         )
-        for a in GUIDE_ALARMS
+        for a in stack_alarms(cfg.healthy_task_floor)
     ]
     namespace = audit_namespace(pulumi.get_stack())
     failed_logins = aws.cloudwatch.LogMetricFilter(
@@ -269,6 +280,7 @@ def dashboard_body(
                         "HTTPCode_Target_2XX_Count",
                         "HTTPCode_Target_4XX_Count",
                         "HTTPCode_Target_5XX_Count",
+                        "HTTPCode_ELB_5XX_Count",
                     )
                 ],
                 0,

@@ -71,14 +71,11 @@ class PypiServer(pulumi.ComponentResource):
             "serviceArn": self.service.service.id,
             "asgName": self.compute.auto_scaling_group.name,
             "credentialsSecretArn": self.credentials_secret_arn,
-            # Who may read every user's secret: the task's execution role and the stack's secretReaders.
-            "credentialsSecretReaders": pulumi.Output.all(self.roles.execution.arn, *self._cfg.secret_readers),
-            # Each user's secret, and who may read it (the execution role, its and the stack's readers).
+            # Who may read every user's secret: the stack's secretReaders (the task reads its bundles).
+            "credentialsSecretReaders": list(self._cfg.secret_readers),
+            # Each user's secret, and who may read it (its and the stack's readers).
             "userSecretArns": self.user_secret_arns,
-            "userSecretReaders": {
-                u.name: pulumi.Output.all(self.roles.execution.arn, *users.secret_readers(self._cfg, u))
-                for u in self._cfg.users
-            },
+            "userSecretReaders": {u.name: users.secret_readers(self._cfg, u) for u in self._cfg.users},
             "accessLogBucket": self.edge.access_log_bucket.bucket if self.edge.access_log_bucket else None,
             "alarmTopicArn": self.observability.topic.arn,
             "dashboardUrl": self.observability.dashboard_url,
@@ -116,7 +113,7 @@ class PypiServer(pulumi.ComponentResource):
         return storage.file_system(self._name, self._cfg, self.placement, self.security_groups.efs, self, self._tags)
 
     def _credentials(self) -> users.Credentials:
-        return users.credentials(self._name, self._cfg, self, self._tags)
+        return users.credentials(self._name, self._cfg, self._region, self, self._tags)
 
     def _signing_key(self) -> trusted_publishing.SigningKey | None:
         if self._cfg.trusted_publishing is None:
@@ -129,7 +126,7 @@ class PypiServer(pulumi.ComponentResource):
             self._name,
             self.storage.file_system.arn,
             self.storage.access_point.arn,
-            [*self.user_secret_arns.values(), *key],
+            [*self.credentials.bundle_arns, *key],
             self._cfg.image_registry,
             self,
             self._tags,
@@ -178,8 +175,8 @@ class PypiServer(pulumi.ComponentResource):
             ],
             file_system_id=self.storage.file_system.id,
             access_point_id=self.storage.access_point.id,
-            user_secret_arns=self.user_secret_arns,
-            user_secret_versions=self.credentials.secret_versions,
+            bundle_arns=self.credentials.bundle_arns,
+            bundle_versions=self.credentials.bundle_versions,
             signing_key=self.signing_key,
             execution_role=self.roles.execution,
             task_role=self.roles.task,

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import pulumi
 import pulumi_aws as aws
 
 from task.containers import container_definitions_json, load_balanced_container, task_volumes
-from task.spec import PACKAGES_VOLUME
+from task.spec import PACKAGES_VOLUME, SecretRef
 
 from . import names
 from .config import PypiServerConfig
@@ -37,8 +37,8 @@ def service(
     ready: list[pulumi.Resource],
     file_system_id: pulumi.Input[str],
     access_point_id: pulumi.Input[str],
-    user_secret_arns: Mapping[str, pulumi.Input[str]],
-    user_secret_versions: Mapping[str, pulumi.Input[str]],
+    bundle_arns: Sequence[pulumi.Input[str]],
+    bundle_versions: Sequence[pulumi.Input[str]],
     signing_key: SigningKey | None,
     execution_role: aws.iam.Role,
     task_role: aws.iam.Role,
@@ -49,19 +49,14 @@ def service(
     opts = pulumi.ResourceOptions(parent=parent)
     log_group = aws.cloudwatch.LogGroup(f"{name}-logs", retention_in_days=cfg.log_retention_days, tags=tags, opts=opts)
     spec = cfg.task_spec(region, stack=pulumi.get_stack())
-    users = [u.name for u in spec.users]
+    count = len(bundle_arns)
     key = [signing_key.secret.arn, signing_key.version.version_id] if signing_key else []
-    container_definitions = pulumi.Output.all(
-        log_group.name, *[user_secret_arns[u] for u in users], *[user_secret_versions[u] for u in users], *key
-    ).apply(
+    container_definitions = pulumi.Output.all(log_group.name, *bundle_arns, *bundle_versions, *key).apply(
         lambda a: container_definitions_json(
             replace(
                 spec,
                 log_group=a[0],
-                users=tuple(
-                    replace(u, secret_arn=a[1 + i], secret_version=a[1 + len(users) + i])
-                    for i, u in enumerate(spec.users)
-                ),
+                bundles=tuple(SecretRef(arn=a[1 + i], version=a[1 + count + i]) for i in range(count)),
                 trusted_publishing=replace(spec.trusted_publishing, key_secret_arn=a[-2], key_secret_version=a[-1])
                 if spec.trusted_publishing
                 else None,

@@ -15,6 +15,7 @@ import pulumi_aws as aws
 
 from .config import PypiServerConfig
 from .network import NetworkPlacement
+from .partition import managed_policy_arn
 
 # pypiserver's image runs as this uid/gid; the access point maps every client to it.
 PYPISERVER_UID = 9898
@@ -140,7 +141,7 @@ def _backups(
         aws.iam.RolePolicyAttachment(
             f"{name}-backup-{short}",
             role=role.name,
-            policy_arn=f"arn:aws:iam::aws:policy/service-role/{short}",
+            policy_arn=managed_policy_arn(f"service-role/{short}"),
             opts=pulumi.ResourceOptions(parent=role),
         )
     aws.backup.Selection(

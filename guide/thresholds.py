@@ -29,6 +29,9 @@ MIN_DATA_DAYS = 2.0
 NORMAL_LOAD_MAX_CONCURRENCY = 50.0
 # Target 5xx responses in an hour its alarm tolerates.
 TARGET_5XX_PER_HOUR = 10
+# 5xx the load balancer answers itself in 5 minutes before it alarms (not the guide's): a
+# working index answers none, an outage hundreds.
+ELB_5XX_PER_5_MINUTES = 10
 # "2-4 compute-optimized instances rather than many small instances" (fewer, beefier).
 MIN_INSTANCES = 2
 MAX_INSTANCES = 4

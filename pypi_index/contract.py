@@ -11,6 +11,8 @@ from __future__ import annotations
 # -- the environment gunicorn_conf.py and the index read ------------------------------------
 ENV_WORKERS = "PYPI_INDEX_WORKERS"
 ENV_UPLOAD_TIMEOUT = "PYPI_INDEX_UPLOAD_TIMEOUT"
+# How long a stopping worker may finish what is in flight (gunicorn's graceful_timeout).
+ENV_GRACEFUL_TIMEOUT = "PYPI_INDEX_GRACEFUL_TIMEOUT"
 ENV_SCAN_SECONDS = "PYPI_INDEX_SCAN_SECONDS"
 # One scanner per task: the worker holding this task-local lock file.
 ENV_SCANNER_LOCK = "PYPI_INDEX_SCANNER_LOCK"
@@ -58,6 +60,10 @@ JSON_SUFFIX = "json"
 SIMPLE_JSON_TYPE = "application/vnd.pypi.simple.v1+json"
 # PEP 658: the core metadata of <file> is served at <file>.metadata.
 METADATA_SUFFIX = ".metadata"
+# .index/<this> exists once a pass has compared the whole folder with the records (the first
+# one after .index was made, or made again): until then a page not written yet may belong to a
+# project that exists, and nginx answers 503 with Retry-After for it, never 404.
+READY_MARKER = "ready"
 
 # A file copied in out of band enters the index once unchanged this long (a copy in progress
 # is never listed).

@@ -17,6 +17,8 @@ workers = int(os.environ[contract.ENV_WORKERS])
 # real threads let the scanner run beside it.
 worker_class = "sync"
 timeout = int(os.environ[contract.ENV_UPLOAD_TIMEOUT])
+# On SIGTERM (the task stopping) a worker finishes the upload it is publishing first.
+graceful_timeout = int(os.environ[contract.ENV_GRACEFUL_TIMEOUT])
 errorlog = "-"
 
 

@@ -6,7 +6,10 @@ entry is added, removed or renamed, so the folder is listed again only after a c
 listing (names and inode numbers, no per-file stat) is diffed against the previous one, and
 only the projects of changed names are read and rewritten. The first pass after a start
 compares the whole folder with the stored records, so hashes of known files are not
-computed again.
+computed again: a pass killed half-way resumes where it stopped, not from nothing. Once a
+whole pass has completed, the store's ready marker says so (nginx answers 503, not 404, for a
+page not written before it); if the marker goes (.index deleted or rebuilt), the next poll
+compares the whole folder again and writes it back.
 
 A file enters the index only once it is complete: unchanged for SETTLE_SECONDS and a valid
 distribution (a copy still in progress fails validation or is too recent, and is checked
@@ -74,6 +77,17 @@ class Scanner:
 
     def poll(self) -> bool:
         """One pass; True if records changed."""
+        if self.listed is not None and not self.store.is_ready():
+            # The marker went, with .index perhaps: compare the whole folder again.
+            self.store.prepare()
+            self.listed = None
+        full = self.listed is None
+        changed = self._poll()
+        if full and not self.store.is_ready():
+            self.store.mark_ready()
+        return changed
+
+    def _poll(self) -> bool:
         st = os.stat(self.store.root)
         key = (st.st_ino, st.st_mtime_ns, st.st_size)
         # Timestamps are coarse (a clock tick): a change in the same tick as our listing

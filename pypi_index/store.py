@@ -8,6 +8,7 @@ Layout inside the package folder (the shared volume; every task mounts the same 
     .index/projects/<p>.json       a project's file records (hashes computed once)
     .index/metadata/<file>.metadata   PEP 658 core metadata
     .index/simple/index.{html,json}, .index/simple/<p>/index.{html,json}   the pages
+    .index/ready                   a pass has compared the whole folder with the records
 
 Publishing hard-links a complete, validated body to its final name: `link` fails if the
 name exists, so the first writer wins and nobody can overwrite or mix a published file.
@@ -76,10 +77,15 @@ class Store:
         self.projects = os.path.join(self.index, contract.RECORDS_DIR)
         self.metadata = os.path.join(self.index, contract.METADATA_DIR)
         self.simple = os.path.join(self.index, contract.PAGES_DIR)
-        for d in (self.index, self.incoming, self.projects, self.metadata, self.simple):
-            os.makedirs(d, mode=DIR_MODE, exist_ok=True)
         self._thread_lock = threading.Lock()
         self._local = threading.local()  # .batch: this thread defers fsync to the end of a batch
+        self.prepare()
+
+    def prepare(self) -> None:
+        """.index's folders and the project list, made where missing (a first start, or .index
+        deleted while serving)."""
+        for d in (self.index, self.incoming, self.projects, self.metadata, self.simple):
+            os.makedirs(d, mode=DIR_MODE, exist_ok=True)
         if not os.path.exists(self._page(self.simple, contract.HTML_SUFFIX)):
             with self.lock():
                 self._write_root()
@@ -304,6 +310,20 @@ class Store:
                     records[r.filename]["yanked"] = False if reason is None else reason
             self._save_project(project, records)
         return len(releases)
+
+    # -- completeness -------------------------------------------------------------------
+
+    @property
+    def ready_marker(self) -> str:
+        return os.path.join(self.index, contract.READY_MARKER)
+
+    def is_ready(self) -> bool:
+        """Whether every file of the folder has been compared with the records at least once
+        since .index was made: only then is a missing page a project that does not exist."""
+        return os.path.exists(self.ready_marker)
+
+    def mark_ready(self) -> None:
+        self._write_atomic(self.ready_marker, (utc_iso(time.time()) + "\n").encode())
 
     # -- out-of-band changes (see scan.py) -------------------------------------------------
 

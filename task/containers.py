@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from task.nginx import nginx_config, nginx_entry_command
+from task import bundles
+from task.nginx import htpasswd_files, nginx_config, nginx_entry_command
 from task.oidc_process import oidc_entry_command, oidc_environment, signing_key_secret
 from task.pypiserver_process import (
     FILES_VARIABLE,
@@ -49,19 +50,19 @@ def _log_configuration(spec: TaskSpec, container: str) -> dict:
     }
 
 
-def _user_secrets(spec: TaskSpec, prefix: str, json_key: str, users: Sequence[str]) -> list[dict]:
-    # ECS resolves one JSON key of a user's secret, at task start: "arn:aws:secretsmanager:
-    # region:aws_account_id:secret:secret-name:json-key:version-stage:version-id" (Amazon ECS
-    # developer guide, "Pass Secrets Manager secrets through Amazon ECS environment
-    # variables"). Pinned to a version id, so each new version is a new revision.
-    by_name = {u.name: u for u in spec.users}
-    return [
-        {
-            "name": spec.user_variable(prefix, name),
-            "valueFrom": f"{by_name[name].secret_arn}:{json_key}::{by_name[name].secret_version}",
-        }
-        for name in users
-    ]
+def bundle_members(spec: TaskSpec) -> dict[str, tuple[str, ...]]:
+    """What each key of the task's credential bundles holds (task/bundles.py): the users of
+    each nginx htpasswd file, pypiserver's users, and the publishers (front on)."""
+    members = {bundles.NGINX_KEYS[action]: names for action, names in htpasswd_files(spec).items()}
+    if pypiserver_authenticate(spec):
+        members[bundles.PYPISERVER_KEY] = pypiserver_users(spec)
+    if spec.front_enabled:
+        members[bundles.PUBLISHERS_KEY] = spec.publishers
+    return members
+
+
+def _references(spec: TaskSpec, members: dict[str, tuple[str, ...]], key: str) -> list[dict]:
+    return bundles.references(spec, key, members[key]) if key in members else []
 
 
 def _health_check(command: Sequence[str]) -> dict:
@@ -99,10 +100,12 @@ def _pypiserver_container(spec: TaskSpec) -> dict:
         "healthCheck": _health_check(["python", "-c", probe]),
         "logConfiguration": _log_configuration(spec, PYPISERVER_CONTAINER),
     }
-    if pypiserver_authenticate(spec):
-        container["secrets"] = _user_secrets(spec, "PYPISERVER_HTPASSWD", "pypiserver_htpasswd", pypiserver_users(spec))
+    members = bundle_members(spec)
+    refs = [r for key in (bundles.PYPISERVER_KEY, bundles.PUBLISHERS_KEY) for r in _references(spec, members, key)]
     if spec.trusted_publishing is not None:
-        container["secrets"] = [*container.get("secrets", []), signing_key_secret(spec.trusted_publishing)]
+        refs.append(signing_key_secret(spec.trusted_publishing))
+    if refs:
+        container["secrets"] = refs
     if not spec.front_enabled:
         container["portMappings"] = [{"containerPort": SERVICE_PORT, "hostPort": 0, "protocol": "tcp"}]
     return container
@@ -119,7 +122,7 @@ def _front_container(spec: TaskSpec) -> dict:
         "entryPoint": ["/bin/sh", "-c"],
         "command": [nginx_entry_command(spec)],
         "environment": [{"name": "NGINX_CONF", "value": nginx_config(spec)}],
-        "secrets": _user_secrets(spec, "NGINX_HTPASSWD", "nginx_htpasswd", [u.name for u in spec.users]),
+        "secrets": [r for key in bundles.NGINX_KEYS.values() for r in _references(spec, bundle_members(spec), key)],
         "portMappings": [{"containerPort": SERVICE_PORT, "hostPort": 0, "protocol": "tcp"}],
         "links": [PYPISERVER_CONTAINER, *([OIDC_CONTAINER] if spec.trusted_publishing else [])],
         "dependsOn": [{"containerName": PYPISERVER_CONTAINER, "condition": "START"}],

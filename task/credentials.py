@@ -4,6 +4,7 @@ salted hash for nginx, bcrypt for pypiserver."""
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 
@@ -42,8 +43,11 @@ def nginx_password_hash(password: str) -> str:
     return "{SSHA}" + base64.b64encode(digest + salt).decode()
 
 
+@functools.lru_cache(maxsize=4096)
 def pypiserver_password_hash(password: str) -> str:
-    """bcrypt, as the Terraform module stores it (pypiserver checks it through passlib)."""
+    """bcrypt, as the Terraform module stores it (pypiserver checks it through passlib).
+    Deterministic (its salt derives from the password), so a render computes each once: the
+    user's document and the task's bundle carry the same line."""
     salt16 = _derived_salt(password, "pypiserver-bcrypt", 16)
     encoded = base64.b64encode(salt16).decode().rstrip("=").translate(_TO_BCRYPT)
     salt = f"$2b${BCRYPT_COST:02d}${encoded}".encode()

@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 
 from pypi_index import contract
+from task import bundles
 from task.spec import (
+    FIRST_PASS_RETRY_AFTER_SECONDS,
     FRONTED_CONTAINER_LAYOUT,
     HEALTH_PATH,
     MAX_UPLOAD_MIB,
@@ -14,6 +16,7 @@ from task.spec import (
     Layout,
     TaskSpec,
 )
+from task.timing import GRACEFUL_STOP_SECONDS, KEEPALIVE_TIMEOUT_SECONDS
 
 
 def htpasswd_path(layout: Layout, action: str) -> str:
@@ -182,17 +185,11 @@ def nginx_config(spec: TaskSpec, layout: Layout | None = None) -> str:
     state = layout.state_dir
     packages = layout.packages_dir.rstrip("/")
     access_log = f"access_log {layout.access_log} main buffer=64k flush=5s;" if layout.access_log else "access_log off;"
-    # Unknown projects: 404, or pypi.org's page when the stack falls back to it.
-    missing = "error_page 404 = @pypi;" if spec.fallback_to_pypi else ""
-    fallback = (
-        """
-        location @pypi {
-            return 302 https://pypi.org$request_uri;
-        }
-"""
-        if spec.fallback_to_pypi
-        else ""
-    )
+    # Unknown projects: 404, or pypi.org's page when the stack falls back to it; but while the
+    # first pass over the folder runs (no ready marker yet), a page not written yet may be a
+    # project that exists: 503 with Retry-After, never a 404 that sends clients elsewhere.
+    unknown = "return 302 https://pypi.org$request_uri;" if spec.fallback_to_pypi else "return 404;"
+    ready = f"{packages}/{contract.INDEX_DIR}/{contract.READY_MARKER}"
     token_route = _TOKEN_ROUTE if spec.trusted_publishing is not None else ""
     return f"""# Rendered by task/nginx.py; do not edit by hand.
 {user}worker_processes {layout.worker_processes};
@@ -200,6 +197,8 @@ daemon off;
 pid {layout.pid_path};
 error_log {layout.error_log} warn;
 worker_rlimit_nofile 65536;
+# The image stops nginx with SIGQUIT: requests in flight (an upload) finish first, within this.
+worker_shutdown_timeout {GRACEFUL_STOP_SECONDS}s;
 
 events {{
     worker_connections 8192;
@@ -219,7 +218,9 @@ http {{
     sendfile on;
     tcp_nopush on;
     tcp_nodelay on;
-    keepalive_timeout 65s;
+    # Longer than the load balancer's idle timeout: it closes idle connections first, never
+    # sends a request on one nginx is closing (a 502).
+    keepalive_timeout {KEEPALIVE_TIMEOUT_SECONDS}s;
     keepalive_requests 100000;
     client_max_body_size {MAX_UPLOAD_MIB}m;
     client_body_temp_path {state}/client_body;
@@ -261,12 +262,23 @@ http {{
             add_header Vary Accept always;
             add_header Cache-Control "no-cache" always;
             add_header X-Content-Type-Options nosniff always;
-            {missing}
+            # 403: a project's folder made, its page not written yet (nginx refuses to list a
+            # folder without its index file).
+            error_page 403 404 = @not_listed;
             location ~ /\\. {{
                 {_NOT_SERVED}
             }}
         }}
-{fallback}
+
+        location @not_listed {{
+            if (!-f {ready}) {{
+                add_header Retry-After {FIRST_PASS_RETRY_AFTER_SECONDS} always;
+                add_header Cache-Control "no-store" always;
+                return 503;
+            }}
+            {unknown}
+        }}
+
         # Package files straight from the volume, always as downloads. A published name never
         # changes content (first wins), so clients may keep them for good; `immutable` without
         # `always`: a 401 or 404 is never cached that way.
@@ -319,10 +331,11 @@ http {{
 
 def nginx_entry_command(spec: TaskSpec) -> str:
     """Shell command for the stock nginx image: write the rendered config and one htpasswd
-    file per action, composed from the users' lines (the users' secrets), then exec nginx."""
+    file per action, composed from the users' lines (the credential bundles' keys for that
+    action), then exec nginx."""
     steps = [f'printf "%s" "$NGINX_CONF" > {NGINX_CONF_PATH}']
     for action, users in htpasswd_files(spec).items():
         target = htpasswd_path(FRONTED_CONTAINER_LAYOUT, action)
-        values = " ".join(f'"${spec.user_variable("NGINX_HTPASSWD", u)}"' for u in users)
-        steps.append(f'printf "%s\\n" {values} > {target}' if users else f": > {target}")
+        values = " ".join(f'"${name}"' for name in bundles.variables(spec, bundles.NGINX_KEYS[action], users))
+        steps.append(f'printf "%s\\n" {values} > {target}' if values else f": > {target}")
     return " && ".join(steps) + " && exec nginx"

@@ -11,6 +11,7 @@ import tarfile
 from pathlib import Path
 
 from pypi_index import contract
+from task import bundles
 from task.images import TESTED_PYPISERVER_VERSION
 from task.oidc_process import index_bindings, oidc_files
 from task.spec import (
@@ -27,6 +28,7 @@ from task.spec import (
     TaskSpec,
     layout_for,
 )
+from task.timing import GRACEFUL_STOP_SECONDS, KEEPALIVE_TIMEOUT_SECONDS
 
 
 def pypiserver_authenticate(spec: TaskSpec) -> tuple[Action, ...]:
@@ -114,10 +116,10 @@ def runtime_environment(spec: TaskSpec) -> dict[str, str]:
     env = {
         contract.ENV_WORKERS: str(spec.workers),
         contract.ENV_UPLOAD_TIMEOUT: str(UPLOAD_TIMEOUT_SECONDS),
+        contract.ENV_GRACEFUL_TIMEOUT: str(GRACEFUL_STOP_SECONDS),
         contract.ENV_SCAN_SECONDS: str(INDEX_SCAN_SECONDS),
         # /tmp is the container's own and writable by the image's unprivileged user.
         contract.ENV_SCANNER_LOCK: SCANNER_LOCK_PATH,
-        contract.ENV_PUBLISHERS: ",".join(spec.publishers),
         contract.ENV_PYPISERVER_VERSION: TESTED_PYPISERVER_VERSION,
     }
     if project_rights(spec):
@@ -166,10 +168,13 @@ def gunicorn_config(spec: TaskSpec) -> str:
     (pypi-server passes gunicorn no argv, so this file is where its settings live)."""
     if spec.front_enabled:
         return runtime_files(spec)["gunicorn.conf.py"]
-    # The Terraform module's files/gunicorn.conf.py.
+    # The Terraform module's files/gunicorn.conf.py, plus what facing the load balancer
+    # directly needs: keep-alive longer than its idle timeout, and a graceful stop that lets
+    # an upload in flight finish (task/timing.py).
     return (
         "# Rendered by task/pypiserver_process.py; do not edit by hand.\n"
         f'workers = {spec.workers}\nworker_class = "gevent"\npreload_app = True\nerrorlog = "-"\n'
+        f"keepalive = {KEEPALIVE_TIMEOUT_SECONDS}\ngraceful_timeout = {GRACEFUL_STOP_SECONDS}\n"
     )
 
 
@@ -183,11 +188,16 @@ def pypiserver_entry_command(spec: TaskSpec) -> str:
     else:
         steps = [f'printf "%s" "$GUNICORN_CONF" > {GUNICORN_CONF_PATH}']
     if pypiserver_authenticate(spec):
-        users = pypiserver_users(spec)
-        values = " ".join(f'"${spec.user_variable("PYPISERVER_HTPASSWD", u)}"' for u in users)
-        steps.append(
-            f'printf "%s\\n" {values} > {PYPISERVER_HTPASSWD_PATH}' if users else f": > {PYPISERVER_HTPASSWD_PATH}"
+        values = " ".join(
+            f'"${name}"' for name in bundles.variables(spec, bundles.PYPISERVER_KEY, pypiserver_users(spec))
         )
+        steps.append(
+            f'printf "%s\\n" {values} > {PYPISERVER_HTPASSWD_PATH}' if values else f": > {PYPISERVER_HTPASSWD_PATH}"
+        )
+    if spec.front_enabled:
+        # Who may publish, from the bundles' names (kept out of the environment: it grows with users).
+        names = ",".join(f"${name}" for name in bundles.variables(spec, bundles.PUBLISHERS_KEY, spec.publishers))
+        steps.append(f'export {contract.ENV_PUBLISHERS}="{names}"')
     if not spec.front_enabled:
         # The image's own entrypoint: it drops to the pypiserver user and runs pypi-server.
         return " && ".join(steps) + " && exec /entrypoint.sh " + shlex.join(pypiserver_args(spec))

@@ -63,6 +63,9 @@ FRONT_MEMORY_RESERVATION_MIB = 64
 # attribute cache of the folder's mtime: see the README).
 INDEX_SCAN_SECONDS = 2
 OUT_OF_BAND_BOUND_SECONDS = INDEX_SCAN_SECONDS + contract.SETTLE_SECONDS + INDEX_SCAN_SECONDS
+# While the first pass over a folder runs, a page not written yet is a 503 with this
+# Retry-After (pip retries 503s, honouring it): a pass over 100k files takes about 90 s.
+FIRST_PASS_RETRY_AFTER_SECONDS = 10
 MAX_UPLOAD_MIB = 1024
 # How long the front waits for an upload (body and publishing); the ALB's idle timeout must
 # be at least this.
@@ -79,20 +82,26 @@ Action = str  # "download" | "list" | "update"
 
 @dataclass(frozen=True)
 class TaskUser:
-    """A user as the task sees it: its name, its actions and the ARN of its secret."""
+    """A user as the task sees it: its name and its actions."""
 
     name: str
     actions: tuple[Action, ...]
-    secret_arn: str = ""
-    # The secret's version the task reads: a new version (a rotation step) is a new task
-    # definition revision, which ECS rolls out; without it running tasks keep the old lines.
-    secret_version: str = ""
     # The projects it may write (normalized patterns, pypi_index/rights.py).
     projects: tuple[str, ...] = ("*",)
 
     @property
     def publishes(self) -> bool:
         return "update" in self.actions
+
+
+@dataclass(frozen=True)
+class SecretRef:
+    """A secret the task reads, pinned to a version: a new version (a user added, a token
+    rotated) is a new task definition revision, which ECS rolls out; without it running tasks
+    keep the old lines."""
+
+    arn: str = ""
+    version: str = ""
 
 
 @dataclass(frozen=True)
@@ -123,20 +132,19 @@ class TaskSpec:
     log_group: str
     region: str
     users: tuple[TaskUser, ...]
+    # The secrets holding the users' lines for the task, a few users each (task/bundles.py);
+    # known once they exist (the component fills them in).
+    bundles: tuple[SecretRef, ...] = ()
     trusted_publishing: TrustedPublishingSpec | None = None
 
     def __post_init__(self) -> None:
         # Accept lists from the config model; keep the spec hashable and deterministic.
         object.__setattr__(self, "authenticate", tuple(self.authenticate))
         object.__setattr__(self, "users", tuple(self.users))
+        object.__setattr__(self, "bundles", tuple(self.bundles))
 
     def users_for(self, action: Action) -> tuple[TaskUser, ...]:
         return tuple(u for u in self.users if action in u.actions)
-
-    def user_variable(self, prefix: str, user: str) -> str:
-        """The environment variable carrying one user's htpasswd lines (by position: a user
-        name may hold characters a variable name cannot)."""
-        return f"{prefix}_{[u.name for u in self.users].index(user)}"
 
     @property
     def publishers(self) -> tuple[str, ...]:

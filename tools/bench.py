@@ -9,8 +9,10 @@ concurrent clients, auth on download, list and update:
 1. static: nginx serving the same pages and files as static files, no auth (the limit of
    this machine and client);
 2. ours: the rendered task (nginx front + pypiserver), started on the existing folder: the
-   time to build the index, a first pass over every project, a warm phase, the task's CPU
-   when idle, and upload-to-installable through a second task on the same folder;
+   first pass over it (its duration, what clients asking for existing projects got meanwhile:
+   never a 404, and the pass killed half-way and resumed), a first burst over every project,
+   a warm phase, the task's CPU when idle, and upload-to-installable through a second task on
+   the same folder (tools/first_pass.py for the first pass; `--first-pass-only` runs just it);
 3. guide: the task with the front off, i.e. pypiserver as the Terraform module runs it
    (at the sizes up to --guide-max-files; it walks the whole folder on every request).
 
@@ -42,7 +44,7 @@ from commands.engine import EngineError, stack_config
 from components.config import ConfigError, PypiServerConfig, load_config
 from task.pypiserver_process import gunicorn_config, pypiserver_args
 from task.spec import OUT_OF_BAND_BOUND_SECONDS
-from tools import loadgen, plots, repo_gen
+from tools import first_pass, loadgen, plots, repo_gen
 from tools.local_task import LOCAL_REGION, LocalRunError, LocalTask, free_port
 from tools.static_limit import StaticServer
 
@@ -319,6 +321,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--server-cpus", help="pin the servers to these CPUs, e.g. '0' (a one-vCPU machine); the client gets the others"
     )
+    parser.add_argument(
+        "--first-pass-only", action="store_true", help="measure only the first pass over each size, and its resumption"
+    )
     parser.add_argument("--output", type=Path, default=PROJECT_ROOT / "results" / "bench.json")
     parser.add_argument(
         "--workdir",
@@ -366,6 +371,21 @@ def main(argv: list[str] | None = None) -> int:
                 f"{size['bytes'] / 2**20:.0f} MiB, in {packages}"
             )
 
+            first = first_pass.measure(ours_spec, packages, projects, workdir, server_cpus)
+            extras[files] = {"repository": size, "firstPass": first}
+            print(
+                f"  first pass over the folder: {first['passSeconds']} s; meanwhile {first['requestsDuringPass']} page "
+                f"requests for existing projects, {first['notFoundForExistingProjects']} answered 404 "
+                f"(by status: {first['byStatus']}); "
+                + (
+                    f"killed with {first['resumed']['projectsRecordedWhenKilled']} projects recorded, the restart "
+                    f"completed it in {first['resumed']['resumedPassSeconds']} s"
+                    if first["resumed"]["projectsRecordedWhenKilled"] is not None
+                    else "too short to be killed half-way"
+                )
+            )
+            if args.first_pass_only:
+                continue
             with StaticServer(packages, workdir / "static", free_port(), server_cpus) as static:
                 run_phase(static.url, projects, 50, 500, 60, None, f"static warmup {files}", seed=0)
                 load = load_average()
@@ -424,8 +444,7 @@ def main(argv: list[str] | None = None) -> int:
                 ).start()
                 wait_indexed(other, len(projects), auth)
                 handover = upload_to_installable(ours, other, auth, args.upload_samples, files)
-                extras[files] = {
-                    "repository": size,
+                extras[files] |= {
                     "indexBuildSeconds": round(build, 2),
                     "idleCpu": idle,
                     "uploadToInstallable": handover,
@@ -465,6 +484,12 @@ def main(argv: list[str] | None = None) -> int:
         print("\ninterrupted; servers stopped", file=sys.stderr)
         return 130
 
+    if args.first_pass_only:
+        args.output.parent.mkdir(parents=True, exist_ok=True)
+        args.output.write_text(
+            json.dumps({"stack": args.stack, "bySize": {str(f): e for f, e in extras.items()}}, indent=1) + "\n"
+        )
+        return 0 if all(e["firstPass"]["notFoundForExistingProjects"] == 0 for e in extras.values()) else 1
     ratios, checks = evaluate(runs, extras, sizes)
     cost = growth(runs, sizes)
     print("\nthroughput relative to the smallest size (how cost grows with size):")

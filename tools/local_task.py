@@ -281,6 +281,8 @@ class LocalTask:
     def start_pypiserver(self, timeout: float = 30) -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith("GUNICORN")}
         env.update(runtime_environment(self.spec))
+        if self.spec.front_enabled:  # what the entry command composes from the bundles
+            env[contract.ENV_PUBLISHERS] = ",".join(self.spec.publishers)
         if contract.ENV_SCANNER_LOCK in env:  # this task's own, like the container's /tmp
             env[contract.ENV_SCANNER_LOCK] = str(self.data_dir / "scanner.lock")
         if self.spec.front_enabled:  # the index's modules as the container has them
@@ -359,10 +361,13 @@ class LocalTask:
         """SIGKILL pypiserver's master and workers (a crash, not a shutdown)."""
         self._stop(self._pypiserver, signal.SIGKILL, 5)
 
-    def stop(self) -> None:
-        self._stop(self._nginx, signal.SIGQUIT, 10)  # graceful: finish in-flight requests
-        self._stop(self._pypiserver, signal.SIGTERM, 10)
-        self._stop(self._oidc, signal.SIGTERM, 10)
+    def stop(self, grace: float = 10) -> None:
+        """Stop as ECS does: nginx first (SIGQUIT, the image's graceful stop: requests in flight
+        finish), then pypiserver (SIGTERM, gunicorn's graceful stop); SIGKILL after `grace`
+        seconds each (the agent's stop timeout)."""
+        self._stop(self._nginx, signal.SIGQUIT, grace)
+        self._stop(self._pypiserver, signal.SIGTERM, grace)
+        self._stop(self._oidc, signal.SIGTERM, grace)
         # Orphans of a killed master (the group was ours alone).
         for proc in (self._nginx, self._pypiserver, self._oidc):
             if proc is not None:

@@ -34,12 +34,15 @@ from guide.type_tokens import (
     GET_AVAILABILITY_ZONES,
     GET_CALLER_IDENTITY,
     GET_INSTANCE_TYPE,
+    GET_PARTITION,
+    GET_PREFIX_LIST,
     GET_REGION,
     GET_ROUTE_TABLE,
     GET_SSM_PARAMETER,
     GET_SUBNET,
     GET_SUBNETS,
     GET_VPC,
+    GET_VPC_ENDPOINT,
     GET_ZONE,
     IAM_INSTANCE_PROFILE,
     IAM_ROLE,
@@ -77,6 +80,9 @@ from guide.type_tokens import (
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
+# The partition every ARN the mocks make is in; a test that sets another (aws-cn, aws-us-gov)
+# sees which ARNs the program builds without asking AWS.
+PARTITION = "aws"
 DEFAULT_VPC_ID = "vpc-0a1b2c3d4e5f60718"
 DEFAULT_VPC_CIDR = "172.31.0.0/16"
 DEFAULT_SUBNETS = {  # one default subnet per AZ, as in a real default VPC
@@ -94,6 +100,9 @@ AVAILABILITY_ZONES = ("us-east-1a", "us-east-1b", "us-east-1c", "us-east-1d")
 # VPC's subnets are public, as in a real default VPC.
 EXISTING_VPC_ID = "vpc-0e1e2e3e4e5e6e7e8"
 EXISTING_VPC_CIDR = "10.20.0.0/16"
+# Secondary IPv4 blocks associated with a VPC after it was made (the existing VPC grew one), with
+# the association's state as DescribeVpcs reports it.
+SECONDARY_CIDRS: dict[str, list[tuple[str, str]]] = {EXISTING_VPC_ID: [("100.64.0.0/16", "associated")]}
 EXISTING_SUBNETS: dict[str, tuple[str, str, str | None]] = {
     "subnet-0a0000000000000a1": (EXISTING_VPC_ID, "us-east-1a", "nat"),
     "subnet-0b0000000000000b1": (EXISTING_VPC_ID, "us-east-1b", "nat"),
@@ -104,6 +113,28 @@ EXISTING_SUBNETS: dict[str, tuple[str, str, str | None]] = {
     "subnet-0b00000000000fb01": (EXISTING_VPC_ID, "us-east-1b", "igw"),  # public
     **{s: (DEFAULT_VPC_ID, az, "igw") for s, az in DEFAULT_SUBNETS.items()},
 }
+
+
+# VPC attributes (enableDnsSupport, enableDnsHostnames) where they differ from AWS's defaults
+# for these VPCs (both on).
+VPC_DNS: dict[str, tuple[bool, bool]] = {}
+# S3's prefix list in the region (what getPrefixList answers for com.amazonaws.<region>.s3), and
+# the subnets whose route table already sends it to a gateway endpoint: the NAT subnets, as
+# most VPCs have it; the isolated subnet has none.
+S3_PREFIX_LIST = "pl-63a5400a"
+S3_GATEWAY_SUBNETS = {
+    "subnet-0a0000000000000a1",
+    "subnet-0b0000000000000b1",
+    "subnet-0c0000000000000c1",
+    "subnet-0a0000000000000a2",
+}
+# Interface endpoints already in a VPC: (VPC id, service) -> private DNS enabled. None by default.
+EXISTING_ENDPOINTS: dict[tuple[str, str], bool] = {}
+
+
+class NotFound(Exception):
+    """What a data source answers when AWS has nothing matching: the engine returns it to the
+    program as the invoke's failure (which the program may catch), not as a crash."""
 
 
 def _hex(*parts: str, n: int = 17) -> str:
@@ -136,7 +167,9 @@ class AwsMocks(pulumi.runtime.Mocks):
         extra = _COMPUTED.get(typ)
         if extra:
             rid, more = extra(name, pname, inputs)
-            state.update(more)
+            state.update(_in_partition(more))
+            rid = _in_partition(rid)
+        state["arn"] = _in_partition(state["arn"])
         if "name" not in inputs and typ.startswith("aws:") and typ not in _NAMELESS:
             state["name"] = pname
         return rid, state
@@ -148,7 +181,10 @@ class AwsMocks(pulumi.runtime.Mocks):
         answer = _INVOKES.get(args.token)
         if answer is None:
             raise NotImplementedError(f"offline engine has no answer for data source {args.token}")
-        return answer(dict(args.args))
+        try:
+            return _in_partition(answer(dict(args.args)))
+        except NotFound as missing:
+            return {}, [("", str(missing))]
 
     def _instance_type(self, instance_type: str) -> dict[str, Any] | tuple[dict, list]:
         """What DescribeInstanceTypes would say: the stack's instanceSpecs for its own type,
@@ -177,6 +213,17 @@ class AwsMocks(pulumi.runtime.Mocks):
             "memorySize": memory,
             "supportedArchitectures": [arch],
         }
+
+
+def _in_partition(value: Any) -> Any:
+    """What the mocks compute, with its ARNs in PARTITION (the answers are written for `aws`)."""
+    if isinstance(value, str):
+        return value.replace("arn:aws:", f"arn:{PARTITION}:") if PARTITION != "aws" else value
+    if isinstance(value, dict):
+        return {k: _in_partition(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_in_partition(v) for v in value]
+    return value
 
 
 def _json_object(raw: Any) -> dict:
@@ -419,10 +466,18 @@ _COMPUTED = {
 
 def _get_vpc(args: dict) -> dict:
     vpc_id = args.get("id") or DEFAULT_VPC_ID
+    primary = DEFAULT_VPC_CIDR if vpc_id == DEFAULT_VPC_ID else EXISTING_VPC_CIDR
+    blocks = [(primary, "associated"), *SECONDARY_CIDRS.get(vpc_id, [])]
     return {
         "id": vpc_id,
-        "cidrBlock": DEFAULT_VPC_CIDR if vpc_id == DEFAULT_VPC_ID else EXISTING_VPC_CIDR,
+        "cidrBlock": primary,
+        "cidrBlockAssociations": [
+            {"associationId": f"vpc-cidr-assoc-{_hex(vpc_id, block, n=17)}", "cidrBlock": block, "state": state}
+            for block, state in blocks
+        ],
         "default": vpc_id == DEFAULT_VPC_ID,
+        "enableDnsSupport": VPC_DNS.get(vpc_id, (True, True))[0],
+        "enableDnsHostnames": VPC_DNS.get(vpc_id, (True, True))[1],
         "arn": f"arn:aws:ec2:{REGION}:{ACCOUNT}:vpc/{vpc_id}",
     }
 
@@ -440,7 +495,7 @@ def _get_subnet(args: dict) -> dict:
     subnet_id = args["id"]
     if subnet_id not in EXISTING_SUBNETS:
         # AWS answers InvalidSubnetID.NotFound; the provider surfaces it as an error.
-        raise Exception(f"reading EC2 Subnet ({subnet_id}): couldn't find resource")  # noqa: TRY002
+        raise NotFound(f"reading EC2 Subnet ({subnet_id}): couldn't find resource")
     vpc_id, az, _ = EXISTING_SUBNETS[subnet_id]
     return {
         "id": subnet_id,
@@ -462,19 +517,46 @@ _ROUTE_TARGET = {
 def _get_route_table(args: dict) -> dict:
     subnet_id = args.get("subnetId")
     if subnet_id is None or subnet_id not in EXISTING_SUBNETS:
-        raise Exception("no matching EC2 Route Table found")  # noqa: TRY002
+        raise NotFound("no matching EC2 Route Table found")
     target = EXISTING_SUBNETS[subnet_id][2]
     local = {"cidrBlock": EXISTING_VPC_CIDR, "gatewayId": "local"}
     routes = [local]
     if target:
         key, value = _ROUTE_TARGET[target]
         routes.append({"cidrBlock": "0.0.0.0/0", key: value})
+    if subnet_id in S3_GATEWAY_SUBNETS:
+        routes.append({"destinationPrefixListId": S3_PREFIX_LIST, "gatewayId": "vpce-0s3a1b2c3d4e5f607"})
     return {
         "id": f"rtb-{_hex(subnet_id, n=17)}",
         "routeTableId": f"rtb-{_hex(subnet_id, n=17)}",
         "subnetId": subnet_id,
         "vpcId": EXISTING_SUBNETS[subnet_id][0],
         "routes": routes,
+    }
+
+
+def _get_prefix_list(args: dict) -> dict:
+    name = args.get("name", "")
+    if name != f"com.amazonaws.{REGION}.s3":
+        raise NotFound(f"no matching EC2 Prefix List found: {name}")
+    return {"id": S3_PREFIX_LIST, "name": name, "cidrBlocks": ["16.182.0.0/16", "52.216.0.0/15"]}
+
+
+def _get_vpc_endpoint(args: dict) -> dict:
+    vpc_id, service_name = str(args.get("vpcId", "")), str(args.get("serviceName", ""))
+    service = service_name.removeprefix(f"com.amazonaws.{REGION}.")
+    if (vpc_id, service) not in EXISTING_ENDPOINTS:
+        raise NotFound("no matching EC2 VPC Endpoint found")
+    endpoint_id = f"vpce-{_hex(str(vpc_id), service, n=17)}"
+    return {
+        "id": endpoint_id,
+        "arn": f"arn:aws:ec2:{REGION}:{ACCOUNT}:vpc-endpoint/{endpoint_id}",
+        "vpcId": vpc_id,
+        "serviceName": service_name,
+        "vpcEndpointType": "Interface",
+        "privateDnsEnabled": EXISTING_ENDPOINTS[(vpc_id, service)],
+        "state": "available",
+        "securityGroupIds": [f"sg-{_hex(endpoint_id, n=17)}"],
     }
 
 
@@ -487,9 +569,18 @@ def _get_zone(args: dict) -> dict:
     return {"id": zone_id, "zoneId": zone_id, "name": f"{ZONE_NAME}.", "privateZone": zone_id == PRIVATE_ZONE_ID}
 
 
+# Values of AWS's public parameters (the recommended ECS-optimized AMI ids), by name; a test
+# that sets one publishes a newer image.
+PUBLISHED_PARAMETERS: dict[str, str] = {}
+
+
+def parameter_value(name: str) -> str:
+    return PUBLISHED_PARAMETERS.get(name) or "ami-0" + _hex(name, n=16)
+
+
 def _get_parameter(args: dict) -> dict:
     name = args["name"]
-    value = "ami-0" + _hex(name, n=16)
+    value = parameter_value(name)
     return {"id": name, "name": name, "type": "String", "value": value, "insecureValue": value}
 
 
@@ -498,10 +589,13 @@ _INVOKES = {
     GET_SUBNETS: _get_subnets,
     GET_SUBNET: _get_subnet,
     GET_ROUTE_TABLE: _get_route_table,
+    GET_PREFIX_LIST: _get_prefix_list,
+    GET_VPC_ENDPOINT: _get_vpc_endpoint,
     GET_AVAILABILITY_ZONES: _get_availability_zones,
     GET_ZONE: _get_zone,
     GET_SSM_PARAMETER: _get_parameter,
     GET_REGION: lambda a: {"id": REGION, "name": REGION, "region": REGION},
+    GET_PARTITION: lambda a: {"id": PARTITION, "partition": PARTITION, "dnsSuffix": "amazonaws.com"},
     GET_CALLER_IDENTITY: lambda a: {
         "id": ACCOUNT,
         "accountId": ACCOUNT,

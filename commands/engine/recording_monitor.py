@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from google.protobuf import json_format
 from pulumi.runtime import rpc
 from pulumi.runtime.mocks import MockMonitor
 
@@ -52,6 +53,9 @@ class RecordingMonitor(MockMonitor):
                     protect=bool(req.protect),
                     delete_before_replace=bool(req.deleteBeforeReplace),
                     ignore_changes=tuple(req.ignoreChanges),
+                    replacement_trigger=_plain(json_format.MessageToDict(req.replacement_trigger))
+                    if req.HasField("replacement_trigger")
+                    else None,
                 )
             )
         return sorted(resources, key=lambda r: r.urn)

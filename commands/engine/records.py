@@ -39,6 +39,8 @@ class RenderedResource:
     protect: bool = False
     delete_before_replace: bool = False
     ignore_changes: tuple[str, ...] = ()
+    # A value whose change replaces the resource (ResourceOptions.replacement_trigger), if any.
+    replacement_trigger: Any = None
 
 
 @dataclass

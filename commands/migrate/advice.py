@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+from components.compute import AMI_PARAMETER_TAG
 from guide.ladder import downgrade_stages, size_index
 from guide.thresholds import DOWNGRADE_CPU_PERCENT, DOWNGRADE_MEMORY_PERCENT
 from guide.type_tokens import ECS_TASK_DEFINITION, LAUNCH_TEMPLATE
@@ -128,7 +129,10 @@ def architecture_checks(before, after) -> list[Advice]:
     checks: list[Advice] = []
     lt = after.single(LAUNCH_TEMPLATE)
     image_id = str((lt.inputs.get("imageId") if lt else "") or "")
-    ami = _ami_arch(image_id)
+    # An AMI id read from the parameter at deploy time: the template names the parameter.
+    parameter = str(((lt.inputs.get("tags") if lt else None) or {}).get(AMI_PARAMETER_TAG) or "")
+    ami = _ami_arch(image_id) or _ami_arch(parameter)
+    image_id = f"{image_id} ({parameter})" if parameter and parameter not in image_id else image_id
     if ami is None:
         checks.append(
             Advice(

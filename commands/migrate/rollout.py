@@ -19,7 +19,9 @@ from .diff import MigrationDiff, ResourceChange
 # Assumptions the timing model cannot read from the stack.
 INSTANCE_BOOT_SECONDS = 180  # EC2 launch + boot of the ECS-optimized AMI + agent registration
 TASK_START_SECONDS = 60  # image pull on a fresh instance + container start
-CONTAINER_STOP_SECONDS = 30  # ECS default stop timeout before SIGKILL
+# How long a drained task's containers take to exit after their stop signal (nothing in flight:
+# nginx and gunicorn stop gracefully at once); the agent's stop timeout is only the bound.
+CONTAINER_STOP_SECONDS = 30
 # AWS defaults when a setting is not rendered (autoscaling and ECS API references).
 DEFAULT_MIN_HEALTHY = 90
 DEFAULT_MAX_HEALTHY = 100
@@ -198,7 +200,12 @@ def _health_seconds(after) -> tuple[int, int, str]:
     interval = _int(hc.get("interval"), DEFAULT_HEALTH[1])
     delay = _int(tg.inputs.get("deregistrationDelay") if tg else None, DEFAULT_DEREGISTRATION_DELAY)
     source = "rendered target group" if tg else "AWS defaults"
-    return threshold * interval, delay, f"{threshold} x {interval}s healthy checks, {delay}s deregistration ({source})"
+    return (
+        threshold * interval,
+        delay,
+        f"{threshold} x {interval}s healthy checks, up to {delay}s deregistration ({source}; at once when no "
+        "request is in flight)",
+    )
 
 
 def plan_rollout(diff: MigrationDiff, before, after) -> RolloutPlan:
@@ -284,7 +291,7 @@ def plan_rollout(diff: MigrationDiff, before, after) -> RolloutPlan:
         f"instance launch, boot and ECS registration: {INSTANCE_BOOT_SECONDS}s",
         f"task start on a fresh instance (image pull, container start): {TASK_START_SECONDS}s",
         f"ALB health: {health_note}",
-        f"container stop timeout: {CONTAINER_STOP_SECONDS}s (ECS default)",
+        f"containers stopping once drained: {CONTAINER_STOP_SECONDS}s",
         "instance warm-up from the ASG's instanceRefresh preferences",
     )
     return RolloutPlan(

@@ -12,6 +12,7 @@ from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
+from commands.alarms.notifications import unheard_line
 from commands.engine import StackPreview
 from commands.engine.records import shown_inputs
 from commands.policy_client import Verdict
@@ -108,6 +109,7 @@ def as_json(preview: StackPreview) -> dict[str, Any]:
             for r in preview.resources
         ],
         **summary(preview),
+        "alarmsReachNobody": unheard_line(preview),
         "outputs": preview.outputs,
     }
 
@@ -130,6 +132,9 @@ def render(preview: StackPreview, console: Console) -> None:
     for key, value in info["settings"].items():
         settings.add_row(key, ", ".join(value) if isinstance(value, list) else str(value))
     console.print(settings)
+    unheard = unheard_line(preview)
+    if unheard:
+        console.print(Text(unheard, style="yellow"), soft_wrap=True)
 
     cap = info["capacity"]
     capacity = Table("capacity", "value", title="Capacity math (sizing guide)")

@@ -114,6 +114,13 @@ def check_backup_schedule(v: str) -> str:
         raise ValueError(expected)
     if "?" not in (fields[2], fields[4]):
         raise ValueError(f"{expected}; one of day-of-month and day-of-week must be '?'")
+    # One minute of the hour, or jobs would start less than an hour apart: "The interval
+    # between backup jobs shouldn't be less than 60 minutes" (what CreateBackupPlan answers).
+    if not re.fullmatch(r"[0-5]?[0-9]", fields[0]):
+        raise ValueError(
+            f"the minutes field {fields[0]!r} starts jobs less than an hour apart; AWS Backup needs at "
+            "least 60 minutes between jobs: give one minute of the hour, e.g. 'cron(0 2 * * ? *)'"
+        )
     return v
 
 

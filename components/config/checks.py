@@ -4,6 +4,7 @@ its instance), each a one-line ConfigError naming the keys involved."""
 from __future__ import annotations
 
 from guide import sizing
+from task.bundles import MAX_USERS
 from task.spec import FRONT_CPU_UNITS, FRONT_MEMORY_MIB
 
 from .errors import ConfigError, key
@@ -40,6 +41,12 @@ def check_consistent(cfg: PypiServerConfig) -> None:
             f"is 'provisioned' (it is {cfg.efs_throughput_mode!r})"
         )
     _check_network(cfg)
+    if len(cfg.users) > MAX_USERS:
+        raise ConfigError(
+            f"{key('users')}: {len(cfg.users)} users; at most {MAX_USERS} are supported (the task definition "
+            "and its credential secrets are sized and tested for that many); give fewer users, or serve the "
+            "others from another stack"
+        )
     if cfg.load_balancer_scheme == "internet-facing" and not cfg.allowed_cidrs:
         raise ConfigError(
             f"{key('allowedCidrs')} is required when {key('loadBalancerScheme')} is "

@@ -13,6 +13,7 @@ only what cannot work or is not a valid AWS value.
 from __future__ import annotations
 
 import json
+import math
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, field_validator, model_validator
@@ -29,11 +30,11 @@ from task.spec import (
     FRONT_MEMORY_RESERVATION_MIB,
     OIDC_CPU_UNITS,
     OIDC_MEMORY_RESERVATION_MIB,
-    UPLOAD_TIMEOUT_SECONDS,
     TaskSpec,
     TaskUser,
     TrustedPublishingSpec,
 )
+from task.timing import LOAD_BALANCER_IDLE_TIMEOUT_SECONDS
 
 from .aws_values import (
     MIN_CONTAINER_MEMORY_MIB,
@@ -51,10 +52,6 @@ from .errors import NAMESPACE, ConfigError, key
 from .instance import Hardware, InstanceSpecs
 from .trusted_publishing import TrustedPublishing
 from .users import DEFAULT_USERS, Action, User
-
-# The ALB's idle timeout sits this far above the front's upload timeout, so nginx answers a
-# stalled upload with its own 504 before the load balancer drops the connection.
-LOAD_BALANCER_IDLE_MARGIN_SECONDS = 30
 
 
 class PypiServerConfig(BaseModel):
@@ -348,8 +345,17 @@ class PypiServerConfig(BaseModel):
 
     @property
     def deployment_minimum_healthy_percent(self) -> int:
+        """Chosen for the most tasks the service runs (its task max, with the ASG at its max): a
+        deploy at peak must progress too. At fewer tasks ECS rounds the floor up, so it never
+        stops more than one task at a time."""
         slots = self.capacity.tasks_per_instance * self.asg_max_size
-        return sizing.deployment_minimum_healthy_percent(self.task_min, slots)
+        return sizing.deployment_minimum_healthy_percent(self.task_max, slots)
+
+    @property
+    def healthy_task_floor(self) -> int:
+        """The fewest healthy tasks a deploy at task min leaves serving; fewer means tasks are
+        lost, not replaced (ECS rounds the percentage up)."""
+        return math.ceil(self.task_min * self.deployment_minimum_healthy_percent / 100)
 
     @property
     def total_workers(self) -> int:
@@ -392,7 +398,7 @@ class PypiServerConfig(BaseModel):
     def load_balancer_idle_timeout_seconds(self) -> int:
         """The load balancer must not cut a slow upload before the front's own timeout does:
         the ALB closes a connection idle for this long, while nginx still waits on pypiserver."""
-        return UPLOAD_TIMEOUT_SECONDS + LOAD_BALANCER_IDLE_MARGIN_SECONDS
+        return LOAD_BALANCER_IDLE_TIMEOUT_SECONDS
 
     @property
     def pypiserver_image(self) -> str:

@@ -125,7 +125,7 @@ def build(
     )
     return NetworkPlacement(
         vpc_id=vpc.id,
-        vpc_cidr=vpc.cidr_block,
+        vpc_cidrs=[vpc.cidr_block],
         instance_subnets=[(az, s.id) for az, s in zip(zones, private)],
         load_balancer_subnet_ids=[s.id for s in public]
         if cfg.load_balancer_scheme == "internet-facing"

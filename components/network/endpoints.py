@@ -1,5 +1,7 @@
 """Interface endpoints for every AWS service the task and the instances need, for private
-subnets without NAT (`vpcEndpoints: true`)."""
+subnets without NAT (`vpcEndpoints: true`), and in a given VPC the S3 gateway endpoint that
+image layers come through. Services that already have an endpoint with private DNS in a given
+VPC use it (given.py looked them up)."""
 
 from __future__ import annotations
 
@@ -37,7 +39,7 @@ def interface_endpoints(
         tags={**tags, "Name": f"{name}-endpoints"},
         opts=opts,
     )
-    return [
+    endpoints = [
         aws.ec2.VpcEndpoint(
             f"{name}-endpoint-{service.replace('.', '-')}",
             vpc_id=net.vpc_id,
@@ -50,4 +52,19 @@ def interface_endpoints(
             opts=opts,
         )
         for service in VPC_INTERFACE_ENDPOINTS
+        if service not in net.existing_endpoints
     ]
+    if net.tables_without_s3_gateway:
+        # Free: ECR's image layers come from S3 ("as well as the Amazon S3 gateway endpoint").
+        endpoints.append(
+            aws.ec2.VpcEndpoint(
+                f"{name}-s3",
+                vpc_id=net.vpc_id,
+                service_name=f"com.amazonaws.{region}.s3",
+                vpc_endpoint_type="Gateway",
+                route_table_ids=list(net.tables_without_s3_gateway),
+                tags={**tags, "Name": f"{name}-s3"},
+                opts=opts,
+            )
+        )
+    return endpoints

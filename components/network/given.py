@@ -22,6 +22,9 @@ class SubnetFacts:
     vpc_id: str
     availability_zone: str
     default_route: dict[str, Any] | None  # the 0.0.0.0/0 route of its route table, if any
+    route_table_id: str = ""
+    # Prefix lists its route table sends to a gateway endpoint (S3's, DynamoDB's).
+    gateway_prefix_lists: frozenset[str] = frozenset()
 
 
 def _route_table(subnet_id: str, vpc_id: str) -> Any:
@@ -35,12 +38,27 @@ def _route_table(subnet_id: str, vpc_id: str) -> Any:
 
 
 def subnet_facts(subnet_id: str) -> SubnetFacts:
-    subnet = aws.ec2.get_subnet(id=subnet_id)
+    try:
+        subnet = aws.ec2.get_subnet(id=subnet_id)
+    except Exception as err:  # noqa: BLE001 - the provider's error, whatever its class: shown in one line
+        reason = next((line.strip() for line in str(err).splitlines() if line.strip()), type(err).__name__)
+        raise NetworkError(f"{key('subnetIds')}: {subnet_id} cannot be read: {reason}") from None
     table = _route_table(subnet_id, subnet.vpc_id)
     routes = [{k: getattr(r, k, None) for k in ("cidr_block", "gateway_id", *EGRESS_TARGETS)} for r in table.routes]
     default = next((r for r in routes if r["cidr_block"] == DEFAULT_ROUTE), None)
+    gateways = frozenset(
+        str(r.destination_prefix_list_id)
+        for r in table.routes
+        if getattr(r, "destination_prefix_list_id", None)
+        and str(getattr(r, "gateway_id", "") or "").startswith("vpce-")
+    )
     return SubnetFacts(
-        id=subnet_id, vpc_id=subnet.vpc_id, availability_zone=subnet.availability_zone, default_route=default
+        id=subnet_id,
+        vpc_id=subnet.vpc_id,
+        availability_zone=subnet.availability_zone,
+        default_route=default,
+        route_table_id=table.id,
+        gateway_prefix_lists=gateways,
     )
 
 
@@ -59,6 +77,7 @@ def route_target(route: dict[str, Any] | None) -> str | None:
 
 def check_existing(cfg: PypiServerConfig, region: str) -> NetworkPlacement:
     vpc = aws.ec2.get_vpc(id=cfg.vpc_id)
+    _check_dns(vpc)
     instance_ids = list(dict.fromkeys(cfg.subnet_ids or []))
     lb_ids = list(dict.fromkeys(cfg.load_balancer_subnet_ids or instance_ids))
     facts = {sid: subnet_facts(sid) for sid in dict.fromkeys(instance_ids + lb_ids)}
@@ -80,12 +99,69 @@ def check_existing(cfg: PypiServerConfig, region: str) -> NetworkPlacement:
                     f"({facts[sid].availability_zone}) has no route to an internet gateway, so an internet-facing "
                     "load balancer there is unreachable; give public subnets"
                 )
+    instance_facts = [facts[s] for s in instance_ids]
     return NetworkPlacement(
         vpc_id=vpc.id,
-        vpc_cidr=vpc.cidr_block,
+        vpc_cidrs=vpc_cidr_blocks(vpc),
         instance_subnets=[(sid, sid) for sid in instance_ids],
         load_balancer_subnet_ids=lb_ids,
+        tables_without_s3_gateway=_tables_without_s3_gateway(instance_facts, region) if cfg.vpc_endpoints else (),
+        existing_endpoints=_private_dns_endpoints(vpc.id, region) if cfg.vpc_endpoints else {},
     )
+
+
+def _check_dns(vpc: Any) -> None:
+    """EFS volumes mount by the file system's DNS name, and interface endpoints answer for the
+    services' own names through private DNS: "To use a private hosted zone, you must set the
+    following VPC attributes to true: enableDnsHostnames and enableDnsSupport" (EC2 API
+    CreateVpcEndpoint, PrivateDnsEnabled)."""
+    off = [
+        name
+        for name, on in (("enableDnsSupport", vpc.enable_dns_support), ("enableDnsHostnames", vpc.enable_dns_hostnames))
+        if not on
+    ]
+    if off:
+        raise NetworkError(
+            f"{key('vpcId')}: {vpc.id} has {' and '.join(off)} off; EFS mounts by DNS name and interface endpoints "
+            "need private DNS: set both VPC attributes to true (aws ec2 modify-vpc-attribute)"
+        )
+
+
+def _tables_without_s3_gateway(instance_subnets: list[SubnetFacts], region: str) -> list[str]:
+    """Instances without NAT pull image layers from S3 ("Amazon ECR uses Amazon S3 to store your
+    image layers", ECR user guide, interface VPC endpoints: the ECR endpoints are needed "as well
+    as the Amazon S3 gateway endpoint"): the route tables that do not route S3's prefix list to
+    a gateway endpoint yet. A route table takes one endpoint route per service, so tables that
+    have one are left alone."""
+    s3 = aws.ec2.get_prefix_list(name=f"com.amazonaws.{region}.s3").id
+    return list(dict.fromkeys(f.route_table_id for f in instance_subnets if s3 not in f.gateway_prefix_lists))
+
+
+def _private_dns_endpoints(vpc_id: str, region: str) -> dict[str, str]:
+    """Services that already have an interface endpoint with private DNS in the VPC: their
+    names resolve to it, and a second endpoint with private DNS would be refused (the name is
+    taken), so the component uses the existing one."""
+    found = {}
+    for service in VPC_INTERFACE_ENDPOINTS:
+        try:
+            endpoint = aws.ec2.get_vpc_endpoint(
+                vpc_id=vpc_id, service_name=f"com.amazonaws.{region}.{service}", vpc_endpoint_type="Interface"
+            )
+        except Exception:  # noqa: BLE001 - the provider reports "no matching EC2 VPC Endpoint found" as a plain error
+            continue
+        if endpoint.private_dns_enabled and endpoint.state == "available":
+            found[service] = endpoint.id
+    return found
+
+
+def vpc_cidr_blocks(vpc: Any) -> list[str]:
+    """The VPC's primary block and every secondary one still associated ("You can associate
+    secondary IPv4 CIDR blocks with your VPC", Amazon VPC user guide, "VPC CIDR blocks")."""
+    blocks = [vpc.cidr_block]
+    for association in vpc.cidr_block_associations or []:
+        if association.state == "associated" and association.cidr_block not in blocks:
+            blocks.append(association.cidr_block)
+    return blocks
 
 
 def _one_per_az(key: str, subnets: list[SubnetFacts]) -> None:

@@ -3,8 +3,8 @@ whether the component built them (build.py) or was given them (given.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws as aws
@@ -33,12 +33,19 @@ class BuiltNetwork:
 @dataclass(frozen=True)
 class NetworkPlacement:
     vpc_id: pulumi.Input[str]
-    vpc_cidr: pulumi.Input[str]
+    # Every IPv4 block of the VPC (a given VPC may have secondary ones): instances and clients
+    # of an internal load balancer may sit in any of them.
+    vpc_cidrs: Sequence[pulumi.Input[str]]
     # (stable key, subnet id): one instance subnet per AZ. The key names the EFS mount target,
     # so adding or reordering subnets keeps the others.
     instance_subnets: list[tuple[str, pulumi.Input[str]]]
     load_balancer_subnet_ids: Sequence[pulumi.Input[str]]
     built: BuiltNetwork | None = None
+    # A given VPC, with interface endpoints asked for: the instance subnets' route tables that
+    # do not yet route S3 through a gateway endpoint, and the services that already have an
+    # interface endpoint with private DNS in the VPC (a second one could not take the name).
+    tables_without_s3_gateway: Sequence[str] = ()
+    existing_endpoints: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def instance_subnet_ids(self) -> list[pulumi.Input[str]]:

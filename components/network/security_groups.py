@@ -30,7 +30,7 @@ def security_groups(
 ) -> SecurityGroups:
     opts = pulumi.ResourceOptions(parent=parent)
     # Internal by default: only the VPC reaches the index unless the stack says otherwise.
-    client_cidrs: Sequence[pulumi.Input[str]] = cfg.allowed_cidrs or [net.vpc_cidr]
+    client_cidrs: Sequence[pulumi.Input[str]] = cfg.allowed_cidrs or net.vpc_cidrs
     listener_ports = (80, 443) if cfg.domain_enabled else (80,)
     alb_sg = aws.ec2.SecurityGroup(
         f"{name}-alb-sg",
@@ -45,7 +45,7 @@ def security_groups(
                 "protocol": "tcp",
                 "from_port": EPHEMERAL_PORTS[0],
                 "to_port": EPHEMERAL_PORTS[1],
-                "cidr_blocks": [net.vpc_cidr],
+                "cidr_blocks": net.vpc_cidrs,
                 "description": "to task host ports",
             }
         ],

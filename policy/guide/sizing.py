@@ -160,10 +160,12 @@ def monthly_cost(
 
 
 def deployment_minimum_healthy_percent(desired_tasks: int, task_slots_at_asg_max: int) -> int:
-    """ECS deployment floor. With a free slot at the ASG's maximum size, every old task
-    keeps serving while new ones start (100 %). Without one (light: 2 x t3.small hold
-    exactly its 6 tasks), a new task could never be placed and the deployment would stall
-    until the circuit breaker rolls it back, so one old task must stop first."""
+    """ECS deployment floor for a service running `desired_tasks` (its most: the task max).
+    With a free slot at the ASG's maximum size, every old task keeps serving while new ones
+    start (100 %). Without one (light: 2 x t3.small hold exactly its 6 tasks; every stack at
+    its task max), a new task could never be placed and the deployment would stall, so one old
+    task must stop first: the floor is one task below, as ECS rounds it up ("as a percentage of
+    the desiredCount (rounded up to the nearest integer)", ECS API DeploymentConfiguration)."""
     if task_slots_at_asg_max > desired_tasks:
         return 100
     return (100 * (desired_tasks - 1)) // desired_tasks

@@ -6,6 +6,8 @@
   policy admits it; the AWS-managed `alias/aws/sns` key never does.
 - internet-facing-https: an internet-facing load balancer that forwards plain HTTP sends the
   index's credentials over the internet in clear text.
+- alarms-notify-someone: an alarm whose topic nobody subscribes to fires into the void (advisory
+  by default: an organization may make it mandatory).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from guide.type_tokens import (
     ROUTE_TABLE,
     ROUTE_TABLE_ASSOCIATION,
     SNS_TOPIC,
+    SNS_TOPIC_SUBSCRIPTION,
     SUBNET,
     TRANSIT_GATEWAY,
     VPC_ENDPOINT,
@@ -272,4 +275,60 @@ internet_facing_https = StackValidationPolicy(
     ),
 )
 
-POLICIES = [instances_have_egress, alarm_topic_deliverable, internet_facing_https]
+# --- alarms-notify-someone (stack) -------------------------------------------------------
+
+NOTIFY_SCHEMA = schema(
+    acceptTopicsOutsideStack={
+        "type": "boolean",
+        "default": True,
+        "description": "Count an alarm action to an SNS topic outside the stack as reaching someone (its "
+        "subscriptions cannot be seen from the stack).",
+    },
+)
+
+
+def check_alarms_notify_someone(args: StackValidationArgs, report: ReportViolation) -> None:
+    """Alarms notify through SNS subscriptions: a topic of the stack reaches someone only if the
+    stack subscribes to it; a topic outside the stack counts when the organization accepts it."""
+    accept_outside = settings(args, NOTIFY_SCHEMA)["acceptTopicsOutsideStack"]
+    resources = args.resources
+    topic_arns = {text(t.props.get("arn")) for t in of_type(resources, SNS_TOPIC)}
+    silent: dict[str, list[PolicyResource]] = {}
+    for alarm in of_type(resources, METRIC_ALARM):
+        topics = [d for d in dependencies(alarm) if d.resource_type == SNS_TOPIC]
+        if any(dependents(t, resources, SNS_TOPIC_SUBSCRIPTION) for t in topics):
+            continue
+        outside = [
+            a
+            for a in items(alarm.props.get("alarmActions"))
+            if isinstance(a, str) and ":sns:" in a and a not in topic_arns
+        ]
+        if outside and accept_outside:
+            continue
+        for key in [t.name for t in topics] or [""]:
+            silent.setdefault(key, []).append(alarm)
+    for topic, alarms in silent.items():
+        where = f"topic '{topic}' has no subscription" if topic else "they have no SNS topic action"
+        report(
+            f"{len(alarms)} alarm(s) notify nobody ({where}), e.g. '{alarms[0].name}'. Set pypiserver:alarmEmails "
+            "(email subscriptions) or pypiserver:alarmTopicArns (a topic your on-call tooling subscribes to).",
+            alarms[0].urn,
+        )
+
+
+alarms_notify_someone = StackValidationPolicy(
+    name="alarms-notify-someone",
+    description="Every alarm reaches someone: an SNS topic with a subscription, or a topic outside the stack.",
+    enforcement_level=EnforcementLevel.ADVISORY,
+    config_schema=NOTIFY_SCHEMA,
+    validate=check_alarms_notify_someone,
+    **about(
+        "deployability",
+        Severity.MEDIUM,
+        "Set pypiserver:alarmEmails (email subscriptions to the alarm topic), or pypiserver:alarmTopicArns to a "
+        "topic your on-call tooling already subscribes to.",
+        "https://docs.aws.amazon.com/sns/latest/dg/sns-create-subscribe-endpoint-to-topic.html",
+    ),
+)
+
+POLICIES = [instances_have_egress, alarm_topic_deliverable, internet_facing_https, alarms_notify_someone]

@@ -28,6 +28,8 @@ ASG = ("Group", "pypiserver-asg")
 SCALING = ("Target", "pypiserver-scaling-target")
 TASK = ("TaskDefinition", "pypiserver-task")
 SERVICE = ("Service", "pypiserver-service")
+# Its threshold is the fewest healthy tasks a deploy leaves, which follows the task bounds.
+HEALTHY_ALARM = ("MetricAlarm", "pypiserver-healthy-tasks-low")
 # Identity the guide's moves must never touch: state, edge, cluster, ASG identity.
 MUST_STAY = {
     ("FileSystem", "pypiserver-efs"),
@@ -84,15 +86,15 @@ def light_to_graviton():
 
 def test_light_to_heavy_updates_exactly_template_asg_and_scaling(light_to_heavy):
     m = light_to_heavy
-    # The service changes only its deployment floor: light's full ASG (6 slots, 6 tasks)
-    # needs 83 % so a new revision can be placed, heavy has room and keeps 100 %.
-    assert changed(m, "update") == {LT, ASG, SCALING, SERVICE}, (
+    # The service changes only its deployment floor, set for each stack's task max with its ASG
+    # full (light: 6 slots for 6 tasks, 83 %; heavy: 24 for 24, 95 %): one task stops first.
+    assert changed(m, "update") == {LT, ASG, SCALING, SERVICE, HEALTHY_ALARM}, (
         "only the instance type, ASG max, task bounds and deployment floor change"
     )
     assert not (changed(m, "replace") | changed(m, "create") | changed(m, "delete"))
     assert MUST_STAY | {TASK} <= unchanged(m), "same container size: no new task definition revision"
     svc = {p.path: (p.old, p.new) for p in next(c for c in m.diff.changes if c.name == SERVICE[1]).properties}
-    assert svc == {"deploymentMinimumHealthyPercent": (83, 100)}
+    assert svc == {"deploymentMinimumHealthyPercent": (83, 95)}
 
 
 def test_light_to_heavy_is_safe_and_exits_zero(light_to_heavy):
@@ -146,7 +148,7 @@ def test_heavy_to_very_heavy_adds_a_task_revision_and_deployment(heavy_to_very_h
     assert unchanged(m) >= MUST_STAY
     d = m.rollout.deployment
     assert d is not None and (d.min_healthy_percent, d.max_percent, d.circuit_breaker, d.rollback) == (
-        100,
+        95,
         200,
         True,
         True,
@@ -159,7 +161,7 @@ def test_heavy_to_very_heavy_adds_a_task_revision_and_deployment(heavy_to_very_h
 
 def test_heavy_to_light_advises_stages_and_warns_about_credits(heavy_to_light):
     m = heavy_to_light
-    assert changed(m, "update") == {LT, ASG, SCALING, SERVICE} and not changed(m, "replace")
+    assert changed(m, "update") == {LT, ASG, SCALING, SERVICE, HEALTHY_ALARM} and not changed(m, "replace")
     by_topic = {a.topic: a for a in m.advice}
     assert "c6a.xlarge -> c6a.large -> t3.medium -> t3.small" in by_topic["stages"].message
     assert by_topic["burstable"].level == "warning"
@@ -177,8 +179,12 @@ def test_heavy_to_light_policy_uses_lights_settings(heavy_to_light):
 
 def test_instance_type_only_keeps_the_task_definition(heavy_instance_only):
     m = heavy_instance_only
-    assert changed(m, "update") == {LT, ASG, SCALING}, "12 per instance on c6a.2xlarge: task bounds double"
-    assert {TASK, SERVICE} | MUST_STAY <= unchanged(m)
+    # 12 per instance on c6a.2xlarge: the task bounds double, and with them the deployment floor
+    # set for the task max (48 tasks in 48 slots: 97 %).
+    assert changed(m, "update") == {LT, ASG, SCALING, SERVICE, HEALTHY_ALARM}
+    assert {TASK} | MUST_STAY <= unchanged(m)
+    svc = {p.path: (p.old, p.new) for p in next(c for c in m.diff.changes if c.name == SERVICE[1]).properties}
+    assert svc == {"deploymentMinimumHealthyPercent": (95, 97)}
     lt = next(c for c in m.diff.changes if c.name == "pypiserver-lt")
     assert [(p.path, p.old, p.new) for p in lt.properties] == [("instanceType", "c6a.xlarge", "c6a.2xlarge")]
     assert m.safety.summary == NO_DATA_AT_RISK and m.exit_code == EXIT_OK
@@ -186,11 +192,11 @@ def test_instance_type_only_keeps_the_task_definition(heavy_instance_only):
 
 def test_graviton_move_switches_the_ami_parameter_to_arm64(light_to_graviton):
     m = light_to_graviton
-    # c6g.xlarge holds 6 tasks per instance, so light's ASG gains a free slot: 83 % -> 100 %.
-    assert changed(m, "update") == {LT, ASG, SCALING, SERVICE} and TASK in unchanged(m)
+    # c6g.xlarge holds 6 tasks per instance: light's task bounds and deployment floor change.
+    assert changed(m, "update") == {LT, ASG, SCALING, SERVICE, HEALTHY_ALARM} and TASK in unchanged(m)
     lt = {p.path: p for p in next(c for c in m.diff.changes if c.name == "pypiserver-lt").properties}
-    assert set(lt) == {"imageId", "instanceType"}
-    assert "/arm64/" in lt["imageId"].new and "/arm64/" not in lt["imageId"].old
+    assert set(lt) == {"imageId", "instanceType", "tags.EcsAmiParameter"}, "the AMI of the arm64 parameter"
+    assert "/arm64/" in lt["tags.EcsAmiParameter"].new and "/arm64/" not in lt["tags.EcsAmiParameter"].old
     images = [
         c["image"]
         for c in json.loads(m.after.one("aws:ecs/taskDefinition:TaskDefinition").inputs["containerDefinitions"])

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from commands.migrate.advice import architecture_checks, guide_advice
-from components.compute import ami_image_id
+from components.compute import ECS_AMI_PARAMETER
 from components.config import load_config
 from guide.ladder import downgrade_stages
 from tests.support.migrate_fixtures import LAUNCH_TEMPLATE, TASK_DEFINITION, happy_stack, preview_of, with_inputs
@@ -62,7 +62,9 @@ def test_same_instance_type_gets_no_size_advice():
 
 def arch_sides(after_instance: str, image_id: str, containers: str = MULTI_ARCH, platform: str | None = None):
     before = with_inputs(
-        happy_stack("t3.small", containers=containers), LAUNCH_TEMPLATE, imageId=ami_image_id("x86_64")
+        happy_stack("t3.small", containers=containers),
+        LAUNCH_TEMPLATE,
+        imageId=f"resolve:ssm:{ECS_AMI_PARAMETER['x86_64']}",
     )
     after = with_inputs(happy_stack(after_instance, containers=containers), LAUNCH_TEMPLATE, imageId=image_id)
     if platform:
@@ -71,22 +73,26 @@ def arch_sides(after_instance: str, image_id: str, containers: str = MULTI_ARCH,
 
 
 def test_graviton_move_with_arm64_ami_and_multi_arch_images_passes():
-    checks = architecture_checks(*arch_sides("c6g.xlarge", ami_image_id("arm64")))
+    checks = architecture_checks(*arch_sides("c6g.xlarge", f"resolve:ssm:{ECS_AMI_PARAMETER['arm64']}"))
     assert topics(checks, "error") == [], "arm64 AMI parameter and multi-arch images: nothing blocks"
     assert any("/arm64/" in c.message for c in checks), "the report shows the arm64 AMI parameter"
 
 
 def test_graviton_move_keeping_the_x86_ami_is_an_error():
-    checks = architecture_checks(*arch_sides("c6g.xlarge", ami_image_id("x86_64")))
+    checks = architecture_checks(*arch_sides("c6g.xlarge", f"resolve:ssm:{ECS_AMI_PARAMETER['x86_64']}"))
     assert any(c.level == "error" and "would not boot" in c.message for c in checks)
 
 
 def test_task_platform_pinned_to_x86_is_an_error_on_arm64():
-    checks = architecture_checks(*arch_sides("c6g.xlarge", ami_image_id("arm64"), platform="X86_64"))
+    checks = architecture_checks(
+        *arch_sides("c6g.xlarge", f"resolve:ssm:{ECS_AMI_PARAMETER['arm64']}", platform="X86_64")
+    )
     assert any(c.level == "error" and "runtimePlatform" in c.message for c in checks)
 
 
 def test_an_image_of_unknown_architectures_is_a_warning_on_arm64():
     custom = json.dumps([{"name": "pypiserver", "image": "registry.example.com/team/pypi:1.0"}])
-    checks = architecture_checks(*arch_sides("c6g.xlarge", ami_image_id("arm64"), containers=custom))
+    checks = architecture_checks(
+        *arch_sides("c6g.xlarge", f"resolve:ssm:{ECS_AMI_PARAMETER['arm64']}", containers=custom)
+    )
     assert any(c.level == "warning" and "registry.example.com/team/pypi" in c.message for c in checks)

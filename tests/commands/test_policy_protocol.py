@@ -49,6 +49,7 @@ def test_pack_lists_every_policy_with_its_default_level(pack):
         "secret-readers-named": "mandatory",
         "alb-access-logs": "advisory",
         "trusted-publishing-https": "mandatory",
+        "alarms-notify-someone": "advisory",
     }
 
 
@@ -226,6 +227,13 @@ CASES = [
         "advisory",
         "pypiserver-alb",
         lambda s: mutate(s, "pypiserver-alb", "accessLogs.enabled", False),
+        None,
+    ),
+    (
+        "alarms-notify-someone",
+        "advisory",
+        "pypiserver-efs-io-limit",
+        lambda s: [r for r in s if r.name != "pypiserver-alarm-email-0"],
         None,
     ),
 ]

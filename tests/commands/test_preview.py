@@ -84,3 +84,13 @@ def test_set_value_with_spaces_can_be_quoted():
     }
     run = preview("--stack", "heavy", "--set", "backupSchedule='rate(12 hours)'")
     assert run.returncode == 2 and "pypiserver:backupSchedule" in run.stderr and "6-field cron" in run.stderr
+
+
+def test_alarms_that_reach_nobody_are_said_in_one_line():
+    run = preview("--stack", "heavy")
+    lines = [line for line in run.stdout.splitlines() if line.startswith("alarms:")]
+    assert len(lines) == 1 and "reach nobody" in lines[0] and "pypiserver:alarmEmails" in lines[0], lines
+    subscribed = preview("--stack", "heavy", "--set", 'alarmEmails=["ops@example.com"]')
+    assert subscribed.returncode == 0 and "reach nobody" not in subscribed.stdout
+    doc = json.loads(preview("--stack", "heavy", "--json").stdout)
+    assert doc["alarmsReachNobody"] == lines[0]

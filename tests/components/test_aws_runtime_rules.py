@@ -136,18 +136,7 @@ def test_internet_facing_plain_http_when_said_explicitly():
     assert preview.one("aws:lb/loadBalancer:LoadBalancer").inputs["internal"] is False
 
 
-# -- ALB: "If no data has been sent or received by the time that the idle timeout period
-#    elapses, the load balancer closes the front-end connection" (ELB user guide, "Connection
-#    idle timeout"). nginx waits on pypiserver after the body is in: the ALB must wait longer.
-
-
-def test_load_balancer_idle_timeout_exceeds_every_front_timeout():
-    preview = render("heavy")
-    idle = preview.one("aws:lb/loadBalancer:LoadBalancer").inputs["idleTimeout"]
-    (front,) = [c for c in containers(preview) if c["name"] == "nginx"]
-    conf = next(e["value"] for e in front["environment"] if e["name"] == "NGINX_CONF")
-    timeouts = [int(s) for s in re.findall(r"_timeout\s+(\d+)s;", conf)]
-    assert timeouts and idle > max(timeouts), f"ALB idle {idle}s must exceed nginx's longest wait {max(timeouts)}s"
+# -- Keep-alive and draining relations (the ALB's idle timeout among them): tests/task/test_timing.py.
 
 
 # -- Alarms to an encrypted topic: "The default AWS KMS key policy for Amazon SNS doesn't allow
@@ -186,8 +175,9 @@ def test_outputs_users_look_for():
     assert out["alarmTopicArn"] == preview.one("aws:sns/topic:Topic").outputs["arn"]
     assert out["loadBalancerArn"] == preview.one("aws:lb/loadBalancer:LoadBalancer").outputs["arn"]
     assert out["serviceArn"] == preview.one("aws:ecs/service:Service").id
-    execution = next(r for r in preview.of_type("aws:iam/role:Role") if r.name.endswith("execution-role"))
-    assert out["credentialsSecretReaders"] == [execution.outputs["arn"], "arn:aws:iam::123456789012:role/ci"]
+    assert out["credentialsSecretReaders"] == ["arn:aws:iam::123456789012:role/ci"], (
+        "the stack's readers; the task's execution role reads its bundles, not the users' secrets"
+    )
 
 
 def test_secret_readers_get_a_resource_policy():
@@ -216,7 +206,7 @@ def test_a_users_secret_readers_read_that_users_secret_alone():
     assert readers == {"pypiserver-ci-credentials": [ci_role], "pypiserver-release-credentials": [release_role]}
     out = preview.outputs
     assert set(out["userSecretArns"]) == {"ci", "release"}
-    assert out["userSecretReaders"]["ci"][1:] == [ci_role], "the execution role, then the user's readers"
+    assert out["userSecretReaders"]["ci"] == [ci_role], "the user's readers (and the stack's, none here)"
 
 
 def test_secret_readers_must_be_iam_principals():
@@ -233,6 +223,20 @@ def test_user_data_enables_task_roles():
 
     user_data = render("heavy").one("aws:ec2/launchTemplate:LaunchTemplate").inputs["userData"]
     assert "ECS_ENABLE_TASK_IAM_ROLE=true" in base64.b64decode(user_data).decode()
+
+
+# -- Image pulls: the agent's default "the image will be pulled remotely, if the pull fails then
+#    the cached image in the instance will be used"; "If prefer-cached is specified, the image
+#    will be pulled remotely if there is no cached image, otherwise the cached image in the
+#    instance will be used" (ECS agent configuration, ECS_IMAGE_PULL_BEHAVIOR).
+
+
+def test_task_starts_use_the_instances_cached_images():
+    import base64
+
+    user_data = render("heavy").one("aws:ec2/launchTemplate:LaunchTemplate").inputs["userData"]
+    settings = dict(line.split("=", 1) for line in base64.b64decode(user_data).decode().splitlines() if "=" in line)
+    assert settings.get("ECS_IMAGE_PULL_BEHAVIOR") == "prefer-cached"
 
 
 # -- Access logs: "Regions available as of August 2022 or later" grant the
@@ -262,7 +266,133 @@ def test_access_log_bucket_is_private_encrypted_expiring_and_admits_log_delivery
 def test_access_log_writer_in_a_region_launched_after_august_2022():
     from components.edge import access_log_bucket_policy
 
-    policy = access_log_bucket_policy("arn:aws:s3:::b", "123456789012", "eu-central-2")  # Zurich, Nov 2022
+    policy = access_log_bucket_policy("arn:aws:s3:::b", "123456789012", "eu-central-2", "aws")  # Zurich, Nov 2022
     assert policy["Statement"][0]["Principal"] == {"Service": "logdelivery.elasticloadbalancing.amazonaws.com"}
-    older = access_log_bucket_policy("arn:aws:s3:::b", "123456789012", "eu-west-1")
+    older = access_log_bucket_policy("arn:aws:s3:::b", "123456789012", "eu-west-1", "aws")
     assert older["Statement"][0]["Principal"] == {"AWS": "arn:aws:iam::156460612806:root"}
+
+
+# -- New AMIs. ECS keeps scale-in protection on instances running tasks, and scale-in
+#    protection is how "to temporarily prevent individual instances from being terminated" by a
+#    maximum instance lifetime (EC2 Auto Scaling user guide): an instance refresh with
+#    "Refresh: Amazon EC2 Auto Scaling replaces instances that are protected from scale in"
+#    (EC2 Auto Scaling API RefreshPreferences) replaces them instead, on a new AMI.
+
+
+def test_a_newer_ecs_ami_rolls_every_instance_protected_ones_included(monkeypatch):
+    parameter = "/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id"
+    before = render("heavy")
+    monkeypatch.setitem(mocks.PUBLISHED_PARAMETERS, parameter, "ami-0123456789abcdef0")
+    after = render("heavy")
+    lt_before = before.one("aws:ec2/launchTemplate:LaunchTemplate").inputs
+    lt_after = after.one("aws:ec2/launchTemplate:LaunchTemplate").inputs
+    assert lt_before["imageId"].startswith("ami-") and lt_before["imageId"] != "ami-0123456789abcdef0"
+    assert lt_after["imageId"] == "ami-0123456789abcdef0", "the AMI AWS publishes now is a launch template change"
+    asg = after.one("aws:autoscaling/group:Group").inputs
+    assert asg["launchTemplate"]["version"] == str(
+        after.one("aws:ec2/launchTemplate:LaunchTemplate").outputs["latestVersion"]
+    ), "the group follows the template's newest version, which starts an instance refresh"
+    assert asg["protectFromScaleIn"] is True
+    assert asg["instanceRefresh"]["preferences"]["scaleInProtectedInstances"] == "Refresh"
+    assert "maxInstanceLifetime" not in asg, "a lifetime never replaces protected instances"
+
+
+# -- Deployments at peak: minimumHealthyPercent is "a lower limit on the number of your
+#    service's tasks that must remain in the RUNNING state during a deployment, as a
+#    percentage of the desiredCount (rounded up to the nearest integer)"; maximumPercent "an
+#    upper limit on the number of your service's tasks that are allowed in the RUNNING or
+#    PENDING state" (ECS API DeploymentConfiguration). A task that fits no instance stays
+#    PROVISIONING, which the circuit breaker does not count as a failure: the deploy stalls.
+
+
+@pytest.mark.parametrize("stack", ["light", "medium", "heavy", "very-heavy"])
+def test_a_deploy_progresses_at_every_task_count_up_to_task_max(stack):
+    import math
+
+    preview = render(stack)
+    service = preview.one("aws:ecs/service:Service").inputs
+    capacity = preview.outputs["capacity"]
+    slots = int(capacity["tasksPerInstance"] * preview.one("aws:autoscaling/group:Group").inputs["maxSize"])
+    stalled = []
+    for desired in range(int(capacity["taskMin"]), int(capacity["taskMax"]) + 1):
+        may_stop = desired - math.ceil(desired * service["deploymentMinimumHealthyPercent"] / 100)
+        may_start = min(math.floor(desired * service["deploymentMaximumPercent"] / 100), slots) - desired
+        if may_stop < 1 and may_start < 1:
+            stalled.append(desired)
+        assert may_stop <= 1, f"{stack} at {desired} tasks: a deploy stops {may_stop} tasks at once"
+    assert stalled == [], f"{stack}: a deploy at {stalled} tasks can neither stop an old task nor place a new one"
+
+
+# -- Smaller rules.
+
+
+def test_the_alarm_key_admits_cloudwatch_for_this_accounts_alarms_only():
+    # The confused-deputy guard AWS recommends for service principals in resource policies:
+    # aws:SourceAccount names the account on whose behalf the service may act.
+    statements = json.loads(render("heavy").one("aws:kms/key:Key").inputs["policy"])["Statement"]
+    (cloudwatch,) = [s for s in statements if s["Principal"].get("Service") == "cloudwatch.amazonaws.com"]
+    assert cloudwatch["Condition"] == {"StringEquals": {"aws:SourceAccount": mocks.ACCOUNT}}
+
+
+def test_alarm_topics_in_another_region_are_refused():
+    # PutMetricAlarm: "ValidationError: Invalid region <topic's> specified. Only <alarm's> is supported".
+    message = refused(alarmTopicArns=["arn:aws:sns:eu-west-1:123456789012:ops"])
+    assert "pypiserver:alarmTopicArns" in message and "eu-west-1" in message and "us-east-1" in message
+    same_region = render("heavy", alarmTopicArns=["arn:aws:sns:us-east-1:123456789012:ops"])
+    alarm = same_region.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")[0]
+    assert "arn:aws:sns:us-east-1:123456789012:ops" in alarm.inputs["alarmActions"]
+
+
+@pytest.mark.parametrize("schedule", ["cron(0,30 2 * * ? *)", "cron(*/15 * * * ? *)", "cron(* 2 * * ? *)"])
+def test_backup_jobs_less_than_an_hour_apart_are_refused(schedule):
+    # AWS Backup: "The interval between backup jobs shouldn't be less than 60 minutes".
+    message = refused(backupSchedule=schedule)
+    assert "pypiserver:backupSchedule" in message and "60 minutes" in message
+
+
+def test_hourly_backups_are_accepted():
+    rule = render("heavy", backupSchedule="cron(15 * ? * * *)").one("aws:backup/plan:Plan").inputs["rules"][0]
+    assert rule["schedule"] == "cron(15 * ? * * *)"
+
+
+def test_every_arn_the_program_builds_is_in_the_stacks_partition(monkeypatch):
+    # The partition comes from getPartition (aws, aws-cn, aws-us-gov), never assumed.
+    monkeypatch.setattr(mocks, "PARTITION", "aws-us-gov")
+    preview = render("heavy", backupEnabled=True, accessLogs=True)
+    rendered = json.dumps([r.inputs for r in preview.resources if r.custom])
+    assert "arn:aws-us-gov:iam::aws:policy/" in rendered, "managed policies are named in the partition"
+    assert re.findall(r"arn:aws:[^\"]{0,60}", rendered) == []
+
+
+# -- Readers in another account: "you can't use the AWS managed key (aws/secretsmanager) for
+#    cross-account access" (Secrets Manager user guide, "Access AWS Secrets Manager secrets
+#    from a different account").
+
+
+def test_secrets_read_from_another_account_are_encrypted_with_a_key_of_the_stack():
+    other = "arn:aws:iam::210987654321:role/ci"
+    users = [
+        {"name": "ci", "actions": ["download", "list"], "secretReaders": [other]},
+        {"name": "release", "actions": ["download", "list", "update"]},
+    ]
+    preview = render("heavy", users=users)
+    (key,) = [k for k in preview.of_type("aws:kms/key:Key") if k.name == "pypiserver-secrets-key"]
+    secrets = {s.name: s.inputs for s in preview.of_type("aws:secretsmanager/secret:Secret")}
+    assert secrets["pypiserver-ci-credentials"]["kmsKeyId"] == key.outputs["arn"]
+    assert "kmsKeyId" not in secrets["pypiserver-release-credentials"], "read in this account only: AWS's key"
+    (readers,) = [s for s in json.loads(key.inputs["policy"])["Statement"] if s["Principal"]["AWS"] == [other]]
+    assert readers["Action"] == ["kms:Decrypt", "kms:DescribeKey"]
+    assert readers["Condition"] == {"StringEquals": {"kms:ViaService": "secretsmanager.us-east-1.amazonaws.com"}}
+    version = next(
+        v
+        for v in preview.of_type("aws:secretsmanager/secretVersion:SecretVersion")
+        if v.name.startswith("pypiserver-ci")
+    )
+    assert version.replacement_trigger == key.outputs["arn"], (
+        "a secret given a key needs a new version: the current one stays encrypted with the old key"
+    )
+
+
+def test_readers_in_the_stacks_account_need_no_key_of_its_own():
+    preview = render("heavy", secretReaders=["arn:aws:iam::123456789012:role/ci"])
+    assert [k.name for k in preview.of_type("aws:kms/key:Key")] == ["pypiserver-alarms-key"]

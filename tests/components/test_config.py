@@ -350,7 +350,7 @@ def test_what_is_not_an_iam_principal_is_refused(arn):
     refused("pypiserver:secretReaders", secretReaders=[arn])
 
 
-@pytest.mark.parametrize("schedule", ["cron(0 2 * * ? *)", "cron(0 2 ? * MON *)", "cron(0/30 2-4 ? * MON-FRI#1 *)"])
+@pytest.mark.parametrize("schedule", ["cron(0 2 * * ? *)", "cron(0 2 ? * MON *)", "cron(30 2-4 ? * MON-FRI *)"])
 def test_aws_backup_cron_expressions_are_accepted(schedule):
     assert config("heavy", backupSchedule=schedule).backup_schedule == schedule
 
@@ -541,3 +541,12 @@ def test_users_need_a_publisher():
 
 def test_users_with_distinct_names_and_a_publisher_are_accepted():
     assert [u.name for u in config("heavy", users=[READER, PUBLISHER]).users] == ["ci", "release"]
+
+
+def test_more_users_than_supported_are_refused_in_one_line():
+    # Their lines travel in the task's credential bundles (task/bundles.py); 500 users are what the
+    # task definition's size and the bundles' are checked for.
+    many = [{"name": f"user{i:04d}", "actions": ["download", "list", "update"]} for i in range(501)]
+    message = refused("pypiserver:users", users=many)
+    assert "501 users" in message and "at most 500" in message and "\n" not in message
+    assert len(config("heavy", users=many[:500]).users) == 500

@@ -189,29 +189,73 @@ def test_subnet_of_another_vpc_is_refused():
     refused([default_subnet, f"not in pypiserver:vpcId {mocks.EXISTING_VPC_ID}"], NAT_A, default_subnet)
 
 
+INTERFACE_SERVICES = [
+    "ecs",
+    "ecs-agent",
+    "ecs-telemetry",
+    "ecr.api",
+    "ecr.dkr",
+    "secretsmanager",
+    "logs",
+    "ssm",
+    "ssmmessages",
+    "ec2messages",
+]
+REGISTRY = "123456789012.dkr.ecr.us-east-1.amazonaws.com/docker-hub"
+
+
+def interface_services(preview) -> list[str]:
+    return sorted(
+        e.inputs["serviceName"].removeprefix("com.amazonaws.us-east-1.")
+        for e in preview.of_type(ENDPOINT)
+        if e.inputs["vpcEndpointType"] == "Interface"
+    )
+
+
 def test_vpc_endpoints_with_an_ecr_mirror_make_isolated_subnets_work():
-    registry = "123456789012.dkr.ecr.us-east-1.amazonaws.com/docker-hub"
-    preview = given(ISOLATED_A, NAT_B, vpcEndpoints=True, imageRegistry=registry)
-    services = sorted(
-        e.inputs["serviceName"].removeprefix("com.amazonaws.us-east-1.") for e in preview.of_type(ENDPOINT)
-    )
-    assert services == sorted(
-        [
-            "ecs",
-            "ecs-agent",
-            "ecs-telemetry",
-            "ecr.api",
-            "ecr.dkr",
-            "secretsmanager",
-            "logs",
-            "ssm",
-            "ssmmessages",
-            "ec2messages",
-        ]
-    )
+    preview = given(ISOLATED_A, NAT_B, vpcEndpoints=True, imageRegistry=REGISTRY)
+    assert interface_services(preview) == sorted(INTERFACE_SERVICES)
     assert all(
         e.inputs["privateDnsEnabled"] and e.inputs["subnetIds"] == [ISOLATED_A, NAT_B]
         for e in preview.of_type(ENDPOINT)
+        if e.inputs["vpcEndpointType"] == "Interface"
+    )
+
+
+def test_isolated_subnets_get_the_s3_gateway_endpoint_image_layers_come_through():
+    # ECR user guide, interface VPC endpoints: image layers live in S3, so instances without NAT
+    # need the ECR endpoints "as well as the Amazon S3 gateway endpoint".
+    preview = given(ISOLATED_A, NAT_B, vpcEndpoints=True, imageRegistry=REGISTRY)
+    (s3,) = [e.inputs for e in preview.of_type(ENDPOINT) if e.inputs["vpcEndpointType"] == "Gateway"]
+    isolated_table = mocks._get_route_table({"subnetId": ISOLATED_A})["id"]
+    assert s3["serviceName"] == "com.amazonaws.us-east-1.s3"
+    assert s3["routeTableIds"] == [isolated_table], "only the table without an S3 route: one per service and table"
+
+
+def test_route_tables_that_already_route_s3_get_no_second_gateway_endpoint(monkeypatch):
+    monkeypatch.setattr(mocks, "S3_GATEWAY_SUBNETS", mocks.S3_GATEWAY_SUBNETS | {ISOLATED_A})
+    preview = given(ISOLATED_A, NAT_B, vpcEndpoints=True, imageRegistry=REGISTRY)
+    assert [e for e in preview.of_type(ENDPOINT) if e.inputs["vpcEndpointType"] == "Gateway"] == []
+
+
+@pytest.mark.parametrize(
+    "support, hostnames, off", [(True, False, "enableDnsHostnames"), (False, True, "enableDnsSupport")]
+)
+def test_a_vpc_without_dns_is_refused(monkeypatch, support, hostnames, off):
+    # "To use a private hosted zone, you must set the following VPC attributes to true:
+    # enableDnsHostnames and enableDnsSupport" (EC2 API CreateVpcEndpoint, PrivateDnsEnabled);
+    # EFS volumes are mounted by the file system's DNS name.
+    monkeypatch.setitem(mocks.VPC_DNS, mocks.EXISTING_VPC_ID, (support, hostnames))
+    refused([mocks.EXISTING_VPC_ID, off, "pypiserver:vpcId"], NAT_A, NAT_B)
+
+
+def test_services_with_a_private_dns_endpoint_in_the_vpc_use_it(monkeypatch):
+    # A second endpoint with private DNS for the same service could not take the service's name.
+    monkeypatch.setitem(mocks.EXISTING_ENDPOINTS, (mocks.EXISTING_VPC_ID, "ecr.api"), True)
+    monkeypatch.setitem(mocks.EXISTING_ENDPOINTS, (mocks.EXISTING_VPC_ID, "logs"), False)
+    preview = given(ISOLATED_A, NAT_B, vpcEndpoints=True, imageRegistry=REGISTRY)
+    assert interface_services(preview) == sorted(s for s in INTERFACE_SERVICES if s != "ecr.api"), (
+        "ecr.api is already answered in the VPC; logs' endpoint has no private DNS, so ours takes the name"
     )
 
 
@@ -279,3 +323,34 @@ def test_trusted_publishing_is_refused_where_only_vpc_endpoints_lead_out():
         trustedPublishing=trusted,
     )
     assert given(NAT_A, NAT_B, zoneId="Z0123456789ABCDEFGHIJ", trustedPublishing=trusted), "NAT egress: fine"
+
+
+# -- every CIDR block of a given VPC
+
+
+def test_load_balancer_reaches_tasks_and_serves_clients_in_every_block_of_a_given_vpc(monkeypatch):
+    # A VPC may have secondary IPv4 blocks (Amazon VPC user guide, "VPC CIDR blocks"); subnets,
+    # and so instances, may sit in any of them. getVpc lists them in cidr_block_associations.
+    sg = {s.name: s.inputs for s in given(NAT_A, NAT_B).of_type("aws:ec2/securityGroup:SecurityGroup")}
+    alb = sg["pypiserver-alb-sg"]
+    assert alb["egress"][0]["cidrBlocks"] == [mocks.EXISTING_VPC_CIDR, "100.64.0.0/16"]
+    assert all(rule["cidrBlocks"] == [mocks.EXISTING_VPC_CIDR, "100.64.0.0/16"] for rule in alb["ingress"]), (
+        "an internal load balancer's clients are the whole VPC"
+    )
+    monkeypatch.setitem(
+        mocks.SECONDARY_CIDRS,
+        mocks.EXISTING_VPC_ID,
+        [("100.64.0.0/16", "disassociated"), ("10.30.0.0/16", "associated")],
+    )
+    alb = {s.name: s.inputs for s in given(NAT_A, NAT_B).of_type("aws:ec2/securityGroup:SecurityGroup")}[
+        "pypiserver-alb-sg"
+    ]
+    assert alb["egress"][0]["cidrBlocks"] == [mocks.EXISTING_VPC_CIDR, "10.30.0.0/16"], "associated blocks only"
+
+
+def test_a_subnet_aws_does_not_know_is_one_line():
+    refused(
+        ["pypiserver:subnetIds", "subnet-0ffffffffffffffff", "couldn't find resource"],
+        NAT_A,
+        "subnet-0ffffffffffffffff",
+    )

@@ -251,3 +251,31 @@ def test_public_ips_need_the_default_route_to_be_an_internet_gateway(analyze, he
     stack = without(mutate(heavy, PRIVATE_TABLES[0], "routes", routes), "pypiserver-nat-us-east-1a")
     stack = mutate(stack, "pypiserver-lt", "networkInterfaces", [{"deviceIndex": 0, "associatePublicIpAddress": True}])
     assert named(analyze(stack), "instances-have-egress"), "a peering connection is no way to the internet"
+
+
+# --- alarms-notify-someone ------------------------------------------------------------------
+
+
+def test_alarms_whose_topic_nobody_subscribes_to_are_advised_in_one_verdict(analyze, heavy):
+    v = only(analyze(heavy), "alarms-notify-someone")
+    alarms = [r for r in heavy if r.type == "aws:cloudwatch/metricAlarm:MetricAlarm"]
+    assert v.level == "advisory", "advisory by default"
+    assert f"{len(alarms)} alarm(s) notify nobody" in v.message and "'pypiserver-alarms'" in v.message
+    assert "pypiserver:alarmEmails" in v.message, "says what to set"
+
+
+def test_an_email_subscription_reaches_someone(analyze):
+    stack = render("heavy", alarmEmails=["ops@example.com"]).resources
+    assert named(analyze(stack), "alarms-notify-someone") == []
+
+
+def test_a_topic_outside_the_stack_counts_unless_the_organization_says_otherwise(analyze):
+    stack = render("heavy", alarmTopicArns=["arn:aws:sns:us-east-1:123456789012:oncall"]).resources
+    assert named(analyze(stack), "alarms-notify-someone") == []
+    strict = {"alarms-notify-someone": {"acceptTopicsOutsideStack": False}}
+    assert named(analyze(stack, strict), "alarms-notify-someone"), "its subscriptions cannot be seen"
+
+
+def test_an_organization_can_make_it_mandatory(analyze, heavy):
+    v = only(analyze(heavy, {"alarms-notify-someone": "mandatory"}), "alarms-notify-someone")
+    assert v.level == "mandatory"

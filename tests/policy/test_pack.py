@@ -91,7 +91,8 @@ def test_example_config_is_valid_for_the_pack():
         "instance-min-vcpu",
         "asg-max-instances",
         "alb-https-only",
-    }, "example: all mandatory except fewer-beefier/https"
+        "alarms-notify-someone",
+    }, "example: all mandatory except fewer-beefier/https/subscribers"
 
 
 # --- metadata the Pulumi Cloud console and the CLI show ----------------------------------

@@ -90,18 +90,22 @@ def test_json_carries_every_verdict_field(capsys):
     code, out, _ = preview(capsys, "--stack", "light", "--json")
     doc = json.loads(out)
     assert code == 0 and doc["policy"]["blocked"] is False
-    assert doc["policy"]["verdicts"] == [
-        {
-            "policy": "alb-https-only",
-            "level": "advisory",
-            "severity": "medium",
-            "resource": "pypiserver-http",
-            "urn": next(r["urn"] for r in doc["resources"] if r["name"] == "pypiserver-http"),
-            "description": doc["policy"]["verdicts"][0]["description"],
-            "message": doc["policy"]["verdicts"][0]["message"],
-        }
-    ]
-    assert "HTTPS" in doc["policy"]["verdicts"][0]["message"]
+    by_policy = {v["policy"]: v for v in doc["policy"]["verdicts"]}
+    # The shipped stacks serve plain HTTP and subscribe nobody to their alarms: both advised.
+    assert set(by_policy) == {"alb-https-only", "alarms-notify-someone"}
+    https = by_policy["alb-https-only"]
+    assert https == {
+        "policy": "alb-https-only",
+        "level": "advisory",
+        "severity": "medium",
+        "resource": "pypiserver-http",
+        "urn": next(r["urn"] for r in doc["resources"] if r["name"] == "pypiserver-http"),
+        "description": https["description"],
+        "message": https["message"],
+    }
+    assert "HTTPS" in https["message"]
+    assert by_policy["alarms-notify-someone"]["level"] == "advisory"
+    assert "pypiserver:alarmEmails" in by_policy["alarms-notify-someone"]["message"]
 
 
 def write_config(tmp_path, config):

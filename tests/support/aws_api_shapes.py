@@ -64,6 +64,9 @@ def _enums_and_patterns(value: Any, shape, path: str):
     elif shape.type_name == "string" and isinstance(value, str):
         if shape.enum and value not in shape.enum:
             yield f"{path}: {value!r} is not one of {shape.name}'s values"
+        longest = shape.metadata.get("max")
+        if longest is not None and len(value) > longest:
+            yield f"{path}: {len(value)} characters, more than {shape.name}'s maximum length {longest}"
         pattern = shape.metadata.get("pattern")
         compiled = _compiled(pattern) if pattern else None
         if compiled is not None and not compiled.fullmatch(value):
@@ -141,6 +144,7 @@ def put_metric_alarm(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
         "threshold",
         "period",
         "evaluationPeriods",
+        "datapointsToAlarm",
         "treatMissingData",
     ):
         if inputs.get(key) is not None:

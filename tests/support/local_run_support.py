@@ -9,8 +9,11 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from http.client import HTTPConnection
 from pathlib import Path
+from urllib.parse import urlsplit
 
+from pypi_index import contract
 from task.spec import TaskSpec
 from tests.support.real_parts import nginx_available, require_real_part
 from tools import repo_gen
@@ -42,7 +45,19 @@ def start_task(tmp: Path, spec: TaskSpec | None = None, projects: int = PROJECTS
         # The generated files were there before the start: wait for the first scan.
         last = repo_gen.project_name(projects - 1, "demo")
         assert wait_until_listed(task, last, "demo_", 30) is not None, "the first scan must index the folder"
+        assert wait_until_ready(task, 30), "the first pass must complete (a missing page is then a 404)"
     return task
+
+
+def wait_until_ready(task: LocalTask, limit: float) -> bool:
+    """Whether the task's first pass over its folder completed within `limit` seconds."""
+    marker = task.packages_dir / contract.INDEX_DIR / contract.READY_MARKER
+    deadline = time.monotonic() + limit
+    while not marker.exists():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
 
 
 def auth_header(user: str, password: str) -> dict[str, str]:
@@ -117,6 +132,50 @@ def upload(
     url: str | None = None,
 ) -> int:
     return upload_full(task, filename, content, url, password=password, anonymous=anonymous, user_agent=user_agent)[0]
+
+
+def throttled_upload(
+    url: str, credentials: dict[str, str], filename: str, path: Path, bytes_per_second: float
+) -> tuple[int, float, float]:
+    """Upload a file from disk as twine does, at most `bytes_per_second` (a slow client: a large
+    upload stays in flight for seconds without sending GiBs). Returns (status, monotonic start,
+    monotonic end); a connection cut mid-way is status 0."""
+    boundary = "----throttled" + hashlib.sha1(filename.encode()).hexdigest()
+    head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name=":action"\r\n\r\nfile_upload\r\n'
+        f'--{boundary}\r\nContent-Disposition: form-data; name="content"; filename="{filename}"\r\n'
+        "Content-Type: application/octet-stream\r\n\r\n"
+    ).encode()
+    tail = f"\r\n--{boundary}--\r\n".encode()
+    parts = urlsplit(url)
+    connection = HTTPConnection(parts.hostname, parts.port, timeout=600)
+    start = time.monotonic()
+    try:
+        connection.putrequest("POST", "/")
+        for name, value in {
+            **auth_header(credentials["username"], credentials["password"]),
+            "Content-Type": f"multipart/form-data; boundary={boundary}",
+            "Content-Length": str(len(head) + path.stat().st_size + len(tail)),
+        }.items():
+            connection.putheader(name, value)
+        connection.endheaders()
+        connection.send(head)
+        sent = 0
+        with open(path, "rb") as body:
+            while chunk := body.read(1 << 20):
+                connection.send(chunk)
+                sent += len(chunk)
+                ahead = sent / bytes_per_second - (time.monotonic() - start)
+                if ahead > 0:
+                    time.sleep(ahead)
+        connection.send(tail)
+        response = connection.getresponse()
+        response.read()
+        return response.status, start, time.monotonic()
+    except OSError:
+        return 0, start, time.monotonic()
+    finally:
+        connection.close()
 
 
 def run(cmd: list[str], timeout: float = 120) -> subprocess.CompletedProcess:

@@ -279,6 +279,13 @@ def happy_stack(stack: str = "heavy") -> list[RenderedResource]:
             {"resourceId": ["pypiserver-cluster", "pypiserver-service"]},
         ),
         ("aws:sns/topic:Topic", "pypiserver-alarms", {}, {}),
+        # Someone on call: the alarms reach a person.
+        (
+            "aws:sns/topicSubscription:TopicSubscription",
+            "pypiserver-alarm-email-0",
+            {"topic": "arn:topic", "protocol": "email", "endpoint": "ops@example.com"},
+            {"topic": ["pypiserver-alarms"]},
+        ),
     ]
     specs += [
         (

@@ -15,8 +15,14 @@ import pytest
 from passlib.apache import HtpasswdFile
 from pypiserver.config import Config as PypiserverConfig
 
-from task.containers import container_definitions, container_definitions_json, load_balanced_container
-from task.credentials import credentials_document
+from task import bundles
+from task.containers import (
+    bundle_members,
+    container_definitions,
+    container_definitions_json,
+    load_balanced_container,
+)
+from task.credentials import credentials_document, user_document
 from task.nginx import htpasswd_files, nginx_config
 from task.pypiserver_process import (
     gunicorn_config,
@@ -40,6 +46,7 @@ from task.spec import (
     PACKAGES_DIR,
     PYPISERVER_BEHIND_FRONT_PORT,
     UPLOAD_TIMEOUT_SECONDS,
+    SecretRef,
     TaskSpec,
     TaskUser,
     layout_for,
@@ -51,8 +58,8 @@ from tools.local_task import nginx_binary
 PASSWORD = "Zq3xT9mR2vL8kP4wN6yB1cH5"  # 24 alphanumerics, like the component's RandomPassword
 
 
-READER_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:pypiserver-ci-AbCdEf"
-PUBLISHER_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:pypiserver-release-GhIjKl"
+BUNDLE_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:pypiserver-task-credentials-0-AbCdEf"
+BUNDLE_VERSION = "5fd642e0-44ed-d79e-1c62-960f310fd30b"
 
 
 def spec(**changes) -> TaskSpec:
@@ -68,10 +75,8 @@ def spec(**changes) -> TaskSpec:
         front_enabled=True,
         log_group="/ecs/pypiserver",
         region="us-east-1",
-        users=(
-            TaskUser("ci", ("download", "list"), READER_ARN),
-            TaskUser("release", ("download", "list", "update"), PUBLISHER_ARN),
-        ),
+        users=(TaskUser("ci", ("download", "list")), TaskUser("release", ("download", "list", "update"))),
+        bundles=(SecretRef(BUNDLE_ARN, BUNDLE_VERSION),),
     )
     return replace(base, **changes)
 
@@ -189,7 +194,7 @@ def unpack_as_the_container_does(s: TaskSpec, tmp_path) -> None:
     script = script[: script.index(" && cd ")] + " && true"
     result = subprocess.run(
         ["/bin/sh", "-c", script],
-        env={**env, "PYPISERVER_HTPASSWD_0": "x:y", "PYPISERVER_HTPASSWD_1": "z:w"},
+        env={**env, "TASK_PYPISERVER_0": "x:y\nz:w", "TASK_PUBLISHERS_0": "release"},
         capture_output=True,
         text=True,
     )
@@ -306,37 +311,58 @@ def test_pypiserver_container_receives_the_rendered_gunicorn_config():
     assert "| tar -x -f - -C /data" in fronted["command"][0], "unpacked where the image's gunicorn looks"
 
 
-def test_secrets_reference_keys_of_each_users_document():
-    doc = credentials_document("pypi", PASSWORD)
-    seen = set()
+def test_secrets_reference_keys_of_the_task_bundle_pinned_to_its_version():
+    seen = {}
     for c in container_definitions(spec()):
         for secret in c.get("secrets", []):
             arn, key, stage, version = secret["valueFrom"].rsplit(":", 3)
-            assert key in doc and key.endswith("_htpasswd") and (stage, version) == ("", ""), secret
-            seen.add((c["name"], arn))
-    # Behind the front, pypiserver gets every user too (a reader then gets 403 from the index).
-    assert seen == {(n, a) for n in ("nginx", "pypiserver") for a in (READER_ARN, PUBLISHER_ARN)}
+            assert (arn, stage, version) == (BUNDLE_ARN, "", BUNDLE_VERSION), secret
+            seen.setdefault(c["name"], set()).add(key)
+    # Behind the front, pypiserver checks uploads (every user: a reader then gets 403) and needs
+    # the publishers; nginx one file per action.
+    assert seen == {
+        "nginx": {"nginx_download", "nginx_list", "nginx_update"},
+        "pypiserver": {"pypiserver", "publishers"},
+    }
 
 
-def test_nginx_entry_command_composes_one_file_per_action_from_the_users_allowed_it(tmp_path):
-    container = by_name(container_definitions(spec()))["nginx"]
-    env = {e["name"]: e["value"] for e in container["environment"]}
-    env.update(
-        {
-            s["name"]: ("ci:H1" if s["valueFrom"].startswith(READER_ARN) else "release:H2\nrelease+r1:H3")
-            for s in container["secrets"]
-        }
+def test_entry_commands_compose_each_file_from_the_bundle(tmp_path):
+    s = spec()
+    documents = {
+        "ci": credentials_document("ci", PASSWORD),
+        "release": user_document("release", [(0, PASSWORD), (1, PASSWORD[::-1])]),
+    }
+    value = bundles.document(bundles.chunks(s)[0], bundle_members(s), documents)
+    containers = by_name(container_definitions(s))
+    nginx, pypiserver = containers["nginx"], containers["pypiserver"]
+    env = {e["name"]: e["value"] for e in nginx["environment"]}
+    env.update({r["name"]: value[r["valueFrom"].rsplit(":", 3)[1]] for r in nginx["secrets"]})
+    script = nginx["command"][0].replace("/etc/nginx/", f"{tmp_path}/")
+    result = subprocess.run(
+        ["/bin/sh", "-c", script[: script.index("exec nginx")] + "true"], env=env, capture_output=True, text=True
     )
-    script = container["command"][0].replace("/etc/nginx/", f"{tmp_path}/")
-    script = script[: script.index("exec nginx")] + "true"
-    result = subprocess.run(["/bin/sh", "-c", script], env=env, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     files = {a: (tmp_path / f"htpasswd-{a}").read_text().split() for a in ("download", "list", "update")}
-    everyone = ["ci:H1", "release:H2", "release+r1:H3"]
+    everyone = [
+        documents["ci"]["nginx_htpasswd"],
+        *documents["release"]["nginx_htpasswd"].split("\n"),
+    ]
     assert files == {"download": everyone, "list": everyone, "update": everyone}
-    only_release = spec(
-        users=(TaskUser("ci", ("list",), READER_ARN), TaskUser("release", ("download", "update"), PUBLISHER_ARN))
-    )
+    # pypiserver: its htpasswd file and the publishers, exported for the index.
+    env = {r["name"]: value[r["valueFrom"].rsplit(":", 3)[1]] for r in pypiserver["secrets"]}
+    script = pypiserver["command"][0].replace("/data/", f"{tmp_path}/")
+    script = script[script.index('printf "%s\\n"') : script.index(" && cd ")] + ' && echo "$PYPI_INDEX_PUBLISHERS"'
+    result = subprocess.run(["/bin/sh", "-c", script], env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "release", "only the publisher may publish"
+    assert (tmp_path / ".htpasswd").read_text().split() == [
+        documents["ci"]["pypiserver_htpasswd"],
+        *documents["release"]["pypiserver_htpasswd"].split("\n"),
+    ]
+
+
+def test_users_of_each_nginx_file_are_those_allowed_its_action():
+    only_release = spec(users=(TaskUser("ci", ("list",)), TaskUser("release", ("download", "update"))))
     assert htpasswd_files(only_release) == {"download": ("release",), "list": ("ci",), "update": ("ci", "release")}
 
 

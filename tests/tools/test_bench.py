@@ -111,6 +111,7 @@ def test_tiny_benchmark_runs_all_designs_side_by_side_at_each_size(tmp_path, cap
     first = next(r for r in doc["runs"] if r["name"] == "ours-first-pass" and r["files"] == 16)
     assert first["operations"] == 4, "the first pass visits each of the 4 projects once"
     assert doc["bySize"]["16"]["uploadToInstallable"]["failures"] == 0
+    assert doc["bySize"]["16"]["firstPass"]["notFoundForExistingProjects"] == 0, "no 404 for a project that exists"
     assert doc["bySize"]["16"]["repository"]["files"] == 16 and out.with_suffix(".png").stat().st_size > 0
     assert code in (0, 1) and "how cost grows with size" in capsys.readouterr().out
 

@@ -106,6 +106,39 @@ def test_the_same_name_through_both_tasks_at_once_has_exactly_one_winner(pair):
     assert bad == [], f"each round: one 200, one 409, the winner's bytes stored and served: {bad[:5]}"
 
 
+def test_different_files_of_one_project_published_at_once_through_both_tasks_are_all_listed(pair):
+    """Each publish reads the project's records, adds its file and writes them back: without
+    the lock around that (store.py), concurrent publishes of one project overwrite each
+    other's records and accepted files go missing from the page."""
+    a, b = pair
+    rounds, per_round = 5, 16
+    missing = []
+    for r in range(rounds):
+        project = f"locked-{r}"
+        names = [wheel_name(project, f"1.{i}") for i in range(per_round)]
+        bodies = [wheel(project, f"1.{i}", payload=os.urandom(64 * 1024).hex().encode()) for i in range(per_round)]
+        statuses: list = [None] * per_round
+        barrier = threading.Barrier(per_round)
+
+        def send(i: int) -> None:
+            barrier.wait()
+            statuses[i] = upload((a, b)[i % 2], names[i], bodies[i])
+
+        threads = [threading.Thread(target=send, args=(i,)) for i in range(per_round)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        assert statuses == [200] * per_round, f"round {r}: every distinct file is accepted: {statuses}"
+        for task in (a, b):
+            headers = auth_header(task.credentials["username"], task.credentials["password"])
+            status, page, _ = http("GET", f"{task.url}/simple/{project}/", headers)
+            listed = {href.rsplit("/", 1)[-1] for href, _ in loadgen.LINK.findall(page.decode())}
+            missing += [(r, task.port, n) for n in names if n not in listed]
+    print(f"\n{rounds} rounds of {per_round} concurrent uploads through two tasks: {len(missing)} files unlisted")
+    assert missing == [], f"accepted files missing from the page: {missing[:5]}"
+
+
 def test_replacing_a_task_during_a_burst_fails_no_install(pair, tmp_path):
     a, b = pair
     projects = [repo_gen.project_name(i, "demo") for i in range(4)]
