@@ -109,13 +109,13 @@ def test_different_tags_or_versions_are_different_files():
     "filename, data, why",
     [
         (wheel_name("demo", "1.0"), b"", "empty file"),
-        (wheel_name("demo", "1.0"), wheel("demo", "1.0")[:-40], "truncated or corrupt wheel"),
-        (wheel_name("demo", "1.0"), b"PK\x03\x04" + b"\0" * 100, "truncated or corrupt wheel"),
-        (wheel_name("demo", "1.0"), wheel("other", "1.0"), "name mismatch"),
+        (wheel_name("demo", "1.0"), wheel("demo", "1.0")[:-40], "bad wheel"),
+        (wheel_name("demo", "1.0"), b"PK\x03\x04" + b"\0" * 100, "bad wheel"),
+        (wheel_name("demo", "1.0"), wheel("demo", "1.0", metadata_name="other"), "name mismatch"),
         (wheel_name("demo", "1.0"), wheel("demo", "1.0", metadata_version="2.0"), "version mismatch"),
         (wheel_name("demo", "1.0"), wheel("demo", "1.0", metadata_version="one"), "invalid version"),
         (wheel_name("demo", "1.0"), wheel("demo", "1.0", requires_python=">=3.x"), "invalid Requires-Python"),
-        ("demo-1.0.tar.gz", sdist("demo", "1.0")[:-30], "truncated or corrupt sdist"),
+        ("demo-1.0.tar.gz", sdist("demo", "1.0")[:-30], "bad sdist"),
         ("demo-1.0.tar.gz", sdist("demo", "2.0", top="demo-1.0"), "version mismatch"),
     ],
 )
