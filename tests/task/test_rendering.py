@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import ast
 import base64
 import hashlib
+import io
 import json
 import re
 import shlex
 import subprocess
+import tokenize
 from dataclasses import replace
 
 import bcrypt
@@ -168,14 +171,34 @@ def test_pypiserver_walks_nothing_unless_asked():
     assert pypiserver_backend(spec()) == pypiserver_backend(spec(front_enabled=False)) == "simple-dir"
 
 
-def test_runtime_files_are_the_task_modules_byte_for_byte():
+def code_of(source: str) -> tuple[str, list[tuple[int, int]]]:
+    """A module's code (its AST without docstrings) and where each statement starts."""
+    tree = ast.parse(source)
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        first = body[0] if isinstance(body, list) and body else None
+        if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
+            node.body = body[1:] or [ast.Pass()]
+    starts = [
+        (n.lineno, n.col_offset) for n in ast.walk(tree) if isinstance(n, ast.stmt) and not isinstance(n, ast.Pass)
+    ]
+    return ast.dump(tree), sorted(starts)
+
+
+def test_runtime_files_are_the_task_modules_code_at_their_line_numbers():
     files = runtime_files(spec())
     package = ROOT / "pypi_index"
     expected = {
         f"site/pypi_index/{m.name}": m.read_text() for m in package.glob("*.py") if m.name != "gunicorn_conf.py"
     }
     expected["gunicorn.conf.py"] = (package / "gunicorn_conf.py").read_text()
-    assert files == expected, "every module of the index package, and nothing kept in strings"
+    assert set(files) == set(expected), "every module of the index package, and nothing kept in strings"
+    for path, source in expected.items():
+        shipped = files[path]
+        assert shipped.count("\n") == source.count("\n"), f"{path}: a traceback's line numbers are the repository's"
+        assert code_of(shipped) == code_of(source), f"{path}: the same code at the same places"
+        tokens = tokenize.generate_tokens(io.StringIO(shipped).readline)
+        assert not any(t.type == tokenize.COMMENT for t in tokens), f"{path}: comments stay home"
     assert {"store.py", "dist.py", "pages.py", "scan.py", "server.py"} <= {m.name for m in package.glob("*.py")}
     assert runtime_files(spec(front_enabled=False)) == {}, "the guide's design runs pypiserver unchanged"
 
