@@ -37,10 +37,24 @@ JSON_SUFFIX = "json"
 SIMPLE_JSON_TYPE = "application/vnd.pypi.simple.v1+json"
 # PEP 658: the core metadata of <file> is served at <file>.metadata.
 METADATA_SUFFIX = ".metadata"
+# A request that finds a project's records damaged leaves .index/rebuild/<project> for the
+# scanner, which rebuilds them from the folder at its next pass.
+REBUILD_DIR = "rebuild"
+
+# <folder>/.ledger/: what the folder remembers beside its files and .index/ is rebuilt from
+# (ledger.py): yanks, tombstones of removed names, quarantined bytes. Never derived, never
+# served (nginx serves distribution names only).
+LEDGER_DIR = ".ledger"
+LEDGER_YANKED = "yanked"
+LEDGER_REMOVED = "removed"
+LEDGER_QUARANTINE = "quarantine"
 
 # A file copied in out of band enters the index once unchanged this long (a copy in progress
 # is never listed).
 SETTLE_SECONDS = 2
+# A published file changed in place keeps its name and inode, so no folder listing shows it:
+# the scanner stats every recorded file once per this period, a slice at each pass.
+CHANGE_SWEEP_SECONDS = 300
 
 # -- the audit trail ------------------------------------------------------------------------
 # Every audit line carries this marker, so a metric filter can select audit lines alone.
@@ -60,9 +74,13 @@ AUDIT_FIELDS = (
     "result",
 )
 # ok (done), rejected (a bad or duplicate upload, an unknown release), refused (valid
-# credentials of a user who may not publish), failed-login (wrong user or token).
-AUDIT_RESULTS = ("ok", "rejected", "refused", "failed-login")
+# credentials of a user who may not publish), failed-login (wrong user or token); and the
+# scanner's: scan-failed (a file or a project's records it could not index: retried),
+# quarantined (a published name found with other bytes: moved out of service).
+AUDIT_RESULTS = ("ok", "rejected", "refused", "failed-login", "scan-failed", "quarantined")
 FAILED_LOGIN = "failed-login"
+SCAN_FAILED = "scan-failed"
+QUARANTINED = "quarantined"
 
 # -- credentials ----------------------------------------------------------------------------
 # A token of a rotated user logs in as <user>+r<generation>; what it may do belongs to <user>.

@@ -209,9 +209,9 @@ def test_a_spelling_variant_of_an_existing_file_is_a_conflict(task, first, secon
     [
         ("page.html", b"<script>", "Bad filename: page.html"),  # pypiserver's own check, first
         (wheel_name("bad-upload", "1.0"), b"", "empty file"),
-        (wheel_name("bad-upload", "1.0"), wheel("bad-upload", "1.0")[:-50], "truncated or corrupt wheel"),
-        (wheel_name("bad-upload", "1.0"), wheel("other-name", "1.0"), "name mismatch"),
-        (wheel_name("bad-upload", "1.0"), wheel("bad-upload", "1.1"), "version mismatch"),
+        (wheel_name("bad-upload", "1.0"), wheel("bad-upload", "1.0")[:-50], "bad wheel"),
+        (wheel_name("bad-upload", "1.0"), wheel("bad-upload", "1.0", metadata_name="other-name"), "name mismatch"),
+        (wheel_name("bad-upload", "1.0"), wheel("bad-upload", "1.0", metadata_version="1.1"), "version mismatch"),
         ("bad_upload-1.x-py3-none-any.whl", b"x", "not a valid wheel filename"),
     ],
 )
