@@ -33,6 +33,8 @@ from .store import Release, Store
 
 log = logging.getLogger("pypi_index")
 
+SIGNATURE_SUFFIX = ".asc"
+
 
 def _reject(err: Rejected) -> bottle.HTTPResponse:
     line = " ".join(str(err).split())
@@ -52,7 +54,7 @@ class IndexBackend(Backend):
 
     def get_all_packages(self):
         for project in self.store.project_names():
-            for filename in self.store.read_project(project):
+            for filename in self.store.records_or_empty(project):
                 dist = try_parse_filename(filename)
                 if dist is not None:
                     yield PkgFile(
@@ -67,7 +69,19 @@ class IndexBackend(Backend):
         return False  # publish() decides, atomically, under the lock
 
     def add_package(self, filename: str, stream) -> None:
-        body = self.store.receive(stream)
+        if filename.endswith(SIGNATURE_SUFFIX):
+            # pypiserver hands a `gpg_signature` part over after its file was published; PyPI
+            # ignores signatures ("your package uploads will continue to succeed, but any PGP
+            # signatures will be silently ignored", PyPI blog, "Removing PGP from PyPI", 2023).
+            log.info("ignored the signature %s", filename)
+            return
+        try:
+            # The name and a conflict with a published file cost no copy of the body.
+            self.store.check_free(parse_filename(filename))
+            body = self.store.receive(stream)
+        except Rejected as err:
+            _audit("upload", "rejected", err.status, filename=filename, detail=str(err))
+            raise _reject(err) from None
         try:
             record = self.store.publish(filename, body)
         except Rejected as err:
@@ -106,6 +120,9 @@ def _audit(action: str, result: str, status: int, environ: dict | None = None, *
     auth = bottle.BaseRequest(environ).auth
     if "project" not in fields and fields.get("filename"):
         fields["project"] = _project_of(fields["filename"])
+    for key in ("filename", "project"):
+        if key in fields:
+            fields[key] = _shown(fields[key])
     audit.write(
         user=auth[0] if auth else "",
         action=action,
@@ -133,7 +150,9 @@ def _plain_error(res: bottle.HTTPError) -> str:
 
 
 class YankMiddleware:
-    """POST / with `:action=yank` (name, version, optional reason) or `:action=unyank`."""
+    """POST / with `:action=yank` (name, version, optional reason) or `:action=unyank`; and,
+    for every POST /, the publisher check, decided from the Authorization header before the
+    body is read: a reader's write costs what a rejected login costs, whatever its body."""
 
     def __init__(self, app, store: Store, config, publishers: frozenset[str]):
         self.app, self.store, self.config, self.publishers = app, store, config, publishers
@@ -142,23 +161,24 @@ class YankMiddleware:
         if environ.get("REQUEST_METHOD") != "POST" or environ.get("PATH_INFO") != "/":
             return self.app(environ, start_response)
         request = bottle.BaseRequest(environ)
+        auth = request.auth  # the header alone: nothing of the body is read before the decision
+        if "update" in self.config.authenticate:
+            if not auth or auth[1] is None:
+                return self.app(environ, start_response)  # pypiserver answers 401
+            if audit.principal(auth[0]) not in self.publishers:
+                # nginx has checked the password (its update file holds every user): no
+                # bcrypt here, and the body is never parsed.
+                _audit("update", "refused", 403, environ, detail="may not publish; body not read")
+                return self._answer(start_response, Rejected(403, f"user {auth[0]} may not publish (read-only)"))
+            if not self.config.auther(*auth):
+                _audit("update", "failed-login", 403, environ)
+                return self.app(environ, start_response)  # pypiserver answers 403
         try:
-            # Parsed once; pypiserver reuses it from the environ. (nginx has checked the
-            # credentials already; pypiserver checks them again for its own actions.)
+            # A publisher's body, parsed once; pypiserver reuses it from the environ.
             forms = request.forms
         except Exception as err:  # bottle raises various errors on a malformed body
             return self._answer(start_response, Rejected(400, f"malformed multipart body: {err}"))
         action = forms.get(":action")
-        if "update" in self.config.authenticate:
-            auth = request.auth
-            if not auth or auth[1] is None:
-                return self.app(environ, start_response)  # pypiserver answers 401
-            if not self.config.auther(*auth):
-                _audit(_ACTIONS.get(action, str(action)), "failed-login", 403, environ, **_refused_fields(request))
-                return self.app(environ, start_response)  # pypiserver answers 403
-            if audit.principal(auth[0]) not in self.publishers:
-                _audit(_ACTIONS.get(action, str(action)), "refused", 403, environ, **_refused_fields(request))
-                return self._answer(start_response, Rejected(403, f"user {auth[0]} may not publish (read-only)"))
         if action not in ("yank", "unyank"):
             return self.app(environ, start_response)
         name, version = forms.get("name"), forms.get("version")
@@ -167,7 +187,7 @@ class YankMiddleware:
         try:
             count = self.store.yank(name, version, (forms.getunicode("reason") or "") if action == "yank" else None)
         except Rejected as err:
-            _audit(action, "rejected", err.status, environ, project=name, detail=f"{version}: {err}")
+            _audit(action, "rejected", err.status, environ, project=_shown(name), detail=f"{_shown(version)}: {err}")
             return self._answer(start_response, err)
         _audit(action, "ok", 200, environ, project=name, detail=f"{version}: {count} file(s)")
         return self._answer(start_response, None, f"{action}: {count} file(s) of {name} {version}")
@@ -183,13 +203,9 @@ class YankMiddleware:
         return [body]
 
 
-def _refused_fields(request) -> dict:
-    """What a refused write names: the uploaded file (and its project), or the release."""
-    upload = request.files.get("content")
-    filename = getattr(upload, "raw_filename", "") or ""
-    if filename:
-        return {"filename": filename, "project": _project_of(filename)}
-    return {"project": request.forms.get("name") or ""}
+def _shown(text: str) -> str:
+    """A client's text in an audit line: bounded (a name or version may be anything)."""
+    return text if len(text) <= 200 else text[:200] + "..."
 
 
 def run_scanner(store: Store, lock_path: str, interval: float) -> None:
@@ -211,7 +227,7 @@ def _scan_while_elected(store: Store, lock_path: str, interval: float) -> None:
                 break
             except BlockingIOError:
                 time.sleep(interval)
-        scanner = Scanner(store)
+        scanner = Scanner(store, interval=interval)
         started = time.monotonic()
         scanner.poll()
         log.warning("index built from the package folder in %.2f s", time.monotonic() - started)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from pypi_index import contract
 from task.spec import (
@@ -41,6 +42,8 @@ def _auth(realm: str | None, layout: Layout, action: str) -> str:
 # as pip first ask without any and expect the 401 challenge: that is no failed login). Same
 # fields as the index's audit lines (pypi_index/audit.py); the Authorization header itself is
 # never logged. Field -> nginx's value: variables, or JSON literals.
+# A reader's write refused by nginx itself (no upstream answered) is audited here too, as
+# "refused".
 _AUDIT_VALUES = {
     "audit": json.dumps(contract.AUDIT_MARKER),
     "time": '"$time_iso8601"',
@@ -52,7 +55,7 @@ _AUDIT_VALUES = {
     "size": "0",
     "client": '"$audit_client"',
     "status": "$status",
-    "result": json.dumps(contract.FAILED_LOGIN),
+    "result": '"$audit_result"',
 }
 _AUDIT_FORMAT = "{" + ",".join(f'"{k}":{v}' for k, v in _AUDIT_VALUES.items()) + "}"
 
@@ -60,6 +63,16 @@ _AUDIT_LOG = (
     r"""    map "$status:$http_authorization" $failed_login {
         default 0;
         "~^401:." 1;
+    }
+    map "$status:$request_method:$uri:$upstream_status" $audit_line {
+        default $failed_login;
+        "403:POST:/:" 1;
+    }
+    map $status $audit_result {
+        default """
+    + json.dumps(contract.FAILED_LOGIN)
+    + r""";
+        403 refused;
     }
     # The client: the last X-Forwarded-For entry, the one the load balancer appended (what a
     # client sends itself comes before it); without a load balancer, the peer.
@@ -89,11 +102,33 @@ _ACCEPT_MAP = r"""    map $http_accept $simple_format {
     }"""
 
 
+# A valid user who may not publish: 403 from here, decided from the verified user name before
+# the body is read, so a reader's write costs what a rejected login costs. (try_files runs
+# after the access phase, where the password is checked; `return` alone would run before it.)
+_REFUSED_WRITE = r"""
+        location @refused_write {
+            default_type text/plain;
+            return 403 "user $remote_user may not publish (read-only)\n";
+        }
+"""
+
+
+def _write_map(spec: TaskSpec) -> str:
+    """$remote_user -> where its write goes: the index for publishers (and their rotated
+    logins, <user>+r<generation>), a refusal for everyone else."""
+    names = "|".join(re.escape(name) for name in spec.publishers)
+    publishers = f'"~^(?:{names})(?:{re.escape(contract.ROTATION_MARK)}[0-9]+)?$" @publish;' if names else ""
+    return f"""    map $remote_user $write_target {{
+        default @refused_write;
+        {publishers}
+    }}"""
+
+
 def nginx_config(spec: TaskSpec, layout: Layout | None = None) -> str:
     """The whole nginx.conf for the front (the image's default config is replaced)."""
     layout = layout or FRONTED_CONTAINER_LAYOUT
     realm = "pypiserver"
-    audit_log = f"access_log {layout.audit_log} audit if=$failed_login;" if layout.audit_log else ""
+    audit_log = f"access_log {layout.audit_log} audit if=$audit_line;" if layout.audit_log else ""
     download = realm if "download" in spec.authenticate else None
     listing = realm if "list" in spec.authenticate else None
     update = realm if "update" in spec.authenticate else None
@@ -112,6 +147,9 @@ def nginx_config(spec: TaskSpec, layout: Layout | None = None) -> str:
         if spec.fallback_to_pypi
         else ""
     )
+    # Who may write is decided after the password check, before the body is read.
+    write_gate = "try_files /.write $write_target;" if update else "try_files /.write @publish;"
+    refused_write = _REFUSED_WRITE if update else ""
     return f"""# Rendered by task/nginx.py; do not edit by hand.
 {user}worker_processes {layout.worker_processes};
 daemon off;
@@ -149,6 +187,7 @@ http {{
     absolute_redirect off;
 
 {_ACCEPT_MAP}
+{_write_map(spec)}
 
     upstream pypiserver {{
         server {layout.upstream};
@@ -214,6 +253,10 @@ http {{
 
         location @update {{
             {_auth(update, layout, "update")}
+            {write_gate}
+        }}
+{refused_write}
+        location @publish {{
             proxy_pass http://pypiserver;
             proxy_http_version 1.1;
             proxy_set_header Connection "";

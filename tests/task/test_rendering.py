@@ -374,14 +374,14 @@ def test_rendering_is_deterministic():
 def test_reads_never_reach_pypiserver():
     conf = nginx_config(spec())
     public = conf[conf.index("backlog=4096") :]
-    assert public.count("proxy_pass") == 1 and "proxy_pass http://pypiserver;" in location_block(conf, "@update"), (
+    assert public.count("proxy_pass") == 1 and "proxy_pass http://pypiserver;" in location_block(conf, "@publish"), (
         "only POST / (uploads, removals, yanks) is passed to pypiserver"
     )
     assert "proxy_cache" not in conf and "open_file_cache" not in conf, "no cache can hold an old page or file"
 
 
 def test_no_request_header_reaches_pypiserver_as_a_host():
-    block = location_block(nginx_config(spec()), "@update")
+    block = location_block(nginx_config(spec()), "@publish")
     assert "proxy_set_header Host pypiserver;" in block and 'proxy_set_header X-Forwarded-Host "";' in block
     assert "absolute_redirect off;" in nginx_config(spec()), "nginx's own redirects stay relative"
 
@@ -399,6 +399,16 @@ def test_unprotected_actions_are_open_at_nginx(action, location):
     others = tuple(a for a in ("download", "list", "update") if a != action)
     block = location_block(nginx_config(spec(authenticate=others)), location)
     assert "auth_basic off;" in block, f"{location} must be open when {action} is not protected"
+
+
+def test_only_publishers_writes_go_to_the_index_and_every_write_is_checked_first():
+    conf = nginx_config(spec())
+    block = location_block(conf, "@update")
+    assert 'auth_basic "pypiserver";' in block and "try_files /.write $write_target;" in block
+    [pattern] = re.findall(r'"~(\^\(\?:.*?\$)" @publish;', conf)
+    for login, publishes in (("release", True), ("release+r12", True), ("ci", False), ("release2", False)):
+        assert bool(re.fullmatch(pattern, login)) is publishes, login
+    assert "return 403" in location_block(conf, "@refused_write")
 
 
 def test_health_is_answered_by_nginx_without_auth():
