@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from task.nginx import nginx_config, nginx_entry_command
+from task.nginx import nginx_entry_command, shipped_nginx_config
 from task.pypiserver_process import (
     FILES_VARIABLE,
     gunicorn_config,
@@ -104,7 +104,7 @@ def _front_container(spec: TaskSpec) -> dict:
         "memoryReservation": FRONT_MEMORY_RESERVATION_MIB,
         "entryPoint": ["/bin/sh", "-c"],
         "command": [nginx_entry_command(spec)],
-        "environment": [{"name": "NGINX_CONF", "value": nginx_config(spec)}],
+        "environment": [{"name": "NGINX_CONF", "value": shipped_nginx_config(spec)}],
         "secrets": _user_secrets(spec, "NGINX_HTPASSWD", "nginx_htpasswd", [u.name for u in spec.users]),
         "portMappings": [{"containerPort": SERVICE_PORT, "hostPort": 0, "protocol": "tcp"}],
         "links": [PYPISERVER_CONTAINER],

@@ -6,6 +6,7 @@ import json
 import re
 
 from pypi_index import contract
+from task.negotiation import accept_maps
 from task.spec import (
     FRONTED_CONTAINER_LAYOUT,
     HEALTH_PATH,
@@ -92,14 +93,18 @@ _AUDIT_LOG = (
 )
 
 
-# PEP 691 content negotiation, in nginx's map: JSON when the client names the JSON type
-# (v1 or latest) without q=0; HTML otherwise (pip, uv and poetry name JSON first when they
-# support it). An explicit HTML type listed first, with no q, keeps HTML.
-_ACCEPT_MAP = r"""    map $http_accept $simple_format {
-        default html;
-        "~*^\s*(text/html|application/vnd\.pypi\.simple\.(v1|latest)\+html)\s*(,|$)" html;
-        "~*application/vnd\.pypi\.simple\.(v1|latest)\+json(?!\s*;\s*q\s*=\s*0(\.0*)?\s*(,|$))" json;
-    }"""
+# What nginx serves by name, nothing else (it never builds a header or a path from anything
+# but these): distribution names (PEP 427 wheels: name-version[-build]-python-abi-platform;
+# sdists: name-version.tar.gz or .zip, legacy names with dashes included), a wheel's PEP 658
+# metadata, normalized project names (PEP 503) for pages, and PEP 508 names for the
+# /<project>/ shortcut. Plain ASCII classes: no CR, LF, '/' or '..' can ever match.
+WHEEL_NAME = r"[A-Za-z0-9][A-Za-z0-9_.+!]*(?:-[A-Za-z0-9_.+!]+){4,5}\.whl"
+SDIST_NAME = r"[A-Za-z0-9][A-Za-z0-9_.+!-]*-[vV]?[0-9][A-Za-z0-9_.+!]*\.(?:tar\.gz|zip)"
+NORMALIZED_PROJECT = r"[a-z0-9]+(?:-[a-z0-9]+)*"
+PROJECT_NAME = r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?"
+# After the access phase (unlike `return`, which runs before it): a path that names nothing
+# gets its 404 only once the request has passed the location's auth check.
+NOT_SERVED = "try_files /.not-served =404;"
 
 
 # A valid user who may not publish: 403 from here, decided from the verified user name before
@@ -150,6 +155,8 @@ def nginx_config(spec: TaskSpec, layout: Layout | None = None) -> str:
     # Who may write is decided after the password check, before the body is read.
     write_gate = "try_files /.write $write_target;" if update else "try_files /.write @publish;"
     refused_write = _REFUSED_WRITE if update else ""
+    page = rf"{contract.PAGE_NAME}\.(?:{contract.HTML_SUFFIX}|{contract.JSON_SUFFIX})"
+    metadata_suffix = re.escape(contract.METADATA_SUFFIX)
     return f"""# Rendered by task/nginx.py; do not edit by hand.
 {user}worker_processes {layout.worker_processes};
 daemon off;
@@ -186,7 +193,7 @@ http {{
     # Redirects keep the client's own host: no Location built from request headers.
     absolute_redirect off;
 
-{_ACCEPT_MAP}
+{accept_maps()}
 {_write_map(spec)}
 
     upstream pypiserver {{
@@ -205,10 +212,12 @@ http {{
             return 200 "Ok\\n";
         }}
 
-        # Pages, written by the index at each change: .index/simple/<project>/index.html|json.
+        # Pages, written by the index at each change: .index/simple/<project>/index.html|json,
+        # and the project list; nothing else of .index/, and no symlink is ever followed.
         location ^~ /simple/ {{
             {_auth(listing, layout, "list")}
             root {packages}/{contract.INDEX_DIR};
+            disable_symlinks on from={packages};
             index {contract.PAGE_NAME}.$simple_format;
             types {{
                 text/html {contract.HTML_SUFFIX};
@@ -219,24 +228,24 @@ http {{
             add_header Cache-Control "no-cache" always;
             add_header X-Content-Type-Options nosniff always;
             {missing}
-            location ~ /\\. {{
-                return 404;
+            location ~ "^/simple/(?:|{NORMALIZED_PROJECT}/?|(?:{NORMALIZED_PROJECT}/)?{page})$" {{
             }}
+            {NOT_SERVED}
         }}
 {fallback}
-        # Package files straight from the volume, always as downloads.
+        # Package files straight from the volume, always as downloads: distribution names and
+        # a wheel's PEP 658 core metadata (<file>.metadata) only, never through a symlink.
         location ^~ /packages/ {{
             {_auth(download, layout, "download")}
-            alias {packages}/;
+            disable_symlinks on from={packages};
             add_header X-Content-Type-Options nosniff always;
-            location ~ /\\. {{
-                return 404;
+            location ~ "^/packages/(?<dist>{WHEEL_NAME}|{SDIST_NAME})$" {{
+                alias {packages}/$dist;
             }}
-            # PEP 658: core metadata of <file> at <file>.metadata.
-            location ~ ^/packages/([^/]+)\\{contract.METADATA_SUFFIX}$ {{
-                alias {packages}/{contract.INDEX_DIR}/{contract.METADATA_DIR}/$1{contract.METADATA_SUFFIX};
-                add_header X-Content-Type-Options nosniff always;
+            location ~ "^/packages/(?<wheel>{WHEEL_NAME}){metadata_suffix}$" {{
+                alias {packages}/{contract.INDEX_DIR}/{contract.METADATA_DIR}/$wheel{contract.METADATA_SUFFIX};
             }}
+            {NOT_SERVED}
         }}
 
         # GET /: a short public note. POST /: uploads, removals and yanks, checked here and
@@ -247,6 +256,10 @@ http {{
             if ($request_method = POST) {{
                 return 418;
             }}
+            if ($request_method !~ ^(?:GET|HEAD)$) {{
+                return 405;
+            }}
+            add_header Allow "GET, HEAD, POST" always;
             default_type text/plain;
             return 200 "pypiserver: the index is at /simple/\\n";
         }}
@@ -272,8 +285,9 @@ http {{
 
         # pypiserver's /<project>/ shortcut (the guide's stress test uses it). A redirect
         # reveals nothing, so it needs no auth (return runs before the auth check anyway).
-        location ~ ^/([^/.][^/]*)/$ {{
-            return 301 /simple/$1/;
+        # Only a valid name goes into the Location header: anything else is a 404.
+        location ~ "^/(?<shortcut>{PROJECT_NAME})/$" {{
+            return 301 /simple/$shortcut/;
         }}
 
         location / {{
@@ -282,6 +296,12 @@ http {{
     }}
 }}
 """
+
+
+def shipped_nginx_config(spec: TaskSpec) -> str:
+    """nginx.conf as it travels in the task definition: without its comment lines (they are
+    read here, in the renderer), which the task definition's size limit would count."""
+    return "".join(line for line in nginx_config(spec).splitlines(keepends=True) if not line.lstrip().startswith("#"))
 
 
 def nginx_entry_command(spec: TaskSpec) -> str:

@@ -167,9 +167,9 @@ def test_reading_pages_needs_the_list_action_and_files_the_download_action(task)
     assert users_file("location ^~ /packages/").endswith("-download")
 
 
-def test_a_file_named_like_a_page_is_still_a_download(task, creds):
-    (task.packages_dir / "evil.html").write_bytes(b"<script>alert(1)</script>")  # copied in by hand
-    status, _, headers = http("GET", f"{task.url}/packages/evil.html", creds)
+def test_a_distribution_holding_a_page_is_still_a_download(task, creds):
+    (task.packages_dir / "evil-1.0.zip").write_bytes(b"<script>alert(1)</script>")  # copied in by hand
+    status, _, headers = http("GET", f"{task.url}/packages/evil-1.0.zip", creds)
     assert status == 200 and headers["Content-Type"] == "application/octet-stream"
     assert headers["X-Content-Type-Options"] == "nosniff"
 
