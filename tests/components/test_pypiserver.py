@@ -9,7 +9,8 @@ from collections import Counter
 import pytest
 
 from commands.engine import EngineError, mocks
-from pypi_index import contract
+from commands.log_filter import matches
+from pypi_index import audit, contract
 from tests.support.stacks import SHIPPED_STACKS, containers, render, shipped_files
 
 LT = "aws:ec2/launchTemplate:LaunchTemplate"
@@ -44,7 +45,7 @@ EXPECTED_INVENTORY = {
     "random:index/randomPassword:RandomPassword": 2,
     "aws:secretsmanager/secret:Secret": 2,
     "aws:secretsmanager/secretVersion:SecretVersion": 2,
-    "aws:cloudwatch/logMetricFilter:LogMetricFilter": 1,
+    "aws:cloudwatch/logMetricFilter:LogMetricFilter": 3,
     # Load balancer access logs: a private, encrypted bucket that expires them.
     "aws:s3/bucket:Bucket": 1,
     "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": 1,
@@ -60,7 +61,7 @@ EXPECTED_INVENTORY = {
     TG: 1,
     "aws:lb/listener:Listener": 1,
     "aws:sns/topic:Topic": 1,
-    ALARM: 7,
+    ALARM: 9,
     "aws:sns/topicPolicy:TopicPolicy": 1,
     "aws:kms/key:Key": 1,
     # The network the component builds: 2 AZs, one NAT gateway, an S3 gateway endpoint.
@@ -285,6 +286,29 @@ def test_guide_alarm_exists_with_its_threshold(name, metric, threshold):
     topic = preview.one("aws:sns/topic:Topic")
     assert (alarm["metricName"], alarm["threshold"]) == (metric, threshold)
     assert topic.outputs["arn"] in alarm["alarmActions"], "alarms must notify the stack's topic"
+
+
+@pytest.mark.parametrize(
+    "alarm_name, filter_name, result",
+    [
+        ("index-scan-failures", "index-scan-failures", contract.SCAN_FAILED),
+        ("published-file-changed", "quarantined-files", contract.QUARANTINED),
+    ],
+)
+def test_index_events_alarm_on_the_first_audit_line_of_their_kind(alarm_name, filter_name, result):
+    preview = render("heavy")
+    alarm = preview.one(ALARM, f"pypiserver-{alarm_name}").inputs
+    log_filter = preview.one("aws:cloudwatch/logMetricFilter:LogMetricFilter", f"pypiserver-{filter_name}").inputs
+    transformation = log_filter["metricTransformation"]
+    assert (alarm["metricName"], alarm["namespace"]) == (transformation["name"], transformation["namespace"])
+    assert (alarm["comparisonOperator"], alarm["threshold"], alarm["statistic"]) == ("GreaterThanThreshold", 0, "Sum")
+    assert alarm["treatMissingData"] == "notBreaching", "no line, no alarm (quiet periods are fine)"
+    line = json.loads(audit.line(user="", action="scan", result=result, status=0, client=""))
+    assert matches(log_filter["pattern"], json.dumps(line))
+    for other in contract.AUDIT_RESULTS:
+        if other != result:
+            assert not matches(log_filter["pattern"], json.dumps({**line, "result": other})), other
+    assert preview.one("aws:sns/topic:Topic").outputs["arn"] in alarm["alarmActions"]
 
 
 def test_ecs_cpu_alarm_spans_ten_minutes():
