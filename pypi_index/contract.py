@@ -12,6 +12,8 @@ from __future__ import annotations
 ENV_WORKERS = "PYPI_INDEX_WORKERS"
 ENV_UPLOAD_TIMEOUT = "PYPI_INDEX_UPLOAD_TIMEOUT"
 ENV_SCAN_SECONDS = "PYPI_INDEX_SCAN_SECONDS"
+# How long one round of the sweep for files changed in place takes (CHANGE_SWEEP_SECONDS).
+ENV_SWEEP_SECONDS = "PYPI_INDEX_SWEEP_SECONDS"
 # One scanner per task: the worker holding this task-local lock file.
 ENV_SCANNER_LOCK = "PYPI_INDEX_SCANNER_LOCK"
 # Who may upload, remove and yank, comma-separated (others with valid credentials get 403).

@@ -208,18 +208,18 @@ def _shown(text: str) -> str:
     return text if len(text) <= 200 else text[:200] + "..."
 
 
-def run_scanner(store: Store, lock_path: str, interval: float) -> None:
+def run_scanner(store: Store, lock_path: str, interval: float, sweep_seconds: float) -> None:
     """Scan for out-of-band changes forever, in the one worker of this task that holds
     `lock_path` (a task-local file); the others wait to take over if it dies."""
     while True:
         try:
-            _scan_while_elected(store, lock_path, interval)
+            _scan_while_elected(store, lock_path, interval, sweep_seconds)
         except Exception:  # never let the thread die quietly: say why, then try again
             log.exception("scanner stopped; restarting")
             time.sleep(interval)
 
 
-def _scan_while_elected(store: Store, lock_path: str, interval: float) -> None:
+def _scan_while_elected(store: Store, lock_path: str, interval: float, sweep_seconds: float) -> None:
     with open(lock_path, "a") as lock_file:
         while True:
             try:
@@ -227,7 +227,7 @@ def _scan_while_elected(store: Store, lock_path: str, interval: float) -> None:
                 break
             except BlockingIOError:
                 time.sleep(interval)
-        scanner = Scanner(store, interval=interval)
+        scanner = Scanner(store, sweep_seconds=sweep_seconds, interval=interval)
         started = time.monotonic()
         scanner.poll()
         log.warning("index built from the package folder in %.2f s", time.monotonic() - started)
@@ -247,8 +247,11 @@ def build_app(argv: list[str], publishers: str) -> YankMiddleware:
     return YankMiddleware(app, config.index.store, config, frozenset(p for p in publishers.split(",") if p))
 
 
-def start_scanner(store: Store, scanner_lock: str, scan_seconds: float) -> None:
+def start_scanner(store: Store, scanner_lock: str, scan_seconds: float, sweep_seconds: float) -> None:
     """In each gunicorn worker after the fork: one of them (the lock's holder) scans."""
     threading.Thread(
-        target=run_scanner, args=(store, scanner_lock, scan_seconds), name="index-scanner", daemon=True
+        target=run_scanner,
+        args=(store, scanner_lock, scan_seconds, sweep_seconds),
+        name="index-scanner",
+        daemon=True,
     ).start()

@@ -137,6 +137,7 @@ def runtime_environment(spec: TaskSpec) -> dict[str, str]:
         contract.ENV_WORKERS: str(spec.workers),
         contract.ENV_UPLOAD_TIMEOUT: str(UPLOAD_TIMEOUT_SECONDS),
         contract.ENV_SCAN_SECONDS: str(INDEX_SCAN_SECONDS),
+        contract.ENV_SWEEP_SECONDS: str(contract.CHANGE_SWEEP_SECONDS),
         # /tmp is the container's own and writable by the image's unprivileged user.
         contract.ENV_SCANNER_LOCK: SCANNER_LOCK_PATH,
         contract.ENV_PUBLISHERS: ",".join(spec.publishers),

@@ -52,6 +52,10 @@ FRONT_MEMORY_RESERVATION_MIB = 64
 # attribute cache of the folder's mtime: see the README).
 INDEX_SCAN_SECONDS = 2
 OUT_OF_BAND_BOUND_SECONDS = INDEX_SCAN_SECONDS + contract.SETTLE_SECONDS + INDEX_SCAN_SECONDS
+# A published file changed in place (same name and inode: no listing shows it) is noticed by
+# the sweep, which stats every recorded file once per CHANGE_SWEEP_SECONDS, and quarantined
+# at that pass.
+IN_PLACE_CHANGE_BOUND_SECONDS = contract.CHANGE_SWEEP_SECONDS + INDEX_SCAN_SECONDS
 MAX_UPLOAD_MIB = 1024
 # How long the front waits for an upload (body and publishing); the ALB's idle timeout must
 # be at least this.

@@ -132,6 +132,8 @@ class LocalTask:
     # Every user's document, by name (the spec's users; generated when missing). A document may
     # carry lines for several tokens (a rotation in progress), like the user's secret.
     users: dict[str, dict[str, str]] = field(default_factory=dict)
+    # Settings of pypiserver's environment to override (the tests shorten the index's sweep).
+    environment: dict[str, str] = field(default_factory=dict)
     _pypiserver: subprocess.Popen | None = field(default=None, init=False, repr=False)
     _nginx: subprocess.Popen | None = field(default=None, init=False, repr=False)
 
@@ -268,6 +270,7 @@ class LocalTask:
     def start_pypiserver(self, timeout: float = 30) -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith("GUNICORN")}
         env.update(runtime_environment(self.spec))
+        env.update(self.environment)
         if contract.ENV_SCANNER_LOCK in env:  # this task's own, like the container's /tmp
             env[contract.ENV_SCANNER_LOCK] = str(self.data_dir / "scanner.lock")
         if self.spec.front_enabled:  # the index's modules as the container has them
