@@ -298,10 +298,11 @@ http {{
 """
 
 
-def shipped_nginx_config(spec: TaskSpec) -> str:
-    """nginx.conf as it travels in the task definition: without its comment lines (they are
-    read here, in the renderer), which the task definition's size limit would count."""
-    return "".join(line for line in nginx_config(spec).splitlines(keepends=True) if not line.lstrip().startswith("#"))
+def shipped_nginx_config(spec: TaskSpec, layout: Layout | None = None) -> str:
+    """nginx.conf as it travels in the task definition, which has a size limit: the same
+    directives, without comment lines, blank lines and indentation (read them here)."""
+    lines = (line.strip() for line in nginx_config(spec, layout).splitlines())
+    return "".join(line + "\n" for line in lines if line and not line.startswith("#"))
 
 
 def nginx_entry_command(spec: TaskSpec) -> str:
