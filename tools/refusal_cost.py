@@ -8,7 +8,7 @@ largest process) starts from the same idle task. Prints, per variant: status, se
 peak memory of pypiserver's and of nginx's largest process and how much each grew, and
 pypiserver's and nginx's CPU milliseconds per refused request.
 
-    python -m tools.refusal_cost [--field-mib 200] [--small 20]
+    python -m tools.refusal_cost [--field-mib 200] [--small 20] [--output results/refusal-cost.json]
 """
 
 from __future__ import annotations
@@ -122,6 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--field-mib", type=int, default=200)
     parser.add_argument("--small", type=int, default=20, help="small refused writes, for CPU per refusal")
+    parser.add_argument("--output", type=Path, help="also write the rows as JSON here")
     args = parser.parse_args(argv)
     rows = {}
     with tempfile.TemporaryDirectory(prefix="refusal-cost-") as tmp:
@@ -134,6 +135,10 @@ def main(argv: list[str] | None = None) -> int:
             finally:
                 task.stop()
     print(json.dumps(rows, indent=2))
+    if args.output:
+        args.output.write_text(
+            json.dumps({"fieldMiB": args.field_mib, "small": args.small, "rows": rows}, indent=2) + "\n"
+        )
     print(
         f"\n{args.field_mib} MiB form field   status  seconds  pypiserver peak/growth MiB  nginx peak/growth MiB"
         "  CPU ms per small refusal (pypiserver, nginx)"
