@@ -56,6 +56,12 @@ class Applied:
     quarantined: tuple[Quarantined, ...] = ()
 
 
+def _regular_file(path: str) -> bool:
+    """What the folder's listing counts as a file: a symlink put in a file's place is none
+    (nginx never follows one), so the file is gone."""
+    return os.path.isfile(path) and not os.path.islink(path)
+
+
 def _stat(path: str) -> os.stat_result | None:
     try:
         return os.stat(path)
@@ -73,7 +79,7 @@ def apply(store: Store, project: NormalizedName, changes: Changes) -> Applied:
         changed = False
         for filename in changes.gone:
             record = records.get(filename)
-            if record is not None and not os.path.lexists(os.path.join(store.root, filename)):
+            if record is not None and not _regular_file(os.path.join(store.root, filename)):
                 store.ledger.bury(filename, record["sha256"])
                 del records[filename]
                 store.drop_metadata(filename)

@@ -281,3 +281,34 @@ def test_the_sweep_stats_a_slice_per_pass_and_every_file_per_period(s, monkeypat
     files = {n for n in seen if n.endswith(".whl")}
     assert len(files) == 40, "every recorded file once per round"
     assert len([n for n in seen if n.endswith(".whl")]) == 40, "and only once: a slice per pass"
+
+
+def test_a_published_file_replaced_by_a_symlink_leaves_the_pages(s, tmp_path):
+    filename, data = wheel_name("demo", "1.0"), wheel("demo", "1.0")
+    published(s, tmp_path, filename, data)
+    scanner = scan.Scanner(s)
+    scanner.poll()
+    elsewhere = put(str(tmp_path), "elsewhere.whl", data)
+    os.unlink(os.path.join(s.root, filename))
+    os.symlink(elsewhere, os.path.join(s.root, filename))  # nginx never follows it
+    age_folder(s)
+    scanner.poll()
+    assert listed(s, "demo") == [], "the page lists nothing nginx would not serve"
+
+
+def test_an_unyank_during_a_rebuild_pass_is_not_undone(s, tmp_path, monkeypatch):
+    filename = wheel_name("demo", "1.0")
+    published(s, tmp_path, filename, wheel("demo", "1.0"))
+    s.yank("demo", "1.0", "CVE-2099-1")
+    real = scan.apply
+
+    def unyank_first(store_, project, changes):  # the unyank lands after the pass read the ledger
+        s.yank("demo", "1.0", None)
+        return real(store_, project, changes)
+
+    monkeypatch.setattr(scan, "apply", unyank_first)
+    records = s.read_project("demo")
+    records[filename]["yanked"] = False  # records behind the ledger: the pass has a yank to bring over
+    s.save_project("demo", records)
+    scan.Scanner(s).poll()
+    assert yanks(s, "demo") == {filename: False} and s.ledger.yanked() == {}, "the later unyank wins"
