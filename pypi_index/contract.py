@@ -26,7 +26,9 @@ ENV_PYPISERVER_VERSION = "PYPI_INDEX_PYPISERVER_VERSION"
 # <folder>/.index/ (see store.py for what each part holds).
 INDEX_DIR = ".index"
 LOCK_FILE = "lock"
-INCOMING_DIR = "incoming"
+# Upload bodies until published: beside .index/, not in it, so that deleting .index/ (it
+# rebuilds itself) never takes an upload in flight with it.
+INCOMING_DIR = ".incoming"
 RECORDS_DIR = "projects"
 METADATA_DIR = "metadata"
 # The pages: .index/simple/index.{html,json} and .index/simple/<project>/index.{html,json};

@@ -140,10 +140,6 @@ def _project_of(filename: str) -> str:
         return ""
 
 
-# pypiserver's `:action` values -> the audit's action names.
-_ACTIONS = {"file_upload": "upload", "remove_pkg": "delete", "yank": "yank", "unyank": "unyank"}
-
-
 def _plain_error(res: bottle.HTTPError) -> str:
     bottle.response.content_type = "text/plain; charset=utf-8"
     return " ".join(str(res.body or res.status_line).split()) + "\n"
@@ -187,7 +183,7 @@ class YankMiddleware:
         try:
             count = self.store.yank(name, version, (forms.getunicode("reason") or "") if action == "yank" else None)
         except Rejected as err:
-            _audit(action, "rejected", err.status, environ, project=_shown(name), detail=f"{_shown(version)}: {err}")
+            _audit(action, "rejected", err.status, environ, project=name, detail=f"{_shown(version)}: {err}")
             return self._answer(start_response, err)
         _audit(action, "ok", 200, environ, project=name, detail=f"{version}: {count} file(s)")
         return self._answer(start_response, None, f"{action}: {count} file(s) of {name} {version}")

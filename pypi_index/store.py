@@ -4,7 +4,7 @@ Layout inside the package folder (the shared volume; every task mounts the same 
 
     <file>                         published distributions, served by nginx as-is
     .index/lock                    one POSIX lock (NFSv4 locks on EFS) held across tasks
-    .index/incoming/               upload bodies, private until published
+    .incoming/                     upload bodies, private until published
     .index/projects/<p>.json       a project's file records (hashes computed once)
     .index/metadata/<file>.metadata   PEP 658 core metadata
     .index/simple/index.{html,json}, .index/simple/<p>/index.{html,json}   the pages
@@ -81,6 +81,10 @@ def record_key(record: dict) -> tuple[int, int, int]:
     return (record["ino"], record["size"], record["mtime_ns"])
 
 
+# What every record holds, whatever else it has (pages.py reads the rest with defaults).
+RECORD_KEYS = frozenset({"filename", "sha256", "size", "upload_time", "yanked", "ino", "mtime_ns"})
+
+
 class DamagedRecords(Exception):
     """A project's records file that cannot be read as records (truncated, edited)."""
 
@@ -97,7 +101,7 @@ class Store:
     def __init__(self, root: str):
         self.root = os.path.abspath(root)
         self.index = os.path.join(self.root, contract.INDEX_DIR)
-        self.incoming = os.path.join(self.index, contract.INCOMING_DIR)
+        self.incoming = os.path.join(self.root, contract.INCOMING_DIR)
         self.projects = os.path.join(self.index, contract.RECORDS_DIR)
         self.metadata = os.path.join(self.index, contract.METADATA_DIR)
         self.simple = os.path.join(self.index, contract.PAGES_DIR)
@@ -180,7 +184,9 @@ class Store:
         try:
             with open(self._project_path(project), "rb") as f:
                 files = json.load(f)["files"]
-            if not isinstance(files, dict) or not all(isinstance(r, dict) and "sha256" in r for r in files.values()):
+            if not isinstance(files, dict) or not all(
+                isinstance(r, dict) and r.keys() >= RECORD_KEYS for r in files.values()
+            ):
                 raise ValueError("not a records file")
             return files
         except FileNotFoundError:
@@ -270,7 +276,7 @@ class Store:
     def receive(self, stream: BinaryIO) -> str:
         """Copy an upload body into a private file on the volume (same filesystem as the
         folder, so publishing is a link). The caller removes it."""
-        os.makedirs(self.incoming, mode=DIR_MODE, exist_ok=True)  # .index may have been deleted
+        os.makedirs(self.incoming, mode=DIR_MODE, exist_ok=True)
         fd, path = tempfile.mkstemp(dir=self.incoming, prefix="upload-")
         try:
             with os.fdopen(fd, "wb") as f:

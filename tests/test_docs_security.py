@@ -66,3 +66,15 @@ def test_the_refusal_costs_are_the_committed_measurement():
             f"{r['pypiserverCpuMsPerRefusal']} ms, {r['nginxCpuMsPerRefusal']} ms",
         ], name
     assert f"a {measured['fieldMiB']} MiB form field" in FLAT and f"over {measured['small']} refusals" in FLAT
+
+
+def test_the_sweep_costs_are_the_committed_measurement():
+    measured = json.loads((ROOT / "results" / "sweep-cost.json").read_text())
+    assert measured["roundSeconds"] == contract.CHANGE_SWEEP_SECONDS
+    for r in measured["rows"]:
+        line = (
+            f"| {r['files']:,} | {r['roundCpuSeconds']:.2f} s | {r['microsecondsPerFile']:.2f} | "
+            f"{100 * r['cpuShare']:.3f} % |"
+        )
+        assert line in DOC, line
+    assert f"a {measured['windowSeconds']:g} s window" in FLAT

@@ -29,6 +29,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -91,9 +92,9 @@ def pin_to(cpus: frozenset[int] | None):
     return lambda: os.sched_setaffinity(0, cpus)
 
 
-def group_cpu_seconds(pgid: int) -> float:
-    """User + system CPU seconds of the live processes in a process group (Linux /proc)."""
-    ticks = 0
+def group_processes(pgid: int) -> Iterator[tuple[str, list[str]]]:
+    """(pid, the fields of /proc/<pid>/stat after "(comm)") of each live process of a process
+    group (Linux /proc): state, ppid, pgrp, ..., utime [11], stime [12]."""
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -101,9 +102,26 @@ def group_cpu_seconds(pgid: int) -> float:
             fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue  # exited meanwhile
-        if int(fields[2]) == pgid:  # fields after "(comm)": state, ppid, pgrp, ..., utime [11], stime [12]
-            ticks += int(fields[11]) + int(fields[12])
+        if int(fields[2]) == pgid:
+            yield entry, fields
+
+
+def group_cpu_seconds(pgid: int) -> float:
+    """User + system CPU seconds of the live processes in a process group."""
+    ticks = sum(int(fields[11]) + int(fields[12]) for _, fields in group_processes(pgid))
     return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def group_peak_rss_kib(pgid: int) -> int:
+    """The largest peak resident set (VmHWM) among the live processes of a process group."""
+    peak = 0
+    for pid, _ in group_processes(pgid):
+        try:
+            status = Path(f"/proc/{pid}/status").read_text().splitlines()
+        except OSError:
+            continue
+        peak = max([peak, *(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))])
+    return peak
 
 
 def nginx_binary() -> str | None:

@@ -17,7 +17,6 @@ import argparse
 import base64
 import http.client
 import json
-import os
 import tempfile
 import time
 from collections.abc import Iterator
@@ -25,31 +24,13 @@ from pathlib import Path
 
 from commands.engine import stack_config
 from components.config import load_config
-from tools.local_task import LOCAL_REGION, LocalTask, free_port
+from tools.local_task import LOCAL_REGION, LocalTask, free_port, group_peak_rss_kib
 
 USERS = json.dumps(
     [{"name": "ci", "actions": ["download", "list"]}, {"name": "release", "actions": ["download", "list", "update"]}]
 )
 BOUNDARY = "refusal-cost-boundary"
 CHUNK = 1 << 20
-
-
-def group_peak_rss_kib(pgid: int) -> int:
-    """The largest VmHWM (peak resident set) among the live processes of a process group."""
-    peak = 0
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            stat = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
-            if int(stat[2]) != pgid:
-                continue
-            for line in Path(f"/proc/{entry}/status").read_text().splitlines():
-                if line.startswith("VmHWM:"):
-                    peak = max(peak, int(line.split()[1]))
-        except OSError:
-            continue  # exited meanwhile
-    return peak
 
 
 def form_field_body(mib: int) -> tuple[Iterator[bytes], int]:

@@ -196,7 +196,8 @@ def test_the_same_release_file_again_is_a_conflict_and_the_first_stays(s, tmp_pa
         publish(s, tmp_path, second, sdist("Demo", "1.0.0.0") if second != "demo-1.0.zip" else b"zip")
     assert err.value.status in (409, 400) and (err.value.status == 409 or second.endswith(".zip"))
     assert open(os.path.join(s.root, "demo-1.0.tar.gz"), "rb").read() == first
-    assert sorted(os.listdir(s.root)) == [".index", "demo-1.0.tar.gz"], "no extra file stored"
+    assert sorted(os.listdir(s.root)) == [".incoming", ".index", "demo-1.0.tar.gz"], "no extra file stored"
+    assert os.listdir(s.incoming) == []
 
 
 def _race(root: str, filename: str, data: bytes, barrier, results) -> None:
@@ -251,7 +252,7 @@ def test_a_body_failing_half_way_leaves_nothing(s):
     data = wheel("demo", "1.0", payload=os.urandom(3 << 20).hex().encode())
     with pytest.raises(OSError):
         s.receive(FailingStream(data, len(data) // 2))
-    assert os.listdir(s.incoming) == [] and os.listdir(s.root) == [".index"]
+    assert os.listdir(s.incoming) == [] and sorted(os.listdir(s.root)) == [".incoming", ".index"]
 
 
 def test_a_publish_failing_after_the_link_takes_everything_back_and_a_retry_succeeds(s, tmp_path, monkeypatch):
@@ -492,6 +493,14 @@ def test_a_deleted_index_folder_does_not_fail_an_upload(s, tmp_path):
     s.publish(wheel_name("demo", "2.0"), body)
     os.unlink(body)
     assert wheel_name("demo", "2.0") in page(s, "demo"), "the upload recreates what it needs"
+
+
+def test_an_upload_in_flight_survives_the_index_folder_being_deleted(s):
+    body = s.receive(io.BytesIO(wheel("demo", "1.0")))  # received, not yet published
+    shutil.rmtree(s.index)
+    s.publish(wheel_name("demo", "1.0"), body)
+    os.unlink(body)
+    assert wheel_name("demo", "1.0") in page(s, "demo")
 
 
 def test_damaged_records_fail_no_upload_and_a_removal_is_asked_to_retry(s, tmp_path):
