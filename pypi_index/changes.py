@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 
 from packaging.utils import NormalizedName
 
-from .store import DamagedRecords, Store, key_of, record_key, stat_key
+from .records import record_key, stat_key
+from .store import DamagedRecords, Store, key_of
 
 
 @dataclass(frozen=True)

@@ -44,6 +44,10 @@ METADATA_SUFFIX = ".metadata"
 # A request that finds a project's records damaged leaves .index/rebuild/<project> for the
 # scanner, which rebuilds them from the folder at its next pass.
 REBUILD_DIR = "rebuild"
+# .index/built: written when a full pass (a first start, a rebuild) has left every project's
+# records and pages in place; a pass that finds it gone or replaced (.index/ deleted, even in
+# part) rebuilds.
+BUILT_FILE = "built"
 
 # <folder>/.ledger/: what the folder remembers beside its files and .index/ is rebuilt from
 # (ledger.py): yanks, tombstones of removed names, quarantined bytes. Never derived, never

@@ -37,7 +37,8 @@ from packaging.utils import NormalizedName
 from . import audit, contract
 from .changes import Applied, Changes, Foreign, apply
 from .dist import Rejected, inspect, sha256_file, try_parse_filename
-from .store import DamagedRecords, Store, record_for, record_key, stat_key
+from .records import record_for, record_key, stat_key
+from .store import DamagedRecords, Store
 
 log = logging.getLogger("pypi_index.scan")
 
@@ -87,11 +88,14 @@ class Scanner:
         self._sweep_queue: list[str] = []
         self._project_of: dict[str, NormalizedName | None] = {}
         self._buried: set[str] | None = None  # the ledger's tombstones, listed once per pass
+        self._with_records: set[NormalizedName] = set()  # projects this pass left records for
         self.full_passes = 0
 
     def _index_key(self) -> tuple | None:
+        """Which .index/ this is: its folder, its records' folder and the mark of its last
+        full pass (a deletion that leaves folders behind still takes the mark)."""
         try:
-            return (os.stat(self.store.index).st_ino, os.stat(self.store.projects).st_ino)
+            return tuple(os.stat(p).st_ino for p in (self.store.index, self.store.projects, self.store.built))
         except FileNotFoundError:
             return None
 
@@ -129,7 +133,6 @@ class Scanner:
         self._buried = None
         if full:
             self.store.ensure_index()
-            self.index_key = self._index_key()
             removed = self.store.clean_incoming(ABANDONED_UPLOAD_SECONDS)
             if removed:
                 log.warning("removed %d abandoned upload bodies", removed)
@@ -155,9 +158,22 @@ class Scanner:
         self.failed = set()
         changed = self._reconcile_all(projects, listed, full, rebuilds)
         self.dir_key, self.listed = key, listed
-        if full:
+        if full and self._complete():
+            self.store.mark_built()
+            self.index_key = self._index_key()
             self.full_passes += 1
+        elif full:
+            self.listed = None  # something was deleted while the pass ran: another full pass
         return changed
+
+    def _complete(self) -> bool:
+        """Every project the pass left records for still has them, and its pages."""
+        try:
+            records, pages = set(os.listdir(self.store.projects)), set(os.listdir(self.store.simple))
+        except FileNotFoundError:
+            return False
+        wanted = self._with_records
+        return {f"{p}.json" for p in wanted} <= records and wanted <= pages
 
     def _sweep(self) -> set[NormalizedName]:
         """Stat this pass's slice of the recorded files: one round per sweep_seconds."""
@@ -187,6 +203,7 @@ class Scanner:
         rebuilds: set[NormalizedName],
     ) -> bool:
         changed = root = False
+        self._with_records = set()
         yanked = self.store.ledger.yanked() if full else None
         with self.store.batch():
             for project in sorted(projects):
@@ -246,10 +263,12 @@ class Scanner:
                 previous_sha256=q.foreign.published,
                 detail=f"bytes are not the published ones: moved to {os.path.relpath(q.moved_to, self.store.root)}",
             )
-        self._remember(records, on_disk, changes)
+        self._remember(project, records, on_disk, changes)
         return applied
 
-    def _remember(self, records: dict[str, dict], on_disk: dict[str, int], changes: Changes) -> None:
+    def _remember(
+        self, project: NormalizedName, records: dict[str, dict], on_disk: dict[str, int], changes: Changes
+    ) -> None:
         """The sweep's view of the project: its records with this look's changes (what the
         lock refused to apply shows as a change at a later sweep, and is looked at again)."""
         now = {**records, **{f: r for f, (r, _) in changes.found.items()}}
@@ -257,6 +276,7 @@ class Scanner:
             self.suspects.discard(filename)
             if filename in now and filename not in changes.foreign:
                 self.recorded[filename] = record_key(now[filename])
+                self._with_records.add(project)
             else:
                 self.recorded.pop(filename, None)
         for filename in changes.gone:

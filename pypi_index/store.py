@@ -25,64 +25,40 @@ volume serves the new page at once.
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import json
 import logging
 import os
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import BinaryIO
+from typing import BinaryIO, TypeVar
 
 from packaging.utils import NormalizedName, is_normalized_name
 from packaging.version import InvalidVersion, Version
 
 from . import contract, limits, pages
-from .dist import CHUNK, DistName, Inspected, Rejected, check_project_name, inspect, parse_filename, sha256_file
+from .dist import CHUNK, DistName, Rejected, check_project_name, inspect, parse_filename, sha256_file
 from .ledger import Ledger
+from .records import RECORD_KEYS, record_for
 
 log = logging.getLogger("pypi_index.store")
 
 FILE_MODE = 0o644  # nginx (another user, read-only mount) reads everything we write
 DIR_MODE = 0o755
+WRITE_ATTEMPTS = 5
+T = TypeVar("T")
 
 
-def utc_iso(seconds: float) -> str:
-    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def record_for(
-    dist: DistName, info: Inspected, st: os.stat_result, upload_time: float, yanked: str | None = None
-) -> dict:
-    return {
-        "filename": dist.filename,
-        "sha256": info.sha256,
-        "size": info.size,
-        "upload_time": utc_iso(upload_time),
-        "requires_python": info.requires_python,
-        "metadata_sha256": None if info.metadata is None else hashlib.sha256(info.metadata).hexdigest(),
-        "yanked": False if yanked is None else yanked,
-        # What the scanner compares with the folder, to notice a file replaced or changed
-        # out of band (stat_key).
-        "ino": st.st_ino,
-        "mtime_ns": st.st_mtime_ns,
-    }
-
-
-def stat_key(st: os.stat_result) -> tuple[int, int, int]:
-    return (st.st_ino, st.st_size, st.st_mtime_ns)
-
-
-def record_key(record: dict) -> tuple[int, int, int]:
-    return (record["ino"], record["size"], record["mtime_ns"])
-
-
-# What every record holds, whatever else it has (pages.py reads the rest with defaults).
-RECORD_KEYS = frozenset({"filename", "sha256", "size", "upload_time", "yanked", "ino", "mtime_ns"})
+def again_if_vanished(action: Callable[[], T]) -> T:
+    """The lock keeps writers apart, not an admin deleting .index/ (it rebuilds itself): an
+    action whose folder vanished under it (it makes its folders) is done again."""
+    for _ in range(WRITE_ATTEMPTS - 1):
+        with suppress(FileNotFoundError):
+            return action()
+    return action()
 
 
 class DamagedRecords(Exception):
@@ -106,6 +82,7 @@ class Store:
         self.metadata = os.path.join(self.index, contract.METADATA_DIR)
         self.simple = os.path.join(self.index, contract.PAGES_DIR)
         self.rebuild_dir = os.path.join(self.index, contract.REBUILD_DIR)
+        self.built = os.path.join(self.index, contract.BUILT_FILE)
         self._thread_lock = threading.Lock()
         self._local = threading.local()  # .batch: this thread defers fsync to the end of a batch
         self.ledger = Ledger(self.root, self._write_atomic)
@@ -126,13 +103,16 @@ class Store:
         # POSIX locks belong to the process, so threads of one process (a request and the
         # scanner) also need a thread lock; closing the file releases the POSIX lock.
         with self._thread_lock:
-            os.makedirs(self.index, mode=DIR_MODE, exist_ok=True)  # .index may have been deleted
-            fd = os.open(os.path.join(self.index, contract.LOCK_FILE), os.O_RDWR | os.O_CREAT, FILE_MODE)
+            fd = again_if_vanished(self._open_lock_file)
             try:
                 fcntl.lockf(fd, fcntl.LOCK_EX)
                 yield
             finally:
                 os.close(fd)
+
+    def _open_lock_file(self) -> int:
+        os.makedirs(self.index, mode=DIR_MODE, exist_ok=True)  # .index/ may have been deleted
+        return os.open(os.path.join(self.index, contract.LOCK_FILE), os.O_RDWR | os.O_CREAT, FILE_MODE)
 
     @contextmanager
     def batch(self) -> Iterator[None]:
@@ -149,6 +129,9 @@ class Store:
     # -- atomic files ---------------------------------------------------------------
 
     def _write_atomic(self, path: str, data: bytes) -> None:
+        again_if_vanished(lambda: self._write_once(path, data))
+
+    def _write_once(self, path: str, data: bytes) -> None:
         directory = os.path.dirname(path)
         os.makedirs(directory, mode=DIR_MODE, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-")
@@ -220,6 +203,9 @@ class Store:
         except FileNotFoundError:
             return set()
         return {NormalizedName(n) for n in names if is_normalized_name(n)}
+
+    def mark_built(self) -> None:
+        self._write_atomic(self.built, b"")
 
     def rebuilt(self, project: NormalizedName) -> None:
         with suppress(FileNotFoundError):

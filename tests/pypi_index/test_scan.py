@@ -312,3 +312,38 @@ def test_an_unyank_during_a_rebuild_pass_is_not_undone(s, tmp_path, monkeypatch)
     s.save_project("demo", records)
     scan.Scanner(s).poll()
     assert yanks(s, "demo") == {filename: False} and s.ledger.yanked() == {}, "the later unyank wins"
+
+
+def test_a_deletion_that_leaves_the_folders_behind_is_still_rebuilt(s):
+    good_folder(s)
+    age_folder(s)
+    scanner = scan.Scanner(s)
+    scanner.poll()
+    # What rm -rf leaves when writers keep a folder from being removed: the folders, empty.
+    for directory in (s.projects, s.simple):
+        for entry in os.listdir(directory):
+            path = os.path.join(directory, entry)
+            shutil.rmtree(path) if os.path.isdir(path) else os.unlink(path)
+    os.unlink(s.built)
+    scanner.poll()
+    assert all(listed(s, p) == [wheel_name(p, "1.0")] for p in GOOD)
+
+
+def test_records_deleted_while_a_rebuild_runs_make_it_run_again(s, monkeypatch):
+    good_folder(s)
+    age_folder(s)
+    real, deleted = scan.apply, []
+
+    def rm_still_running(store_, project, changes):
+        applied = real(store_, project, changes)
+        if not deleted:  # an rm -rf that reaches this project's records after the pass wrote them
+            deleted.append(project)
+            os.unlink(os.path.join(s.projects, f"{project}.json"))
+        return applied
+
+    monkeypatch.setattr(scan, "apply", rm_still_running)
+    scanner = scan.Scanner(s)
+    scanner.poll()
+    assert not os.path.exists(s.built), "an incomplete pass is not marked built"
+    scanner.poll()
+    assert all(listed(s, p) == [wheel_name(p, "1.0")] for p in GOOD) and os.path.exists(s.built)

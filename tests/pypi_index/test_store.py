@@ -503,6 +503,20 @@ def test_an_upload_in_flight_survives_the_index_folder_being_deleted(s):
     assert wheel_name("demo", "1.0") in page(s, "demo")
 
 
+def test_a_folder_deleted_under_a_write_is_made_again_and_the_write_done(s, tmp_path, monkeypatch):
+    real, deleted = os.replace, []
+
+    def admin_deletes_index_first(src, dst):
+        if not deleted:  # rm -rf .index/ lands between the temp file and its rename
+            deleted.append(dst)
+            shutil.rmtree(s.index)
+        return real(src, dst)
+
+    monkeypatch.setattr(store.os, "replace", admin_deletes_index_first)
+    publish(s, tmp_path, wheel_name("demo", "1.0"), wheel("demo", "1.0"))
+    assert deleted and wheel_name("demo", "1.0") in page(s, "demo")
+
+
 def test_damaged_records_fail_no_upload_and_a_removal_is_asked_to_retry(s, tmp_path):
     publish(s, tmp_path, wheel_name("demo", "1.0"), wheel("demo", "1.0"))
     records = os.path.join(s.projects, "demo.json")
