@@ -98,8 +98,8 @@ _AUDIT_LOG = (
 # sdists: name-version.tar.gz or .zip, legacy names with dashes included), a wheel's PEP 658
 # metadata, normalized project names (PEP 503) for pages, and PEP 508 names for the
 # /<project>/ shortcut. Plain ASCII classes: no CR, LF, '/' or '..' can ever match.
-WHEEL_NAME = r"[A-Za-z0-9][A-Za-z0-9_.+!]*(?:-[A-Za-z0-9_.+!]+){4,5}\.whl"
-SDIST_NAME = r"[A-Za-z0-9][A-Za-z0-9_.+!-]*-[vV]?[0-9][A-Za-z0-9_.+!]*\.(?:tar\.gz|zip)"
+WHEEL_NAME = r"[A-Za-z0-9][A-Za-z0-9_.]*-[A-Za-z0-9_.+!]+(?:-[0-9][A-Za-z0-9_]*)?(?:-[A-Za-z0-9_.]+){3}\.whl"
+SDIST_NAME = r"[A-Za-z0-9][A-Za-z0-9_.-]*-[vV]?[0-9][A-Za-z0-9_.+!]*\.(?:tar\.gz|zip)"
 NORMALIZED_PROJECT = r"[a-z0-9]+(?:-[a-z0-9]+)*"
 PROJECT_NAME = r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?"
 # After the access phase (unlike `return`, which runs before it): a path that names nothing

@@ -18,9 +18,10 @@ import pytest
 from passlib.apache import HtpasswdFile
 from pypiserver.config import Config as PypiserverConfig
 
+from pypi_index.dist import try_parse_filename
 from task.containers import container_definitions, container_definitions_json, load_balanced_container
 from task.credentials import credentials_document
-from task.nginx import htpasswd_files, nginx_config, shipped_nginx_config
+from task.nginx import SDIST_NAME, WHEEL_NAME, htpasswd_files, nginx_config, shipped_nginx_config
 from task.pypiserver_process import (
     gunicorn_config,
     pypiserver_args,
@@ -411,6 +412,27 @@ def test_only_publishers_writes_go_to_the_index_and_every_write_is_checked_first
     for login, publishes in (("release", True), ("release+r12", True), ("ci", False), ("release2", False)):
         assert bool(re.fullmatch(pattern, login)) is publishes, login
     assert "return 403" in location_block(conf, "@refused_write")
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "demo-1.0-py3-none-any.whl",
+        "torch-2.0.0+cu118-cp311-cp311-linux_x86_64.whl",
+        "demo-1!2.0-1build-py3-none-any.whl",
+        "numpy-2.1.0-cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64.whl",
+        "Legacy-Name-1.0.post1.tar.gz",
+        "zipped_sdist-3.0rc1.zip",
+        "README.zip",
+        "a+b-1.0.tar.gz",
+        "x-1.0-py3.whl",
+        "notes.txt",
+        "-lead-1.0.tar.gz",
+    ],
+)
+def test_nginx_serves_exactly_the_distribution_names_the_index_accepts(name):
+    served = re.fullmatch(f"{WHEEL_NAME}|{SDIST_NAME}", name) is not None
+    assert served is (try_parse_filename(name) is not None), name
 
 
 def test_health_is_answered_by_nginx_without_auth():

@@ -53,7 +53,9 @@ def test_the_project_shortcut_still_redirects_a_valid_name(task):
 # -- only distributions, never a symlink ---------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["README.txt", "notes.md", "evil.html", "backup.tar", "README.zip"])
+@pytest.mark.parametrize(
+    "name", ["README.txt", "notes.md", "evil.html", "backup.tar", "README.zip", "a+b-1.0.tar.gz", "x-1.0-py3.whl"]
+)
 def test_stray_files_in_the_folder_are_never_served(task, creds, name):
     (task.packages_dir / name).write_text("an admin's notes")
     assert http("GET", f"{task.url}/packages/{name}", creds)[0] == 404
@@ -81,6 +83,22 @@ def test_a_symlinked_page_folder_is_not_followed(task, creds):
 @pytest.mark.parametrize("path", ["/simple/demo-000/notes.txt", "/simple/demo-000/.index.json.tmp", "/simple/x.json"])
 def test_only_pages_are_served_under_simple(task, creds, path):
     assert http("GET", task.url + path, creds)[0] == 404
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "torch-2.0.0+cu118-cp311-cp311-linux_x86_64.whl",
+        "demo-1!2.0-1build-py3-none-any.whl",
+        "numpy-2.1.0-cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64.whl",
+        "Legacy-Name-1.0.post1.tar.gz",
+        "zipped_sdist-3.0rc1.zip",
+    ],
+)
+def test_any_distribution_name_is_served(task, creds, name):
+    (task.packages_dir / name).write_bytes(b"bytes of " + name.encode())
+    status, body, _ = http("GET", f"{task.url}/packages/{name}", creds)
+    assert (status, body) == (200, b"bytes of " + name.encode())
 
 
 def test_distributions_and_their_metadata_are_served(task, creds):
