@@ -44,10 +44,10 @@ METADATA_SUFFIX = ".metadata"
 # A request that finds a project's records damaged leaves .index/rebuild/<project> for the
 # scanner, which rebuilds them from the folder at its next pass.
 REBUILD_DIR = "rebuild"
-# .index/built: written when a full pass (a first start, a rebuild) has left every project's
-# records and pages in place; a pass that finds it gone or replaced (.index/ deleted, even in
-# part) rebuilds.
-BUILT_FILE = "built"
+# .index/<this>: written when a full pass (a first start, a rebuild) has compared the whole
+# folder with the records and left every project's records and pages in place; a pass that
+# finds it gone or replaced (.index/ deleted, even in part) compares the whole folder again.
+READY_MARKER = "ready"
 
 # <folder>/.ledger/: what the folder remembers beside its files and .index/ is rebuilt from
 # (ledger.py): yanks, tombstones of removed names, quarantined bytes. Never derived, never

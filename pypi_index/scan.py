@@ -95,7 +95,7 @@ class Scanner:
         """Which .index/ this is: its folder, its records' folder and the mark of its last
         full pass (a deletion that leaves folders behind still takes the mark)."""
         try:
-            return tuple(os.stat(p).st_ino for p in (self.store.index, self.store.projects, self.store.built))
+            return tuple(os.stat(p).st_ino for p in (self.store.index, self.store.projects, self.store.ready_marker))
         except FileNotFoundError:
             return None
 
@@ -132,7 +132,7 @@ class Scanner:
         full = self.listed is None
         self._buried = None
         if full:
-            self.store.ensure_index()
+            self.store.prepare()
             removed = self.store.clean_incoming(ABANDONED_UPLOAD_SECONDS)
             if removed:
                 log.warning("removed %d abandoned upload bodies", removed)
@@ -159,7 +159,7 @@ class Scanner:
         changed = self._reconcile_all(projects, listed, full, rebuilds)
         self.dir_key, self.listed = key, listed
         if full and self._complete():
-            self.store.mark_built()
+            self.store.mark_ready()
             self.index_key = self._index_key()
             self.full_passes += 1
         elif full:

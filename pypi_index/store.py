@@ -9,6 +9,7 @@ Layout inside the package folder (the shared volume; every task mounts the same 
     .index/metadata/<file>.metadata   PEP 658 core metadata
     .index/simple/index.{html,json}, .index/simple/<p>/index.{html,json}   the pages
     .index/rebuild/<p>             a request found <p>'s records damaged: the scanner rebuilds them
+    .index/ready                   a full pass has compared the whole folder with the records
     .ledger/                       yanks, tombstones, quarantined bytes (ledger.py): not derived
 
 Everything under .index/ is derived from the files and .ledger/: a part that is lost (the
@@ -82,13 +83,16 @@ class Store:
         self.metadata = os.path.join(self.index, contract.METADATA_DIR)
         self.simple = os.path.join(self.index, contract.PAGES_DIR)
         self.rebuild_dir = os.path.join(self.index, contract.REBUILD_DIR)
-        self.built = os.path.join(self.index, contract.BUILT_FILE)
         self._thread_lock = threading.Lock()
         self._local = threading.local()  # .batch: this thread defers fsync to the end of a batch
         self.ledger = Ledger(self.root, self._write_atomic)
-        self.ensure_index()
+        self.prepare()
 
-    def ensure_index(self) -> None:
+    @property
+    def ready_marker(self) -> str:
+        return os.path.join(self.index, contract.READY_MARKER)
+
+    def prepare(self) -> None:
         """The .index folders and the project list, created again if they went missing."""
         for d in (self.index, self.incoming, self.projects, self.metadata, self.simple):
             os.makedirs(d, mode=DIR_MODE, exist_ok=True)
@@ -204,8 +208,8 @@ class Store:
             return set()
         return {NormalizedName(n) for n in names if is_normalized_name(n)}
 
-    def mark_built(self) -> None:
-        self._write_atomic(self.built, b"")
+    def mark_ready(self) -> None:
+        self._write_atomic(self.ready_marker, b"")
 
     def rebuilt(self, project: NormalizedName) -> None:
         with suppress(FileNotFoundError):

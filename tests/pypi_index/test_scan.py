@@ -324,7 +324,7 @@ def test_a_deletion_that_leaves_the_folders_behind_is_still_rebuilt(s):
         for entry in os.listdir(directory):
             path = os.path.join(directory, entry)
             shutil.rmtree(path) if os.path.isdir(path) else os.unlink(path)
-    os.unlink(s.built)
+    os.unlink(s.ready_marker)
     scanner.poll()
     assert all(listed(s, p) == [wheel_name(p, "1.0")] for p in GOOD)
 
@@ -344,6 +344,6 @@ def test_records_deleted_while_a_rebuild_runs_make_it_run_again(s, monkeypatch):
     monkeypatch.setattr(scan, "apply", rm_still_running)
     scanner = scan.Scanner(s)
     scanner.poll()
-    assert not os.path.exists(s.built), "an incomplete pass is not marked built"
+    assert not os.path.exists(s.ready_marker), "an incomplete pass is not marked ready"
     scanner.poll()
-    assert all(listed(s, p) == [wheel_name(p, "1.0")] for p in GOOD) and os.path.exists(s.built)
+    assert all(listed(s, p) == [wheel_name(p, "1.0")] for p in GOOD) and os.path.exists(s.ready_marker)
