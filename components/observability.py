@@ -11,6 +11,7 @@ import pulumi
 import pulumi_aws as aws
 
 from guide.alarms import stack_alarms
+from pypi_index import contract
 
 from . import names
 from .config import PypiServerConfig, key
@@ -39,12 +40,69 @@ TOPIC_OWNER_ACTIONS = [
 # group. CloudWatch Logs: "Metric filters ... for JSON log events: { $.key = value }" with
 # "&&" between conditions ("Filter pattern syntax for metric filters", "Using metric filters
 # to match terms in JSON log events").
-FAILED_LOGIN_FILTER = '{ $.audit = "pypi-index" && $.result = "failed-login" }'
+FAILED_LOGIN_FILTER = f'{{ $.audit = "{contract.AUDIT_MARKER}" && $.result = "{contract.FAILED_LOGIN}" }}'
 FAILED_LOGIN_METRIC = "FailedLogins"
 # A burst: more than this many failed logins in 5 minutes (a brute force, or clients still on
 # a retired token). A mistyped token in CI retries a few times, far below it.
 FAILED_LOGIN_BURST = 20
 FAILED_LOGIN_PERIOD_SECONDS = 300
+
+# The index's scanner (pypi_index/scan.py) audits what it could not index (a file, a
+# project's damaged records: retried at every pass, so a lasting failure keeps the alarm up)
+# and every published name it found holding other bytes (quarantined). Any one alarms.
+SCAN_FAILURE_FILTER = f'{{ $.audit = "{contract.AUDIT_MARKER}" && $.result = "{contract.SCAN_FAILED}" }}'
+SCAN_FAILURE_METRIC = "IndexScanFailures"
+QUARANTINE_FILTER = f'{{ $.audit = "{contract.AUDIT_MARKER}" && $.result = "{contract.QUARANTINED}" }}'
+QUARANTINE_METRIC = "QuarantinedFiles"
+INDEX_EVENT_PERIOD_SECONDS = 300
+
+
+@dataclass(frozen=True)
+class LogAlarm:
+    """An alarm on a count of audit lines: its metric filter and its threshold (> threshold
+    in one period)."""
+
+    filter_suffix: str
+    suffix: str
+    pattern: str
+    metric: str
+    threshold: int
+    period: int
+    description: str
+
+
+LOG_ALARMS = (
+    LogAlarm(
+        "failed-logins",
+        "failed-login-burst",
+        FAILED_LOGIN_FILTER,
+        FAILED_LOGIN_METRIC,
+        FAILED_LOGIN_BURST,
+        FAILED_LOGIN_PERIOD_SECONDS,
+        f"More than {FAILED_LOGIN_BURST} failed logins in {FAILED_LOGIN_PERIOD_SECONDS // 60} minutes: "
+        "a brute force, or clients on a retired token (see the audit lines)",
+    ),
+    LogAlarm(
+        "index-scan-failures",
+        "index-scan-failures",
+        SCAN_FAILURE_FILTER,
+        SCAN_FAILURE_METRIC,
+        0,
+        INDEX_EVENT_PERIOD_SECONDS,
+        "The index could not index a file or a project's records from the package folder (audit lines "
+        "with result scan-failed name them; retried at every scan)",
+    ),
+    LogAlarm(
+        "quarantined-files",
+        "published-file-changed",
+        QUARANTINE_FILTER,
+        QUARANTINE_METRIC,
+        0,
+        INDEX_EVENT_PERIOD_SECONDS,
+        "A published file's bytes changed out of band: it was quarantined under .ledger/quarantine/ and "
+        "unlisted (audit lines with result quarantined give the published and the found sha256)",
+    ),
+)
 
 
 def audit_namespace(stack: str) -> str:
@@ -56,6 +114,7 @@ class Observability:
     topic: aws.sns.Topic
     alarms: list[aws.cloudwatch.MetricAlarm]
     failed_logins: aws.cloudwatch.LogMetricFilter
+    index_events: list[aws.cloudwatch.LogMetricFilter]
     dashboard: aws.cloudwatch.Dashboard
     dashboard_url: str
 
@@ -191,34 +250,39 @@ def monitoring(
         for a in stack_alarms(cfg.healthy_task_floor)
     ]
     namespace = audit_namespace(pulumi.get_stack())
-    failed_logins = aws.cloudwatch.LogMetricFilter(
-        f"{name}-failed-logins",
-        log_group_name=log_group_name,
-        pattern=FAILED_LOGIN_FILTER,
-        metric_transformation={"name": FAILED_LOGIN_METRIC, "namespace": namespace, "value": "1", "default_value": "0"},
-        opts=opts,
-    )
-    alarms.append(
-        aws.cloudwatch.MetricAlarm(
-            f"{name}-failed-login-burst",
-            alarm_description=(
-                f"More than {FAILED_LOGIN_BURST} failed logins in {FAILED_LOGIN_PERIOD_SECONDS // 60} "
-                "minutes: a brute force, or clients on a retired token (see the audit lines)"
-            ),
-            namespace=namespace,
-            metric_name=FAILED_LOGIN_METRIC,
-            statistic="Sum",
-            comparison_operator="GreaterThanThreshold",
-            threshold=FAILED_LOGIN_BURST,
-            period=FAILED_LOGIN_PERIOD_SECONDS,
-            evaluation_periods=1,
-            treat_missing_data="notBreaching",
-            alarm_actions=actions,
-            ok_actions=actions,
-            tags=tags,
-            opts=pulumi.ResourceOptions(parent=parent, depends_on=[failed_logins]),
+    filters = []
+    for log_alarm in LOG_ALARMS:
+        log_filter = aws.cloudwatch.LogMetricFilter(
+            f"{name}-{log_alarm.filter_suffix}",
+            log_group_name=log_group_name,
+            pattern=log_alarm.pattern,
+            metric_transformation={
+                "name": log_alarm.metric,
+                "namespace": namespace,
+                "value": "1",
+                "default_value": "0",
+            },
+            opts=opts,
         )
-    )
+        filters.append(log_filter)
+        alarms.append(
+            aws.cloudwatch.MetricAlarm(
+                f"{name}-{log_alarm.suffix}",
+                alarm_description=log_alarm.description,
+                namespace=namespace,
+                metric_name=log_alarm.metric,
+                statistic="Sum",
+                comparison_operator="GreaterThanThreshold",
+                threshold=log_alarm.threshold,
+                period=log_alarm.period,
+                evaluation_periods=1,
+                treat_missing_data="notBreaching",
+                alarm_actions=actions,
+                ok_actions=actions,
+                tags=tags,
+                opts=pulumi.ResourceOptions(parent=parent, depends_on=[log_filter]),
+            )
+        )
     body = pulumi.Output.all(
         file_system_id, cluster_name, service_name, load_balancer_arn_suffix, target_group_arn_suffix
     ).apply(lambda a: json.dumps(dashboard_body(region, *a)))
@@ -229,7 +293,8 @@ def monitoring(
     return Observability(
         topic=topic,
         alarms=alarms,
-        failed_logins=failed_logins,
+        failed_logins=filters[0],
+        index_events=filters[1:],
         dashboard=dashboard,
         dashboard_url=dashboard_url(region, dashboard_name),
     )

@@ -22,6 +22,7 @@ import pulumi_random as random
 from task import bundles
 from task.containers import bundle_members
 from task.credentials import user_document
+from task.pypiserver_process import limited_publishers
 
 from .config import PypiServerConfig, User
 from .partition import key_policy, partition
@@ -140,7 +141,7 @@ def _bundles(
     for k, chunk in enumerate(bundles.chunks(spec)):
         secret = aws.secretsmanager.Secret(
             f"{name}-task-credentials-{k}",
-            description="pypiserver task: its users' htpasswd lines and publishers (hashes only)",
+            description="pypiserver task: its users' htpasswd lines, publishers and their projects (hashes only)",
             tags=tags,
             opts=pulumi.ResourceOptions(parent=parent),
         )
@@ -152,7 +153,7 @@ def _bundles(
                 generations = by_name[n].generations
                 tokens = list(zip(generations, results[i : i + len(generations)]))
                 documents[n], i = user_document(n, tokens), i + len(generations)
-            return json.dumps(bundles.document(chunk, members, documents), sort_keys=True)
+            return bundles.document(chunk, members, documents, limited_publishers(spec))
 
         version = aws.secretsmanager.SecretVersion(
             f"{name}-task-credentials-{k}-version",

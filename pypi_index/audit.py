@@ -1,7 +1,8 @@
-"""The audit trail: one JSON line per write (upload, delete, yank, unyank) and per refused
-write, on the process's standard output, which the container's log driver (awslogs) sends to
-the task's log group. nginx writes the same fields for failed logins (task/nginx.py); the
-marker, fields and results are the contract's.
+"""The audit trail: one JSON line per write (upload, delete, yank, unyank), per refused
+write and per event the scanner meets (a file it could not index, a published file found
+with other bytes), on the process's standard output, which the container's log driver
+(awslogs) sends to the task's log group. nginx writes the same fields for failed logins
+(task/nginx.py); the marker, fields and results are the contract's.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ def line(
     size: int = 0,
     detail: str = "",
     publisher: dict | None = None,
+    previous_sha256: str = "",
 ) -> str:
     if result not in AUDIT_RESULTS:
         raise ValueError(f"result {result!r}: allowed {', '.join(AUDIT_RESULTS)}")
@@ -65,6 +67,8 @@ def line(
         "result": result,
         "publisher": publisher,
     }
+    if previous_sha256:  # a published file found with other bytes: what it was published with
+        record["previous_sha256"] = previous_sha256
     if detail:
         record["detail"] = detail
     return json.dumps(record, sort_keys=False)

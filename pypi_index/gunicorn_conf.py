@@ -28,5 +28,8 @@ def post_worker_init(worker):
     from pypi_index.server import start_scanner
 
     start_scanner(
-        worker.wsgi.store, os.environ[contract.ENV_SCANNER_LOCK], float(os.environ[contract.ENV_SCAN_SECONDS])
+        worker.wsgi.store,
+        os.environ[contract.ENV_SCANNER_LOCK],
+        float(os.environ[contract.ENV_SCAN_SECONDS]),
+        float(os.environ[contract.ENV_SWEEP_SECONDS]),
     )

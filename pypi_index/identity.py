@@ -44,7 +44,11 @@ class Identities:
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str], packages_dir: str) -> Identities:
-        rights_map = json.loads(environ.get(contract.ENV_PROJECT_RIGHTS) or "{}")
+        rights_map = {}
+        for line in (environ.get(contract.ENV_PROJECT_RIGHTS) or "").splitlines():
+            user, _, patterns = line.strip().partition(" ")
+            if user:
+                rights_map[user] = tuple(p for p in patterns.split(",") if p)
         bound = json.loads(environ.get(contract.ENV_TRUSTED_PUBLISHERS) or "[]")
         return cls(
             publishers=frozenset(p for p in environ.get(contract.ENV_PUBLISHERS, "").split(",") if p),
@@ -77,6 +81,11 @@ class Identities:
             projects=(scoped, bound),
             publisher={k: claims.get(k, "") for k in ("repository", "workflow", "run_id")} | {"id": claims["pub"]},
         )
+
+    def may_write(self, login: str) -> bool:
+        """From the login alone (no password, no body): a publisher's name (or one of its
+        rotated logins) or the upload-token user; anyone else is read-only."""
+        return login == upload_tokens.USERNAME or audit.principal(login) in self.publishers
 
     def writer(self, login: str, password: str) -> Writer | None:
         if login == upload_tokens.USERNAME:

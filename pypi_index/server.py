@@ -38,6 +38,7 @@ log = logging.getLogger("pypi_index")
 
 # Where the middleware leaves the checked writer for the backend's audit lines.
 WRITER_KEY = "pypi_index.writer"
+SIGNATURE_SUFFIX = ".asc"
 
 
 def _reject(err: Rejected) -> bottle.HTTPResponse:
@@ -58,7 +59,7 @@ class IndexBackend(Backend):
 
     def get_all_packages(self):
         for project in self.store.project_names():
-            for filename in self.store.read_project(project):
+            for filename in self.store.records_or_empty(project):
                 dist = try_parse_filename(filename)
                 if dist is not None:
                     yield PkgFile(
@@ -73,7 +74,19 @@ class IndexBackend(Backend):
         return False  # publish() decides, atomically, under the lock
 
     def add_package(self, filename: str, stream) -> None:
-        body = self.store.receive(stream)
+        if filename.endswith(SIGNATURE_SUFFIX):
+            # pypiserver hands a `gpg_signature` part over after its file was published; PyPI
+            # ignores signatures ("your package uploads will continue to succeed, but any PGP
+            # signatures will be silently ignored", PyPI blog, "Removing PGP from PyPI", 2023).
+            log.info("ignored the signature %s", filename)
+            return
+        try:
+            # The name and a conflict with a published file cost no copy of the body.
+            self.store.check_free(parse_filename(filename))
+            body = self.store.receive(stream)
+        except Rejected as err:
+            _audit("upload", "rejected", err.status, filename=filename, detail=str(err))
+            raise _reject(err) from None
         try:
             record = self.store.publish(filename, body)
         except Rejected as err:
@@ -115,6 +128,9 @@ def _audit(action: str, result: str, status: int, environ: dict | None = None, *
     writer: Writer | None = environ.get(WRITER_KEY)
     if writer is not None:
         fields["publisher"] = writer.publisher
+    for key in ("filename", "project"):
+        if key in fields:
+            fields[key] = _shown(fields[key])
     audit.write(
         user=writer.name if writer is not None else auth[0] if auth else "",
         action=action,
@@ -142,7 +158,9 @@ def _plain_error(res: bottle.HTTPError) -> str:
 
 
 class YankMiddleware:
-    """POST / with `:action=yank` (name, version, optional reason) or `:action=unyank`."""
+    """POST / with `:action=yank` (name, version, optional reason) or `:action=unyank`; and,
+    for every POST /, the publisher check, decided from the Authorization header before the
+    body is read: a reader's write costs what a rejected login costs, whatever its body."""
 
     def __init__(self, app, store: Store, config, identities: Identities):
         self.app, self.store, self.config, self.identities = app, store, config, identities
@@ -153,24 +171,30 @@ class YankMiddleware:
         if environ.get("REQUEST_METHOD") != "POST" or environ.get("PATH_INFO") != "/":
             return self.app(environ, start_response)
         request = bottle.BaseRequest(environ)
+        auth = request.auth  # the header alone: nothing of the body is read before the decision
+        writer: Writer | None = None
+        if "update" in self.config.authenticate:
+            if not auth or auth[1] is None:
+                return self.app(environ, start_response)  # pypiserver answers 401
+            if not self.identities.may_write(auth[0]):
+                # nginx has checked the password (its update file holds every user): no
+                # bcrypt here, and the body is never parsed.
+                _audit("update", "refused", 403, environ, detail="may not publish; body not read")
+                return self._answer(start_response, Rejected(403, f"user {auth[0]} may not publish (read-only)"))
+            if not self.config.auther(*auth):
+                _audit("update", "failed-login", 403, environ)
+                return self.app(environ, start_response)  # pypiserver answers 403
+            writer = self.identities.writer(*auth)
         try:
-            # Parsed once; pypiserver reuses it from the environ. (nginx has checked the
-            # credentials already; pypiserver checks them again for its own actions.)
+            # A publisher's body, parsed once; pypiserver reuses it from the environ.
             forms = request.forms
         except Exception as err:  # bottle raises various errors on a malformed body
             return self._answer(start_response, Rejected(400, f"malformed multipart body: {err}"))
         action = forms.get(":action")
-        if "update" in self.config.authenticate:
-            auth = request.auth
-            if not auth or auth[1] is None:
-                return self.app(environ, start_response)  # pypiserver answers 401
-            if not self.config.auther(*auth):
-                _audit(_ACTIONS.get(action, str(action)), "failed-login", 403, environ, **_refused_fields(request))
-                return self.app(environ, start_response)  # pypiserver answers 403
-            writer = self.identities.writer(*auth)
+        if writer is not None and auth:
+            # A publisher's rights on the project it names (the body's file or name field).
+            environ[WRITER_KEY] = writer
             refusal = _refusal(writer, auth[0], action, request)
-            if writer is not None:
-                environ[WRITER_KEY] = writer
             if refusal:
                 _audit(_ACTIONS.get(action, str(action)), "refused", 403, environ, **_refused_fields(request))
                 return self._answer(start_response, Rejected(403, refusal))
@@ -182,7 +206,7 @@ class YankMiddleware:
         try:
             count = self.store.yank(name, version, (forms.getunicode("reason") or "") if action == "yank" else None)
         except Rejected as err:
-            _audit(action, "rejected", err.status, environ, project=name, detail=f"{version}: {err}")
+            _audit(action, "rejected", err.status, environ, project=name, detail=f"{_shown(version)}: {err}")
             return self._answer(start_response, err)
         _audit(action, "ok", 200, environ, project=name, detail=f"{version}: {count} file(s)")
         return self._answer(start_response, None, f"{action}: {count} file(s) of {name} {version}")
@@ -233,18 +257,23 @@ def _refused_fields(request) -> dict:
     return {"project": request.forms.get("name") or ""}
 
 
-def run_scanner(store: Store, lock_path: str, interval: float) -> None:
+def _shown(text: str) -> str:
+    """A client's text in an audit line: bounded (a name or version may be anything)."""
+    return text if len(text) <= 200 else text[:200] + "..."
+
+
+def run_scanner(store: Store, lock_path: str, interval: float, sweep_seconds: float) -> None:
     """Scan for out-of-band changes forever, in the one worker of this task that holds
     `lock_path` (a task-local file); the others wait to take over if it dies."""
     while True:
         try:
-            _scan_while_elected(store, lock_path, interval)
+            _scan_while_elected(store, lock_path, interval, sweep_seconds)
         except Exception:  # never let the thread die quietly: say why, then try again
             log.exception("scanner stopped; restarting")
             time.sleep(interval)
 
 
-def _scan_while_elected(store: Store, lock_path: str, interval: float) -> None:
+def _scan_while_elected(store: Store, lock_path: str, interval: float, sweep_seconds: float) -> None:
     with open(lock_path, "a") as lock_file:
         while True:
             try:
@@ -252,7 +281,7 @@ def _scan_while_elected(store: Store, lock_path: str, interval: float) -> None:
                 break
             except BlockingIOError:
                 time.sleep(interval)
-        scanner = Scanner(store)
+        scanner = Scanner(store, sweep_seconds=sweep_seconds, interval=interval)
         started = time.monotonic()
         scanner.poll()
         log.warning("index built from the package folder in %.2f s", time.monotonic() - started)
@@ -275,8 +304,11 @@ def build_app(argv: list[str], environ: dict[str, str]) -> YankMiddleware:
     return YankMiddleware(app, config.index.store, config, identities)
 
 
-def start_scanner(store: Store, scanner_lock: str, scan_seconds: float) -> None:
+def start_scanner(store: Store, scanner_lock: str, scan_seconds: float, sweep_seconds: float) -> None:
     """In each gunicorn worker after the fork: one of them (the lock's holder) scans."""
     threading.Thread(
-        target=run_scanner, args=(store, scanner_lock, scan_seconds), name="index-scanner", daemon=True
+        target=run_scanner,
+        args=(store, scanner_lock, scan_seconds, sweep_seconds),
+        name="index-scanner",
+        daemon=True,
     ).start()

@@ -4,11 +4,17 @@ Layout inside the package folder (the shared volume; every task mounts the same 
 
     <file>                         published distributions, served by nginx as-is
     .index/lock                    one POSIX lock (NFSv4 locks on EFS) held across tasks
-    .index/incoming/               upload bodies, private until published
+    .incoming/                     upload bodies, private until published
     .index/projects/<p>.json       a project's file records (hashes computed once)
     .index/metadata/<file>.metadata   PEP 658 core metadata
     .index/simple/index.{html,json}, .index/simple/<p>/index.{html,json}   the pages
-    .index/ready                   a pass has compared the whole folder with the records
+    .index/rebuild/<p>             a request found <p>'s records damaged: the scanner rebuilds them
+    .index/ready                   a full pass has compared the whole folder with the records
+    .ledger/                       yanks, tombstones, quarantined bytes (ledger.py): not derived
+
+Everything under .index/ is derived from the files and .ledger/: a part that is lost (the
+whole folder deleted) or damaged (a truncated records file) is recreated by the next write
+that needs it and rebuilt from the folder by the scanner, with yanks from the ledger.
 
 Publishing hard-links a complete, validated body to its final name: `link` fails if the
 name exists, so the first writer wins and nobody can overwrite or mix a published file.
@@ -20,45 +26,44 @@ volume serves the new page at once.
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import json
+import logging
 import os
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import BinaryIO
+from typing import BinaryIO, TypeVar
 
-from packaging.utils import NormalizedName, canonicalize_name
+from packaging.utils import NormalizedName, is_normalized_name
 from packaging.version import InvalidVersion, Version
 
-from . import contract, pages
-from .dist import CHUNK, DistName, Inspected, Rejected, inspect, parse_filename, sha256_file
+from . import contract, limits, pages
+from .dist import CHUNK, DistName, Rejected, check_project_name, inspect, parse_filename, sha256_file
+from .ledger import Ledger
+from .records import RECORD_KEYS, record_for
+
+log = logging.getLogger("pypi_index.store")
 
 FILE_MODE = 0o644  # nginx (another user, read-only mount) reads everything we write
 DIR_MODE = 0o755
+WRITE_ATTEMPTS = 5
+T = TypeVar("T")
 
 
-def utc_iso(seconds: float) -> str:
-    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+def again_if_vanished(action: Callable[[], T]) -> T:
+    """The lock keeps writers apart, not an admin deleting .index/ (it rebuilds itself): an
+    action whose folder vanished under it (it makes its folders) is done again."""
+    for _ in range(WRITE_ATTEMPTS - 1):
+        with suppress(FileNotFoundError):
+            return action()
+    return action()
 
 
-def record_for(dist: DistName, info: Inspected, st: os.stat_result, upload_time: float) -> dict:
-    return {
-        "filename": dist.filename,
-        "sha256": info.sha256,
-        "size": info.size,
-        "upload_time": utc_iso(upload_time),
-        "requires_python": info.requires_python,
-        "metadata_sha256": None if info.metadata is None else hashlib.sha256(info.metadata).hexdigest(),
-        "yanked": False,
-        # What the scanner compares with the folder, to notice a file replaced out of band.
-        "ino": st.st_ino,
-        "mtime_ns": st.st_mtime_ns,
-    }
+class DamagedRecords(Exception):
+    """A project's records file that cannot be read as records (truncated, edited)."""
 
 
 @dataclass(frozen=True)
@@ -73,17 +78,22 @@ class Store:
     def __init__(self, root: str):
         self.root = os.path.abspath(root)
         self.index = os.path.join(self.root, contract.INDEX_DIR)
-        self.incoming = os.path.join(self.index, contract.INCOMING_DIR)
+        self.incoming = os.path.join(self.root, contract.INCOMING_DIR)
         self.projects = os.path.join(self.index, contract.RECORDS_DIR)
         self.metadata = os.path.join(self.index, contract.METADATA_DIR)
         self.simple = os.path.join(self.index, contract.PAGES_DIR)
+        self.rebuild_dir = os.path.join(self.index, contract.REBUILD_DIR)
         self._thread_lock = threading.Lock()
         self._local = threading.local()  # .batch: this thread defers fsync to the end of a batch
+        self.ledger = Ledger(self.root, self._write_atomic)
         self.prepare()
 
+    @property
+    def ready_marker(self) -> str:
+        return os.path.join(self.index, contract.READY_MARKER)
+
     def prepare(self) -> None:
-        """.index's folders and the project list, made where missing (a first start, or .index
-        deleted while serving)."""
+        """The .index folders and the project list, created again if they went missing."""
         for d in (self.index, self.incoming, self.projects, self.metadata, self.simple):
             os.makedirs(d, mode=DIR_MODE, exist_ok=True)
         if not os.path.exists(self._page(self.simple, contract.HTML_SUFFIX)):
@@ -97,12 +107,16 @@ class Store:
         # POSIX locks belong to the process, so threads of one process (a request and the
         # scanner) also need a thread lock; closing the file releases the POSIX lock.
         with self._thread_lock:
-            fd = os.open(os.path.join(self.index, contract.LOCK_FILE), os.O_RDWR | os.O_CREAT, FILE_MODE)
+            fd = again_if_vanished(self._open_lock_file)
             try:
                 fcntl.lockf(fd, fcntl.LOCK_EX)
                 yield
             finally:
                 os.close(fd)
+
+    def _open_lock_file(self) -> int:
+        os.makedirs(self.index, mode=DIR_MODE, exist_ok=True)  # .index/ may have been deleted
+        return os.open(os.path.join(self.index, contract.LOCK_FILE), os.O_RDWR | os.O_CREAT, FILE_MODE)
 
     @contextmanager
     def batch(self) -> Iterator[None]:
@@ -119,6 +133,9 @@ class Store:
     # -- atomic files ---------------------------------------------------------------
 
     def _write_atomic(self, path: str, data: bytes) -> None:
+        again_if_vanished(lambda: self._write_once(path, data))
+
+    def _write_once(self, path: str, data: bytes) -> None:
         directory = os.path.dirname(path)
         os.makedirs(directory, mode=DIR_MODE, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-")
@@ -144,19 +161,66 @@ class Store:
     # -- records --------------------------------------------------------------------
 
     def _project_path(self, project: str) -> str:
+        # Only a normalized ASCII name becomes a path: nothing a client sends can point elsewhere.
+        if not (project.isascii() and is_normalized_name(project)):
+            raise ValueError(f"not a normalized project name: {project!r}")
         return os.path.join(self.projects, f"{project}.json")
 
     def read_project(self, project: str) -> dict[str, dict]:
+        """The project's records ({} when it has none); DamagedRecords when unreadable."""
         try:
             with open(self._project_path(project), "rb") as f:
-                return json.load(f)["files"]
+                files = json.load(f)["files"]
+            if not isinstance(files, dict) or not all(
+                isinstance(r, dict) and r.keys() >= RECORD_KEYS for r in files.values()
+            ):
+                raise ValueError("not a records file")
+            return files
         except FileNotFoundError:
+            return {}
+        except (ValueError, KeyError, TypeError) as err:
+            raise DamagedRecords(f"records of {project} are damaged ({type(err).__name__}: {err})") from None
+
+    def records_or_empty(self, project: NormalizedName) -> dict[str, dict]:
+        """The records, or {} when damaged, with a rebuild asked of the scanner: a request
+        never fails on them, and the scanner lists the project's files again."""
+        try:
+            return self.read_project(project)
+        except DamagedRecords as err:
+            log.warning("%s: the scanner rebuilds them from the folder", err)
+            self.request_rebuild(project)
             return {}
 
     def project_names(self) -> list[NormalizedName]:
-        return sorted(NormalizedName(n[:-5]) for n in os.listdir(self.projects) if n.endswith(".json"))
+        try:
+            names = os.listdir(self.projects)
+        except FileNotFoundError:
+            return []
+        return sorted(NormalizedName(n[:-5]) for n in names if n.endswith(".json") and is_normalized_name(n[:-5]))
 
-    def _save_project(self, project: NormalizedName, records: dict[str, dict], root: bool = True) -> bool:
+    def request_rebuild(self, project: NormalizedName) -> None:
+        self._write_atomic(os.path.join(self.rebuild_dir, project), b"")
+
+    def rebuild_requests(self) -> set[NormalizedName]:
+        try:
+            names = os.listdir(self.rebuild_dir)
+        except FileNotFoundError:
+            return set()
+        return {NormalizedName(n) for n in names if is_normalized_name(n)}
+
+    def is_ready(self) -> bool:
+        """Whether a full pass has compared every file of the folder with the records since
+        .index was made: only then is a missing page a project that does not exist."""
+        return os.path.exists(self.ready_marker)
+
+    def mark_ready(self) -> None:
+        self._write_atomic(self.ready_marker, b"")
+
+    def rebuilt(self, project: NormalizedName) -> None:
+        with suppress(FileNotFoundError):
+            os.unlink(os.path.join(self.rebuild_dir, project))
+
+    def save_project(self, project: NormalizedName, records: dict[str, dict], root: bool = True) -> bool:
         """Records and both pages of a project; the project list when it appears or goes
         (unless `root` is False: the caller writes it once for many projects). True if the
         project appeared or went."""
@@ -194,11 +258,11 @@ class Store:
         self._write_atomic(self._page(self.simple, contract.HTML_SUFFIX), pages.root_html(names).encode())
         self._write_atomic(self._page(self.simple, contract.JSON_SUFFIX), pages.root_json(names).encode())
 
-    def _write_metadata(self, filename: str, metadata: bytes | None) -> None:
+    def write_metadata(self, filename: str, metadata: bytes | None) -> None:
         if metadata is not None:
             self._write_atomic(os.path.join(self.metadata, filename + contract.METADATA_SUFFIX), metadata)
 
-    def _drop_metadata(self, filename: str) -> None:
+    def drop_metadata(self, filename: str) -> None:
         with suppress(FileNotFoundError):
             os.unlink(os.path.join(self.metadata, filename + contract.METADATA_SUFFIX))
 
@@ -207,6 +271,7 @@ class Store:
     def receive(self, stream: BinaryIO) -> str:
         """Copy an upload body into a private file on the volume (same filesystem as the
         folder, so publishing is a link). The caller removes it."""
+        os.makedirs(self.incoming, mode=DIR_MODE, exist_ok=True)
         fd, path = tempfile.mkstemp(dir=self.incoming, prefix="upload-")
         try:
             with os.fdopen(fd, "wb") as f:
@@ -225,6 +290,8 @@ class Store:
         """Remove bodies left by uploads killed mid-way (a body being received is written to
         continually, so an old mtime means nobody owns it). Returns how many."""
         removed, cutoff = 0, time.time() - older_than_seconds
+        if not os.path.isdir(self.incoming):
+            return 0
         with os.scandir(self.incoming) as entries:
             for e in entries:
                 try:
@@ -235,15 +302,32 @@ class Store:
                     pass
         return removed
 
+    def check_free(self, dist: DistName) -> None:
+        """Rejected(409) if the name, or another spelling of the same file, is published:
+        checked before the body is read or inspected (and again under the lock)."""
+        records = self.records_or_empty(dist.project)
+        for other in records:
+            if other == dist.filename or key_of(other) == dist.key:
+                raise Rejected(409, f"{dist.filename} already exists (as {other})")
+
     def publish(self, filename: str, body_path: str, now: float | None = None) -> dict:
         """Publish a complete body under `filename`, first writer wins. Rejected(400/409)."""
         dist = parse_filename(filename)
-        info = inspect(body_path, dist)  # outside the lock: it reads the whole file
+        self.check_free(dist)
+        digest = sha256_file(body_path)
+        buried = self.ledger.tombstone(filename)
+        if buried is not None and buried != digest[0]:
+            raise Rejected(
+                409,
+                f"{filename} was published with other bytes and removed: a filename is never reused "
+                "(publish a new version)",
+            )
+        info = inspect(body_path, dist, digest)  # outside the lock: it reads the whole file
         os.chmod(body_path, FILE_MODE)
         with self.lock():
-            records = self.read_project(dist.project)
+            records = self.records_or_empty(dist.project)
             for other in records:
-                if other == filename or _key(other) == dist.key:
+                if other == filename or key_of(other) == dist.key:
                     raise Rejected(409, f"{filename} already exists (as {other})")
             final = os.path.join(self.root, filename)
             try:
@@ -257,32 +341,40 @@ class Store:
                     raise Rejected(409, f"{filename} already exists") from None
                 linked = False
             try:
-                self._write_metadata(filename, info.metadata)
-                records[filename] = record_for(dist, info, os.stat(final), time.time() if now is None else now)
-                self._save_project(dist.project, records)
+                self.write_metadata(filename, info.metadata)
+                # A name published again with its own bytes (a restore) keeps its yank.
+                yanked = self.ledger.yank_reason(filename)
+                at = time.time() if now is None else now
+                records[filename] = record_for(dist, info, os.stat(final), at, yanked)
+                self.save_project(dist.project, records)
             except BaseException:
                 # Failed half-way (disk full): take back the name and restore the pages, so
                 # that nothing is half-published and a retry starts clean.
                 records.pop(filename, None)
                 if linked:
                     os.unlink(final)
-                self._drop_metadata(filename)
+                self.drop_metadata(filename)
                 # A page may then name the file taken back: a 404, never a wrong file.
                 with suppress(OSError):
-                    self._save_project(dist.project, records)
+                    self.save_project(dist.project, records)
                 raise
             return records[filename]
 
     # -- removal and yank ---------------------------------------------------------------
 
     def find_version(self, name: str, version: str) -> list[Release]:
-        project = canonicalize_name(name)
+        project = check_project_name(name)
         try:
             wanted = Version(version)
         except InvalidVersion:
-            raise Rejected(400, f"invalid version: {version}") from None
+            raise Rejected(400, f"invalid version: {version[:80]!r}") from None
+        try:
+            records = self.read_project(project)
+        except DamagedRecords as err:
+            self.request_rebuild(project)
+            raise Rejected(503, f"{err}: being rebuilt from the folder, retry in a few seconds") from None
         found = []
-        for filename in self.read_project(project):
+        for filename in records:
             dist = _parse(filename)
             if dist is not None and dist.version == wanted:
                 found.append(Release(filename, project))
@@ -290,75 +382,33 @@ class Store:
 
     def remove(self, release: Release) -> None:
         with self.lock():
-            records = self.read_project(release.project)
-            records.pop(release.filename, None)
+            records = self.records_or_empty(release.project)
+            record = records.pop(release.filename, None)
+            if record is not None:
+                # Before the file goes: its name never names other bytes again.
+                self.ledger.bury(release.filename, record["sha256"])
             with suppress(FileNotFoundError):
                 os.unlink(os.path.join(self.root, release.filename))
-            self._drop_metadata(release.filename)
-            self._save_project(release.project, records)
+            self.drop_metadata(release.filename)
+            self.save_project(release.project, records)
 
     def yank(self, name: str, version: str, reason: str | None) -> int:
-        """Mark every file of a release yanked (PEP 592) with `reason`, or un-yank (None)."""
+        """Mark every file of a release yanked (PEP 592) with `reason`, or un-yank (None).
+        The ledger holds the state (a rebuild reads it); the records carry it to the pages."""
+        if reason is not None and len(reason) > limits.MAX_YANK_REASON_CHARS:
+            raise Rejected(400, f"yank reason of {len(reason)} characters: at most {limits.MAX_YANK_REASON_CHARS}")
         releases = self.find_version(name, version)
         if not releases:
             raise Rejected(404, f"{name} {version} not found")
         project = releases[0].project
         with self.lock():
-            records = self.read_project(project)
+            records = self.records_or_empty(project)
             for r in releases:
                 if r.filename in records:
+                    self.ledger.set_yank(r.filename, reason)
                     records[r.filename]["yanked"] = False if reason is None else reason
-            self._save_project(project, records)
+            self.save_project(project, records)
         return len(releases)
-
-    # -- completeness -------------------------------------------------------------------
-
-    @property
-    def ready_marker(self) -> str:
-        return os.path.join(self.index, contract.READY_MARKER)
-
-    def is_ready(self) -> bool:
-        """Whether every file of the folder has been compared with the records at least once
-        since .index was made: only then is a missing page a project that does not exist."""
-        return os.path.exists(self.ready_marker)
-
-    def mark_ready(self) -> None:
-        self._write_atomic(self.ready_marker, (utc_iso(time.time()) + "\n").encode())
-
-    # -- out-of-band changes (see scan.py) -------------------------------------------------
-
-    def apply(
-        self, project: NormalizedName, found: dict[str, tuple[dict, bytes | None]], gone: set[str]
-    ) -> tuple[bool, bool]:
-        """Under the lock: add records of files found in the folder, drop records of files
-        gone from it, each only if the folder still says so. Returns (records changed,
-        project appeared or went); the caller then writes the project list once."""
-        with self.lock():
-            records = self.read_project(project)
-            changed = False
-            for filename in gone:
-                if filename in records and not os.path.lexists(os.path.join(self.root, filename)):
-                    del records[filename]
-                    self._drop_metadata(filename)
-                    changed = True
-            for filename, (record, metadata) in found.items():
-                try:
-                    st = os.stat(os.path.join(self.root, filename))
-                except FileNotFoundError:
-                    continue
-                known = records.get(filename)
-                if (st.st_ino, st.st_mtime_ns) != (record["ino"], record["mtime_ns"]):
-                    continue  # changed again since it was read: next pass
-                if known is not None and known["ino"] == record["ino"]:
-                    continue  # recorded meanwhile (an upload through another task)
-                if known is None and any(_key(o) == _key(filename) for o in records if o != filename):
-                    continue  # a spelling variant of a published file is not listed
-                self._write_metadata(filename, metadata)
-                records[filename] = record
-                changed = True
-            if not changed:
-                return False, False
-            return True, self._save_project(project, records, root=False)
 
 
 def _parse(filename: str) -> DistName | None:
@@ -368,6 +418,6 @@ def _parse(filename: str) -> DistName | None:
         return None
 
 
-def _key(filename: str) -> tuple | None:
+def key_of(filename: str) -> tuple | None:
     dist = _parse(filename)
     return dist.key if dist else None

@@ -4,10 +4,14 @@ user, so the task definition keeps its size whatever the number of users.
 ECS resolves each secret reference of a container definition when the task starts. One
 reference per user and per file made the task definition grow by about 600 bytes per user,
 past ECS's limit at about 60 users ("Task definition size: 64 KiB", Amazon ECS service
-quotas). A bundle holds, for up to USERS_PER_BUNDLE users, what the task composes its files
-from, one JSON key each: the lines of each nginx htpasswd file (one per action), pypiserver's
-lines and the publishers' names. A container references each key it needs once per bundle
-that has lines for it: a handful of references per 50 users.
+quotas). A bundle holds, for up to USERS_PER_BUNDLE users, everything the task composes its
+files from, as lines of text `<key> <value>`: the lines of each nginx htpasswd file (one key
+per action), pypiserver's lines, the publishers' names and the projects of those limited to
+some. A container references each
+bundle once, as a whole ("arn:...:secret:name:json-key:version-stage:version-id" with the
+JSON key left empty: Amazon ECS developer guide, "Pass Secrets Manager secrets through Amazon
+ECS environment variables"), and its entry command picks the lines of each key with sed:
+two references per 50 users, whatever the number of files.
 
 A bundle's value must fit Secrets Manager's limit ("SecretString ... Maximum length of 65536",
 Secrets Manager API CreateSecret): 50 users with the longest names (64 characters), each with
@@ -29,10 +33,12 @@ USERS_PER_BUNDLE = 50
 MAX_USERS = 500
 MAX_SECRET_STRING_BYTES = 65536
 
-# Keys of a bundle: nginx's file for each action, pypiserver's file, the publishers.
+# Keys of a bundle's lines: nginx's file for each action, pypiserver's file, the publishers.
 NGINX_KEYS = {"download": "nginx_download", "list": "nginx_list", "update": "nginx_update"}
 PYPISERVER_KEY = "pypiserver"
 PUBLISHERS_KEY = "publishers"
+# Publishers limited to some projects: `projects <user> <pattern>[,<pattern>...]`.
+PROJECTS_KEY = "projects"
 # Which field of a user's document (task/credentials.py) each key collects; the publishers'
 # key collects names.
 DOCUMENT_FIELDS = {**{key: "nginx_htpasswd" for key in NGINX_KEYS.values()}, PYPISERVER_KEY: "pypiserver_htpasswd"}
@@ -45,42 +51,49 @@ def chunks(spec: TaskSpec) -> list[tuple[str, ...]]:
     return [tuple(names[i : i + USERS_PER_BUNDLE]) for i in range(0, len(names), USERS_PER_BUNDLE)]
 
 
-def variable(key: str, bundle: int) -> str:
-    """The environment variable a container receives one bundle's key in."""
-    return f"TASK_{key.upper()}_{bundle}"
+def variable(bundle: int) -> str:
+    """The environment variable a container receives one bundle in."""
+    return f"TASK_BUNDLE_{bundle}"
 
 
-def bundles_for(spec: TaskSpec, members: Sequence[str]) -> list[int]:
-    """The bundles holding lines of any of `members`."""
-    wanted = set(members)
-    return [k for k, chunk in enumerate(chunks(spec)) if wanted & set(chunk)]
-
-
-def variables(spec: TaskSpec, key: str, members: Sequence[str]) -> list[str]:
-    return [variable(key, k) for k in bundles_for(spec, members)]
-
-
-def references(spec: TaskSpec, key: str, members: Sequence[str]) -> list[dict]:
-    """ECS secret references for one key: "arn:aws:secretsmanager:region:aws_account_id:secret:
-    secret-name:json-key:version-stage:version-id" (Amazon ECS developer guide, "Pass Secrets
-    Manager secrets through Amazon ECS environment variables")."""
+def references(spec: TaskSpec) -> list[dict]:
+    """ECS secret references to every bundle, each whole and pinned to its version."""
     refs = []
-    for k in bundles_for(spec, members):
+    for k in range(len(chunks(spec))):
         secret = spec.bundles[k] if k < len(spec.bundles) else SecretRef()
-        refs.append({"name": variable(key, k), "valueFrom": f"{secret.arn}:{key}::{secret.version}"})
+        refs.append({"name": variable(k), "valueFrom": f"{secret.arn}:::{secret.version}"})
     return refs
 
 
-def document(chunk: Sequence[str], members: Mapping[str, Sequence[str]], users: Mapping[str, dict]) -> dict[str, str]:
-    """One bundle's value: for each key, the lines (or names) of the chunk's users it holds.
-    `members` maps each key to the users it holds; `users` each user's document."""
-    doc = {}
+def lines_of(spec: TaskSpec, key: str) -> str:
+    """Shell: the values of one key from every bundle, a line each (busybox's sed in the
+    stock images). Nothing else is ever read from a bundle."""
+    values = " ".join(f'"${variable(k)}"' for k in range(len(chunks(spec))))
+    return f"printf \"%s\\n\" {values} | sed -n 's/^{key} //p'"
+
+
+def rights_line(user: str, projects: Sequence[str]) -> str:
+    """What the index reads of one limited publisher (contract.ENV_PROJECT_RIGHTS)."""
+    return f"{user} {','.join(projects)}"
+
+
+def document(
+    chunk: Sequence[str],
+    members: Mapping[str, Sequence[str]],
+    users: Mapping[str, dict],
+    projects: Mapping[str, Sequence[str]] | None = None,
+) -> str:
+    """One bundle's value: for each key, the lines (or names) of the chunk's users it holds,
+    as `<key> <value>` lines. `members` maps each key to the users it holds; `users` each
+    user's document; `projects` the patterns of the limited publishers. User names, patterns
+    and htpasswd lines hold no space or newline of their own."""
+    lines = []
     for key, names in members.items():
         wanted = [n for n in chunk if n in set(names)]
-        if not wanted:
-            continue
         if key == PUBLISHERS_KEY:
-            doc[key] = ",".join(wanted)
+            lines += [f"{key} {n}" for n in wanted]
+        elif key == PROJECTS_KEY:
+            lines += [f"{key} {rights_line(n, (projects or {})[n])}" for n in wanted]
         else:
-            doc[key] = "\n".join(users[n][DOCUMENT_FIELDS[key]] for n in wanted)
-    return doc
+            lines += [f"{key} {line}" for n in wanted for line in users[n][DOCUMENT_FIELDS[key]].splitlines()]
+    return "".join(line + "\n" for line in lines)

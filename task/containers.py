@@ -6,11 +6,12 @@ import json
 from collections.abc import Sequence
 
 from task import bundles
-from task.nginx import htpasswd_files, nginx_config, nginx_entry_command
+from task.nginx import htpasswd_files, nginx_entry_command, shipped_nginx_config
 from task.oidc_process import oidc_entry_command, oidc_environment, signing_key_secret
 from task.pypiserver_process import (
     FILES_VARIABLE,
     gunicorn_config,
+    limited_publishers,
     pypiserver_authenticate,
     pypiserver_entry_command,
     pypiserver_users,
@@ -58,11 +59,8 @@ def bundle_members(spec: TaskSpec) -> dict[str, tuple[str, ...]]:
         members[bundles.PYPISERVER_KEY] = pypiserver_users(spec)
     if spec.front_enabled:
         members[bundles.PUBLISHERS_KEY] = spec.publishers
+        members[bundles.PROJECTS_KEY] = tuple(limited_publishers(spec))
     return members
-
-
-def _references(spec: TaskSpec, members: dict[str, tuple[str, ...]], key: str) -> list[dict]:
-    return bundles.references(spec, key, members[key]) if key in members else []
 
 
 def _health_check(command: Sequence[str]) -> dict:
@@ -100,8 +98,8 @@ def _pypiserver_container(spec: TaskSpec) -> dict:
         "healthCheck": _health_check(["python", "-c", probe]),
         "logConfiguration": _log_configuration(spec, PYPISERVER_CONTAINER),
     }
-    members = bundle_members(spec)
-    refs = [r for key in (bundles.PYPISERVER_KEY, bundles.PUBLISHERS_KEY) for r in _references(spec, members, key)]
+    # Its htpasswd file and the publishers come from the bundles (every one, once each).
+    refs = bundles.references(spec) if pypiserver_authenticate(spec) or spec.front_enabled else []
     if spec.trusted_publishing is not None:
         refs.append(signing_key_secret(spec.trusted_publishing))
     if refs:
@@ -121,8 +119,8 @@ def _front_container(spec: TaskSpec) -> dict:
         "memoryReservation": FRONT_MEMORY_RESERVATION_MIB,
         "entryPoint": ["/bin/sh", "-c"],
         "command": [nginx_entry_command(spec)],
-        "environment": [{"name": "NGINX_CONF", "value": nginx_config(spec)}],
-        "secrets": [r for key in bundles.NGINX_KEYS.values() for r in _references(spec, bundle_members(spec), key)],
+        "environment": [{"name": "NGINX_CONF", "value": shipped_nginx_config(spec)}],
+        "secrets": bundles.references(spec),
         "portMappings": [{"containerPort": SERVICE_PORT, "hostPort": 0, "protocol": "tcp"}],
         "links": [PYPISERVER_CONTAINER, *([OIDC_CONTAINER] if spec.trusted_publishing else [])],
         "dependsOn": [{"containerName": PYPISERVER_CONTAINER, "condition": "START"}],

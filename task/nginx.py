@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
 
 from pypi_index import contract
 from task import bundles
+from task.negotiation import accept_maps
 from task.spec import (
     FIRST_PASS_RETRY_AFTER_SECONDS,
     FRONTED_CONTAINER_LAYOUT,
@@ -44,6 +46,8 @@ def _auth(realm: str | None, layout: Layout, action: str) -> str:
 # as pip first ask without any and expect the 401 challenge: that is no failed login). Same
 # fields as the index's audit lines (pypi_index/audit.py); the Authorization header itself is
 # never logged. Field -> nginx's value: variables, or JSON literals.
+# A reader's write refused by nginx itself (no upstream answered) is audited here too, as
+# "refused".
 _AUDIT_VALUES = {
     "audit": json.dumps(contract.AUDIT_MARKER),
     "time": '"$time_iso8601"',
@@ -55,7 +59,7 @@ _AUDIT_VALUES = {
     "size": "0",
     "client": '"$audit_client"',
     "status": "$status",
-    "result": json.dumps(contract.FAILED_LOGIN),
+    "result": '"$audit_result"',
     "publisher": "null",
 }
 _AUDIT_FORMAT = "{" + ",".join(f'"{k}":{v}' for k, v in _AUDIT_VALUES.items()) + "}"
@@ -64,6 +68,16 @@ _AUDIT_LOG = (
     r"""    map "$status:$http_authorization" $failed_login {
         default 0;
         "~^401:." 1;
+    }
+    map "$status:$request_method:$uri:$upstream_status" $audit_line {
+        default $failed_login;
+        "403:POST:/:" 1;
+    }
+    map $status $audit_result {
+        default """
+    + json.dumps(contract.FAILED_LOGIN)
+    + r""";
+        403 refused;
     }
     # The client: the last X-Forwarded-For entry, the one the load balancer appended (what a
     # client sends itself comes before it); without a load balancer, the peer.
@@ -83,21 +97,47 @@ _AUDIT_LOG = (
 )
 
 
-# PEP 691 content negotiation, in nginx's map: JSON when the client names the JSON type
-# (v1 or latest) without q=0; HTML otherwise (pip, uv and poetry name JSON first when they
-# support it). An explicit HTML type listed first, with no q, keeps HTML.
-_ACCEPT_MAP = r"""    map $http_accept $simple_format {
-        default html;
-        "~*^\s*(text/html|application/vnd\.pypi\.simple\.(v1|latest)\+html)\s*(,|$)" html;
-        "~*application/vnd\.pypi\.simple\.(v1|latest)\+json(?!\s*;\s*q\s*=\s*0(\.0*)?\s*(,|$))" json;
-    }"""
+# What nginx serves by name, nothing else (it never builds a header or a path from anything
+# but these): distribution names (PEP 427 wheels: name-version[-build]-python-abi-platform;
+# sdists: name-version.tar.gz or .zip, legacy names with dashes included), a wheel's PEP 658
+# metadata, normalized project names (PEP 503) for pages, and PEP 508 names for the
+# /<project>/ shortcut. Plain ASCII classes: no CR, LF, '/' or '..' can ever match.
+WHEEL_NAME = r"[A-Za-z0-9][A-Za-z0-9_.]*-[A-Za-z0-9_.+!]+(?:-[0-9][A-Za-z0-9_]*)?(?:-[A-Za-z0-9_.]+){3}\.whl"
+SDIST_NAME = r"[A-Za-z0-9][A-Za-z0-9_.-]*-[vV]?[0-9][A-Za-z0-9_.+!]*\.(?:tar\.gz|zip)"
+NORMALIZED_PROJECT = r"[a-z0-9]+(?:-[a-z0-9]+)*"
+PROJECT_NAME = r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?"
+# After the access phase (unlike `return`, which runs before it): a path that names nothing
+# gets its 404 only once the request has passed the location's auth check, so without
+# credentials a protected path answers 401 like any other. The path tried never exists.
+NOT_SERVED = "try_files /.not-served =404;"
 
 
-# Dotfiles (the index's state, anything hidden): 404, but in the content phase, after the
-# access check, so that without credentials a protected path answers 401 like any other
-# (`return` would answer in the rewrite phase, before auth). The path tried never exists: the
-# index writes no such name and uploads cannot create one.
-_NOT_SERVED = f"try_files /{contract.INDEX_DIR}/.never-served =404;"
+# A valid user who may not publish: 403 from here, decided from the verified user name before
+# the body is read, so a reader's write costs what a rejected login costs. (try_files runs
+# after the access phase, where the password is checked; `return` alone would run before it.)
+_REFUSED_WRITE = r"""
+        location @refused_write {
+            default_type text/plain;
+            return 403 "user $remote_user may not publish (read-only)\n";
+        }
+"""
+
+
+def _write_map(spec: TaskSpec, layout: Layout) -> str:
+    """$remote_user -> where its write goes: the index for publishers (and their rotated
+    logins, <user>+r<generation>), a refusal for everyone else. The publishers' names come
+    from the credential bundles at start (nginx_entry_command writes the file), so the task
+    definition does not grow with them."""
+    mark = re.escape(contract.ROTATION_MARK)
+    return f"""    map $remote_user $writer {{
+        default $remote_user;
+        "~^(?<principal>.+?){mark}[0-9]+$" $principal;
+    }}
+    map $writer $write_target {{
+        default @refused_write;
+        include {layout.publishers_map};
+    }}"""
+
 
 # Package files: cacheable for good (a year, RFC 9111's usual ceiling) and never revalidated.
 IMMUTABLE = "max-age=31536000, immutable"
@@ -177,7 +217,7 @@ def nginx_config(spec: TaskSpec, layout: Layout | None = None) -> str:
     """The whole nginx.conf for the front (the image's default config is replaced)."""
     layout = layout or FRONTED_CONTAINER_LAYOUT
     realm = "pypiserver"
-    audit_log = f"access_log {layout.audit_log} audit if=$failed_login;" if layout.audit_log else ""
+    audit_log = f"access_log {layout.audit_log} audit if=$audit_line;" if layout.audit_log else ""
     download = realm if "download" in spec.authenticate else None
     listing = realm if "list" in spec.authenticate else None
     update = realm if "update" in spec.authenticate else None
@@ -191,6 +231,11 @@ def nginx_config(spec: TaskSpec, layout: Layout | None = None) -> str:
     unknown = "return 302 https://pypi.org$request_uri;" if spec.fallback_to_pypi else "return 404;"
     ready = f"{packages}/{contract.INDEX_DIR}/{contract.READY_MARKER}"
     token_route = _TOKEN_ROUTE if spec.trusted_publishing is not None else ""
+    # Who may write is decided after the password check, before the body is read.
+    write_gate = "try_files /.write $write_target;" if update else "try_files /.write @publish;"
+    refused_write = _REFUSED_WRITE if update else ""
+    page = rf"{contract.PAGE_NAME}\.(?:{contract.HTML_SUFFIX}|{contract.JSON_SUFFIX})"
+    metadata_suffix = re.escape(contract.METADATA_SUFFIX)
     return f"""# Rendered by task/nginx.py; do not edit by hand.
 {user}worker_processes {layout.worker_processes};
 daemon off;
@@ -231,7 +276,8 @@ http {{
     # Redirects keep the client's own host: no Location built from request headers.
     absolute_redirect off;
 
-{_ACCEPT_MAP}
+{accept_maps()}
+{_write_map(spec, layout)}
 {_TOKEN_MAP if spec.trusted_publishing is not None else ""}
     upstream pypiserver {{
         server {layout.upstream};
@@ -249,10 +295,12 @@ http {{
             return 200 "Ok\\n";
         }}
 
-        # Pages, written by the index at each change: .index/simple/<project>/index.html|json.
+        # Pages, written by the index at each change: .index/simple/<project>/index.html|json,
+        # and the project list; nothing else of .index/, and no symlink is ever followed.
         location ^~ /simple/ {{
             {_auth(listing, layout, "list")}
             root {packages}/{contract.INDEX_DIR};
+            disable_symlinks on from={packages};
             index {contract.PAGE_NAME}.$simple_format;
             types {{
                 text/html {contract.HTML_SUFFIX};
@@ -262,12 +310,12 @@ http {{
             add_header Vary Accept always;
             add_header Cache-Control "no-cache" always;
             add_header X-Content-Type-Options nosniff always;
-            # 403: a project's folder made, its page not written yet (nginx refuses to list a
-            # folder without its index file).
-            error_page 403 404 = @not_listed;
-            location ~ /\\. {{
-                {_NOT_SERVED}
+            location ~ "^/simple/(?:|{NORMALIZED_PROJECT}/?|(?:{NORMALIZED_PROJECT}/)?{page})$" {{
+                # 403: a project's folder made, its page not written yet (nginx refuses to list
+                # a folder without its index file).
+                error_page 403 404 = @not_listed;
             }}
+            {NOT_SERVED}
         }}
 
         location @not_listed {{
@@ -279,23 +327,23 @@ http {{
             {unknown}
         }}
 
-        # Package files straight from the volume, always as downloads. A published name never
-        # changes content (first wins), so clients may keep them for good; `immutable` without
-        # `always`: a 401 or 404 is never cached that way.
+        # Package files straight from the volume, always as downloads: distribution names and
+        # a wheel's PEP 658 core metadata (<file>.metadata) only, never through a symlink. A
+        # published name never changes content (first wins, removed names never come back with
+        # other bytes), so clients may keep them for good; `immutable` without `always`: a 401
+        # or 404 is never cached that way.
         location ^~ /packages/ {{
             {_auth(download, layout, "download")}
-            alias {packages}/;
+            disable_symlinks on from={packages};
             add_header X-Content-Type-Options nosniff always;
             add_header Cache-Control "{IMMUTABLE}";
-            location ~ /\\. {{
-                {_NOT_SERVED}
+            location ~ "^/packages/(?<dist>{WHEEL_NAME}|{SDIST_NAME})$" {{
+                alias {packages}/$dist;
             }}
-            # PEP 658: core metadata of <file> at <file>.metadata.
-            location ~ ^/packages/([^/]+)\\{contract.METADATA_SUFFIX}$ {{
-                alias {packages}/{contract.INDEX_DIR}/{contract.METADATA_DIR}/$1{contract.METADATA_SUFFIX};
-                add_header X-Content-Type-Options nosniff always;
-                add_header Cache-Control "{IMMUTABLE}";
+            location ~ "^/packages/(?<wheel>{WHEEL_NAME}){metadata_suffix}$" {{
+                alias {packages}/{contract.INDEX_DIR}/{contract.METADATA_DIR}/$wheel{contract.METADATA_SUFFIX};
             }}
+            {NOT_SERVED}
         }}
 
         # GET /: a short public note. POST /: uploads, removals and yanks, checked here and
@@ -306,19 +354,28 @@ http {{
             {token_route}if ($request_method = POST) {{
                 return 418;
             }}
+            if ($request_method !~ ^(?:GET|HEAD)$) {{
+                return 405;
+            }}
+            add_header Allow "GET, HEAD, POST" always;
             default_type text/plain;
             return 200 "pypiserver: the index is at /simple/\\n";
         }}
 
         location @update {{
             {_auth(update, layout, "update")}
+            {write_gate}
+        }}
+{refused_write}
+        location @publish {{
 {_PROXY_TO_INDEX}
         }}
 {_oidc_locations(spec, layout)}
         # pypiserver's /<project>/ shortcut (the guide's stress test uses it). A redirect
         # reveals nothing, so it needs no auth (return runs before the auth check anyway).
-        location ~ ^/([^/.][^/]*)/$ {{
-            return 301 /simple/$1/;
+        # Only a valid name goes into the Location header: anything else is a 404.
+        location ~ "^/(?<shortcut>{PROJECT_NAME})/$" {{
+            return 301 /simple/$shortcut/;
         }}
 
         location / {{
@@ -330,12 +387,31 @@ http {{
 
 
 def nginx_entry_command(spec: TaskSpec) -> str:
-    """Shell command for the stock nginx image: write the rendered config and one htpasswd
-    file per action, composed from the users' lines (the credential bundles' keys for that
-    action), then exec nginx."""
+    """Shell command for the stock nginx image: write the rendered config, one htpasswd file
+    per action, composed from the users' lines (the credential bundles' lines of that
+    action's key), and the publishers' map (their names, from the bundles), then exec nginx."""
     steps = [f'printf "%s" "$NGINX_CONF" > {NGINX_CONF_PATH}']
-    for action, users in htpasswd_files(spec).items():
+    for action in htpasswd_files(spec):
         target = htpasswd_path(FRONTED_CONTAINER_LAYOUT, action)
-        values = " ".join(f'"${name}"' for name in bundles.variables(spec, bundles.NGINX_KEYS[action], users))
-        steps.append(f'printf "%s\\n" {values} > {target}' if values else f": > {target}")
+        steps.append(f"{bundles.lines_of(spec, bundles.NGINX_KEYS[action])} > {target}")
+    steps.append(publishers_map_command(spec, FRONTED_CONTAINER_LAYOUT.publishers_map))
     return " && ".join(steps) + " && exec nginx"
+
+
+def publishers_map(publishers: tuple[str, ...]) -> str:
+    """nginx's map of publishers, as publishers_map_command writes it: `<name> @publish;` a
+    line (user names hold no space, quote or semicolon: components/config/users.py)."""
+    return "".join(f"{name} @publish;\n" for name in publishers)
+
+
+def publishers_map_command(spec: TaskSpec, target: str) -> str:
+    """Write nginx's map of publishers (publishers_map) from the bundles' names; busybox's
+    sed in the stock (Alpine) image."""
+    return f"{bundles.lines_of(spec, bundles.PUBLISHERS_KEY)} | sed -e 's/$/ @publish;/' > {target}"
+
+
+def shipped_nginx_config(spec: TaskSpec, layout: Layout | None = None) -> str:
+    """nginx.conf as it travels in the task definition, which has a size limit: the same
+    directives, without comment lines, blank lines and indentation (read them here)."""
+    lines = (line.strip() for line in nginx_config(spec, layout).splitlines())
+    return "".join(line + "\n" for line in lines if line and not line.startswith("#"))

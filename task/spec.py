@@ -39,6 +39,7 @@ PYPISERVER_USER = "pypiserver"
 PYPISERVER_HTPASSWD_PATH = "/data/.htpasswd"
 NGINX_HTPASSWD_PATH = "/etc/nginx/htpasswd"
 NGINX_CONF_PATH = "/etc/nginx/nginx.conf"
+NGINX_PUBLISHERS_MAP_PATH = "/etc/nginx/publishers.map"
 PACKAGES_VOLUME = "packages"
 # The index's unpacked modules (/data/site), shared with the exchange container (a task
 # volume, Docker-managed, empty at each task start).
@@ -66,6 +67,10 @@ OUT_OF_BAND_BOUND_SECONDS = INDEX_SCAN_SECONDS + contract.SETTLE_SECONDS + INDEX
 # While the first pass over a folder runs, a page not written yet is a 503 with this
 # Retry-After (pip retries 503s, honouring it): a pass over 100k files takes about 90 s.
 FIRST_PASS_RETRY_AFTER_SECONDS = 10
+# A published file changed in place (same name and inode: no listing shows it) is noticed by
+# the sweep, which stats every recorded file once per CHANGE_SWEEP_SECONDS, and quarantined
+# at that pass.
+IN_PLACE_CHANGE_BOUND_SECONDS = contract.CHANGE_SWEEP_SECONDS + INDEX_SCAN_SECONDS
 MAX_UPLOAD_MIB = 1024
 # How long the front waits for an upload (body and publishing); the ALB's idle timeout must
 # be at least this.
@@ -165,6 +170,8 @@ class Layout:
     oidc_listen: str = f"0.0.0.0:{OIDC_PORT}"
     oidc_upstream: str = f"{OIDC_CONTAINER}:{OIDC_PORT}"
     nginx_htpasswd: str = NGINX_HTPASSWD_PATH
+    # Who may write (nginx's map of publishers, written at start from the bundles).
+    publishers_map: str = NGINX_PUBLISHERS_MAP_PATH
     nginx_user: str | None = "nginx"  # the stock image's worker user; None when not root
     pid_path: str = "/var/run/nginx.pid"
     state_dir: str = "/var/cache/nginx"  # request-body temp files

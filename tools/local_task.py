@@ -29,15 +29,17 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from pypi_index import contract
 from task.credentials import credentials_document
-from task.nginx import htpasswd_files, htpasswd_path, nginx_config
+from task.nginx import htpasswd_files, htpasswd_path, nginx_config, publishers_map
 from task.oidc_process import oidc_environment
 from task.pypiserver_process import (
     gunicorn_config,
+    project_rights,
     pypiserver_args,
     pypiserver_users,
     runtime_environment,
@@ -92,9 +94,9 @@ def pin_to(cpus: frozenset[int] | None):
     return lambda: os.sched_setaffinity(0, cpus)
 
 
-def group_cpu_seconds(pgid: int) -> float:
-    """User + system CPU seconds of the live processes in a process group (Linux /proc)."""
-    ticks = 0
+def group_processes(pgid: int) -> Iterator[tuple[str, list[str]]]:
+    """(pid, the fields of /proc/<pid>/stat after "(comm)") of each live process of a process
+    group (Linux /proc): state, ppid, pgrp, ..., utime [11], stime [12]."""
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -102,9 +104,26 @@ def group_cpu_seconds(pgid: int) -> float:
             fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue  # exited meanwhile
-        if int(fields[2]) == pgid:  # fields after "(comm)": state, ppid, pgrp, ..., utime [11], stime [12]
-            ticks += int(fields[11]) + int(fields[12])
+        if int(fields[2]) == pgid:
+            yield entry, fields
+
+
+def group_cpu_seconds(pgid: int) -> float:
+    """User + system CPU seconds of the live processes in a process group."""
+    ticks = sum(int(fields[11]) + int(fields[12]) for _, fields in group_processes(pgid))
     return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def group_peak_rss_kib(pgid: int) -> int:
+    """The largest peak resident set (VmHWM) among the live processes of a process group."""
+    peak = 0
+    for pid, _ in group_processes(pgid):
+        try:
+            status = Path(f"/proc/{pid}/status").read_text().splitlines()
+        except OSError:
+            continue
+        peak = max([peak, *(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))])
+    return peak
 
 
 def nginx_binary() -> str | None:
@@ -138,6 +157,8 @@ class LocalTask:
     token_key: str = field(default_factory=lambda: secrets.token_hex(32))
     oidc_port: int | None = None
     issuer_ca: Path | None = None
+    # Settings of pypiserver's environment to override (the tests shorten the index's sweep).
+    environment: dict[str, str] = field(default_factory=dict)
     _pypiserver: subprocess.Popen | None = field(default=None, init=False, repr=False)
     _nginx: subprocess.Popen | None = field(default=None, init=False, repr=False)
     _oidc: subprocess.Popen | None = field(default=None, init=False, repr=False)
@@ -191,6 +212,7 @@ class LocalTask:
             oidc_listen=f"127.0.0.1:{self.oidc_port}",
             oidc_upstream=f"127.0.0.1:{self.oidc_port}",
             nginx_htpasswd=str(self.nginx_dir / "htpasswd"),
+            publishers_map=str(self.nginx_dir / "publishers.map"),
             # Master as root (CI): workers as the same user, so they can write the cache.
             # Otherwise nginx ignores `user` and keeps ours.
             nginx_user="root" if os.geteuid() == 0 else None,
@@ -237,6 +259,7 @@ class LocalTask:
         if self.spec.front_enabled:
             for action, names in htpasswd_files(self.spec).items():
                 files[Path(htpasswd_path(self.layout, action))] = lines("nginx_htpasswd", names)
+            files[Path(self.layout.publishers_map)] = publishers_map(self.spec.publishers)
         return files
 
     def write_htpasswd_files(self) -> None:
@@ -283,6 +306,9 @@ class LocalTask:
         env.update(runtime_environment(self.spec))
         if self.spec.front_enabled:  # what the entry command composes from the bundles
             env[contract.ENV_PUBLISHERS] = ",".join(self.spec.publishers)
+            if project_rights(self.spec):
+                env[contract.ENV_PROJECT_RIGHTS] = project_rights(self.spec)
+        env.update(self.environment)
         if contract.ENV_SCANNER_LOCK in env:  # this task's own, like the container's /tmp
             env[contract.ENV_SCANNER_LOCK] = str(self.data_dir / "scanner.lock")
         if self.spec.front_enabled:  # the index's modules as the container has them

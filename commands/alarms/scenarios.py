@@ -29,6 +29,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
+from components.observability import FAILED_LOGIN_METRIC
 from guide.type_tokens import ECS_CLUSTER, ECS_SERVICE, EFS_FILE_SYSTEM, LOAD_BALANCER, LOG_METRIC_FILTER, TARGET_GROUP
 
 MINUTES = 180
@@ -67,7 +68,8 @@ class World:
         audit = None
         for f in preview.of_type(LOG_METRIC_FILTER):
             t = f.inputs["metricTransformation"]
-            audit = (t["namespace"], t["name"])
+            if t["name"] == FAILED_LOGIN_METRIC:  # the index's other audit metrics stay at none
+                audit = (t["namespace"], t["name"])
         cluster = preview.one(ECS_CLUSTER)
         insights = {s.get("name"): s.get("value") for s in cluster.inputs.get("settings") or []}
         return cls(

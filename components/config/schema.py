@@ -12,7 +12,6 @@ only what cannot work or is not a valid AWS value.
 
 from __future__ import annotations
 
-import json
 import math
 from typing import Annotated, Any, Literal
 
@@ -32,7 +31,6 @@ from task.spec import (
     OIDC_MEMORY_RESERVATION_MIB,
     TaskSpec,
     TaskUser,
-    TrustedPublishingSpec,
 )
 from task.timing import LOAD_BALANCER_IDLE_TIMEOUT_SECONDS
 
@@ -413,7 +411,6 @@ class PypiServerConfig(BaseModel):
         and the local run build it. The log group's name is known only once it exists (the
         component fills it in; the local run logs to files); the stack names the default
         trusted-publishing audience."""
-        tp = self.trusted_publishing
         return TaskSpec(
             pypiserver_image=self.pypiserver_image,
             nginx_image=self.nginx_image,
@@ -427,13 +424,7 @@ class PypiServerConfig(BaseModel):
             log_group=log_group,
             region=region,
             users=tuple(TaskUser(u.name, tuple(u.actions), projects=tuple(u.projects)) for u in self.users),
-            trusted_publishing=None
-            if tp is None
-            else TrustedPublishingSpec(
-                bindings=json.dumps(tp.bindings(), sort_keys=True, separators=(",", ":")),
-                audience=tp.audience_for(stack),
-                token_lifetime_seconds=tp.token_minutes * 60,
-            ),
+            trusted_publishing=self.trusted_publishing.task_spec(stack) if self.trusted_publishing else None,
         )
 
     def capacity_summary(self) -> dict[str, Any]:

@@ -11,6 +11,7 @@ file, and optional `environment` (any case) and `ref`; GitLab's `project_path` (
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
@@ -19,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
 
 from pypi_index.rights import canonical_pattern
+from task.spec import TrustedPublishingSpec
 
 GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
 GITLAB_ISSUER = "https://gitlab.com"
@@ -192,3 +194,11 @@ class TrustedPublishing(BaseModel):
             {"id": p.id, **p.model_dump(by_alias=False, exclude_none=True)}
             for p in sorted(self.publishers, key=lambda p: p.id)
         ]
+
+    def task_spec(self, stack: str) -> TrustedPublishingSpec:
+        """The exchange's part of the task (the signing key's secret is filled in once it exists)."""
+        return TrustedPublishingSpec(
+            bindings=json.dumps(self.bindings(), sort_keys=True, separators=(",", ":")),
+            audience=self.audience_for(stack),
+            token_lifetime_seconds=self.token_minutes * 60,
+        )

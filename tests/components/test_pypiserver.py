@@ -9,7 +9,8 @@ from collections import Counter
 import pytest
 
 from commands.engine import EngineError, mocks
-from pypi_index import contract
+from commands.log_filter import matches
+from pypi_index import audit, contract
 from tests.support.stacks import SHIPPED_STACKS, containers, render, shipped_files
 
 LT = "aws:ec2/launchTemplate:LaunchTemplate"
@@ -45,7 +46,8 @@ EXPECTED_INVENTORY = {
     # One per user (reader, pypi), and the task's credential bundle.
     "aws:secretsmanager/secret:Secret": 3,
     "aws:secretsmanager/secretVersion:SecretVersion": 3,
-    "aws:cloudwatch/logMetricFilter:LogMetricFilter": 1,
+    # Failed logins, scan failures, published files changed.
+    "aws:cloudwatch/logMetricFilter:LogMetricFilter": 3,
     # Load balancer access logs: a private, encrypted bucket that expires them.
     "aws:s3/bucket:Bucket": 1,
     "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": 1,
@@ -61,9 +63,10 @@ EXPECTED_INVENTORY = {
     TG: 1,
     "aws:lb/listener:Listener": 1,
     "aws:sns/topic:Topic": 1,
-    # The guide's five, unhealthy hosts, failed logins, and three that see an outage (the
-    # load balancer's own 5xx, no running task, too few healthy tasks).
-    ALARM: 10,
+    # The guide's five, unhealthy hosts, three that see an outage (the load balancer's own
+    # 5xx, no running task, too few healthy tasks), and three on the index's audit lines
+    # (failed logins, scan failures, published files changed).
+    ALARM: 12,
     "aws:sns/topicPolicy:TopicPolicy": 1,
     "aws:kms/key:Key": 1,
     # The network the component builds: 2 AZs, one NAT gateway, an S3 gateway endpoint.
@@ -296,6 +299,29 @@ def test_guide_alarm_exists_with_its_threshold(name, metric, threshold):
     topic = preview.one("aws:sns/topic:Topic")
     assert (alarm["metricName"], alarm["threshold"]) == (metric, threshold)
     assert topic.outputs["arn"] in alarm["alarmActions"], "alarms must notify the stack's topic"
+
+
+@pytest.mark.parametrize(
+    "alarm_name, filter_name, result",
+    [
+        ("index-scan-failures", "index-scan-failures", contract.SCAN_FAILED),
+        ("published-file-changed", "quarantined-files", contract.QUARANTINED),
+    ],
+)
+def test_index_events_alarm_on_the_first_audit_line_of_their_kind(alarm_name, filter_name, result):
+    preview = render("heavy")
+    alarm = preview.one(ALARM, f"pypiserver-{alarm_name}").inputs
+    log_filter = preview.one("aws:cloudwatch/logMetricFilter:LogMetricFilter", f"pypiserver-{filter_name}").inputs
+    transformation = log_filter["metricTransformation"]
+    assert (alarm["metricName"], alarm["namespace"]) == (transformation["name"], transformation["namespace"])
+    assert (alarm["comparisonOperator"], alarm["threshold"], alarm["statistic"]) == ("GreaterThanThreshold", 0, "Sum")
+    assert alarm["treatMissingData"] == "notBreaching", "no line, no alarm (quiet periods are fine)"
+    line = json.loads(audit.line(user="", action="scan", result=result, status=0, client=""))
+    assert matches(log_filter["pattern"], json.dumps(line))
+    for other in contract.AUDIT_RESULTS:
+        if other != result:
+            assert not matches(log_filter["pattern"], json.dumps({**line, "result": other})), other
+    assert preview.one("aws:sns/topic:Topic").outputs["arn"] in alarm["alarmActions"]
 
 
 def test_ecs_cpu_alarm_spans_ten_minutes():

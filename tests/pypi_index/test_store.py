@@ -8,12 +8,13 @@ import io
 import json
 import multiprocessing
 import os
+import shutil
 import time
 from html.parser import HTMLParser
 
 import pytest
 
-from pypi_index import dist, scan, store
+from pypi_index import dist, limits, scan, store
 from pypi_index.dist import Rejected
 from tests.support.index_support import sdist, wheel, wheel_name
 
@@ -109,13 +110,13 @@ def test_different_tags_or_versions_are_different_files():
     "filename, data, why",
     [
         (wheel_name("demo", "1.0"), b"", "empty file"),
-        (wheel_name("demo", "1.0"), wheel("demo", "1.0")[:-40], "truncated or corrupt wheel"),
-        (wheel_name("demo", "1.0"), b"PK\x03\x04" + b"\0" * 100, "truncated or corrupt wheel"),
-        (wheel_name("demo", "1.0"), wheel("other", "1.0"), "name mismatch"),
+        (wheel_name("demo", "1.0"), wheel("demo", "1.0")[:-40], "bad wheel"),
+        (wheel_name("demo", "1.0"), b"PK\x03\x04" + b"\0" * 100, "bad wheel"),
+        (wheel_name("demo", "1.0"), wheel("demo", "1.0", metadata_name="other"), "name mismatch"),
         (wheel_name("demo", "1.0"), wheel("demo", "1.0", metadata_version="2.0"), "version mismatch"),
         (wheel_name("demo", "1.0"), wheel("demo", "1.0", metadata_version="one"), "invalid version"),
         (wheel_name("demo", "1.0"), wheel("demo", "1.0", requires_python=">=3.x"), "invalid Requires-Python"),
-        ("demo-1.0.tar.gz", sdist("demo", "1.0")[:-30], "truncated or corrupt sdist"),
+        ("demo-1.0.tar.gz", sdist("demo", "1.0")[:-30], "bad sdist"),
         ("demo-1.0.tar.gz", sdist("demo", "2.0", top="demo-1.0"), "version mismatch"),
     ],
 )
@@ -195,7 +196,8 @@ def test_the_same_release_file_again_is_a_conflict_and_the_first_stays(s, tmp_pa
         publish(s, tmp_path, second, sdist("Demo", "1.0.0.0") if second != "demo-1.0.zip" else b"zip")
     assert err.value.status in (409, 400) and (err.value.status == 409 or second.endswith(".zip"))
     assert open(os.path.join(s.root, "demo-1.0.tar.gz"), "rb").read() == first
-    assert sorted(os.listdir(s.root)) == [".index", "demo-1.0.tar.gz"], "no extra file stored"
+    assert sorted(os.listdir(s.root)) == [".incoming", ".index", "demo-1.0.tar.gz"], "no extra file stored"
+    assert os.listdir(s.incoming) == []
 
 
 def _race(root: str, filename: str, data: bytes, barrier, results) -> None:
@@ -250,7 +252,7 @@ def test_a_body_failing_half_way_leaves_nothing(s):
     data = wheel("demo", "1.0", payload=os.urandom(3 << 20).hex().encode())
     with pytest.raises(OSError):
         s.receive(FailingStream(data, len(data) // 2))
-    assert os.listdir(s.incoming) == [] and os.listdir(s.root) == [".index"]
+    assert os.listdir(s.incoming) == [] and sorted(os.listdir(s.root)) == [".incoming", ".index"]
 
 
 def test_a_publish_failing_after_the_link_takes_everything_back_and_a_retry_succeeds(s, tmp_path, monkeypatch):
@@ -423,3 +425,114 @@ def test_first_pass_writes_the_project_list_once(s, monkeypatch):
     assert [p["name"] for p in json.loads(open(os.path.join(s.simple, "index.json")).read())["projects"]] == [
         f"many-{i}" for i in range(5)
     ]
+
+
+# -- names never become paths ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("how", ["absolute", "nul", "long"])
+def test_remove_and_yank_names_never_become_paths(s, tmp_path, how):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    # What a path-built name would reach: records and a page dir outside the package folder.
+    planted = {"project": "x", "files": {wheel_name("demo", "1.0"): {"filename": wheel_name("demo", "1.0")}}}
+    (outside / "evil.json").write_text(json.dumps(planted))
+    name = {"absolute": str(outside / "evil"), "nul": "evil\0name", "long": "e" * 300}[how]
+    for call in (lambda: s.find_version(name, "1.0"), lambda: s.yank(name, "1.0", "x")):
+        with pytest.raises(Rejected) as err:
+            call()
+        assert err.value.status == 400 and "\n" not in str(err.value)
+    assert json.loads((outside / "evil.json").read_text()) == planted, "nothing outside the folder is touched"
+    assert sorted(p.name for p in outside.iterdir()) == ["evil.json"]
+
+
+def test_a_yank_reason_beyond_the_limit_is_a_400(s, tmp_path):
+    publish(s, tmp_path, wheel_name("demo", "1.0"), wheel("demo", "1.0"))
+    with pytest.raises(Rejected) as err:
+        s.yank("demo", "1.0", "r" * (limits.MAX_YANK_REASON_CHARS + 1))
+    assert err.value.status == 400 and str(limits.MAX_YANK_REASON_CHARS) in str(err.value)
+    assert "data-yanked" not in page(s, "demo")
+    assert s.yank("demo", "1.0", "r" * limits.MAX_YANK_REASON_CHARS) == 1
+
+
+# -- conflicts before work, filenames never reused -----------------------------------------------
+
+
+def test_a_duplicate_is_refused_before_its_body_is_inspected(s, tmp_path, monkeypatch):
+    publish(s, tmp_path, wheel_name("demo", "1.0"), wheel("demo", "1.0"))
+    inspected = []
+    monkeypatch.setattr(store, "inspect", lambda *a, **k: inspected.append(a))
+    for name in (wheel_name("demo", "1.0"), wheel_name("Demo", "1.0.0")):
+        with pytest.raises(Rejected) as err:
+            publish(s, tmp_path, name, wheel("demo", "1.0", payload=b"other"))
+        assert err.value.status == 409
+    assert inspected == [], "the conflict is known from the records: the body is never read"
+
+
+def test_a_removed_filename_is_never_reused_with_other_bytes(s, tmp_path):
+    filename, first = wheel_name("demo", "1.0"), wheel("demo", "1.0")
+    publish(s, tmp_path, filename, first)
+    s.remove(s.find_version("demo", "1.0")[0])
+    with pytest.raises(Rejected) as err:
+        publish(s, tmp_path, filename, wheel("demo", "1.0", payload=b"other bytes"))
+    assert err.value.status == 409 and "never reused" in str(err.value)
+    assert not os.path.exists(os.path.join(s.root, filename))
+    publish(s, tmp_path, filename, first)  # the same bytes again: a restore
+    assert [a["href"].split("#")[1] for a in Links(page(s, "demo")).links] == [
+        f"sha256={hashlib.sha256(first).hexdigest()}"
+    ]
+
+
+# -- damaged and lost state -------------------------------------------------------------------------
+
+
+def test_a_deleted_index_folder_does_not_fail_an_upload(s, tmp_path):
+    publish(s, tmp_path, wheel_name("demo", "1.0"), wheel("demo", "1.0"))
+    shutil.rmtree(s.index)
+    body = s.receive(io.BytesIO(wheel("demo", "2.0")))
+    s.publish(wheel_name("demo", "2.0"), body)
+    os.unlink(body)
+    assert wheel_name("demo", "2.0") in page(s, "demo"), "the upload recreates what it needs"
+
+
+def test_an_upload_in_flight_survives_the_index_folder_being_deleted(s):
+    body = s.receive(io.BytesIO(wheel("demo", "1.0")))  # received, not yet published
+    shutil.rmtree(s.index)
+    s.publish(wheel_name("demo", "1.0"), body)
+    os.unlink(body)
+    assert wheel_name("demo", "1.0") in page(s, "demo")
+
+
+def test_a_folder_deleted_under_a_write_is_made_again_and_the_write_done(s, tmp_path, monkeypatch):
+    real, deleted = os.replace, []
+
+    def admin_deletes_index_first(src, dst):
+        if not deleted:  # rm -rf .index/ lands between the temp file and its rename
+            deleted.append(dst)
+            shutil.rmtree(s.index)
+        return real(src, dst)
+
+    monkeypatch.setattr(store.os, "replace", admin_deletes_index_first)
+    publish(s, tmp_path, wheel_name("demo", "1.0"), wheel("demo", "1.0"))
+    assert deleted and wheel_name("demo", "1.0") in page(s, "demo")
+
+
+def test_damaged_records_fail_no_upload_and_a_removal_is_asked_to_retry(s, tmp_path):
+    publish(s, tmp_path, wheel_name("demo", "1.0"), wheel("demo", "1.0"))
+    records = os.path.join(s.projects, "demo.json")
+    data = open(records, "rb").read()
+    open(records, "wb").write(data[: len(data) // 2])
+    with pytest.raises(Rejected) as err:
+        s.find_version("demo", "1.0")
+    assert err.value.status == 503 and "retry" in str(err.value)
+    publish(s, tmp_path, wheel_name("demo", "2.0"), wheel("demo", "2.0"))
+    assert s.rebuild_requests() == {"demo"}, "the scanner is asked to list the project's files again"
+
+
+def test_yank_state_lives_in_the_ledger_beside_the_files(s, tmp_path):
+    publish(s, tmp_path, wheel_name("demo", "1.0"), wheel("demo", "1.0"))
+    s.yank("demo", "1.0", "CVE-2099-1")
+    assert s.ledger.yanked() == {wheel_name("demo", "1.0"): "CVE-2099-1"}
+    assert os.path.commonpath([s.ledger.dir, s.index]) != s.index, "not under .index/, which rebuilds"
+    s.yank("demo", "1.0", None)
+    assert s.ledger.yanked() == {}

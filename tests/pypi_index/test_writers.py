@@ -47,7 +47,7 @@ def index(tmp_path, capfd):
     packages.mkdir()
     environ = {
         contract.ENV_PUBLISHERS: "ci,all",
-        contract.ENV_PROJECT_RIGHTS: json.dumps({"ci": ["team-a-*"]}),
+        contract.ENV_PROJECT_RIGHTS: "ci team-a-*\n",
         contract.ENV_TRUSTED_PUBLISHERS: json.dumps([{"id": PUBLISHER, "projects": ["acme-*", "shared"]}]),
         contract.ENV_UPLOAD_TOKEN_KEY: KEY,
     }

@@ -4,7 +4,7 @@ file."""
 from __future__ import annotations
 
 import base64
-import gzip
+import bz2
 import io
 import json
 import tarfile
@@ -30,5 +30,5 @@ def containers(preview: StackPreview) -> list[dict]:
 def shipped_files(container: dict) -> dict[str, str]:
     """The archive the container unpacks into /data, read with tarfile."""
     env = {e["name"]: e["value"] for e in container["environment"]}
-    archive = tarfile.open(fileobj=io.BytesIO(gzip.decompress(base64.b64decode(env["TASK_FILES"]))))
+    archive = tarfile.open(fileobj=io.BytesIO(bz2.decompress(base64.b64decode(env["TASK_FILES"]))))
     return {m.name: archive.extractfile(m).read().decode() for m in archive.getmembers()}

@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import ast
 import base64
 import hashlib
+import io
 import json
 import re
 import shlex
 import subprocess
+import sys
+import tokenize
 from dataclasses import replace
+from pathlib import Path
 
 import bcrypt
 import pytest
 from passlib.apache import HtpasswdFile
 from pypiserver.config import Config as PypiserverConfig
 
+from pypi_index.dist import try_parse_filename
 from task import bundles
 from task.containers import (
     bundle_members,
@@ -23,8 +29,17 @@ from task.containers import (
     load_balanced_container,
 )
 from task.credentials import credentials_document, user_document
-from task.nginx import htpasswd_files, nginx_config
+from task.nginx import (
+    SDIST_NAME,
+    WHEEL_NAME,
+    htpasswd_files,
+    nginx_config,
+    publishers_map,
+    publishers_map_command,
+    shipped_nginx_config,
+)
 from task.pypiserver_process import (
+    ARCHIVE_PATH,
     gunicorn_config,
     pypiserver_args,
     pypiserver_backend,
@@ -173,14 +188,34 @@ def test_pypiserver_walks_nothing_unless_asked():
     assert pypiserver_backend(spec()) == pypiserver_backend(spec(front_enabled=False)) == "simple-dir"
 
 
-def test_runtime_files_are_the_task_modules_byte_for_byte():
+def code_of(source: str) -> tuple[str, list[tuple[int, int]]]:
+    """A module's code (its AST without docstrings) and where each statement starts."""
+    tree = ast.parse(source)
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        first = body[0] if isinstance(body, list) and body else None
+        if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
+            node.body = body[1:] or [ast.Pass()]
+    starts = [
+        (n.lineno, n.col_offset) for n in ast.walk(tree) if isinstance(n, ast.stmt) and not isinstance(n, ast.Pass)
+    ]
+    return ast.dump(tree), sorted(starts)
+
+
+def test_runtime_files_are_the_task_modules_code_at_their_line_numbers():
     files = runtime_files(spec())
     package = ROOT / "pypi_index"
     expected = {
         f"site/pypi_index/{m.name}": m.read_text() for m in package.glob("*.py") if m.name != "gunicorn_conf.py"
     }
     expected["gunicorn.conf.py"] = (package / "gunicorn_conf.py").read_text()
-    assert files == expected, "every module of the index package, and nothing kept in strings"
+    assert set(files) == set(expected), "every module of the index package, and nothing kept in strings"
+    for path, source in expected.items():
+        shipped = files[path]
+        assert shipped.count("\n") == source.count("\n"), f"{path}: a traceback's line numbers are the repository's"
+        assert code_of(shipped) == code_of(source), f"{path}: the same code at the same places"
+        tokens = tokenize.generate_tokens(io.StringIO(shipped).readline)
+        assert not any(t.type == tokenize.COMMENT for t in tokens), f"{path}: comments stay home"
     assert {"store.py", "dist.py", "pages.py", "scan.py", "server.py"} <= {m.name for m in package.glob("*.py")}
     assert runtime_files(spec(front_enabled=False)) == {}, "the guide's design runs pypiserver unchanged"
 
@@ -190,13 +225,16 @@ def unpack_as_the_container_does(s: TaskSpec, tmp_path) -> None:
     standing for its /data."""
     container = by_name(container_definitions(s))["pypiserver"]
     env = {e["name"]: e["value"] for e in container["environment"]}
-    script = container["command"][0].replace(DATA_DIR, str(tmp_path))
+    script = container["command"][0].replace(ARCHIVE_PATH, str(tmp_path / "archive")).replace(DATA_DIR, str(tmp_path))
     script = script[: script.index(" && cd ")] + " && true"
+    # The image's `python`: here, the one running the tests.
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "python").symlink_to(sys.executable)
+    bundle = "pypiserver x:y\npypiserver z:w\npublishers release\n"
+    path = f"{bin_dir}:/usr/bin:/bin"
     result = subprocess.run(
-        ["/bin/sh", "-c", script],
-        env={**env, "TASK_PYPISERVER_0": "x:y\nz:w", "TASK_PUBLISHERS_0": "release"},
-        capture_output=True,
-        text=True,
+        ["/bin/sh", "-c", script], env={**env, "TASK_BUNDLE_0": bundle, "PATH": path}, capture_output=True, text=True
     )
     assert result.returncode == 0, result.stderr
 
@@ -209,10 +247,12 @@ def test_entry_command_writes_each_module_where_gunicorn_finds_it(tmp_path):
 
 
 def test_task_definition_fits_the_ecs_size_limit():
-    # ECS refuses task definitions over 64 KiB; the modules travel in the environment
-    # (compressed), with room left for what other settings add.
+    # ECS refuses task definitions over 64 KiB ("Task definition size", Amazon ECS service
+    # quotas). The modules travel in the environment (compressed); the room left must hold what
+    # other settings add: the most users a stack may have, with trusted publishing on (the
+    # rendered worst case is a variant of tests/components/test_deployability.py).
     size = len(container_definitions_json(spec()).encode())
-    assert size < 32 * 1024, f"container definitions are {size} bytes"
+    assert size < 0.6 * 64 * 1024, f"container definitions are {size} bytes"
 
 
 def test_front_on_pypiserver_checks_only_uploads_itself(tmp_path):
@@ -280,7 +320,9 @@ def test_nginx_container_receives_the_rendered_config_through_its_environment():
     s = spec()
     nginx = by_name(container_definitions(s))["nginx"]
     env = {e["name"]: e["value"] for e in nginx["environment"]}
-    assert env["NGINX_CONF"] == nginx_config(s), "the image gets exactly the rendered config"
+    conf = nginx_config(s)
+    directives = [line.strip() for line in conf.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    assert env["NGINX_CONF"].splitlines() == directives, "the image gets the rendered directives, comments stay home"
     script = nginx["command"][0]
     assert f"> {NGINX_CONF_PATH}" in script and script.endswith("exec nginx"), "config written, then nginx exec'd"
 
@@ -308,22 +350,21 @@ def test_pypiserver_container_receives_the_rendered_gunicorn_config():
     )
     fronted = by_name(container_definitions(spec()))["pypiserver"]
     assert shipped_files(fronted)["gunicorn.conf.py"] == gunicorn_config(spec()), "shipped in the archive"
-    assert "| tar -x -f - -C /data" in fronted["command"][0], "unpacked where the image's gunicorn looks"
+    assert "python -m tarfile --filter data -e /tmp/task-files.tar.bz2 /data" in fronted["command"][0], (
+        "unpacked where the image's gunicorn looks"
+    )
 
 
-def test_secrets_reference_keys_of_the_task_bundle_pinned_to_its_version():
+def test_each_container_references_the_bundle_once_whole_and_pinned_to_its_version():
+    # ECS: "arn:...:secret:secret-name:json-key:version-stage:version-id" (Amazon ECS developer
+    # guide); an empty JSON key hands over the whole secret, the version id pins it.
     seen = {}
     for c in container_definitions(spec()):
         for secret in c.get("secrets", []):
             arn, key, stage, version = secret["valueFrom"].rsplit(":", 3)
-            assert (arn, stage, version) == (BUNDLE_ARN, "", BUNDLE_VERSION), secret
-            seen.setdefault(c["name"], set()).add(key)
-    # Behind the front, pypiserver checks uploads (every user: a reader then gets 403) and needs
-    # the publishers; nginx one file per action.
-    assert seen == {
-        "nginx": {"nginx_download", "nginx_list", "nginx_update"},
-        "pypiserver": {"pypiserver", "publishers"},
-    }
+            assert (arn, key, stage, version) == (BUNDLE_ARN, "", "", BUNDLE_VERSION), secret
+            seen.setdefault(c["name"], []).append(secret["name"])
+    assert seen == {"nginx": ["TASK_BUNDLE_0"], "pypiserver": ["TASK_BUNDLE_0"]}
 
 
 def test_entry_commands_compose_each_file_from_the_bundle(tmp_path):
@@ -336,7 +377,7 @@ def test_entry_commands_compose_each_file_from_the_bundle(tmp_path):
     containers = by_name(container_definitions(s))
     nginx, pypiserver = containers["nginx"], containers["pypiserver"]
     env = {e["name"]: e["value"] for e in nginx["environment"]}
-    env.update({r["name"]: value[r["valueFrom"].rsplit(":", 3)[1]] for r in nginx["secrets"]})
+    env.update({r["name"]: value for r in nginx["secrets"]})
     script = nginx["command"][0].replace("/etc/nginx/", f"{tmp_path}/")
     result = subprocess.run(
         ["/bin/sh", "-c", script[: script.index("exec nginx")] + "true"], env=env, capture_output=True, text=True
@@ -348,8 +389,9 @@ def test_entry_commands_compose_each_file_from_the_bundle(tmp_path):
         *documents["release"]["nginx_htpasswd"].split("\n"),
     ]
     assert files == {"download": everyone, "list": everyone, "update": everyone}
+    assert (tmp_path / "publishers.map").read_text() == "release @publish;\n", "nginx's map of who may write"
     # pypiserver: its htpasswd file and the publishers, exported for the index.
-    env = {r["name"]: value[r["valueFrom"].rsplit(":", 3)[1]] for r in pypiserver["secrets"]}
+    env = {r["name"]: value for r in pypiserver["secrets"]}
     script = pypiserver["command"][0].replace("/data/", f"{tmp_path}/")
     script = script[script.index('printf "%s\\n"') : script.index(" && cd ")] + ' && echo "$PYPI_INDEX_PUBLISHERS"'
     result = subprocess.run(["/bin/sh", "-c", script], env=env, capture_output=True, text=True)
@@ -383,14 +425,14 @@ def test_rendering_is_deterministic():
 def test_reads_never_reach_pypiserver():
     conf = nginx_config(spec())
     public = conf[conf.index("backlog=4096") :]
-    assert public.count("proxy_pass") == 1 and "proxy_pass http://pypiserver;" in location_block(conf, "@update"), (
+    assert public.count("proxy_pass") == 1 and "proxy_pass http://pypiserver;" in location_block(conf, "@publish"), (
         "only POST / (uploads, removals, yanks) is passed to pypiserver"
     )
     assert "proxy_cache" not in conf and "open_file_cache" not in conf, "no cache can hold an old page or file"
 
 
 def test_no_request_header_reaches_pypiserver_as_a_host():
-    block = location_block(nginx_config(spec()), "@update")
+    block = location_block(nginx_config(spec()), "@publish")
     assert "proxy_set_header Host pypiserver;" in block and 'proxy_set_header X-Forwarded-Host "";' in block
     assert "absolute_redirect off;" in nginx_config(spec()), "nginx's own redirects stay relative"
 
@@ -410,6 +452,41 @@ def test_unprotected_actions_are_open_at_nginx(action, location):
     assert "auth_basic off;" in block, f"{location} must be open when {action} is not protected"
 
 
+def test_only_publishers_writes_go_to_the_index_and_every_write_is_checked_first():
+    conf = nginx_config(spec())
+    block = location_block(conf, "@update")
+    assert 'auth_basic "pypiserver";' in block and "try_files /.write $write_target;" in block
+    # nginx: the login's user (a rotated login <user>+r<n> is <user>), then the publishers' map.
+    [pattern] = re.findall(r'"~(\^\(\?<principal>.*?\$)" \$principal;', conf)
+    mapped = {line.split()[0] for line in publishers_map(spec().publishers).splitlines()}
+    for login, publishes in (("release", True), ("release+r12", True), ("ci", False), ("release2", False)):
+        match = re.fullmatch(pattern.replace("(?<principal>", "(?P<principal>"), login)
+        user = match.group("principal") if match else login
+        assert (user in mapped) is publishes, login
+    assert "return 403" in location_block(conf, "@refused_write")
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "demo-1.0-py3-none-any.whl",
+        "torch-2.0.0+cu118-cp311-cp311-linux_x86_64.whl",
+        "demo-1!2.0-1build-py3-none-any.whl",
+        "numpy-2.1.0-cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64.whl",
+        "Legacy-Name-1.0.post1.tar.gz",
+        "zipped_sdist-3.0rc1.zip",
+        "README.zip",
+        "a+b-1.0.tar.gz",
+        "x-1.0-py3.whl",
+        "notes.txt",
+        "-lead-1.0.tar.gz",
+    ],
+)
+def test_nginx_serves_exactly_the_distribution_names_the_index_accepts(name):
+    served = re.fullmatch(f"{WHEEL_NAME}|{SDIST_NAME}", name) is not None
+    assert served is (try_parse_filename(name) is not None), name
+
+
 def test_health_is_answered_by_nginx_without_auth():
     block = location_block(nginx_config(spec()), f"= {HEALTH_PATH}")
     assert "auth_basic off;" in block and "return 200" in block and "proxy_pass" not in block
@@ -417,7 +494,7 @@ def test_health_is_answered_by_nginx_without_auth():
 
 def test_packages_are_served_from_the_volume_not_pypiserver():
     block = location_block(nginx_config(spec()), "^~ /packages/")
-    assert f"alias {PACKAGES_DIR}/;" in block and "proxy_pass" not in block
+    assert f"alias {PACKAGES_DIR}/$dist;" in block and "proxy_pass" not in block
     assert "add_header X-Content-Type-Options nosniff always;" in block
 
 
@@ -435,6 +512,7 @@ def assert_nginx_accepts(s: TaskSpec, tmp_path) -> None:
         oidc_upstream="127.0.0.1:3",
         packages_dir=str(tmp_path),
         nginx_htpasswd=str(tmp_path / "htpasswd"),
+        publishers_map=str(tmp_path / "publishers.map"),
         nginx_user=None,
         pid_path=str(tmp_path / "nginx.pid"),
         state_dir=str(tmp_path),
@@ -442,11 +520,19 @@ def assert_nginx_accepts(s: TaskSpec, tmp_path) -> None:
         access_log=str(tmp_path / "a.log"),
     )
     conf = tmp_path / "nginx.conf"
-    conf.write_text(nginx_config(s, layout))
-    result = subprocess.run(
-        [nginx_binary(), "-t", "-q", "-c", str(conf), "-p", str(tmp_path)], capture_output=True, text=True
-    )
-    assert result.returncode == 0, f"nginx -t rejected the rendered config: {result.stderr}"
+    # The publishers' map, written as the container's entry command writes it from the bundles.
+    names = {
+        bundles.variable(k): "".join(f"{bundles.PUBLISHERS_KEY} {n}\n" for n in chunk if n in s.publishers)
+        for k, chunk in enumerate(bundles.chunks(s))
+    }
+    subprocess.run(["/bin/sh", "-c", publishers_map_command(s, layout.publishers_map)], env=names, check=True)
+    assert Path(layout.publishers_map).read_text() == publishers_map(s.publishers), "as the local run writes it"
+    for text in (nginx_config(s, layout), shipped_nginx_config(s, layout)):
+        conf.write_text(text)
+        result = subprocess.run(
+            [nginx_binary(), "-t", "-q", "-c", str(conf), "-p", str(tmp_path)], capture_output=True, text=True
+        )
+        assert result.returncode == 0, f"nginx -t rejected the rendered config: {result.stderr}"
 
 
 # -- credentials ---------------------------------------------------------------------
@@ -494,3 +580,17 @@ def test_pypiserver_hash_is_bcrypt_at_the_modules_cost():
 def test_credentials_document_rejects_weak_or_malformed_credentials(username, password):
     with pytest.raises(ValueError):
         credentials_document(username, password)
+
+
+def test_the_entry_command_composes_the_project_rights_from_the_bundle(tmp_path):
+    s = spec(users=(TaskUser("ci", ("download", "list")), TaskUser("release", ("update",), ("team-a-*", "shared"))))
+    documents = {u.name: credentials_document(u.name, PASSWORD) for u in s.users}
+    value = bundles.document(bundles.chunks(s)[0], bundle_members(s), documents, {"release": ("team-a-*", "shared")})
+    pypiserver = by_name(container_definitions(s))["pypiserver"]
+    script = pypiserver["command"][0].replace("/data/", f"{tmp_path}/")
+    script = (
+        script[script.index('printf "%s\\n"') : script.index(" && cd ")] + ' && printf %s "$PYPI_INDEX_PROJECT_RIGHTS"'
+    )
+    result = subprocess.run(["/bin/sh", "-c", script], env={"TASK_BUNDLE_0": value}, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "release team-a-*,shared", "what the index reads: a line per limited publisher"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 
 import pytest
 
@@ -166,9 +167,9 @@ def test_reading_pages_needs_the_list_action_and_files_the_download_action(task)
     assert users_file("location ^~ /packages/").endswith("-download")
 
 
-def test_a_file_named_like_a_page_is_still_a_download(task, creds):
-    (task.packages_dir / "evil.html").write_bytes(b"<script>alert(1)</script>")  # copied in by hand
-    status, _, headers = http("GET", f"{task.url}/packages/evil.html", creds)
+def test_a_distribution_holding_a_page_is_still_a_download(task, creds):
+    (task.packages_dir / "evil-1.0.zip").write_bytes(b"<script>alert(1)</script>")  # copied in by hand
+    status, _, headers = http("GET", f"{task.url}/packages/evil-1.0.zip", creds)
     assert status == 200 and headers["Content-Type"] == "application/octet-stream"
     assert headers["X-Content-Type-Options"] == "nosniff"
 
@@ -209,10 +210,14 @@ def test_a_spelling_variant_of_an_existing_file_is_a_conflict(task, first, secon
     [
         ("page.html", b"<script>", "Bad filename: page.html"),  # pypiserver's own check, first
         (wheel_name("bad-upload", "1.0"), b"", "empty file"),
-        (wheel_name("bad-upload", "1.0"), wheel("bad-upload", "1.0")[:-50], "truncated or corrupt wheel"),
-        (wheel_name("bad-upload", "1.0"), wheel("other-name", "1.0"), "name mismatch"),
-        (wheel_name("bad-upload", "1.0"), wheel("bad-upload", "1.1"), "version mismatch"),
+        (wheel_name("bad-upload", "1.0"), wheel("bad-upload", "1.0")[:-50], "bad wheel"),
+        (wheel_name("bad-upload", "1.0"), wheel("bad-upload", "1.0", metadata_name="other-name"), "name mismatch"),
+        (wheel_name("bad-upload", "1.0"), wheel("bad-upload", "1.0", metadata_version="1.1"), "version mismatch"),
         ("bad_upload-1.x-py3-none-any.whl", b"x", "not a valid wheel filename"),
+        # pypiserver's case-insensitive check lets U+017F through as an 's'.
+        ("requeſts-1.0.tar.gz", sdist("requests", "1.0"), "ASCII letters"),
+        ("a+b-1.0.tar.gz", sdist("a-b", "1.0"), "not a valid sdist filename"),
+        ("l" * 250 + "-1.0.tar.gz", sdist("l" * 250, "1.0"), "at most"),
     ],
 )
 def test_bad_uploads_get_a_one_line_4xx(task, filename, content, why):
@@ -220,7 +225,20 @@ def test_bad_uploads_get_a_one_line_4xx(task, filename, content, why):
     text = body.decode()
     assert 400 <= status < 500, f"{why}: got {status} {text!r}"
     assert why in text and text.count("\n") == 1 and headers["Content-Type"].startswith("text/plain"), text
-    assert not (task.packages_dir / filename).exists()
+    assert filename not in os.listdir(task.packages_dir)
+
+
+def test_a_signed_upload_is_published_and_its_signature_ignored(task, creds):
+    filename, content = wheel_name("signed-upload", "1.0"), wheel("signed-upload", "1.0")
+    body, ctype = multipart(
+        {":action": "file_upload"},
+        {"content": (filename, content), "gpg_signature": (filename + ".asc", b"-----BEGIN PGP SIGNATURE-----")},
+    )
+    status, text, _ = post(task.url, task, body, ctype)
+    assert status == 200, text
+    assert (task.packages_dir / filename).read_bytes() == content
+    assert not (task.packages_dir / (filename + ".asc")).exists(), "signatures are ignored, as PyPI does"
+    assert filename.encode() in http("GET", f"{task.url}/simple/signed-upload/", creds)[1]
 
 
 def test_malformed_multipart_gets_a_4xx(task):

@@ -16,6 +16,7 @@ from urllib.parse import urljoin
 import aiohttp
 import pytest
 
+from pypi_index import contract
 from task.spec import OUT_OF_BAND_BOUND_SECONDS
 from tests.support.local_run_support import auth_header, http, multipart_upload, start_task, upload, wait_until_listed
 from tools import loadgen, repo_gen
@@ -70,7 +71,7 @@ def test_pypiserver_killed_mid_upload_publishes_nothing_and_a_retry_works(tmp_pa
         sender.start()
         # Kill while the worker is inside the upload (receiving, validating or publishing).
         deadline = time.monotonic() + 20
-        incoming = task.packages_dir / ".index" / "incoming"
+        incoming = task.packages_dir / contract.INCOMING_DIR
         while time.monotonic() < deadline and not any(incoming.iterdir()):
             time.sleep(0.005)
         assert any(incoming.iterdir()), "the upload must have reached pypiserver"

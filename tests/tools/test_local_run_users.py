@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import socket
 import threading
 import time
 
@@ -70,6 +71,30 @@ def test_reader_gets_403_on_upload_delete_and_yank(task):
     assert (task.packages_dir / "demo_000-1.0.0-py3-none-any.whl").exists(), "the reader deleted nothing"
 
 
+def answer_before_the_body(port: int, headers: dict[str, str], declared: int) -> bytes:
+    """Send a POST's headers declaring `declared` body bytes and only 1 MiB of them, then read:
+    a server that decides from the headers answers; one that reads the body first never does."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        head = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+        sock.sendall(
+            f"POST / HTTP/1.1\r\nHost: x\r\n{head}Content-Length: {declared}\r\n"
+            "Content-Type: multipart/form-data; boundary=b\r\n\r\n".encode()
+        )
+        sock.sendall(b'--b\r\nContent-Disposition: form-data; name="comment"\r\n\r\n' + b"a" * (1 << 20))
+        try:
+            return sock.recv(4096)
+        except TimeoutError:
+            return b"no answer within 10 s: the body is being waited for"
+
+
+@pytest.mark.parametrize("to", ["front", "index"])
+def test_a_readers_write_is_refused_before_its_body_is_read(task, to):
+    port = task.port if to == "front" else task.layout.pypiserver_port
+    answer = answer_before_the_body(port, as_user(task, "ci"), 200 << 20)
+    assert answer.startswith(b"HTTP/1.1 403"), answer[:200]
+    assert b"may not publish" in answer
+
+
 @pytest.mark.parametrize("who", ["unknown", "wrong-token"])
 def test_unknown_user_or_wrong_token_gets_401(task, who):
     headers = auth_header("nobody", "x" * 32) if who == "unknown" else as_user(task, "ci", "y" * 32)
@@ -101,8 +126,9 @@ def test_publisher_writes_and_the_audit_trail_names_user_file_and_hash(task):
         "198.51.100.7",
     )
     assert any(x["action"] == "yank" and x["user"] == "release" and x["project"] == "audited" for x in lines)
-    refused = [x for x in lines if x["result"] == "refused" and x["filename"] == wheel_name("refused", "1.0")]
-    assert [(x["user"], x["client"], x["status"]) for x in refused] == [("ci", "203.0.113.9", 403)]
+    # Refused from the credentials alone, before the body is read: the line cannot name the file.
+    refused = [x for x in lines if x["result"] == "refused" and x["client"] == "203.0.113.9"]
+    assert [(x["user"], x["action"], x["status"], x["filename"]) for x in refused] == [("ci", "update", 403, "")]
     failed = [x for x in lines if x["result"] == "failed-login" and x["user"] == "mallory"]
     assert [(x["action"], x["status"]) for x in failed] == [("update", 401)]
     keys = {"time", "user", "action", "project", "filename", "sha256", "size", "client", "result"}
