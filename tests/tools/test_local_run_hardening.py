@@ -121,8 +121,11 @@ def test_a_deleted_index_heals_while_uploads_through_both_tasks_never_fail(pair)
             statuses.append(upload(task, wheel_name("during-heal", f"1.{i}"), wheel("during-heal", f"1.{i}")))
             i += 1
 
+    page_statuses: set[int] = set()
+
     def healed() -> bool:
         pages = [page(t, repo_gen.project_name(i, "demo")) for t in (a, b) for i in range(PROJECTS)]
+        page_statuses.update(status for status, _ in pages)
         return all(status == 200 and len(doc["files"]) == 2 for status, doc in pages)
 
     uploader = threading.Thread(target=keep_uploading)
@@ -139,10 +142,12 @@ def test_a_deleted_index_heals_while_uploads_through_both_tasks_never_fail(pair)
         uploader.join(60)
     print(
         f"\n.index deleted {ROUNDS} times: every page back through both tasks after "
-        f"{[t and round(t, 2) for t in took]} s; {len(statuses)} uploads meanwhile, statuses {sorted(set(statuses))}"
+        f"{[t and round(t, 2) for t in took]} s; {len(statuses)} uploads meanwhile, statuses "
+        f"{sorted(set(statuses))}; pages answered {sorted(page_statuses)}"
     )
     assert None not in took, f"pages must heal within {REBUILD_BOUND_SECONDS} s"
     assert set(statuses) == {200}, "no upload fails while the index rebuilds itself"
+    assert 404 not in page_statuses, f"a page not rebuilt yet asks to retry: {sorted(page_statuses)}"
     _, doc = page(b, "demo-000")
     yanked = {f["filename"]: f["yanked"] for f in doc["files"]}
     assert yanked[wheel_name("demo-000", "1.0.0")] == "CVE-2099-1", "the yank survives the rebuild"
