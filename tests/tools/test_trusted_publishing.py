@@ -259,3 +259,26 @@ def test_a_token_minted_on_one_task_uploads_on_another(stack, tmp_path):
         assert wheel_file.name in published(task)
     finally:
         other.stop()
+
+
+def test_a_minted_token_reads_nothing_and_mints_nothing(stack, tmp_path):
+    """An upload token opens uploads to its projects and nothing else: no page, no file, no new
+    token (the exchange takes identity tokens only)."""
+    task, balancer, issuer, tls = stack
+    issuer.claims = github_claims()
+    token = mint(balancer, issuer, tls)
+    wheel_file = dist(tmp_path, "acme-readback")
+    body, ctype = multipart_upload(wheel_file.name, wheel_file.read_bytes())
+    as_token = auth_header("__token__", token)
+    assert http("POST", task.url + "/", {"Content-Type": ctype} | as_token, body)[0] == 200
+    for path in ("/simple/", "/simple/acme-readback/", f"/packages/{wheel_file.name}"):
+        assert http("GET", task.url + path, as_token)[0] == 401, path
+    status, answer, _ = http(
+        "POST",
+        task.url + "/_/oidc/mint-token",
+        {"Content-Type": "application/json"},
+        json.dumps({"token": token}).encode(),
+    )
+    refusal = json.loads(answer)
+    # PyPI's answer to what is not an identity token: "malformed JWT" (invalid-payload).
+    assert status == 422 and "token" not in refusal and refusal["errors"][0]["code"] == "invalid-payload", answer
