@@ -7,6 +7,7 @@ pypiserver image, whose pypiserver requires packaging >= 26.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from dataclasses import dataclass
 
@@ -64,6 +65,9 @@ def _shown(text: str) -> str:
     return repr(text if len(text) <= 80 else text[:80] + "...")
 
 
+# A name is parsed where it is listed, ordered on a page and compared with its project's other
+# files: cached, one parse per name instead of one per use (the cache holds valid names only).
+@functools.lru_cache(maxsize=4096)
 def parse_filename(filename: str) -> DistName:
     """Raises Rejected(400) for anything but a wheel or sdist name."""
     if (

@@ -62,6 +62,16 @@ def again_if_vanished(action: Callable[[], T]) -> T:
     return action()
 
 
+def in_made_folder(directory: str, create: Callable[[], T]) -> T:
+    """Create an entry in `directory`, making the folder first only when it is missing (.index/
+    may have been deleted): a makedirs before every write would be a mkdir call per file."""
+    try:
+        return create()
+    except FileNotFoundError:
+        os.makedirs(directory, mode=DIR_MODE, exist_ok=True)
+        return create()
+
+
 class DamagedRecords(Exception):
     """A project's records file that cannot be read as records (truncated, edited)."""
 
@@ -115,8 +125,8 @@ class Store:
                 os.close(fd)
 
     def _open_lock_file(self) -> int:
-        os.makedirs(self.index, mode=DIR_MODE, exist_ok=True)  # .index/ may have been deleted
-        return os.open(os.path.join(self.index, contract.LOCK_FILE), os.O_RDWR | os.O_CREAT, FILE_MODE)
+        path = os.path.join(self.index, contract.LOCK_FILE)
+        return in_made_folder(self.index, lambda: os.open(path, os.O_RDWR | os.O_CREAT, FILE_MODE))
 
     @contextmanager
     def batch(self) -> Iterator[None]:
@@ -137,8 +147,7 @@ class Store:
 
     def _write_once(self, path: str, data: bytes) -> None:
         directory = os.path.dirname(path)
-        os.makedirs(directory, mode=DIR_MODE, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-")
+        fd, tmp = in_made_folder(directory, lambda: tempfile.mkstemp(dir=directory, prefix=".tmp-"))
         try:
             with os.fdopen(fd, "wb") as f:
                 f.write(data)
